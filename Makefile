@@ -1,0 +1,55 @@
+# tfnis — one gate (`make test`) and one main job (`make demo`); both install what they need first.
+SHELL := /bin/bash
+PYENV_313 := /root/.pyenv/versions/3.13.0/bin/python3.13
+PYTHON ?= $(shell if [ -x $(PYENV_313) ]; then echo $(PYENV_313); \
+	else for p in python3.13 python3.12 python3.11 python3; do command -v $$p >/dev/null && { echo $$p; break; }; done; fi)
+VENV := .venv
+SAM_VENV := .venv-sam
+BIN := $(VENV)/bin
+export SAM_CLI_TELEMETRY := 0
+export PYENV_VERSION := 3.11.7:3.12.1:3.13.0
+
+.PHONY: install install-sam test lint lint-template unit integration e2e demo bench clean build
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# aws-sam-cli pins its own boto3 and click: it lives in a venv of its own.
+install-sam: $(SAM_VENV)/.installed
+
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
+	touch $@
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+lint-template: install install-sam
+	$(BIN)/cfn-lint template.yaml
+	$(SAM_VENV)/bin/sam validate --lint --template template.yaml --region eu-west-2
+
+test: install lint lint-template
+	$(BIN)/pytest -q -n 2 --dist loadfile
+
+unit: install
+	$(BIN)/pytest -q tests/unit
+
+demo: install
+	$(BIN)/tfnis demo --out out/demo
+
+bench: install
+	$(BIN)/python bench/validate_bench.py
+
+build: install-sam
+	$(SAM_VENV)/bin/sam build
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam out .pytest_cache .ruff_cache

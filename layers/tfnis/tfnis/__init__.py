@@ -1,0 +1,1 @@
+"""tfnis: the data exchange for the Troubled Families National Impact Study."""

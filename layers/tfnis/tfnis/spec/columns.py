@@ -1,0 +1,141 @@
+"""Column rules of the two tables of a return (DATA_SPEC.md v1), as data the validator and generator read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tfnis.spec.codes import (
+    DOMESTIC_VIOLENCE,
+    ETHNICITY_MAIN,
+    FRAMEWORKS,
+    HEADLINE_PROBLEMS,
+    HOUSING_STATUSES,
+    INTERVENTION_STATUSES,
+    RELATIONS,
+    SEX_CODES,
+    SUPPORT_INTENSITIES,
+    YES_NO,
+)
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    DATE = "date"
+    INT = "int"
+    ENUM = "enum"
+    YES_NO = "yes_no"
+
+
+class Need(StrEnum):
+    REQUIRED = "R"  # the column must exist and every cell must be filled
+    CONDITIONAL = "C"  # the column must exist; whether a cell must be filled depends on other columns
+    OPTIONAL = "O"  # the column may be absent; an empty cell means "not provided"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    need: Need
+    codes: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    identifier: bool = False  # its value is never echoed in a finding, log or research output
+    label: str = ""
+
+
+LA_CODE_PATTERN = r"^E(06|08|09|10)\d{6}$"
+LOCAL_ID_PATTERN = r"^[A-Za-z0-9_-]+$"
+NAME_PATTERN = r"^[^\W\d_]+(?:[ '\-.]*[^\W\d_]*)*\.?$"  # letters of any script, space ' - .
+
+_KEYS = (
+    Column("la_code", Kind.TEXT, Need.REQUIRED, pattern=LA_CODE_PATTERN, label="Local authority (GSS code)"),
+    Column("period_end", Kind.DATE, Need.REQUIRED, label="Period end"),
+    Column(
+        "family_id", Kind.TEXT, Need.REQUIRED, max_length=36, pattern=LOCAL_ID_PATTERN, identifier=True,
+        label="Council family reference",
+    ),
+)  # fmt: skip
+
+FAMILY_COLUMNS: tuple[Column, ...] = (
+    *_KEYS,
+    Column("framework", Kind.ENUM, Need.REQUIRED, codes=tuple(FRAMEWORKS), label="Framework"),
+    Column("date_identified", Kind.DATE, Need.REQUIRED, label="Date identified"),
+    *(
+        Column(f"hp_{code}", Kind.YES_NO, Need.CONDITIONAL, codes=YES_NO, label=f"Headline problem {code}")
+        for code in HEADLINE_PROBLEMS
+    ),
+    Column("intervention_status", Kind.ENUM, Need.REQUIRED, codes=INTERVENTION_STATUSES, label="Intervention"),
+    Column("support_start_date", Kind.DATE, Need.CONDITIONAL, label="Support start date"),
+    Column("support_end_date", Kind.DATE, Need.CONDITIONAL, label="Support end date"),
+    Column("support_intensity", Kind.ENUM, Need.OPTIONAL, codes=SUPPORT_INTENSITIES, label="Support intensity"),
+    Column("housing_status", Kind.ENUM, Need.OPTIONAL, codes=HOUSING_STATUSES, label="Housing status"),
+    Column("evictions", Kind.INT, Need.OPTIONAL, minimum=0, label="Evictions"),
+    Column("homelessness_applications", Kind.INT, Need.OPTIONAL, minimum=0, label="Homelessness applications"),
+    Column("weeks_homeless", Kind.INT, Need.OPTIONAL, minimum=0, maximum=27, label="Weeks homeless"),
+    Column("rent_arrears", Kind.YES_NO, Need.OPTIONAL, codes=YES_NO, label="Rent arrears"),
+    Column("police_callouts", Kind.INT, Need.OPTIONAL, minimum=0, label="Police call-outs"),
+)
+
+INDIVIDUAL_COLUMNS: tuple[Column, ...] = (
+    *_KEYS,
+    Column(
+        "person_id", Kind.TEXT, Need.REQUIRED, max_length=36, pattern=LOCAL_ID_PATTERN, identifier=True,
+        label="Council person reference",
+    ),
+    Column("relation_in_family", Kind.ENUM, Need.REQUIRED, codes=RELATIONS, label="Relation in family"),
+    Column("forename", Kind.TEXT, Need.REQUIRED, max_length=100, pattern=NAME_PATTERN, identifier=True,
+           label="Forename"),
+    Column("surname", Kind.TEXT, Need.REQUIRED, max_length=100, pattern=NAME_PATTERN, identifier=True,
+           label="Surname"),
+    Column("middle_names", Kind.TEXT, Need.OPTIONAL, max_length=200, identifier=True, label="Middle names"),
+    Column("date_of_birth", Kind.DATE, Need.REQUIRED, identifier=True, label="Date of birth"),
+    Column("sex", Kind.ENUM, Need.REQUIRED, codes=SEX_CODES, label="Sex"),
+    Column("postcode", Kind.TEXT, Need.CONDITIONAL, identifier=True, label="Postcode"),
+    Column("no_fixed_abode", Kind.YES_NO, Need.OPTIONAL, codes=YES_NO, label="No fixed abode"),
+    Column("nino", Kind.TEXT, Need.OPTIONAL, identifier=True, label="National Insurance number"),
+    Column("upn", Kind.TEXT, Need.OPTIONAL, identifier=True, label="Unique Pupil Number"),
+    Column("nhs_number", Kind.TEXT, Need.OPTIONAL, identifier=True, label="NHS number"),
+    Column("ethnicity", Kind.ENUM, Need.OPTIONAL, codes=ETHNICITY_MAIN, label="Ethnicity"),
+    Column("asb_nfi", Kind.INT, Need.OPTIONAL, minimum=0, label="ASB (no further investigation)"),
+    Column("asb_fi", Kind.INT, Need.OPTIONAL, minimum=0, label="ASB (further investigation)"),
+    Column("domestic_violence", Kind.ENUM, Need.OPTIONAL, codes=DOMESTIC_VIOLENCE, label="Domestic violence"),
+    Column("alcohol_dependent", Kind.YES_NO, Need.OPTIONAL, codes=YES_NO, label="Alcohol dependent"),
+    Column("drug_dependent", Kind.YES_NO, Need.OPTIONAL, codes=YES_NO, label="Drug dependent"),
+    Column("neet", Kind.YES_NO, Need.CONDITIONAL, codes=YES_NO, label="NEET (16-24)"),
+    Column("missing_education", Kind.YES_NO, Need.CONDITIONAL, codes=YES_NO, label="Missing education (5-16)"),
+    Column("mental_health", Kind.YES_NO, Need.OPTIONAL, codes=YES_NO, label="Mental health"),
+)  # fmt: skip
+
+TABLES: dict[str, tuple[Column, ...]] = {"families": FAMILY_COLUMNS, "individuals": INDIVIDUAL_COLUMNS}
+
+# Columns whose values identify a person or family: never echoed, never in research outputs.
+IDENTIFIER_COLUMNS: frozenset[str] = frozenset(
+    c.name for cols in TABLES.values() for c in cols if c.identifier
+)
+# The identifiers split off into identifiers.parquet (LinkageBucket) after validation.
+LINKAGE_COLUMNS: tuple[str, ...] = (
+    "la_code", "period_end", "family_id", "person_id", "forename", "middle_names", "surname",
+    "date_of_birth", "sex", "postcode", "nino", "upn", "nhs_number",
+)  # fmt: skip
+
+# Age bands (at period_end, whole years) in which a conditional measure applies.
+AGE_BANDS: dict[str, tuple[int, int]] = {
+    "neet": (16, 24),
+    "missing_education": (5, 16),
+    "nino": (16, 110),
+    "upn": (4, 19),
+}
+MAX_AGE = 110
+
+
+def column(table: str, name: str) -> Column:
+    """The rule for one column of 'families' or 'individuals'."""
+    return next(c for c in TABLES[table] if c.name == name)
+
+
+def headline_problem_columns(framework: str) -> tuple[str, ...]:
+    return tuple(f"hp_{code}" for code in FRAMEWORKS[framework].problems)
