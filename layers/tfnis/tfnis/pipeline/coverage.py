@@ -1,0 +1,115 @@
+"""Stage 2a: a validated submission's coverage: the council's report, the national roll-up, metrics.
+
+Reads attributes only (WorkBucket), never identifiers: identifier quality arrives as flags.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+from tfnis.pipeline.locations import (
+    SubmissionRef,
+    coverage_latest_key,
+    national_coverage_prefix,
+    previous_period_end,
+)
+from tfnis.storage import Store, SubmissionTable
+from tfnis.submissions import SubmissionStatus
+
+if TYPE_CHECKING:
+    from tfnis.coverage.report import CoverageReport
+
+S = SubmissionStatus
+COVERED = frozenset({S.VALIDATED, S.MATCHED, S.COMPLETE})
+
+
+def coverage_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> CoverageReport:
+    """Compute, publish and report the submission's coverage; safe to run twice (same figures, same keys)."""
+    from tfnis.coverage.report import coverage_report
+
+    settings = store.settings
+    families = store.get_frame(settings.work_bucket, ref.families_key)
+    individuals = store.get_frame(settings.work_bucket, ref.individuals_key)
+    report = coverage_report(families, individuals, ref.la_code, ref.period_end.isoformat())
+
+    # The council's own, unsuppressed figures: its report, and the copy the national roll-up reads.
+    store.put_json(
+        settings.reports_bucket, coverage_latest_key(ref.period_end, ref.la_code), report.to_json()
+    )
+    national = refresh_national_table(ref, store=store)
+    previous = previous_report(ref, store=store, table=table)
+    write_council_report(ref, report, previous, national, store=store, table=table)
+    return report
+
+
+def refresh_national_table(ref: SubmissionRef, *, store: Store) -> dict[str, float | None]:
+    """Rebuild the period's table across councils (suppressed) in ResearchBucket; national % per figure."""
+    from tfnis.coverage.national import national_percent, national_table
+    from tfnis.coverage.report import CoverageReport
+
+    settings = store.settings
+    prefix = coverage_latest_key(ref.period_end, "X").rsplit("la_code=", 1)[0]
+    reports = [
+        CoverageReport.from_json(store.get_json(settings.reports_bucket, key))
+        for key in store.list_keys(settings.reports_bucket, prefix)
+    ]
+    table = national_table(reports)
+    out = national_coverage_prefix(ref.period_end)
+    buffer = io.BytesIO()
+    table.to_parquet(buffer, index=False)
+    store.put_bytes(
+        settings.research_bucket,
+        out + "coverage.parquet",
+        buffer.getvalue(),
+        "application/vnd.apache.parquet",
+    )
+    from tfnis.validation import escape_formula
+
+    store.put_text(
+        settings.research_bucket,
+        out + "coverage.csv",
+        escape_formula(table).to_csv(index=False),
+        "text/csv; charset=utf-8",
+    )
+    return national_percent(table)
+
+
+def previous_report(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> CoverageReport | None:
+    """The same council's coverage for the period before, if it submitted one that passed validation."""
+    from tfnis.coverage.report import CoverageReport
+
+    earlier = previous_period_end(ref.period_end)
+    candidates = [
+        s
+        for s in table.list(ref.la_code)
+        if s.period_end == earlier and s.status in COVERED and "coverage_json" in s.reports
+    ]
+    if not candidates:
+        return None
+    latest = max(candidates, key=lambda s: s.updated_at)
+    return CoverageReport.from_json(
+        store.get_json(store.settings.reports_bucket, latest.reports["coverage_json"])
+    )
+
+
+def write_council_report(
+    ref: SubmissionRef,
+    report: CoverageReport,
+    previous: CoverageReport | None,
+    national: dict[str, float | None],
+    *,
+    store: Store,
+    table: SubmissionTable,
+) -> dict[str, str]:
+    from tfnis.coverage.html import render_html
+
+    settings = store.settings
+    keys = {kind: ref.report_key(kind) for kind in ("coverage_json", "coverage_csv", "coverage_html")}
+    store.put_json(settings.reports_bucket, keys["coverage_json"], report.to_json())
+    store.put_text(settings.reports_bucket, keys["coverage_csv"], report.to_csv(), "text/csv; charset=utf-8")
+    html = render_html(report, previous=previous, national=national)
+    store.put_text(settings.reports_bucket, keys["coverage_html"], html, "text/html; charset=utf-8")
+    submission = table.get(ref.la_code, ref.submission_id)
+    table.update_fields(ref.la_code, ref.submission_id, reports={**submission.reports, **keys})
+    return keys

@@ -1,0 +1,81 @@
+"""Where each stage's outputs live, in one place (DESIGN.md "Storage")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+REPORT_FILES = {
+    "validation_json": "validation.json",
+    "validation_csv": "validation.csv",
+    "validation_html": "validation.html",
+    "coverage_json": "coverage.json",
+    "coverage_csv": "coverage.csv",
+    "coverage_html": "coverage.html",
+}
+LINKAGE_INDEX_KEY = "linkage/index/index.parquet"
+
+
+@dataclass(frozen=True)
+class SubmissionRef:
+    """What one stage tells the next: which submission. Never any of its data."""
+
+    la_code: str
+    submission_id: str
+    period_end: date
+
+    def message(self) -> dict[str, str]:
+        return {
+            "la_code": self.la_code,
+            "submission_id": self.submission_id,
+            "period_end": self.period_end.isoformat(),
+        }
+
+    @classmethod
+    def from_message(cls, body: dict[str, str]) -> SubmissionRef:
+        return cls(body["la_code"], body["submission_id"], date.fromisoformat(body["period_end"]))
+
+    @property
+    def upload_prefix(self) -> str:
+        return f"uploads/{self.la_code}/{self.submission_id}/"
+
+    @property
+    def identifiers_key(self) -> str:
+        return f"linkage/{self.la_code}/{self.submission_id}/identifiers.parquet"
+
+    @property
+    def work_prefix(self) -> str:
+        return f"work/{self.la_code}/{self.submission_id}/"
+
+    @property
+    def families_key(self) -> str:
+        return self.work_prefix + "families.parquet"
+
+    @property
+    def individuals_key(self) -> str:
+        return self.work_prefix + "individuals.parquet"
+
+    @property
+    def key_map_key(self) -> str:
+        return self.work_prefix + "key_map.parquet"
+
+    def report_key(self, kind: str) -> str:
+        return f"reports/{self.la_code}/{self.submission_id}/{REPORT_FILES[kind]}"
+
+    @property
+    def research_prefix(self) -> str:
+        return f"extract/period_end={self.period_end.isoformat()}/la_code={self.la_code}/"
+
+
+def coverage_latest_key(period_end: date, la_code: str) -> str:
+    """The council's latest unsuppressed coverage for a period (ReportsBucket), read by the national roll-up."""
+    return f"coverage-latest/period_end={period_end.isoformat()}/la_code={la_code}/coverage.json"
+
+
+def national_coverage_prefix(period_end: date) -> str:
+    return f"coverage/period_end={period_end.isoformat()}/"
+
+
+def previous_period_end(period_end: date) -> date:
+    """The half-year before: 30 Sep → 31 Mar of the same year; 31 Mar → 30 Sep of the year before."""
+    return date(period_end.year, 3, 31) if period_end.month == 9 else date(period_end.year - 1, 9, 30)

@@ -1,0 +1,120 @@
+"""The submissions API's logic: create a submission with pre-signed uploads, list and show a council's own."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from tfnis.pipeline.locations import REPORT_FILES, SubmissionRef
+from tfnis.storage import Store, SubmissionTable
+from tfnis.submissions import RETURN_FILE_NAMES, Submission, check_period_end, upload_key
+from tfnis.submissions.model import VALID_FILE_SETS
+
+LA_CODE_CLAIM = "custom:la_code"
+
+
+class CreateSubmission(BaseModel):
+    """The body of POST /submissions. la_code is deliberately absent: it comes from the caller's token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    period_end: str
+    files: list[str] = Field(min_length=1, max_length=2)
+
+    @field_validator("period_end")
+    @classmethod
+    def _period_end(cls, value: str) -> str:
+        check_period_end(value)
+        return value
+
+    @field_validator("files")
+    @classmethod
+    def _files(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - RETURN_FILE_NAMES)
+        if unknown:
+            raise ValueError(
+                f"unknown file name(s) {unknown}: a return is families.csv + individuals.csv, or return.xlsx"
+            )
+        if frozenset(value) not in VALID_FILE_SETS or len(set(value)) != len(value):
+            raise ValueError("a return is exactly families.csv + individuals.csv, or return.xlsx alone")
+        return value
+
+
+def new_submission_id() -> str:
+    now = datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+
+
+def create_submission(
+    la_code: str, request: CreateSubmission, *, store: Store, table: SubmissionTable
+) -> dict[str, Any]:
+    """Record the submission as PENDING_UPLOAD and hand back one pre-signed POST per declared file."""
+    now = datetime.now(UTC)
+    submission = table.create(
+        Submission(
+            la_code=la_code,
+            submission_id=new_submission_id(),
+            period_end=check_period_end(request.period_end),
+            files=request.files,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    settings = store.settings
+    uploads = {
+        name: store.presigned_post(
+            settings.upload_bucket,
+            upload_key(la_code, submission.submission_id, name),
+            max_bytes=settings.upload_max_bytes,
+            expires_in=settings.upload_url_seconds,
+        )
+        for name in submission.files
+    }
+    return {
+        **summary(submission),
+        "uploads": uploads,
+        "upload_expires_in_seconds": settings.upload_url_seconds,
+        "max_bytes": settings.upload_max_bytes,
+    }
+
+
+def summary(submission: Submission) -> dict[str, Any]:
+    """What a council sees of a submission in a list: no findings detail, no links."""
+    return {
+        "submission_id": submission.submission_id,
+        "la_code": submission.la_code,
+        "period_end": submission.period_end.isoformat(),
+        "status": submission.status.value,
+        "files": submission.files,
+        "created_at": submission.created_at.isoformat(),
+        "updated_at": submission.updated_at.isoformat(),
+        "counts": submission.counts,
+    }
+
+
+def list_submissions(la_code: str, *, table: SubmissionTable) -> dict[str, Any]:
+    return {"submissions": [summary(s) for s in table.list(la_code)]}
+
+
+def show_submission(
+    la_code: str, submission_id: str, *, store: Store, table: SubmissionTable
+) -> dict[str, Any]:
+    """One submission of the caller's council with its findings summary and short-lived report links."""
+    submission = table.get(la_code, submission_id)  # another council's id is simply not found
+    ref = SubmissionRef(la_code, submission_id, submission.period_end)
+    seconds = store.settings.report_url_seconds
+    links = {
+        kind: store.presigned_get(store.settings.reports_bucket, key, seconds)
+        for kind, key in submission.reports.items()
+        if kind in REPORT_FILES and key.startswith(f"reports/{ref.la_code}/{ref.submission_id}/")
+    }
+    return {
+        **summary(submission),
+        "findings_summary": submission.findings_summary,
+        "reason": submission.reason,
+        "reports": links,
+        "report_links_expire_in_seconds": seconds,
+    }

@@ -1,0 +1,132 @@
+"""Stage 1: an upload arrived. Once every declared file is there, validate the return, report, and split it."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tfnis.pipeline.locations import SubmissionRef
+from tfnis.storage import InvalidTransition, Store, SubmissionNotFound, SubmissionTable
+from tfnis.submissions import Submission, SubmissionStatus, parse_upload_key, upload_key
+
+logger = logging.getLogger(__name__)
+S = SubmissionStatus
+# Statuses a redelivered upload event may pick validation back up from (the earlier attempt crashed).
+RESUMABLE = frozenset({S.RECEIVED, S.VALIDATING, S.FAILED})
+LINKAGE_GROUP = "linkage"  # one FIFO message group: matching is serial
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One S3 object-created event: where the object is and how often its message has been delivered."""
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+    receive_count: int = 1
+
+
+def on_upload(upload: Upload, *, store: Store, table: SubmissionTable) -> str:
+    """Validate the submission once complete; returns what happened, in words fit for a log line."""
+    parsed = parse_upload_key(upload.key)
+    if parsed is None:
+        return "ignored: not an upload key"
+    la_code, submission_id, file_name = parsed
+    try:
+        submission = table.get(la_code, submission_id)
+    except SubmissionNotFound:
+        return "ignored: no such submission (the object stays until its retention ends)"
+    if file_name not in submission.files:
+        return "ignored: file not declared by the submission"
+    if submission.status is S.PENDING_UPLOAD:
+        missing = [
+            f
+            for f in submission.files
+            if store.head(upload.bucket, upload_key(la_code, submission_id, f)) is None
+        ]
+        if missing:
+            return f"waiting for {len(missing)} more file(s)"
+        try:
+            submission = table.transition(la_code, submission_id, S.RECEIVED)
+        except InvalidTransition:
+            return "ignored: another event claimed the submission"
+    elif submission.status in RESUMABLE and upload.receive_count > 1:
+        logger.info(
+            "resuming validation after an earlier attempt failed", extra={"status": submission.status}
+        )
+    else:
+        return f"ignored: submission already {submission.status}"
+    return validate_submission(submission, store=store, table=table)
+
+
+def validate_submission(submission: Submission, *, store: Store, table: SubmissionTable) -> str:
+    from tfnis.validation import findings_csv, render_html, report_json, validate_return
+    from tfnis.validation.split import split_return
+
+    settings = store.settings
+    ref = SubmissionRef(submission.la_code, submission.submission_id, submission.period_end)
+    if submission.status is not S.VALIDATING:
+        table.transition(ref.la_code, ref.submission_id, S.VALIDATING)
+    with tempfile.TemporaryDirectory(prefix="tfnis-") as tmp:
+        paths = [
+            store.download(
+                settings.upload_bucket, upload_key(ref.la_code, ref.submission_id, name), Path(tmp) / name
+            )
+            for name in submission.files
+        ]
+        report = validate_return(paths, expected_la_code=ref.la_code, expected_period_end=ref.period_end)
+
+    reports = {
+        "validation_json": ref.report_key("validation_json"),
+        "validation_csv": ref.report_key("validation_csv"),
+        "validation_html": ref.report_key("validation_html"),
+    }
+    store.put_json(settings.reports_bucket, reports["validation_json"], report_json(report))
+    store.put_text(
+        settings.reports_bucket, reports["validation_csv"], findings_csv(report), "text/csv; charset=utf-8"
+    )
+    store.put_text(
+        settings.reports_bucket, reports["validation_html"], render_html(report), "text/html; charset=utf-8"
+    )
+    counts = {k: int(v) for k, v in report.counts.items() if isinstance(v, int)}
+    summary = {k: int(v) for k, v in report.counts.get("by_rule", {}).items()}
+
+    if report.status != "VALID":
+        table.transition(
+            ref.la_code, ref.submission_id, S.REJECTED, counts=counts, findings_summary=summary, reports=reports,
+            reason=f"{counts.get('errors', 0)} error(s) in the return; see the validation report",
+        )  # fmt: skip
+        store.audit(
+            "submission_rejected", la_code=ref.la_code, submission_id=ref.submission_id, counts=counts
+        )
+        return "rejected"
+
+    split = split_return(report.families, report.individuals)
+    store.put_frame(settings.linkage_bucket, ref.identifiers_key, split.identifiers)
+    store.put_frame(settings.work_bucket, ref.families_key, split.family_attributes)
+    store.put_frame(settings.work_bucket, ref.individuals_key, split.individual_attributes)
+    try:
+        table.transition(
+            ref.la_code,
+            ref.submission_id,
+            S.VALIDATED,
+            counts=counts,
+            findings_summary=summary,
+            reports=reports,
+        )
+    except InvalidTransition:
+        return "ignored: submission moved on while validating"
+    store.send(settings.coverage_queue_url, ref.message())
+    store.send(settings.match_queue_url, ref.message(), group_id=LINKAGE_GROUP)
+    store.audit("submission_validated", la_code=ref.la_code, submission_id=ref.submission_id, counts=counts)
+    return "validated"
+
+
+def mark_failed(la_code: str, submission_id: str, reason: str, *, table: SubmissionTable) -> None:
+    """The last delivery of a stage's message failed: the message goes to the DLQ, the submission to FAILED."""
+    try:
+        table.transition(la_code, submission_id, S.FAILED, reason=reason)
+    except (InvalidTransition, SubmissionNotFound):
+        pass

@@ -1,0 +1,37 @@
+"""Where things are: resource names from the function's environment (template.yaml sets them)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    upload_bucket: str = ""
+    linkage_bucket: str = ""
+    work_bucket: str = ""
+    reports_bucket: str = ""
+    research_bucket: str = ""
+    audit_bucket: str = ""
+    submissions_table: str = ""
+    idempotency_table: str = ""
+    coverage_queue_url: str = ""
+    match_queue_url: str = ""
+    anonymise_queue_url: str = ""
+    upload_max_bytes: int = 104_857_600
+    research_end_date: str = ""
+    raw_retention_days: int = 30
+    pseudonym_key_id: str = ""
+    data_key_id: str = ""
+    stack_name: str = "tfnis"
+    max_receive_count: int = 3
+    upload_url_seconds: int = 900
+    report_url_seconds: int = 300
+
+    @classmethod
+    @lru_cache(maxsize=1)
+    def from_env(cls) -> Settings:
+        return cls()

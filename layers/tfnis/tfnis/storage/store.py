@@ -1,0 +1,153 @@
+"""Buckets, queues and keys behind one small typed interface; the pipeline never sees boto3."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from tfnis.storage.clients import client
+from tfnis.storage.settings import Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class Store:
+    settings: Settings
+
+    @classmethod
+    def from_env(cls) -> Store:
+        return cls(Settings.from_env())
+
+    # --- objects ------------------------------------------------------------------------------------------
+    def put_bytes(
+        self, bucket: str, key: str, body: bytes, content_type: str = "application/octet-stream"
+    ) -> None:
+        client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+
+    def put_text(
+        self, bucket: str, key: str, text: str, content_type: str = "text/plain; charset=utf-8"
+    ) -> None:
+        self.put_bytes(bucket, key, text.encode("utf-8"), content_type)
+
+    def put_json(self, bucket: str, key: str, document: Any) -> None:
+        self.put_bytes(bucket, key, json.dumps(document, indent=2, default=str).encode(), "application/json")
+
+    def get_bytes(self, bucket: str, key: str) -> bytes:
+        return client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    def get_json(self, bucket: str, key: str) -> Any:
+        return json.loads(self.get_bytes(bucket, key))
+
+    def download(self, bucket: str, key: str, path: Path) -> Path:
+        client("s3").download_file(bucket, key, str(path))
+        return path
+
+    def head(self, bucket: str, key: str) -> dict[str, Any] | None:
+        """The object's metadata, or None when it does not exist."""
+        try:
+            return client("s3").head_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+
+    def list_keys(self, bucket: str, prefix: str) -> list[str]:
+        paginator = client("s3").get_paginator("list_objects_v2")
+        return [
+            o["Key"]
+            for page in paginator.paginate(Bucket=bucket, Prefix=prefix)
+            for o in page.get("Contents", [])
+        ]
+
+    def put_frame(self, bucket: str, key: str, frame: pd.DataFrame) -> None:
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        self.put_bytes(bucket, key, buffer.getvalue(), "application/vnd.apache.parquet")
+
+    def get_frame(self, bucket: str, key: str) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.read_parquet(io.BytesIO(self.get_bytes(bucket, key)))
+
+    def delete_all_versions(self, bucket: str, prefix: str = "") -> dict[str, int]:
+        """Delete every version and delete marker under prefix; counts of each, never the keys' contents."""
+        s3 = client("s3")
+        counts = {"versions": 0, "delete_markers": 0}
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+            batch = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", [])] + [
+                {"Key": m["Key"], "VersionId": m["VersionId"]} for m in page.get("DeleteMarkers", [])
+            ]
+            counts["versions"] += len(page.get("Versions", []))
+            counts["delete_markers"] += len(page.get("DeleteMarkers", []))
+            for start in range(0, len(batch), 1000):
+                if batch[start : start + 1000]:
+                    s3.delete_objects(
+                        Bucket=bucket, Delete={"Objects": batch[start : start + 1000], "Quiet": True}
+                    )
+        return counts
+
+    def count_versions(self, bucket: str, prefix: str = "") -> int:
+        """Object versions plus delete markers still held under prefix."""
+        total = 0
+        for page in client("s3").get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+            total += len(page.get("Versions", [])) + len(page.get("DeleteMarkers", []))
+        return total
+
+    # --- pre-signed URLs ----------------------------------------------------------------------------------
+    def presigned_post(self, bucket: str, key: str, max_bytes: int, expires_in: int) -> dict[str, Any]:
+        """A browser-style POST pinned to one key, capped in size, short-lived, encrypted with the data key."""
+        fields: dict[str, str] = {"x-amz-server-side-encryption": "aws:kms"}
+        conditions: list[Any] = [
+            {"bucket": bucket},
+            ["eq", "$key", key],
+            ["content-length-range", 1, max_bytes],
+            {"x-amz-server-side-encryption": "aws:kms"},
+        ]
+        if self.settings.data_key_id:
+            fields["x-amz-server-side-encryption-aws-kms-key-id"] = self.settings.data_key_id
+            conditions.append({"x-amz-server-side-encryption-aws-kms-key-id": self.settings.data_key_id})
+        return client("s3").generate_presigned_post(
+            Bucket=bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
+        )
+
+    def presigned_get(self, bucket: str, key: str, expires_in: int) -> str:
+        return client("s3").generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in
+        )
+
+    # --- queues -------------------------------------------------------------------------------------------
+    def send(self, queue_url: str, message: dict[str, Any], group_id: str | None = None) -> None:
+        """Send a stage message; FIFO queues get a group (matching is serial) and a deduplication id."""
+        body = json.dumps(message, sort_keys=True, default=str)
+        extra: dict[str, str] = {}
+        if queue_url.endswith(".fifo"):
+            extra = {
+                "MessageGroupId": group_id or "default",
+                "MessageDeduplicationId": str(uuid.uuid5(uuid.NAMESPACE_URL, body)),
+            }
+        client("sqs").send_message(QueueUrl=queue_url, MessageBody=body, **extra)
+
+    # --- keys ---------------------------------------------------------------------------------------------
+    def generate_mac(self, message: bytes) -> bytes:
+        """HMAC-SHA256 under the project's pseudonymisation key, computed inside KMS (the key never leaves)."""
+        response = client("kms").generate_mac(
+            KeyId=self.settings.pseudonym_key_id, Message=message, MacAlgorithm="HMAC_SHA_256"
+        )
+        return response["Mac"]
+
+    # --- audit log ----------------------------------------------------------------------------------------
+    def audit(self, event: str, **details: Any) -> str:
+        """Append one record (counts and codes, never values) to the audit log; returns its key."""
+        now = datetime.now(UTC)
+        key = f"audit/{now:%Y/%m/%d}/{now:%H%M%S%f}-{event}-{uuid.uuid4().hex[:8]}.json"
+        self.put_json(self.settings.audit_bucket, key, {"event": event, "at": now.isoformat(), **details})
+        return key
