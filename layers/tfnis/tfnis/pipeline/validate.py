@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tempfile
 from dataclasses import dataclass
@@ -126,7 +127,5 @@ def validate_submission(submission: Submission, *, store: Store, table: Submissi
 
 def mark_failed(la_code: str, submission_id: str, reason: str, *, table: SubmissionTable) -> None:
     """The last delivery of a stage's message failed: the message goes to the DLQ, the submission to FAILED."""
-    try:
+    with contextlib.suppress(InvalidTransition, SubmissionNotFound):
         table.transition(la_code, submission_id, S.FAILED, reason=reason)
-    except (InvalidTransition, SubmissionNotFound):
-        pass
