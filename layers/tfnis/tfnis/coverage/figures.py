@@ -51,9 +51,7 @@ def percent_of(numerator: int | None, denominator: int | None) -> float | None:
 
 
 def figure(fid: str, label: str, level: Level, numerator: int, denominator: int) -> CoverageFigure:
-    return CoverageFigure(
-        fid, label, level, int(numerator), int(denominator), percent_of(numerator, denominator)
-    )
+    return CoverageFigure(fid, label, level, int(numerator), int(denominator), percent_of(numerator, denominator))
 
 
 # Family progress measures: (column, label, kind). kind "count": any = count > 0; "yes": any = Y.
@@ -206,8 +204,6 @@ def individual_figures(individuals: pd.DataFrame) -> list[CoverageFigure]:
     return out
 
 
-def coverage_figures(
-    family_attributes: pd.DataFrame, individual_attributes: pd.DataFrame
-) -> list[CoverageFigure]:
+def coverage_figures(family_attributes: pd.DataFrame, individual_attributes: pd.DataFrame) -> list[CoverageFigure]:
     """Every coverage figure of one return, family figures first, in a stable order."""
     return family_figures(family_attributes) + individual_figures(individual_attributes)

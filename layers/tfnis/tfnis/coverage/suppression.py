@@ -47,14 +47,16 @@ def suppression_mask(table: pd.DataFrame, threshold: int = THRESHOLD) -> pd.Seri
     national = table["la_code"] == NATIONAL
     while True:
         # Within a report: the parts of one partition.
-        parts = table.loc[partition.notna()].assign(part=partition, hidden=mask, last=False)
+        # (Columns are assigned from the selected rows only: assigning a Series to an empty frame adopts its index.)
+        in_part = partition.notna().to_numpy()
+        parts = table.loc[in_part].assign(part=partition[in_part], hidden=mask[in_part], last=False)
         chosen = _second_cells(parts, ["la_code", "period_end", "part"], "numerator")
         # Across councils, where the national total of a figure is shown. The total itself is hidden only
         # when no other council is left to hide (a table of one council).
         shown = table.loc[national & ~mask, ["period_end", "id"]]
         keys = pd.MultiIndex.from_frame(table[["period_end", "id"]])
         in_shown = keys.isin(pd.MultiIndex.from_frame(shown))
-        rows = table.loc[in_shown].assign(hidden=mask, last=national)
+        rows = table.loc[in_shown].assign(hidden=mask[in_shown], last=national[in_shown])
         chosen = chosen.union(_second_cells(rows, ["period_end", "id"], "denominator"))
         chosen = chosen[~mask.loc[chosen].to_numpy()]
         if chosen.empty:
@@ -72,9 +74,7 @@ def _second_cells(rows: pd.DataFrame, by: list[str], size: str) -> pd.Index:
     if candidates.empty:
         return candidates.index
     value = candidates[size].astype("Int64").fillna(0)
-    ordered = candidates.assign(_zero=value == 0, _size=value).sort_values(
-        ["last", "_zero", "_size"], kind="stable"
-    )
+    ordered = candidates.assign(_zero=value == 0, _size=value).sort_values(["last", "_zero", "_size"], kind="stable")
     return ordered.groupby(by, dropna=False).head(1).index
 
 
@@ -108,8 +108,6 @@ def suppress(
     )
     mask = suppression_mask(table, threshold).to_numpy()
     return [
-        replace(f, numerator=None, denominator=None, percent=None, suppressed=True)
-        if hide or f.suppressed
-        else f
+        replace(f, numerator=None, denominator=None, percent=None, suppressed=True) if hide or f.suppressed else f
         for f, hide in zip(figures, mask, strict=True)
     ]
