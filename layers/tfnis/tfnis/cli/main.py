@@ -12,8 +12,10 @@ import sys
 
 # One module per subcommand, each exposing register(subparsers); imported when the CLI starts.
 COMMANDS: tuple[str, ...] = (
+    "upload",
     "validate",
     "generate",
+    "link",
 )
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
