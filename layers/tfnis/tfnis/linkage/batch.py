@@ -1,0 +1,112 @@
+"""Link a whole file at once (`tfnis link`, benchmarks): match keys first, the probabilistic model for the rest.
+
+Identical normalised records are scored once. Clusters are the connected components of key links and of
+model links at or above the threshold; each cluster gets a fresh random person_key.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from tfnis.linkage import DEFAULT_THRESHOLD
+from tfnis.linkage.clusters import connected_components
+from tfnis.linkage.match_keys import MATCH_KEY_RULES, key_edges
+from tfnis.linkage.model import ModelInput, score_pairs
+from tfnis.linkage.normalise import MATCH_FIELDS, match_fields
+
+PROBABILISTIC = "probabilistic"
+IDENTICAL = "identical_record"
+
+
+def random_key() -> str:
+    return secrets.token_hex(16)
+
+
+def identifying(fields: pd.DataFrame) -> np.ndarray:
+    """Records with enough to say who they are: a name and one more thing, or an identifier and a DOB.
+    Less than that and two identical records are not taken to be one person."""
+    name = (fields["forename"].notna() | fields["surname"].notna()).to_numpy()
+    more = (fields["dob"].notna() | fields["postcode"].notna() | fields["address"].notna()).to_numpy()
+    ids = fields[["nino", "upn", "nhs_number", "other_id"]].notna().any(axis=1).to_numpy()
+    return (name & (more | ids)) | (ids & fields["dob"].notna().to_numpy())
+
+
+def distinct_records(fields: pd.DataFrame) -> np.ndarray:
+    """Tuple number of each record: identical identifying records share one."""
+    ident = identifying(fields)
+    hashes = pd.util.hash_pandas_object(fields[list(MATCH_FIELDS)], index=False).to_numpy()
+    # A record too thin to identify anyone is a tuple of its own: keyed by its row number instead.
+    own = np.where(ident, hashes, np.arange(len(fields), dtype=np.uint64))
+    codes, _ = pd.factorize(pd.MultiIndex.from_arrays([ident, own]))
+    return codes
+
+
+def deterministic_links(fields: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Key edges between records (by position) and, per record, the first rule that linked it ('' if none)."""
+    edges, rule_of = [], np.full(len(fields), "", dtype=object)
+    for rule in MATCH_KEY_RULES:
+        found = key_edges(fields, rule)
+        if found.empty:
+            continue
+        touched = np.unique(np.r_[found["left"].to_numpy(), found["right"].to_numpy()])
+        fresh = touched[rule_of[touched] == ""]
+        rule_of[fresh] = rule.name
+        edges.append(found)
+    all_edges = pd.concat(edges, ignore_index=True) if edges else pd.DataFrame({"left": [], "right": []})
+    return all_edges.astype(np.int64), rule_of
+
+
+def link_records(
+    records: pd.DataFrame,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    new_key: Callable[[], str] = random_key,
+    allow_non_uk_postcodes: bool = True,
+) -> pd.DataFrame:
+    """record_id, person_key, match_rule, match_probability for every input row (same order).
+
+    records: record_id and any of forename, middle_names, surname, date_of_birth, sex, postcode, nino, upn,
+    nhs_number, address, other_id.
+    """
+    records = records.reset_index(drop=True)
+    fields = match_fields(records, allow_non_uk_postcodes=allow_non_uk_postcodes)
+    tuple_of = distinct_records(fields)
+    first = pd.Series(np.arange(len(tuple_of))).groupby(tuple_of).first().to_numpy()
+    tuples = fields.iloc[first].reset_index(drop=True)
+    n = len(tuples)
+
+    key_links, rule_of = deterministic_links(tuples)
+    cluster = connected_components(n, key_links["left"].to_numpy(), key_links["right"].to_numpy())
+    model_records = tuples.assign(uid=np.arange(n), cluster=cluster)
+    scored = score_pairs(ModelInput(model_records), threshold)
+    left = np.r_[key_links["left"].to_numpy(), scored["uid_l"].to_numpy(dtype=np.int64)]
+    right = np.r_[key_links["right"].to_numpy(), scored["uid_r"].to_numpy(dtype=np.int64)]
+    person = connected_components(n, left, right)
+
+    best = pd.concat(
+        [
+            scored[["uid_l", "match_probability"]].set_axis(["uid", "p"], axis=1),
+            scored[["uid_r", "match_probability"]].set_axis(["uid", "p"], axis=1),
+        ]
+    )
+    best_probability = best.groupby("uid")["p"].max().reindex(np.arange(n)).to_numpy()
+    rule = np.where(rule_of != "", rule_of, np.where(~np.isnan(best_probability), PROBABILISTIC, ""))
+    probability = np.where(rule == PROBABILISTIC, best_probability, np.nan)
+
+    labels, person_code = np.unique(person, return_inverse=True)
+    keys = np.array([new_key() for _ in range(len(labels))], dtype=object)
+    record_rule = rule[tuple_of]
+    repeated = np.bincount(tuple_of, minlength=n)[tuple_of] > 1
+    record_rule = np.where((record_rule == "") & repeated, IDENTICAL, record_rule)
+    return pd.DataFrame(
+        {
+            "record_id": records["record_id"].to_numpy() if "record_id" in records else np.arange(len(records)),
+            "person_key": keys[person_code][tuple_of],
+            "match_rule": record_rule,
+            "match_probability": probability[tuple_of],
+        }
+    )

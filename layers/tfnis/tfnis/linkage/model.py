@@ -1,0 +1,280 @@
+"""The probabilistic (Fellegi–Sunter) part of matching, run by splink on DuckDB.
+
+Only pairs the match keys have not already joined are scored: every blocking rule carries
+`l.cluster <> r.cluster`, where `cluster` is the deterministic cluster of the record. Comparisons and
+blocking rules are built from whichever match fields the data has, so the same model serves the pipeline's
+identifiers and a research team's plain file. Parameters are estimated on the data itself: u by random
+sampling with a fixed seed, m by expectation maximisation on two blocking passes, the prior from the pairs
+the match keys found.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import pandas as pd
+
+SEED = 5
+# Assumed share of true pairs that the strict match keys find; turns their count into the prior.
+KEY_RECALL = 0.6
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    """Distinct records to score: `uid` (int), `cluster` (deterministic cluster id), the match fields,
+    and optionally `scope` (1 for records whose links are wanted; pairs need one side in scope)."""
+
+    records: pd.DataFrame
+    scoped: bool = False
+
+
+def _has(records: pd.DataFrame, column: str, minimum_share: float = 0.01) -> bool:
+    return column in records.columns and records[column].notna().mean() >= minimum_share
+
+
+def comparisons(records: pd.DataFrame) -> list:
+    """One comparison per match field the data carries; levels from strongest to weakest."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    def custom(name: str, levels: list) -> cl.CustomComparison:
+        return cl.CustomComparison(comparison_levels=levels, output_column_name=name)
+
+    found = []
+    if _has(records, "forename"):
+        found.append(
+            custom(
+                "forename",
+                [
+                    cll.NullLevel("forename"),
+                    cll.ExactMatchLevel("forename", term_frequency_adjustments=True),
+                    cll.CustomLevel(
+                        "list_has_any(string_split(forename_aliases_l, '|'), string_split(forename_aliases_r, '|'))",
+                        "nickname",
+                    ),
+                    cll.JaroWinklerLevel("forename", 0.92),
+                    cll.CustomLevel(
+                        "forename_first_l = forename_first_r OR (forename_l = surname_r AND surname_l = forename_r)",
+                        "first forename or swapped names",
+                    ),
+                    cll.JaroWinklerLevel("forename", 0.8),
+                    cll.CustomLevel(
+                        "(length(forename_l) = 1 OR length(forename_r) = 1) "
+                        "AND left(forename_l, 1) = left(forename_r, 1)",
+                        "initial",
+                    ),
+                    cll.ElseLevel(),
+                ],
+            )
+        )
+    if _has(records, "middle_names"):
+        found.append(
+            custom(
+                "middle_names",
+                [
+                    cll.NullLevel("middle_names"),
+                    cll.ExactMatchLevel("middle_names"),
+                    cll.CustomLevel("left(middle_names_l, 1) = left(middle_names_r, 1)", "initial"),
+                    cll.ElseLevel(),
+                ],
+            )
+        )
+    if _has(records, "surname"):
+        found.append(
+            custom(
+                "surname",
+                [
+                    cll.NullLevel("surname"),
+                    cll.ExactMatchLevel("surname", term_frequency_adjustments=True),
+                    cll.JaroWinklerLevel("surname", 0.92),
+                    cll.CustomLevel(
+                        "surname_first_l = surname_r OR surname_last_l = surname_r "
+                        "OR surname_l = surname_first_r OR surname_l = surname_last_r "
+                        "OR surname_first_l = surname_first_r OR surname_last_l = surname_last_r",
+                        "part of a double-barrelled surname",
+                    ),
+                    cll.CustomLevel("surname_phonetic_l = surname_phonetic_r", "same Soundex"),
+                    cll.JaroWinklerLevel("surname", 0.8),
+                    cll.ElseLevel(),
+                ],
+            )
+        )
+    if _has(records, "dob"):
+        found.append(
+            custom(
+                "dob",
+                [
+                    cll.NullLevel("dob"),
+                    cll.ExactMatchLevel("dob"),
+                    cll.CustomLevel(
+                        "left(dob_l, 4) = left(dob_r, 4) AND substr(dob_l, 6, 2) = substr(dob_r, 9, 2) "
+                        "AND substr(dob_l, 9, 2) = substr(dob_r, 6, 2)",
+                        "day and month swapped",
+                    ),
+                    cll.DamerauLevenshteinLevel("dob", 1),
+                    cll.CustomLevel(
+                        "abs(date_diff('day', try_strptime(dob_l, '%Y-%m-%d'), "
+                        "try_strptime(dob_r, '%Y-%m-%d'))) <= 366",
+                        "within a year",
+                    ),
+                    cll.DamerauLevenshteinLevel("dob", 2),
+                    cll.ElseLevel(),
+                ],
+            )
+        )
+    if _has(records, "sex"):
+        found.append(custom("sex", [cll.NullLevel("sex"), cll.ExactMatchLevel("sex"), cll.ElseLevel()]))
+    if _has(records, "postcode"):
+        found.append(
+            custom(
+                "postcode",
+                [
+                    cll.NullLevel("postcode"),
+                    cll.ExactMatchLevel("postcode", term_frequency_adjustments=True),
+                    cll.DamerauLevenshteinLevel("postcode", 1),
+                    cll.CustomLevel(
+                        "postcode_district_l = postcode_district_r AND "
+                        "left(postcode_l, length(postcode_l) - 2) = left(postcode_r, length(postcode_r) - 2)",
+                        "same sector",
+                    ),
+                    cll.CustomLevel("postcode_district_l = postcode_district_r", "same district"),
+                    cll.ElseLevel(),
+                ],
+            )
+        )
+    for identifier in ("nino", "upn", "nhs_number"):
+        if _has(records, identifier, 0.001):
+            found.append(
+                custom(
+                    identifier,
+                    [
+                        cll.NullLevel(identifier),
+                        cll.ExactMatchLevel(identifier),
+                        cll.DamerauLevenshteinLevel(identifier, 1),
+                        cll.ElseLevel(),
+                    ],
+                )
+            )
+    if _has(records, "other_id"):
+        found.append(
+            custom(
+                "other_id",
+                [
+                    cll.NullLevel("other_id"),
+                    cll.ExactMatchLevel("other_id"),
+                    cll.DamerauLevenshteinLevel("other_id", 1),
+                    cll.DamerauLevenshteinLevel("other_id", 2),
+                    cll.ElseLevel(),
+                ],
+            )
+        )
+    if _has(records, "address"):
+        found.append(
+            custom(
+                "address",
+                [
+                    cll.NullLevel("address"),
+                    cll.ExactMatchLevel("address"),
+                    cll.JaroWinklerLevel("address", 0.95),
+                    cll.JaroWinklerLevel("address", 0.88),
+                    cll.JaroWinklerLevel("address", 0.75),
+                    cll.ElseLevel(),
+                ],
+            )
+        )
+    return found
+
+
+# Candidate pairs: any of these agreements. Each must be cheap at a million records.
+_BLOCKING = (
+    ("nino",),
+    ("upn",),
+    ("nhs_number",),
+    ("other_id",),
+    ("forename", "surname"),
+    ("dob", "surname_phonetic"),
+    ("dob", "forename_first"),
+    ("dob", "postcode"),
+    ("postcode", "surname_phonetic"),
+    ("postcode", "forename_first"),
+    ("forename_first", "surname_phonetic", "dob_year"),
+)
+
+
+def blocking_rules(records: pd.DataFrame, *, scoped: bool) -> list[str]:
+    rules = []
+    for columns in _BLOCKING:
+        if all(_has(records, c if c != "dob_year" else "dob", 0.001) for c in columns):
+            parts = ["left(l.dob, 4) = left(r.dob, 4)" if c == "dob_year" else f"l.{c} = r.{c}" for c in columns]
+            parts.append("l.cluster <> r.cluster")
+            if scoped:
+                parts.append("(l.scope = 1 OR r.scope = 1)")
+            rules.append(" AND ".join(parts))
+    return rules
+
+
+def _training_rules(records: pd.DataFrame) -> list[str]:
+    """Two EM passes that between them free every comparison: block on date of birth, then on names."""
+    rules = []
+    if _has(records, "dob"):
+        rules.append("l.dob = r.dob")
+    if _has(records, "forename") and _has(records, "surname"):
+        rules.append("l.forename = r.forename AND l.surname = r.surname")
+    elif _has(records, "postcode"):
+        rules.append("l.postcode = r.postcode")
+    return rules
+
+
+def prior_from_clusters(records: pd.DataFrame) -> float:
+    """Probability two random records match, from the deterministic clusters (pairs found / KEY_RECALL)."""
+    sizes = records["cluster"].value_counts().to_numpy()
+    found = float((sizes * (sizes - 1) / 2).sum())
+    n = len(records)
+    total = n * (n - 1) / 2
+    if total <= 0:
+        return 1e-4
+    return float(min(max(found / KEY_RECALL / total, 1e-7), 0.5))
+
+
+def score_pairs(model_input: ModelInput, threshold: float) -> pd.DataFrame:
+    """Scored candidate pairs at or above threshold: columns uid_l, uid_r, match_probability."""
+    from splink import DuckDBAPI, Linker, SettingsCreator
+
+    records = model_input.records
+    empty = pd.DataFrame({"uid_l": [], "uid_r": [], "match_probability": []})
+    found = comparisons(records)
+    rules = blocking_rules(records, scoped=model_input.scoped)
+    if len(records) < 2 or not found or not rules:
+        return empty
+    db = DuckDBAPI()
+    table = db.register(records, dataset_display_name="records")
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="uid",
+        comparisons=found,
+        blocking_rules_to_generate_predictions=rules,
+        probability_two_random_records_match=prior_from_clusters(records),
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+        additional_columns_to_retain=[],
+    )
+    linker = Linker(table, settings, log_level=logging.ERROR)
+    train(linker, records)
+    predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+    pairs = predictions.as_pandas_dataframe()[["uid_l", "uid_r", "match_probability"]]
+    predictions.drop_table_from_database_and_remove_from_cache()
+    return pairs
+
+
+def train(linker, records: pd.DataFrame) -> None:
+    """u by seeded random sampling; m by EM, capped so a million records train in seconds."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=SEED)
+        for rule in _training_rules(records):
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, max_pairs=5e5, estimate_without_term_frequencies=True
+            )

@@ -1,0 +1,216 @@
+"""Normalised match fields: the one representation of a record that match keys and the model compare.
+
+Names lose case, diacritics, punctuation and the hyphen/space difference in double-barrelled names; Mac and
+Mc prefixes are one form; forenames carry their nickname-canonical names. Identifiers go through the rules
+in tfnis.spec.identifiers and an invalid identifier becomes blank: it is never evidence. String work runs
+once per distinct value, not once per row.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from functools import cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from tfnis.spec import identifiers
+
+# Columns of the normalised frame (besides the caller's own id columns). Every one is a plain string column,
+# <NA> when not known, so the frame goes to DuckDB and Parquet as is.
+MATCH_FIELDS = (
+    "forename",  # normalised full forename, spaces removed ("mary ann" -> "maryann")
+    "forename_first",  # first forename token
+    "forename_aliases",  # '|'-joined canonical names of forename_first (nickname list), itself included
+    "middle_names",  # normalised middle names, spaces removed
+    "surname",  # normalised surname, spaces removed ("smith-jones" -> "smithjones")
+    "surname_first",  # first token of a double-barrelled surname
+    "surname_last",  # last token of a double-barrelled surname
+    "surname_phonetic",  # Soundex of the surname
+    "dob",  # YYYY-MM-DD as given (not calendar-checked: a typo in a day still compares by characters)
+    "sex",  # M / F
+    "postcode",  # normalised UK postcode; for tfnis link, also a non-UK code upper-cased without spaces
+    "postcode_district",  # outward code of a valid UK postcode
+    "nino",  # 8-character stem of a VALID NINO
+    "upn",  # valid UPN
+    "nhs_number",  # valid NHS number (10 digits)
+    "address",  # lower-case words of a free-text address
+    "other_id",  # any other identifier, upper-case, letters and digits only
+)
+
+_FOLD = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "þ": "th", "ð": "d"})
+_NOT_LETTER = re.compile(r"[^a-z ]+")
+_APOSTROPHES = re.compile(r"['’‘`´.]")
+_MAC = re.compile(r"\bma?c\s?(?=[a-z]{3})")
+
+
+def fold_text(value: str) -> str:
+    """Lower-case ASCII letters of a text: diacritics dropped, ligatures spelt out."""
+    decomposed = unicodedata.normalize("NFKD", value.lower().translate(_FOLD))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def name_tokens(value: str | None) -> list[str]:
+    """The words of a name, normalised: O'Brien -> obrien, Smith-Jones -> smith jones, MacDonald -> mcdonald."""
+    if value is None or value != value:
+        return []
+    text = _APOSTROPHES.sub("", fold_text(str(value)))
+    text = _NOT_LETTER.sub(" ", text.replace("-", " "))
+    text = _MAC.sub("mc", " ".join(text.split()))
+    tokens = text.split()
+    # "O Brien" typed with a space is one surname: glue a lone "o" onto the next word.
+    glued: list[str] = []
+    for token in tokens:
+        if glued and glued[-1] == "o":
+            glued[-1] = "o" + token
+        else:
+            glued.append(token)
+    return glued
+
+
+def normalise_name(value: str | None) -> str | None:
+    """A name as one comparable string (no spaces), or None when there is nothing left."""
+    return "".join(name_tokens(value)) or None
+
+
+@cache
+def nickname_canonicals() -> dict[str, tuple[str, ...]]:
+    """Nickname -> canonical names, from the shipped nicknames.csv."""
+    with resources.files("tfnis.linkage").joinpath("nicknames.csv").open(encoding="utf-8") as handle:
+        table = pd.read_csv(handle, comment="#", dtype=str)
+    return {name: tuple(sorted(group)) for name, group in table.groupby("nickname")["canonical"]}
+
+
+def forename_aliases(first_token: str | None) -> str | None:
+    """'|'-joined set of the names a forename may stand for (itself and the names it is a nickname of)."""
+    if not first_token:
+        return None
+    return "|".join(sorted({first_token, *nickname_canonicals().get(first_token, ())}))
+
+
+def _per_distinct(series: pd.Series, function: Callable[[str], str | None]) -> pd.Series:
+    """Apply a scalar function once per distinct value of a column (names repeat; rows are many)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    mapped = np.array([function(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(mapped[codes], index=series.index, dtype="string")
+
+
+def _tokens_to(part: Callable[[list[str]], str | None]) -> Callable[[str], str | None]:
+    return lambda value: part(name_tokens(value))
+
+
+def soundex(value: str | None) -> str | None:
+    import jellyfish
+
+    return jellyfish.soundex(value) if value else None
+
+
+_DIGITS_ONLY = re.compile(r"^\d{8}$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
+_UK = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def normalise_dob_text(value: str) -> str | None:
+    """YYYY-MM-DD from YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY text, without calendar checks."""
+    text = value.strip()
+    if _DIGITS_ONLY.match(text):
+        return f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    if match := _ISO.match(text):
+        year, month, day = match.groups()
+        return f"{year}-{int(month):02d}-{int(day):02d}"
+    if match := _UK.match(text):
+        day, month, year = match.groups()
+        return f"{year}-{int(month):02d}-{int(day):02d}"
+    return None
+
+
+def normalise_dobs(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.dt.strftime("%Y-%m-%d").astype("string")
+    text = series.astype("string")
+    return _per_distinct(text, normalise_dob_text)
+
+
+_SEX = {"1": "M", "M": "M", "MALE": "M", "2": "F", "F": "F", "FEMALE": "F"}
+
+
+def normalise_sexes(series: pd.Series) -> pd.Series:
+    """M or F; ISO 5218 0 (not known) and 9 (not applicable) are not evidence."""
+    return series.astype("string").str.strip().str.upper().map(_SEX).astype("string")
+
+
+def _blank(series: pd.Series) -> pd.Series:
+    text = series.astype("string").str.strip()
+    return text.mask(text == "", pd.NA)
+
+
+def normalise_postcode_fields(series: pd.Series, *, allow_non_uk: bool) -> tuple[pd.Series, pd.Series]:
+    """(postcode, district). NHS no-fixed-abode pseudo-postcodes are blank; so is anything else invalid
+    unless allow_non_uk, when it is kept as an upper-case code compared by characters."""
+    text = _blank(series)
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    distinct = pd.Series(uniques, dtype="string")
+    classes = identifiers.postcode_classes(distinct)
+    normalised = identifiers.normalise_postcodes(distinct)
+    keep = classes.isin(["VALID", "GIR", "BFPO"]).fillna(False)
+    postcode = normalised.where(keep)
+    if allow_non_uk:
+        other = distinct.str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
+        postcode = postcode.where(keep | (classes == "NO_FIXED_ABODE").fillna(False), other)
+    district = identifiers.postcode_districts(distinct)
+
+    def spread(values: pd.Series) -> pd.Series:
+        array = np.append(values.to_numpy(dtype=object, na_value=None), None)
+        return pd.Series(array[codes], index=series.index, dtype="string").replace("", pd.NA)
+
+    return spread(postcode), spread(district)
+
+
+def match_fields(records: pd.DataFrame, *, allow_non_uk_postcodes: bool = False) -> pd.DataFrame:
+    """The normalised MATCH_FIELDS of each record (same index). Absent input columns are all blank."""
+
+    def column(name: str) -> pd.Series:
+        if name in records.columns:
+            return _blank(records[name]) if records[name].dtype == object else records[name]
+        return pd.Series(pd.NA, index=records.index, dtype="string")
+
+    out = pd.DataFrame(index=records.index)
+    forenames = column("forename").astype("string")
+    out["forename"] = _per_distinct(forenames, normalise_name)
+    out["forename_first"] = _per_distinct(forenames, _tokens_to(lambda t: t[0] if t else None))
+    out["forename_aliases"] = _per_distinct(out["forename_first"], forename_aliases)
+    out["middle_names"] = _per_distinct(column("middle_names").astype("string"), normalise_name)
+    surnames = column("surname").astype("string")
+    out["surname"] = _per_distinct(surnames, normalise_name)
+    out["surname_first"] = _per_distinct(surnames, _tokens_to(lambda t: t[0] if len(t) > 1 else None))
+    out["surname_last"] = _per_distinct(surnames, _tokens_to(lambda t: t[-1] if len(t) > 1 else None))
+    out["surname_phonetic"] = _per_distinct(out["surname"], soundex)
+    dob = column("date_of_birth")
+    out["dob"] = normalise_dobs(dob if pd.api.types.is_datetime64_any_dtype(dob) else _blank(dob))
+    out["sex"] = normalise_sexes(column("sex"))
+    out["postcode"], out["postcode_district"] = normalise_postcode_fields(
+        column("postcode"), allow_non_uk=allow_non_uk_postcodes
+    )
+    ninos = column("nino").astype("string")
+    out["nino"] = identifiers.nino_stems(ninos).astype("string")
+    upns = column("upn").astype("string")
+    out["upn"] = identifiers.normalise_upns(upns).where(identifiers.upn_valid_mask(upns)).astype("string")
+    nhs = column("nhs_number").astype("string")
+    nhs_digits = nhs.str.replace(r"[\s-]", "", regex=True)
+    out["nhs_number"] = nhs_digits.where(identifiers.nhs_valid_mask(nhs)).astype("string")
+    # Addresses keep digits (house numbers): fold, then keep letters, digits and spaces.
+    address = column("address").astype("string")
+    out["address"] = _per_distinct(address, normalise_address)
+    other = column("other_id").astype("string").str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
+    out["other_id"] = other.mask(other == "", pd.NA)
+    return out
+
+
+_NOT_ADDRESS = re.compile(r"[^a-z0-9 ]+")
+
+
+def normalise_address(value: str) -> str | None:
+    return " ".join(_NOT_ADDRESS.sub(" ", fold_text(value)).split()) or None
