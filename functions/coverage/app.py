@@ -1,0 +1,51 @@
+"""coverage: a submission passed validation; report its coverage to the council and refresh the national table."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tfnis.pipeline.coverage import coverage_stage
+from tfnis.pipeline.locations import SubmissionRef
+from tfnis.storage import Settings, Store, SubmissionTable
+
+logger, tracer = Logger(), Tracer()
+processor = BatchProcessor(event_type=EventType.SQS)
+settings = Settings.from_env()
+# Headline figures published as EMF metrics, one set per submission with an la_code dimension.
+METRIC_FIGURES = {
+    "housing_status_provided": "HousingStatusProvidedPercent",
+    "ethnicity_provided": "EthnicityProvidedPercent",
+}
+
+
+def record_handler(record: SQSRecord) -> None:
+    ref = SubmissionRef.from_message(json.loads(record.body))
+    store, table = Store(settings), SubmissionTable(settings.submissions_table, settings.research_end_date)
+    report = coverage_stage(ref, store=store, table=table)
+    submission = table.get(ref.la_code, ref.submission_id)
+
+    metrics = EphemeralMetrics()
+    metrics.add_dimension("la_code", ref.la_code)
+    metrics.add_metric("Families", MetricUnit.Count, submission.counts.get("families", 0))
+    metrics.add_metric("Individuals", MetricUnit.Count, submission.counts.get("individuals", 0))
+    for severity in ("errors", "warnings"):
+        metrics.add_metric(f"Findings{severity.title()}", MetricUnit.Count, submission.counts.get(severity, 0))
+    for figure_id, name in METRIC_FIGURES.items():
+        figure = report.figure(figure_id)
+        if figure is not None and figure.percent is not None:
+            metrics.add_metric(name, MetricUnit.Percent, figure.percent)
+    metrics.flush_metrics()
+    logger.info("coverage reported", extra={"la_code": ref.la_code, "submission_id": ref.submission_id})
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,38 @@
+"""match: link a validated submission's people to persons seen before (FIFO, one group: matching is serial)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tfnis.pipeline.locations import SubmissionRef
+from tfnis.pipeline.match import match_stage
+from tfnis.pipeline.validate import mark_failed
+from tfnis.storage import Settings, Store, SubmissionTable
+
+logger, tracer = Logger(), Tracer()
+processor = SqsFifoPartialProcessor()  # a failure stops the batch: later messages keep their order
+settings = Settings.from_env()
+
+
+def record_handler(record: SQSRecord) -> None:
+    ref = SubmissionRef.from_message(json.loads(record.body))
+    store, table = Store(settings), SubmissionTable(settings.submissions_table, settings.research_end_date)
+    try:
+        outcome = match_stage(ref, store=store, table=table)
+    except Exception:
+        if int(record.attributes.approximate_receive_count or 1) >= settings.max_receive_count:
+            mark_failed(ref.la_code, ref.submission_id, "matching failed; the message is in the DLQ", table=table)
+        raise
+    logger.info("match stage", extra={"la_code": ref.la_code, "submission_id": ref.submission_id, "outcome": outcome})
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
