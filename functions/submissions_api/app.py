@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.exceptions import BadRequestError, Unau
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
+
 from tfnis.pipeline import submissions as api
 from tfnis.storage import ServiceClosed, Settings, Store, SubmissionNotFound, SubmissionTable
 
@@ -36,17 +37,13 @@ def create_submission() -> Response:
     try:
         body = app.current_event.json_body
     except ValueError:
-        raise BadRequestError(
-            'the body is not JSON: send {"period_end": "YYYY-MM-DD", "files": [...]}'
-        ) from None
+        raise BadRequestError('the body is not JSON: send {"period_end": "YYYY-MM-DD", "files": [...]}') from None
     if not isinstance(body, dict):
         raise BadRequestError("the body must be a JSON object with period_end and files")
     request = api.CreateSubmission.model_validate(body)
     store, table = _services()
     created = api.create_submission(_council(), request, store=store, table=table)
-    logger.info(
-        "submission created", extra={"submission_id": created["submission_id"], "la_code": created["la_code"]}
-    )
+    logger.info("submission created", extra={"submission_id": created["submission_id"], "la_code": created["la_code"]})
     return Response(201, content_types.APPLICATION_JSON, created)
 
 
@@ -69,9 +66,7 @@ def _invalid_request(error: ValidationError) -> Response:
 
 @app.exception_handler(SubmissionNotFound)
 def _not_found(error: SubmissionNotFound) -> Response:
-    return Response(
-        404, content_types.APPLICATION_JSON, {"message": f"no submission {error} for your council"}
-    )
+    return Response(404, content_types.APPLICATION_JSON, {"message": f"no submission {error} for your council"})
 
 
 @app.exception_handler(ServiceClosed)

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from tfnis.pipeline.validate import Upload, mark_failed, on_upload
 from tfnis.storage import Settings, Store, SubmissionTable
 from tfnis.submissions import parse_upload_key
@@ -55,9 +56,7 @@ def record_handler(record: SQSRecord) -> None:
             parsed = parse_upload_key(upload.key)
             if parsed and upload.receive_count >= settings.max_receive_count:
                 table = SubmissionTable(settings.submissions_table, settings.research_end_date)
-                mark_failed(
-                    parsed[0], parsed[1], "validation crashed; the message is in the DLQ", table=table
-                )
+                mark_failed(parsed[0], parsed[1], "validation crashed; the message is in the DLQ", table=table)
             raise
         logger.info("upload handled", extra={"key": upload.key, "outcome": outcome})
 
@@ -67,6 +66,4 @@ def record_handler(record: SQSRecord) -> None:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
