@@ -5,7 +5,6 @@ Reads attributes only (WorkBucket), never identifiers: identifier quality arrive
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING
 
 from tfnis.pipeline.locations import (
@@ -34,9 +33,7 @@ def coverage_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable) 
     report = coverage_report(families, individuals, ref.la_code, ref.period_end.isoformat())
 
     # The council's own, unsuppressed figures: its report, and the copy the national roll-up reads.
-    store.put_json(
-        settings.reports_bucket, coverage_latest_key(ref.period_end, ref.la_code), report.to_json()
-    )
+    store.put_json(settings.reports_bucket, coverage_latest_key(ref.period_end, ref.la_code), report.to_json())
     national = refresh_national_table(ref, store=store)
     previous = previous_report(ref, store=store, table=table)
     write_council_report(ref, report, previous, national, store=store, table=table)
@@ -88,9 +85,7 @@ def previous_report(ref: SubmissionRef, *, store: Store, table: SubmissionTable)
     if not candidates:
         return None
     latest = max(candidates, key=lambda s: s.updated_at)
-    return CoverageReport.from_json(
-        store.get_json(store.settings.reports_bucket, latest.reports["coverage_json"])
-    )
+    return CoverageReport.from_json(store.get_json(store.settings.reports_bucket, latest.reports["coverage_json"]))
 
 
 def write_council_report(

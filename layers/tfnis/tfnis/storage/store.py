@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import uuid
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from tfnis.storage.clients import client
+from tfnis.storage.parquet import frame_from_parquet, frame_to_parquet
 from tfnis.storage.settings import Settings
 
 if TYPE_CHECKING:
@@ -28,14 +28,10 @@ class Store:
         return cls(Settings.from_env())
 
     # --- objects ------------------------------------------------------------------------------------------
-    def put_bytes(
-        self, bucket: str, key: str, body: bytes, content_type: str = "application/octet-stream"
-    ) -> None:
+    def put_bytes(self, bucket: str, key: str, body: bytes, content_type: str = "application/octet-stream") -> None:
         client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
 
-    def put_text(
-        self, bucket: str, key: str, text: str, content_type: str = "text/plain; charset=utf-8"
-    ) -> None:
+    def put_text(self, bucket: str, key: str, text: str, content_type: str = "text/plain; charset=utf-8") -> None:
         self.put_bytes(bucket, key, text.encode("utf-8"), content_type)
 
     def put_json(self, bucket: str, key: str, document: Any) -> None:
@@ -62,21 +58,13 @@ class Store:
 
     def list_keys(self, bucket: str, prefix: str) -> list[str]:
         paginator = client("s3").get_paginator("list_objects_v2")
-        return [
-            o["Key"]
-            for page in paginator.paginate(Bucket=bucket, Prefix=prefix)
-            for o in page.get("Contents", [])
-        ]
+        return [o["Key"] for page in paginator.paginate(Bucket=bucket, Prefix=prefix) for o in page.get("Contents", [])]
 
     def put_frame(self, bucket: str, key: str, frame: pd.DataFrame) -> None:
-        buffer = io.BytesIO()
-        frame.to_parquet(buffer, index=False)
-        self.put_bytes(bucket, key, buffer.getvalue(), "application/vnd.apache.parquet")
+        self.put_bytes(bucket, key, frame_to_parquet(frame), "application/vnd.apache.parquet")
 
     def get_frame(self, bucket: str, key: str) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.read_parquet(io.BytesIO(self.get_bytes(bucket, key)))
+        return frame_from_parquet(self.get_bytes(bucket, key))
 
     def delete_all_versions(self, bucket: str, prefix: str = "") -> dict[str, int]:
         """Delete every version and delete marker under prefix; counts of each, never the keys' contents."""
@@ -90,9 +78,7 @@ class Store:
             counts["delete_markers"] += len(page.get("DeleteMarkers", []))
             for start in range(0, len(batch), 1000):
                 if batch[start : start + 1000]:
-                    s3.delete_objects(
-                        Bucket=bucket, Delete={"Objects": batch[start : start + 1000], "Quiet": True}
-                    )
+                    s3.delete_objects(Bucket=bucket, Delete={"Objects": batch[start : start + 1000], "Quiet": True})
         return counts
 
     def count_versions(self, bucket: str, prefix: str = "") -> int:

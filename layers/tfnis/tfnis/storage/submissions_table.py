@@ -88,9 +88,7 @@ class SubmissionTable:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return sorted((_from_item(i) for i in items), key=lambda s: s.created_at, reverse=True)
 
-    def transition(
-        self, la_code: str, submission_id: str, target: SubmissionStatus, **fields: Any
-    ) -> Submission:
+    def transition(self, la_code: str, submission_id: str, target: SubmissionStatus, **fields: Any) -> Submission:
         """Move to target only from a legal predecessor (conditional write); set fields in the same write."""
         names = {"#status": "status", "#updated_at": "updated_at"}
         values: dict[str, Any] = {":target": target.value, ":now": datetime.now(UTC).isoformat()}
