@@ -53,14 +53,7 @@ def refresh_national_table(ref: SubmissionRef, *, store: Store) -> dict[str, flo
     ]
     table = national_table(reports)
     out = national_coverage_prefix(ref.period_end)
-    buffer = io.BytesIO()
-    table.to_parquet(buffer, index=False)
-    store.put_bytes(
-        settings.research_bucket,
-        out + "coverage.parquet",
-        buffer.getvalue(),
-        "application/vnd.apache.parquet",
-    )
+    store.put_frame(settings.research_bucket, out + "coverage.parquet", table)
     from tfnis.validation import escape_formula
 
     store.put_text(
