@@ -7,6 +7,7 @@ import json
 
 import pandas as pd
 import pytest
+
 from tfnis.coverage import CoverageReport, coverage_figures, coverage_report
 from tfnis.spec import SPEC_VERSION
 from tfnis.spec.codes import HEADLINE_PROBLEMS
@@ -44,9 +45,7 @@ def individual_frame(*rows: dict) -> pd.DataFrame:
     )  # fmt: skip
     for name in optional:
         frame[name] = frame.get(name, pd.NA)
-    return frame.astype(
-        {c: "Int64" if c in INDIVIDUAL_INTS else "string" for c in frame if c != "period_end"}
-    )
+    return frame.astype({c: "Int64" if c in INDIVIDUAL_INTS else "string" for c in frame if c != "period_end"})
 
 
 def figures_of(families: pd.DataFrame, individuals: pd.DataFrame | None = None) -> dict[str, tuple]:
@@ -238,8 +237,6 @@ def test_csv_has_one_row_per_figure_and_no_formula_cells():
     report = coverage_report(family_frame({}), individual_frame({}))
     report = CoverageReport(report.spec_version, "=HYPERLINK(1)", report.period_end, report.figures)
     lines = report.to_csv().splitlines()
-    assert (
-        lines[0] == "spec_version,la_code,period_end,id,label,level,numerator,denominator,percent,suppressed"
-    )
+    assert lines[0] == "spec_version,la_code,period_end,id,label,level,numerator,denominator,percent,suppressed"
     assert len(lines) == 1 + len(report.figures)
     assert all(",'=HYPERLINK(1)," in line for line in lines[1:])

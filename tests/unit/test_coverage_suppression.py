@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from tfnis.coverage import CoverageReport, national_csv, national_percent, national_table, suppress
 from tfnis.coverage.figures import CoverageFigure, figure
 

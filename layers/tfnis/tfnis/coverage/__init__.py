@@ -5,6 +5,7 @@ this package is cheap for the coverage Lambda.
 """
 
 from tfnis.coverage.figures import CoverageFigure, coverage_figures
+from tfnis.coverage.html import render_html
 from tfnis.coverage.national import national_csv, national_percent, national_table
 from tfnis.coverage.report import CoverageReport, coverage_report
 from tfnis.coverage.suppression import suppress
@@ -17,5 +18,6 @@ __all__ = [
     "national_csv",
     "national_percent",
     "national_table",
+    "render_html",
     "suppress",
 ]
