@@ -1,0 +1,302 @@
+"""Serial, incremental matching of one submission against the persistent linkage index.
+
+Order of evidence, strongest first; a record takes the first that links it:
+1. council_person_id: the council's own person_id seen before in the same la_code, corroborated by date of
+   birth (either way round), NINO, UPN or forename + Soundex surname (ids are stable most of the time).
+2. match keys (tfnis.linkage.match_keys) looked up in the index, ONS style: a key value is used only when it
+   points at one person in the index and one council person in the submission (twins share relaxed keys).
+3. the probabilistic model: the record's best-scoring person in the index at or above the threshold.
+Records still unlinked are clustered among themselves (same council person, strict keys, model links) and
+each cluster is a new person with a fresh random key. Persons already in the index are never merged or
+re-keyed: a person_key, once given, is permanent.
+
+family_key follows a council family (la_code, family_id) across periods; a family seen for the first time
+takes the family_key its people carried before (e.g. under another council) unless another family in the
+submission has a better claim to it, else a new key.
+
+Replaying a submission against the index it produced changes nothing: every record is found again by
+rule 1 (same council person, same date of birth), every family by its (la_code, family_id), and the rows it
+would add to the index are already there.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tfnis.linkage import DEFAULT_THRESHOLD
+from tfnis.linkage.clusters import connected_components
+from tfnis.linkage.match_keys import MATCH_KEY_RULES, forenames_compatible, key_edges, key_parts, match_key
+from tfnis.linkage.model import ModelInput, score_pairs
+from tfnis.linkage.normalise import MATCH_FIELDS, match_fields
+
+COUNCIL_PERSON_ID = "council_person_id"
+PROBABILISTIC = "probabilistic"
+NEW_PERSON = "new_person"
+
+# The index holds only what later matching needs: the normalised match fields (never the raw values: the
+# model compares normalised forms only), the person and family keys, and the council's own ids so the
+# next period's return is found by person_id and family_id. address and other_id are tfnis-link-only.
+INDEX_FIELDS: tuple[str, ...] = tuple(f for f in MATCH_FIELDS if f not in ("address", "other_id"))
+INDEX_COLUMNS: tuple[str, ...] = ("person_key", "family_key", "la_code", "person_id", "family_id", *INDEX_FIELDS)
+KEY_MAP_COLUMNS = ("record_token", "person_key", "family_key", "match_rule", "match_probability")
+# Keys strong enough to join two unlinked records of one submission without the model.
+STRICT_RULES = ("nino_dob", "nhs_number_dob", "upn", "name_dob_postcode")
+# Below this many records the model has too little to estimate its parameters from.
+MODEL_MINIMUM_RECORDS = 200
+
+
+def random_key() -> str:
+    return secrets.token_hex(16)
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """key_map: one row per record_token (KEY_MAP_COLUMNS). index: the updated index (INDEX_COLUMNS)."""
+
+    key_map: pd.DataFrame
+    index: pd.DataFrame
+
+
+def empty_index() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="string") for c in INDEX_COLUMNS})
+
+
+def _as_index(index: pd.DataFrame | None) -> pd.DataFrame:
+    if index is None or len(index) == 0:
+        return empty_index()
+    return index[list(INDEX_COLUMNS)].astype("string").reset_index(drop=True)
+
+
+def _ids(series: pd.Series) -> pd.Series:
+    text = series.astype("string").str.strip()
+    return text.mask(text == "", pd.NA)
+
+
+def match_submission(
+    identifiers: pd.DataFrame,
+    index: pd.DataFrame | None,
+    *,
+    new_key: Callable[[], str] = random_key,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> MatchResult:
+    """Link each record of a submission to a person (and its council family to a family)."""
+    records = identifiers.reset_index(drop=True)
+    old = _as_index(index)
+    fields = match_fields(records, allow_non_uk_postcodes=False)
+    fields["la_code"] = _ids(records["la_code"])
+    fields["person_id"] = _ids(records["person_id"])
+    fields["family_id"] = _ids(records["family_id"])
+    n = len(records)
+    person = np.full(n, None, dtype=object)
+    rule = np.full(n, "", dtype=object)
+    probability = np.full(n, np.nan)
+
+    _by_council_person_id(fields, old, person, rule)
+    _by_match_keys(fields, old, person, rule)
+    _by_model(fields, old, person, rule, probability, threshold, new_key)
+
+    person_key = pd.Series(person, dtype="string")
+    family_key = family_keys(fields, person_key, old, new_key)
+    key_map = pd.DataFrame(
+        {
+            "record_token": records["record_token"].to_numpy(),
+            "person_key": person_key.to_numpy(),
+            "family_key": family_key.to_numpy(),
+            "match_rule": rule,
+            "match_probability": probability,
+        }
+    )
+    new_rows = fields.assign(person_key=person_key, family_key=family_key)[list(INDEX_COLUMNS)]
+    return MatchResult(key_map=key_map, index=updated_index(old, new_rows))
+
+
+def updated_index(old: pd.DataFrame, new_rows: pd.DataFrame) -> pd.DataFrame:
+    """Old rows plus the distinct new ones, in a canonical order (so a replay gives an identical frame)."""
+    combined = pd.concat([old, new_rows.astype("string")], ignore_index=True).drop_duplicates()
+    columns = list(INDEX_COLUMNS)
+    order = combined[columns].fillna("\x00").sort_values(columns).index
+    return combined.loc[order].reset_index(drop=True)
+
+
+def _corroborates(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
+    """Row-wise: does index row b back up that record a is the same council person?"""
+
+    def same(column: str, x: pd.DataFrame = a, y: pd.DataFrame = b) -> np.ndarray:
+        return (x[column].reset_index(drop=True) == y[column].reset_index(drop=True)).fillna(False).to_numpy(bool)
+
+    parts_a, parts_b = key_parts(a), key_parts(b)
+    return (
+        same("dob")
+        | same("dob_unordered", parts_a, parts_b)
+        | same("nino")
+        | same("upn")
+        | (same("forename_first") & same("surname_phonetic"))
+    )
+
+
+def _by_council_person_id(fields: pd.DataFrame, old: pd.DataFrame, person: np.ndarray, rule: np.ndarray) -> None:
+    if old.empty:
+        return
+    left = fields.reset_index(names="position").dropna(subset=["la_code", "person_id"])
+    pairs = left.merge(old, on=["la_code", "person_id"], suffixes=("", "_index"))
+    if pairs.empty:
+        return
+    index_side = pairs[[f"{c}_index" for c in INDEX_FIELDS]].set_axis(list(INDEX_FIELDS), axis=1)
+    pairs = pairs[_corroborates(pairs[list(INDEX_FIELDS)], index_side)]
+    keys = pairs.groupby("position")["person_key"].agg(["nunique", "first"])
+    keys = keys[keys["nunique"] == 1]
+    positions = keys.index.to_numpy()
+    person[positions] = keys["first"].to_numpy()
+    rule[positions] = COUNCIL_PERSON_ID
+
+
+def _by_match_keys(fields: pd.DataFrame, old: pd.DataFrame, person: np.ndarray, rule: np.ndarray) -> None:
+    if old.empty:
+        return
+    council_person = (
+        fields["la_code"].fillna("") + "\x1f" + fields["person_id"].fillna(pd.Series(fields.index).astype(str))
+    )
+    for key_rule in MATCH_KEY_RULES:
+        waiting = pd.isna(person)
+        if not waiting.any():
+            return
+        if any(p not in old.columns and p not in ("forename_initial", "dob_unordered") for p in key_rule.parts):
+            continue
+        old_key = match_key(old, key_rule)
+        owners = pd.DataFrame({"key": old_key, "person_key": old["person_key"], "forename": old["forename"]})
+        owners = owners.dropna(subset=["key"])
+        unique_owner = owners.groupby("key").agg(
+            persons=("person_key", "nunique"), person_key=("person_key", "first"), forename=("forename", "first")
+        )
+        unique_owner = unique_owner[unique_owner["persons"] == 1]
+        key = match_key(fields, key_rule)
+        # One council person per key value in the submission (twins share relaxed keys).
+        people_per_key = council_person.groupby(key).nunique()
+        found = pd.DataFrame({"key": key, "waiting": waiting}).reset_index(names="position")
+        found = found[found["waiting"] & found["key"].notna()]
+        found = found[found["key"].map(people_per_key).eq(1)]
+        found = found.merge(unique_owner, left_on="key", right_index=True)
+        if key_rule.forename_relaxed and len(found):
+            mine = fields["forename"].to_numpy(dtype=object, na_value=None)[found["position"]]
+            aliases = fields["forename_aliases"].to_numpy(dtype=object, na_value=None)[found["position"]]
+            theirs = found["forename"].to_numpy(dtype=object, na_value=None)
+            ok = [forenames_compatible(a, b, x, None) for a, b, x in zip(mine, theirs, aliases, strict=True)]
+            found = found[np.asarray(ok, dtype=bool)]
+        positions = found["position"].to_numpy()
+        person[positions] = found["person_key"].to_numpy()
+        rule[positions] = key_rule.name
+
+
+def _by_model(
+    fields: pd.DataFrame,
+    old: pd.DataFrame,
+    person: np.ndarray,
+    rule: np.ndarray,
+    probability: np.ndarray,
+    threshold: float,
+    new_key: Callable[[], str],
+) -> None:
+    """Model links for the records still waiting, then new persons for what is left."""
+    waiting = np.flatnonzero(pd.isna(person))
+    if len(waiting) == 0:
+        return
+    mine = fields.iloc[waiting].reset_index(drop=True)
+    # Unlinked records of one submission: the same council person, or a strict key, is one person.
+    council = mine["la_code"].fillna("") + "\x1f" + mine["person_id"].fillna(pd.Series(mine.index).astype(str))
+    codes, _ = pd.factorize(council)
+    first_of = pd.Series(np.arange(len(mine))).groupby(codes).transform("first").to_numpy()
+    lefts, rights = [first_of], [np.arange(len(mine))]
+    for key_rule in MATCH_KEY_RULES:
+        if key_rule.name in STRICT_RULES:
+            edges = key_edges(mine[list(MATCH_FIELDS)], key_rule)
+            lefts.append(edges["left"].to_numpy())
+            rights.append(edges["right"].to_numpy())
+
+    best_old = pd.DataFrame({"position": [], "person_key": [], "p": []})
+    old_tuples = old.drop_duplicates(subset=[*INDEX_FIELDS, "person_key"]).reset_index(drop=True)
+    if len(old_tuples) + len(mine) >= MODEL_MINIMUM_RECORDS:
+        old_cluster, _ = pd.factorize(old_tuples["person_key"])
+        model_records = pd.concat(
+            [
+                old_tuples[list(INDEX_FIELDS)].assign(scope=0, cluster=old_cluster),
+                mine[list(INDEX_FIELDS)].assign(scope=1, cluster=len(old_tuples) + np.arange(len(mine))),
+            ],
+            ignore_index=True,
+        )
+        model_records["uid"] = np.arange(len(model_records))
+        for absent in ("address", "other_id"):
+            model_records[absent] = pd.Series(pd.NA, index=model_records.index, dtype="string")
+        pairs = score_pairs(ModelInput(model_records, scoped=True), threshold)
+        base = len(old_tuples)
+        uid_l, uid_r = pairs["uid_l"].to_numpy(np.int64), pairs["uid_r"].to_numpy(np.int64)
+        both_new = (uid_l >= base) & (uid_r >= base)
+        lefts.append(uid_l[both_new] - base)
+        rights.append(uid_r[both_new] - base)
+        to_old = pairs[~both_new]
+        new_side = np.where(to_old["uid_l"] >= base, to_old["uid_l"], to_old["uid_r"]) - base
+        old_side = np.where(to_old["uid_l"] >= base, to_old["uid_r"], to_old["uid_l"])
+        best_old = pd.DataFrame(
+            {
+                "position": new_side.astype(np.int64),
+                "person_key": old_tuples["person_key"].to_numpy()[old_side.astype(np.int64)],
+                "p": to_old["match_probability"].to_numpy(),
+            }
+        )
+
+    group = connected_components(len(mine), np.concatenate(lefts), np.concatenate(rights))
+    best_old["group"] = group[best_old["position"].to_numpy(np.int64)] if len(best_old) else []
+    # A group of new records follows its single best link into the index; ties go to the smaller key.
+    chosen = best_old.sort_values(["group", "p", "person_key"], ascending=[True, False, True]).drop_duplicates("group")
+    group_key = dict(zip(chosen["group"], chosen["person_key"], strict=True))
+    group_p = dict(zip(chosen["group"], chosen["p"], strict=True))
+    for g in np.unique(group):
+        if g not in group_key:
+            group_key[g] = new_key()
+    person[waiting] = [group_key[g] for g in group]
+    rule[waiting] = [PROBABILISTIC if g in group_p else NEW_PERSON for g in group]
+    probability[waiting] = [group_p.get(g, np.nan) for g in group]
+
+
+def family_keys(
+    fields: pd.DataFrame, person_key: pd.Series, old: pd.DataFrame, new_key: Callable[[], str]
+) -> pd.Series:
+    """family_key per record: the council family's key if seen before, else its people's earlier family key
+    (largest overlap wins a contested key), else a new key."""
+    families = pd.DataFrame({"la_code": fields["la_code"], "family_id": fields["family_id"], "person_key": person_key})
+    council_family = families[["la_code", "family_id"]].drop_duplicates().reset_index(drop=True)
+    known = old.dropna(subset=["family_key"]).sort_values("family_key").drop_duplicates(["la_code", "family_id"])
+    council_family = council_family.merge(
+        known[["la_code", "family_id", "family_key"]], on=["la_code", "family_id"], how="left"
+    )
+    claims = (
+        families.drop_duplicates()
+        .merge(old[["person_key", "family_key"]].drop_duplicates(), on="person_key")
+        .groupby(["la_code", "family_id", "family_key"], dropna=False)
+        .size()
+        .rename("overlap")
+        .reset_index()
+    )
+    taken = set(council_family["family_key"].dropna())
+    claims = claims[~claims["family_key"].isin(taken)]
+    unknown = council_family["family_key"].isna()
+    claims = claims.merge(council_family.loc[unknown, ["la_code", "family_id"]], on=["la_code", "family_id"])
+    claims = claims.sort_values(["overlap", "family_key", "la_code", "family_id"], ascending=[False, True, True, True])
+    # Each earlier family key goes to its strongest claimant; each council family keeps its best claim.
+    claims = claims.drop_duplicates("family_key").drop_duplicates(["la_code", "family_id"])
+    council_family = council_family.merge(
+        claims[["la_code", "family_id", "family_key"]].rename(columns={"family_key": "claimed"}),
+        on=["la_code", "family_id"],
+        how="left",
+    )
+    council_family["family_key"] = council_family["family_key"].fillna(council_family["claimed"])
+    fresh = council_family["family_key"].isna()
+    council_family.loc[fresh, "family_key"] = [new_key() for _ in range(int(fresh.sum()))]
+    merged = families.merge(
+        council_family[["la_code", "family_id", "family_key"]], on=["la_code", "family_id"], how="left"
+    )
+    return merged["family_key"].astype("string")
