@@ -16,6 +16,7 @@ COMMANDS: tuple[str, ...] = (
     "validate",
     "generate",
     "link",
+    "coverage",
 )
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
