@@ -1,0 +1,121 @@
+"""POST/GET /submissions through the real handler with API Gateway v2 events, against moto."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from tests.conftest import load_event, load_function
+
+
+@pytest.fixture
+def api(aws: Any, lambda_context: Any) -> Any:
+    module = load_function(aws, "SubmissionsApiFunction")
+
+    def call(event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        response = module.handler(event, lambda_context)
+        return response["statusCode"], json.loads(response["body"] or "null")
+
+    return call
+
+
+def as_council(event: dict[str, Any], la_code: str) -> dict[str, Any]:
+    event = copy.deepcopy(event)
+    event["requestContext"]["authorizer"]["jwt"]["claims"]["custom:la_code"] = la_code
+    return event
+
+
+def with_body(event: dict[str, Any], body: Any) -> dict[str, Any]:
+    event = copy.deepcopy(event)
+    event["body"] = body if isinstance(body, str) else json.dumps(body)
+    return event
+
+
+def get_event(submission_id: str) -> dict[str, Any]:
+    event = load_event("api_get_submission.json")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/submissions/{submission_id}"
+    event["pathParameters"] = {"submission_id": submission_id}
+    return event
+
+
+def test_create_returns_one_presigned_post_per_file_pinned_to_the_council_prefix(api: Any, aws: Any) -> None:
+    status, body = api(load_event("api_create_submission.json"))
+    assert status == 201
+    assert body["status"] == "PENDING_UPLOAD" and body["la_code"] == "E08000025"
+    assert set(body["uploads"]) == {"families.csv", "individuals.csv"}
+    for name, post in body["uploads"].items():
+        assert post["fields"]["key"] == f"uploads/E08000025/{body['submission_id']}/{name}"
+
+
+def test_presigned_post_policy_pins_key_caps_size_and_expires_in_15_minutes(api: Any, aws: Any) -> None:
+    _, body = api(load_event("api_create_submission.json"))
+    post = body["uploads"]["families.csv"]
+    policy = json.loads(base64.b64decode(post["fields"]["policy"]))
+    conditions = policy["conditions"]
+    assert ["eq", "$key", post["fields"]["key"]] in conditions
+    max_bytes = int(aws.template.parameters["UploadMaxBytes"])
+    assert ["content-length-range", 1, max_bytes] in conditions
+    assert {"bucket": aws.buckets["UploadBucket"]} in conditions
+    expires = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
+    assert 14 * 60 < (expires - datetime.now(UTC)).total_seconds() <= 15 * 60
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ({"period_end": "2025-04-30", "files": ["families.csv", "individuals.csv"]}, "31 March or 30 September"),
+        ({"period_end": "31/03/2025", "files": ["families.csv", "individuals.csv"]}, "YYYY-MM-DD"),
+        ({"period_end": "2025-03-31", "files": ["families.csv", "people.csv"]}, "unknown file name"),
+        ({"period_end": "2025-03-31", "files": ["families.csv"]}, "exactly families.csv + individuals.csv"),
+        ({"period_end": "2025-03-31", "files": []}, "files"),
+        ({"period_end": "2025-03-31", "files": ["return.xlsx"], "la_code": "E09000012"}, "la_code"),
+    ],
+)
+def test_bad_requests_get_400_with_a_clear_message(api: Any, body: dict[str, Any], says: str) -> None:
+    status, answer = api(with_body(load_event("api_create_submission.json"), body))
+    assert status == 400
+    assert says in json.dumps(answer)
+
+
+def test_a_body_that_is_not_json_is_a_400(api: Any) -> None:
+    status, answer = api(with_body(load_event("api_create_submission.json"), "{not json"))
+    assert status == 400
+    assert "not JSON" in answer["message"]
+
+
+def test_a_token_without_a_council_claim_is_refused(api: Any) -> None:
+    event = load_event("api_list_submissions.json")
+    del event["requestContext"]["authorizer"]["jwt"]["claims"]["custom:la_code"]
+    status, _ = api(event)
+    assert status == 401
+
+
+def test_council_b_can_neither_read_nor_list_council_a_submissions(api: Any) -> None:
+    _, created = api(load_event("api_create_submission.json"))
+    submission_id = created["submission_id"]
+    status, _ = api(as_council(get_event(submission_id), "E09000012"))
+    assert status == 404
+    _, listed = api(as_council(load_event("api_list_submissions.json"), "E09000012"))
+    assert listed["submissions"] == []
+    status, own = api(get_event(submission_id))
+    assert status == 200 and own["submission_id"] == submission_id
+
+
+def test_council_b_creates_only_under_its_own_code(api: Any) -> None:
+    status, created = api(as_council(load_event("api_create_submission.json"), "E09000012"))
+    assert status == 201 and created["la_code"] == "E09000012"
+    assert all(p["fields"]["key"].startswith("uploads/E09000012/") for p in created["uploads"].values())
+
+
+def test_after_research_end_new_submissions_are_refused_with_410(api: Any, aws: Any) -> None:
+    from tfnis.storage import SubmissionTable
+
+    SubmissionTable(aws.tables["SubmissionsTable"]).close("certificates/test.json")
+    status, answer = api(load_event("api_create_submission.json"))
+    assert status == 410
+    assert "research has ended" in answer["message"]
