@@ -1,0 +1,104 @@
+"""Run a template's functions in this process, the way the Lambda runtime would call them.
+
+Each handler file is imported by path under a module name of its own (every function has an `app.py`), and
+is called with the event and a context object carrying what handlers and Powertools read from it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tfnis_local.template import LocalFunction
+
+Handler = Callable[[Any, Any], Any]
+
+_import_lock = threading.Lock()
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Lambda runtime's context object that handlers use."""
+
+    function_name: str
+    memory_limit_in_mb: int = 128
+    timeout_s: int = 3
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    invoked_function_arn: str = ""
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    identity: Any = None
+    client_context: Any = None
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_s
+        self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def module_name(function: LocalFunction) -> str:
+    return f"tfnis_local_fn_{function.logical_id}"
+
+
+def load_handler(function: LocalFunction) -> Handler:
+    """Import the function's handler file by path; sibling modules in its code directory import as on Lambda."""
+    path = function.module_file
+    if not path.exists():
+        raise FileNotFoundError(f"{function.logical_id}: handler file {path} does not exist")
+    name = module_name(function)
+    with _import_lock:
+        if name in sys.modules:
+            module = sys.modules[name]
+        else:
+            spec = importlib.util.spec_from_file_location(name, path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            code_dir = str(function.code_dir)
+            sys.path.insert(0, code_dir)  # Lambda puts the code directory first on the path
+            try:
+                sys.modules[name] = module
+                spec.loader.exec_module(module)
+            except BaseException:
+                sys.modules.pop(name, None)
+                raise
+            finally:
+                if code_dir in sys.path:
+                    sys.path.remove(code_dir)
+    return getattr(module, function.handler_name)
+
+
+@dataclass
+class LocalLambda:
+    """One function, loaded once and invoked many times with a fresh context per call."""
+
+    function: LocalFunction
+    physical_name: str
+    arn: str
+    _handler: Handler | None = None
+
+    @property
+    def handler(self) -> Handler:
+        if self._handler is None:
+            self._handler = load_handler(self.function)
+        return self._handler
+
+    def context(self) -> LambdaContext:
+        return LambdaContext(
+            function_name=self.physical_name,
+            memory_limit_in_mb=self.function.memory_mb,
+            timeout_s=self.function.timeout_s,
+            invoked_function_arn=self.arn,
+        )
+
+    def invoke(self, event: Any, context: LambdaContext | None = None) -> Any:
+        return self.handler(event, context or self.context())
