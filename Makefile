@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export SAM_CLI_TELEMETRY := 0
 export PYENV_VERSION := 3.11.7:3.12.1:3.13.0
 
-.PHONY: install install-sam test lint lint-template unit integration e2e demo bench clean build
+.PHONY: install install-sam test lint lint-template unit integration e2e demo bench clean build layer-size
 
 install: $(VENV)/.installed
 
@@ -25,7 +25,7 @@ install-sam: $(SAM_VENV)/.installed
 $(SAM_VENV)/.installed:
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
+	$(SAM_VENV)/bin/pip install --quiet "aws-sam-cli==1.170.0"
 	touch $@
 
 lint: install
@@ -50,6 +50,10 @@ bench: install
 
 build: install-sam
 	$(SAM_VENV)/bin/sam build
+
+# Unzipped size of each function with its layers against Lambda's 250 MB, and an import check per function.
+layer-size: install build
+	$(BIN)/python bench/layer_size.py --smoke
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam out .pytest_cache .ruff_cache

@@ -1,0 +1,151 @@
+"""Unzipped size of each Lambda function with its layers, from `sam build` output.
+
+Lambda refuses a function whose code and layers add up to more than 250 MB unzipped (262,144,000 bytes),
+so this prints, per function, its code, each layer and the total against that limit, and the largest
+packages of each layer. With --smoke it also imports the heavy libraries of each function in a python3.13
+that sees only that function's code and layers (as /var/task and /opt/python would), and round-trips a
+DataFrame through Parquet with DuckDB, the Parquet engine Lambda has.
+
+    sam build && .venv/bin/python bench/layer_size.py [--build-dir .aws-sam/build] [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import decode_str
+
+LAMBDA_UNZIPPED_LIMIT = 262_144_000  # 250 MiB: code and every layer of one function, unzipped
+MB = 1024 * 1024
+
+SMOKE = """
+import importlib.util, sys, tempfile, os
+sys.path[:0] = {paths!r}
+assert importlib.util.find_spec("pyarrow") is None, "pyarrow should not be in a Lambda layer"
+import aws_lambda_powertools, pydantic, boto3, tfnis
+if importlib.util.find_spec("pandas"):
+    import duckdb, pandas as pd
+    frame = pd.DataFrame({{"record_token": ["a", "b"], "age": [3, 40]}})
+    path = os.path.join(tempfile.mkdtemp(), "t.parquet")
+    duckdb.sql("COPY frame TO '" + path + "' (FORMAT PARQUET)")
+    assert duckdb.sql("SELECT * FROM read_parquet('" + path + "')").df().equals(frame)
+if importlib.util.find_spec("splink"):
+    import splink, splink.comparison_library
+print("ok")
+"""
+
+
+def tree_bytes(path: Path) -> int:
+    """Sum of file sizes: what Lambda counts, unlike du's blocks."""
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            file = Path(root, name)
+            if not file.is_symlink():
+                total += file.stat().st_size
+    return total
+
+
+def largest_entries(path: Path, count: int = 5) -> list[tuple[str, int]]:
+    site = path / "python" if (path / "python").is_dir() else path
+    sizes = [(entry.name, tree_bytes(entry) if entry.is_dir() else entry.stat().st_size) for entry in site.iterdir()]
+    return sorted(sizes, key=lambda item: -item[1])[:count]
+
+
+def function_layers(template: dict[str, Any], function: dict[str, Any]) -> list[str]:
+    """Logical ids of the layers a function gets: Globals first, then its own (SAM appends lists)."""
+    refs = template.get("Globals", {}).get("Function", {}).get("Layers", []) + function["Properties"].get("Layers", [])
+    return [ref["Ref"] for ref in refs if isinstance(ref, dict) and "Ref" in ref]
+
+
+def smoke(paths: list[Path]) -> str:
+    python = shutil.which("python3.13")
+    if python is None:
+        return "skipped (no python3.13)"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYENV_VERSION"] = "3.13.0"
+    run = subprocess.run(
+        [python, "-I", "-c", SMOKE.format(paths=[str(p) for p in paths])],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    if run.returncode == 0:
+        return "ok"
+    return "FAILED: " + (run.stderr.strip().splitlines() or ["?"])[-1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build-dir", type=Path, default=Path(".aws-sam/build"))
+    parser.add_argument("--smoke", action="store_true", help="import each function's libraries from its layers")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+
+    built = args.build_dir / "template.yaml"
+    if not built.exists():
+        print(f"{built} not found: run `sam build` first (make build)", file=sys.stderr)
+        return 2
+    template, errors = decode_str(built.read_text(encoding="utf-8"))
+    if errors:
+        print(f"{built}: {errors[0]}", file=sys.stderr)
+        return 2
+    resources = template["Resources"]
+
+    layers = {
+        lid: args.build_dir / r["Properties"]["ContentUri"]
+        for lid, r in resources.items()
+        if r["Type"] == "AWS::Serverless::LayerVersion"
+    }
+    layer_bytes = {lid: tree_bytes(path) for lid, path in layers.items()}
+
+    figures = []
+    for lid, function in resources.items():
+        if function["Type"] != "AWS::Serverless::Function":
+            continue
+        code = args.build_dir / function["Properties"]["CodeUri"]
+        used = function_layers(template, function)
+        total = tree_bytes(code) + sum(layer_bytes[layer] for layer in used)
+        figure = {
+            "function": lid,
+            "code_mb": round(tree_bytes(code) / MB, 1),
+            "layers": used,
+            "total_mb": round(total / MB, 1),
+            "headroom_mb": round((LAMBDA_UNZIPPED_LIMIT - total) / MB, 1),
+            "fits": total <= LAMBDA_UNZIPPED_LIMIT,
+        }
+        if args.smoke:
+            figure["smoke"] = smoke([code] + [layers[layer] / "python" for layer in used])
+        figures.append(figure)
+
+    if args.json:
+        print(json.dumps({"layers_mb": {k: round(v / MB, 1) for k, v in layer_bytes.items()}, "functions": figures}))
+        return 0 if all(f["fits"] for f in figures) else 1
+
+    print("layer                      unzipped MiB   largest entries")
+    for lid, size in layer_bytes.items():
+        top = ", ".join(f"{name} {entry / MB:.0f}" for name, entry in largest_entries(layers[lid]))
+        print(f"{lid:<26} {size / MB:>12.1f}   {top}")
+    print()
+    limit = LAMBDA_UNZIPPED_LIMIT / MB
+    print(f"function                   total MiB  (limit {limit:.0f})  headroom  layers")
+    for f in figures:
+        flag = "" if f["fits"] else "  OVER THE LIMIT"
+        smoke_note = f"  smoke: {f['smoke']}" if "smoke" in f else ""
+        print(
+            f"{f['function']:<26} {f['total_mb']:>9.1f}  {'':>11} {f['headroom_mb']:>9.1f}  "
+            f"{'+'.join(f['layers'])}{flag}{smoke_note}"
+        )
+    return 0 if all(f["fits"] for f in figures) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
