@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -240,3 +241,15 @@ def test_csv_has_one_row_per_figure_and_no_formula_cells():
     assert lines[0] == "spec_version,la_code,period_end,id,label,level,numerator,denominator,percent,suppressed"
     assert len(lines) == 1 + len(report.figures)
     assert all(",'=HYPERLINK(1)," in line for line in lines[1:])
+
+
+def test_every_figure_id_is_documented_with_its_label():
+    doc = (Path(__file__).parents[2] / "docs" / "coverage.md").read_text(encoding="utf-8")
+    families = family_frame({}, {"framework": "SF10_2022"})
+    for f in coverage_figures(families, individual_frame({})):
+        documented = (
+            "`problems_<n>` | Families with n headline problems"
+            if f.id.startswith("problems_")
+            else (f"`{f.id}` | {f.label} | {f.level} |")
+        )
+        assert documented in doc, f.id
