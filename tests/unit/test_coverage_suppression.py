@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tfnis.coverage import CoverageReport, national_csv, national_percent, national_table, suppress
 from tfnis.coverage.figures import CoverageFigure, figure
@@ -147,3 +149,40 @@ def test_national_table_keeps_periods_apart():
         national_percent(table)
     assert national_percent(table, "2024-09-30") == {"families": 100.0}
     assert isinstance(table, pd.DataFrame)
+
+
+@st.composite
+def councils(draw) -> list[CoverageReport]:
+    """Several councils with one partition (status_*) and one measure, counts around the threshold."""
+    small = st.integers(min_value=0, max_value=40)
+    reports = []
+    for k in range(draw(st.integers(min_value=1, max_value=6))):
+        parts = draw(st.lists(small, min_size=4, max_size=4))
+        families = sum(parts)
+        statuses = ("COMPARISON", "ACTIVE", "ENDED", "WITHDRAWN")
+        figures = [fig("families", families, families)]
+        figures += [fig(f"status_{s}", n, families) for s, n in zip(statuses, parts, strict=True)]
+        figures.append(fig("evictions_provided", draw(st.integers(0, families)), families))
+        reports.append(report(f"E06{k:06d}", *figures))
+    return reports
+
+
+@settings(max_examples=100, deadline=None)
+@given(councils())
+def test_no_hidden_cell_can_be_recovered_by_subtraction(reports):
+    table = national_table(reports)
+    shown = table[~table["suppressed"]]
+    assert not shown["numerator"].between(1, 9).any() and not shown["denominator"].between(1, 9).any()
+    status = table[table["id"].str.startswith("status_")]
+    assert (status.groupby("la_code")["suppressed"].sum() != 1).all()
+    councils_only = table[table["la_code"] != "ENGLAND"]
+    national_shown = set(table.loc[(table["la_code"] == "ENGLAND") & ~table["suppressed"], "id"])
+    hidden = councils_only[councils_only["id"].isin(national_shown)].groupby("id")["suppressed"].sum()
+    assert (hidden != 1).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(councils())
+def test_suppressing_twice_changes_nothing(reports):
+    once = suppress(reports[0].figures)
+    assert suppress(once) == once

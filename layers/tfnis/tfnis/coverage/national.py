@@ -56,7 +56,8 @@ def national_table(reports: list[CoverageReport], threshold: int = THRESHOLD) ->
         ["period_end", "national", "la_code", "order"], kind="stable"
     )
     table = apply_suppression(table.reset_index(drop=True), threshold)
-    return table[list(TABLE_COLUMNS)].astype({"la_code": "string", "id": "string", "period_end": "string"})
+    text = dict.fromkeys(("period_end", "la_code", "id", "label", "level"), "string")
+    return table[list(TABLE_COLUMNS)].astype(text)
 
 
 def _figure_row(f: object) -> dict[str, object]:
