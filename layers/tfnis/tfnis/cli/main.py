@@ -17,6 +17,7 @@ COMMANDS: tuple[str, ...] = (
     "generate",
     "link",
     "coverage",
+    "serve",
 )
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
