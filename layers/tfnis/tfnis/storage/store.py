@@ -130,6 +130,26 @@ class Store:
         )
         return response["Mac"]
 
+    def schedule_key_deletion(self, key_id: str, pending_window_days: int = 7) -> dict[str, Any]:
+        """Schedule a KMS key's deletion (7 days is KMS's minimum); a key already pending keeps its date.
+
+        Returns {"key_id", "state", "deletion_date"}.
+        """
+        kms = client("kms")
+        try:
+            response = kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=pending_window_days)
+            deletion_date = response.get("DeletionDate")
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "KMSInvalidStateException":
+                raise
+            deletion_date = None  # already pending deletion (a rerun of research end)
+        metadata = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+        return {
+            "key_id": metadata["KeyId"],
+            "state": metadata["KeyState"],
+            "deletion_date": metadata.get("DeletionDate") or deletion_date,
+        }
+
     # --- audit log ----------------------------------------------------------------------------------------
     def audit(self, event: str, **details: Any) -> str:
         """Append one record (counts and codes, never values) to the audit log; returns its key."""

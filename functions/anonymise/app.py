@@ -1,0 +1,53 @@
+"""anonymise: a matched submission becomes pseudonymised research data, then its raw upload and identifiers go."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tfnis.anonymise import ExtractRefused
+from tfnis.pipeline.anonymise import anonymise_stage
+from tfnis.pipeline.locations import SubmissionRef
+from tfnis.pipeline.validate import mark_failed
+from tfnis.storage import Settings, Store, SubmissionTable
+
+logger, tracer = Logger(), Tracer()
+processor = BatchProcessor(event_type=EventType.SQS)
+settings = Settings.from_env()
+
+
+def record_handler(record: SQSRecord) -> None:
+    ref = SubmissionRef.from_message(json.loads(record.body))
+    store, table = Store(settings), SubmissionTable(settings.submissions_table, settings.research_end_date)
+    where = {"la_code": ref.la_code, "submission_id": ref.submission_id}
+    try:
+        outcome = anonymise_stage(ref, store=store, table=table)
+    except ExtractRefused as refused:
+        # Loud and at once: a retry would be refused the same way. The message still goes to the DLQ.
+        logger.error("research extract refused", extra={**where, "violations": [str(v) for v in refused.violations]})
+        mark_failed(ref.la_code, ref.submission_id, "the research extract failed its privacy check", table=table)
+        raise
+    except Exception:
+        if int(record.attributes.approximate_receive_count or 1) >= settings.max_receive_count:
+            mark_failed(ref.la_code, ref.submission_id, "anonymisation failed; the message is in the DLQ", table=table)
+        raise
+    if outcome == "complete":
+        submission = table.get(ref.la_code, ref.submission_id)
+        metrics = EphemeralMetrics()
+        metrics.add_dimension("la_code", ref.la_code)
+        metrics.add_metric("ExtractFamilies", MetricUnit.Count, submission.counts.get("extract_families", 0))
+        metrics.add_metric("ExtractIndividuals", MetricUnit.Count, submission.counts.get("extract_individuals", 0))
+        metrics.flush_metrics()
+    logger.info("anonymise stage", extra={**where, "outcome": outcome})
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,71 @@
+"""The destruction certificate: what research end destroyed, with counts before and after, when, for which stack.
+
+Written to AuditBucket certificates/<stack>/… and kept. It holds counts, bucket names and the key id, never an
+object key or a value: it can be shown to anyone who asks whether the promise to families was kept.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+
+class BucketDestruction(BaseModel):
+    """One personal bucket: object versions and delete markers held before, deleted, and left after."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: str  # upload, linkage, work
+    bucket: str
+    objects_before: int  # versions plus delete markers
+    versions_deleted: int
+    delete_markers_deleted: int
+    objects_after: int
+    passes: int  # a stage still running may write behind the first pass; each pass lists again
+
+    @property
+    def destroyed(self) -> bool:
+        return self.objects_after == 0
+
+
+class KeyDestruction(BaseModel):
+    """The pseudonymisation key: once deleted, no pseudonym can be derived again nor linked back."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key_id: str
+    state: str  # PendingDeletion once scheduled; NotConfigured when the stack has no key
+    deletion_date: datetime | None = None
+    pending_window_days: int
+
+
+class DestructionCertificate(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    certificate: str = "tfnis destruction of personal data at research end"
+    stack_name: str
+    research_end_date: str
+    trigger: str  # schedule, cli, test
+    started_at: datetime
+    completed_at: datetime
+    buckets: tuple[BucketDestruction, ...]
+    linkage_index_objects_before: int
+    linkage_index_objects_after: int
+    pseudonym_key: KeyDestruction
+    service_closed: bool
+    key: str  # where this certificate lives in AuditBucket
+
+    @property
+    def complete(self) -> bool:
+        """Every personal bucket is empty of every version and the key's deletion is scheduled."""
+        key_done = self.pseudonym_key.state in ("PendingDeletion", "NotConfigured")
+        return all(b.destroyed for b in self.buckets) and self.linkage_index_objects_after == 0 and key_done
+
+    def document(self) -> dict[str, object]:
+        """The JSON document as stored, with the overall verdict spelled out."""
+        return {**self.model_dump(mode="json"), "complete": self.complete}
+
+
+class DestructionIncomplete(RuntimeError):
+    """Objects were still there after the last pass: the certificate says so, and the run is retried."""

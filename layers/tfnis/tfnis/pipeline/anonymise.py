@@ -1,0 +1,86 @@
+"""Stage 3: a matched submission becomes research data, and its personal data is removed (DESIGN.md invariant 4).
+
+Order matters: the extract is written (after its pre-write check) before the submission is COMPLETE, and the raw
+upload, the identifiers file and the key map are deleted only once it is COMPLETE. A crash anywhere leaves the
+personal data in place for a retry, never a COMPLETE submission without its extract. The linkage index keeps
+only what future matching needs; its columns belong to tfnis.linkage.
+"""
+
+from __future__ import annotations
+
+from tfnis.pipeline.locations import SubmissionRef
+from tfnis.storage import InvalidTransition, Store, SubmissionTable
+from tfnis.submissions import SubmissionStatus
+
+S = SubmissionStatus
+EXTRACT_TABLES = ("families", "individuals")
+
+
+def extract_key(ref: SubmissionRef, table: str) -> str:
+    """extract/period_end=…/la_code=…/<table>.parquet in ResearchBucket: one file per council, period, table."""
+    return f"{ref.research_prefix}{table}.parquet"
+
+
+def anonymise_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> str:
+    """Write the research extract, move MATCHED → COMPLETE, then remove the submission's personal data.
+
+    A replay of a COMPLETE submission only finishes a removal an earlier run did not (nothing, usually).
+    Raises ExtractRefused (nothing written, status unchanged) when the pre-write check fails.
+    """
+    from tfnis.anonymise import derive_project_key
+    from tfnis.anonymise.extract import build_extract
+
+    submission = table.get(ref.la_code, ref.submission_id)
+    if submission.status is S.COMPLETE:
+        removed = remove_personal_data(ref, store=store)
+        return "ignored: already COMPLETE" + ("" if not any(removed.values()) else "; finished removing its data")
+    settings = store.settings
+    if submission.status not in (S.MATCHED, S.FAILED) or store.head(settings.work_bucket, ref.key_map_key) is None:
+        return f"ignored: submission is {submission.status}, not matched"
+
+    families = store.get_frame(settings.work_bucket, ref.families_key)
+    individuals = store.get_frame(settings.work_bucket, ref.individuals_key)
+    key_map = store.get_frame(settings.work_bucket, ref.key_map_key)
+    extract = build_extract(families, individuals, key_map, derive_project_key(store.generate_mac))
+    for name, body in extract.parquet().items():
+        store.put_bytes(settings.research_bucket, extract_key(ref, name), body, "application/vnd.apache.parquet")
+
+    counts = {
+        **submission.counts,
+        "extract_families": len(extract.families),
+        "extract_individuals": len(extract.individuals),
+    }
+    try:
+        table.transition(ref.la_code, ref.submission_id, S.COMPLETE, counts=counts)
+    except InvalidTransition:
+        return "ignored: submission moved on while anonymising"
+    store.audit(
+        "extract_written", la_code=ref.la_code, submission_id=ref.submission_id, period_end=ref.period_end,
+        families=len(extract.families), individuals=len(extract.individuals), area=extract.area,
+    )  # fmt: skip
+    remove_personal_data(ref, store=store)
+    return "complete"
+
+
+def remove_personal_data(ref: SubmissionRef, *, store: Store) -> dict[str, int]:
+    """Delete every version of the raw upload, the identifiers file and the key map; audit counts, never keys.
+
+    The key map goes too: with the attributes (kept a little longer, for coverage) and the index it would tie
+    research rows back to identifiers. Returns the number of object versions and delete markers removed.
+    """
+    settings = store.settings
+    targets = {
+        "raw_upload": (settings.upload_bucket, ref.upload_prefix),
+        "identifiers": (settings.linkage_bucket, ref.identifiers_key),
+        "key_map": (settings.work_bucket, ref.key_map_key),
+    }
+    removed: dict[str, int] = {}
+    for what, (bucket, prefix) in targets.items():
+        counts = store.delete_all_versions(bucket, prefix)
+        removed[what] = counts["versions"] + counts["delete_markers"]
+        if removed[what]:
+            store.audit(
+                "personal_data_deleted", what=what, la_code=ref.la_code, submission_id=ref.submission_id,
+                versions=counts["versions"], delete_markers=counts["delete_markers"],
+            )  # fmt: skip
+    return removed

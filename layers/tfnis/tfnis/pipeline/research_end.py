@@ -1,0 +1,105 @@
+"""Research end: destroy every personal object and the pseudonymisation key, close the service, certify it.
+
+DESIGN.md invariant 5. Runs once from the EventBridge Scheduler schedule at ResearchEndDate, or by hand as
+`tfnis research-end --confirm`. Safe to run again: a second run finds nothing to delete, finds the key already
+pending deletion, and writes a second certificate saying so. Lifecycle rules expiring every personal object at
+ResearchEndDate remain the backstop, not the mechanism.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from tfnis.anonymise.certificate import (
+    BucketDestruction,
+    DestructionCertificate,
+    DestructionIncomplete,
+    KeyDestruction,
+)
+from tfnis.pipeline.locations import LINKAGE_INDEX_KEY
+from tfnis.storage import Store, SubmissionTable
+
+MIN_PENDING_WINDOW_DAYS = 7  # KMS's minimum wait before a scheduled key deletion happens
+MAX_PASSES = 3  # a stage still finishing may write behind a pass; the service is closed, so this converges
+
+
+def certificate_key(stack_name: str, at: datetime) -> str:
+    return f"certificates/{stack_name}/{at:%Y%m%dT%H%M%SZ}-destruction.json"
+
+
+def destroy_personal_data(
+    store: Store,
+    table: SubmissionTable,
+    *,
+    trigger: str = "schedule",
+    pending_window_days: int = MIN_PENDING_WINDOW_DAYS,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> DestructionCertificate:
+    """Close the service, empty UploadBucket, LinkageBucket and WorkBucket of every version and delete marker,
+    schedule the pseudonymisation key's deletion, and write the certificate to AuditBucket.
+
+    Raises DestructionIncomplete (after writing a certificate that says so) if objects remain.
+    """
+    settings = store.settings
+    started = clock()
+    key = certificate_key(settings.stack_name, started)
+    table.close(key)  # first: from now on the API refuses new submissions
+
+    index_before = store.count_versions(settings.linkage_bucket, LINKAGE_INDEX_KEY)
+    buckets = tuple(
+        _empty_bucket(store, role, bucket)
+        for role, bucket in (
+            ("upload", settings.upload_bucket),
+            ("linkage", settings.linkage_bucket),
+            ("work", settings.work_bucket),
+        )
+    )
+    pseudonym_key = _destroy_key(store, settings.pseudonym_key_id, pending_window_days)
+    certificate = DestructionCertificate(
+        stack_name=settings.stack_name,
+        research_end_date=settings.research_end_date,
+        trigger=trigger,
+        started_at=started,
+        completed_at=clock(),
+        buckets=buckets,
+        linkage_index_objects_before=index_before,
+        linkage_index_objects_after=store.count_versions(settings.linkage_bucket, LINKAGE_INDEX_KEY),
+        pseudonym_key=pseudonym_key,
+        service_closed=table.is_closed(),
+        key=key,
+    )
+    store.put_json(settings.audit_bucket, key, certificate.document())
+    store.audit(
+        "research_end", certificate=key, complete=certificate.complete, trigger=trigger,
+        objects_deleted={b.role: b.versions_deleted + b.delete_markers_deleted for b in buckets},
+        objects_remaining={b.role: b.objects_after for b in buckets}, key_state=pseudonym_key.state,
+    )  # fmt: skip
+    if not certificate.complete:
+        raise DestructionIncomplete(f"personal data remains after research end; see {key}")
+    return certificate
+
+
+def _empty_bucket(store: Store, role: str, bucket: str) -> BucketDestruction:
+    before = store.count_versions(bucket)
+    versions = markers = passes = 0
+    after = before
+    while after and passes < MAX_PASSES:
+        counts = store.delete_all_versions(bucket)
+        versions, markers, passes = versions + counts["versions"], markers + counts["delete_markers"], passes + 1
+        after = store.count_versions(bucket)
+    return BucketDestruction(
+        role=role, bucket=bucket, objects_before=before, versions_deleted=versions,
+        delete_markers_deleted=markers, objects_after=after, passes=passes,
+    )  # fmt: skip
+
+
+def _destroy_key(store: Store, key_id: str, pending_window_days: int) -> KeyDestruction:
+    if not key_id:
+        return KeyDestruction(key_id="", state="NotConfigured", pending_window_days=pending_window_days)
+    window = max(pending_window_days, MIN_PENDING_WINDOW_DAYS)
+    scheduled = store.schedule_key_deletion(key_id, window)
+    return KeyDestruction(
+        key_id=scheduled["key_id"], state=scheduled["state"], deletion_date=scheduled["deletion_date"],
+        pending_window_days=window,
+    )  # fmt: skip
