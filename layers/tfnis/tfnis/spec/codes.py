@@ -42,9 +42,7 @@ FRAMEWORKS: dict[str, Framework] = {
 }
 
 # Every hp_<CODE> column that may appear, in a stable order (TF6 first, then the SF10 additions).
-HEADLINE_PROBLEMS: tuple[str, ...] = tuple(
-    dict.fromkeys(code for fw in FRAMEWORKS.values() for code in fw.problems)
-)
+HEADLINE_PROBLEMS: tuple[str, ...] = tuple(dict.fromkeys(code for fw in FRAMEWORKS.values() for code in fw.problems))
 
 HEADLINE_PROBLEM_LABELS: dict[str, str] = {
     "CRIME_ASB": "Crime / anti-social behaviour",

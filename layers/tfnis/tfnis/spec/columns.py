@@ -47,9 +47,18 @@ class Column:
     label: str = ""
 
 
-LA_CODE_PATTERN = r"^E(06|08|09|10)\d{6}$"
+# Patterns are written so Python re and RE2 (pyarrow, the vectorised validator) read them the same: [0-9], never
+# \d (Python's \d matches every script's digits).
+LA_CODE_PATTERN = r"^E(06|08|09|10)[0-9]{6}$"
 LOCAL_ID_PATTERN = r"^[A-Za-z0-9_-]+$"
-NAME_PATTERN = r"^[^\W\d_]+(?:[ '\-.]*[^\W\d_]*)*\.?$"  # letters of any script, space ' - .
+# Names: letters of any script (with their combining marks), runs joined by space ' ’ - . and an optional final
+# full stop. Each repetition must start with a separator, so there is no catastrophic backtracking (the
+# first version nested two optional quantifiers and took minutes on a long name ending in a digit).
+# Python re has no \p{L}: NAME_PATTERN approximates marks by the combining-diacritics block; the validator
+# runs NAME_PATTERN_RE2, which is the authority.
+_LETTERS = r"(?:[^\W\d_]|[\u0300-\u036f])*"
+NAME_PATTERN = rf"^[^\W\d_]{_LETTERS}(?:[ '’\-.]+[^\W\d_]{_LETTERS})*\.?$"
+NAME_PATTERN_RE2 = r"^\pL[\pL\pM]*(?:[ '’\-.]+\pL[\pL\pM]*)*\.?$"
 
 _KEYS = (
     Column("la_code", Kind.TEXT, Need.REQUIRED, pattern=LA_CODE_PATTERN, label="Local authority (GSS code)"),
@@ -113,9 +122,7 @@ INDIVIDUAL_COLUMNS: tuple[Column, ...] = (
 TABLES: dict[str, tuple[Column, ...]] = {"families": FAMILY_COLUMNS, "individuals": INDIVIDUAL_COLUMNS}
 
 # Columns whose values identify a person or family: never echoed, never in research outputs.
-IDENTIFIER_COLUMNS: frozenset[str] = frozenset(
-    c.name for cols in TABLES.values() for c in cols if c.identifier
-)
+IDENTIFIER_COLUMNS: frozenset[str] = frozenset(c.name for cols in TABLES.values() for c in cols if c.identifier)
 # The identifiers split off into identifiers.parquet (LinkageBucket) after validation.
 LINKAGE_COLUMNS: tuple[str, ...] = (
     "la_code", "period_end", "family_id", "person_id", "forename", "middle_names", "surname",

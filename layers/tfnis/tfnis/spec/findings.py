@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 class Severity(StrEnum):
     ERROR = "error"  # rejects the submission
     WARNING = "warning"  # reported; the row is kept
+    INFO = "info"  # something accepted and changed (an alias, a roll-up), said so the council is not surprised
 
 
 class Status(StrEnum):

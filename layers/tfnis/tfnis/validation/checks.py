@@ -1,0 +1,539 @@
+"""The rules of DATA_SPEC.md applied to whole columns at once: header, cells, each table, the join.
+
+Every check reads a column, builds a boolean mask and hands the FindingLog the rows where it is True. The
+messages name the column and the rule, never the value: many columns hold identifiers, and a message that
+quotes one would leak it into reports, logs and e-mails.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tfnis.spec.codes import ETHNICITY_EXTENDED, ETHNICITY_MAIN, FRAMEWORKS, SEX_ALIASES
+from tfnis.spec.columns import (
+    AGE_BANDS,
+    LA_CODE_PATTERN,
+    LOCAL_ID_PATTERN,
+    MAX_AGE,
+    NAME_PATTERN,
+    NAME_PATTERN_RE2,
+    TABLES,
+    Column,
+    Kind,
+    Need,
+)
+from tfnis.spec.identifiers import (
+    UPN_SHAPE_PATTERN,
+    nhs_valid_mask,
+    nino_classes,
+    normalise_upns,
+    postcode_classes,
+    upn_valid_mask,
+)
+from tfnis.validation.cells import (
+    age_in_years,
+    arrow,
+    formula_mask,
+    isin,
+    matches,
+    parse_dates,
+    parse_integers,
+    recode,
+    trimmed,
+    upper,
+)
+from tfnis.validation.findings_log import FindingLog
+from tfnis.validation.reading import Table
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    import numpy as np
+    import pandas as pd
+
+
+def _is_hp(name: str) -> bool:
+    return name.startswith("hp_")
+
+
+# --- header -------------------------------------------------------------------------------------------------
+def check_header(table: Table, log: FindingLog) -> pd.DataFrame | None:
+    """Drop unknown and repeated columns (reporting them) and report missing ones; None if nothing to check."""
+    frame = table.frame
+    if frame is None:
+        return None
+    known = {c.name for c in TABLES[table.name]}
+    seen: set[str] = set()
+    keep: list[int] = []
+    for position, name in enumerate(table.header):
+        if name in seen:
+            log.file_level(table.file, "DUPLICATE_COLUMN", "The column appears more than once; keep one.", column=name)
+        elif name not in known:
+            if name or frame.iloc[:, position].fillna("").str.strip().ne("").any():
+                log.file_level(
+                    table.file,
+                    "UNKNOWN_COLUMN",
+                    "The column is not in the specification and was ignored (check the spelling).",
+                    column=name or f"(unnamed column {position + 1})",
+                )
+        else:
+            keep.append(position)
+        seen.add(name)
+    for spec in TABLES[table.name]:
+        if spec.need is not Need.OPTIONAL and not _is_hp(spec.name) and spec.name not in seen:
+            log.file_level(table.file, "MISSING_COLUMN", f"The column '{spec.name}' is required.", column=spec.name)
+    if frame.empty:
+        log.file_level(table.file, "HEADER_ONLY", "The file has a header row but no data rows.")
+        return None
+    return frame.iloc[:, keep]
+
+
+# --- cells --------------------------------------------------------------------------------------------------
+def _label(spec: Column) -> str:
+    return spec.label or spec.name
+
+
+def _check_text(file: str, spec: Column, values: pd.Series, log: FindingLog) -> pd.Series:
+    if spec.max_length:
+        log.where(
+            file,
+            "TOO_LONG",
+            spec.name,
+            values.str.len() > spec.max_length,
+            f"{_label(spec)} is longer than {spec.max_length} characters.",
+        )
+    if spec.pattern == LOCAL_ID_PATTERN:
+        bad = values.notna().to_numpy() & ~matches(values, LOCAL_ID_PATTERN)
+        log.at_rows(
+            file,
+            "ID_FORMAT",
+            spec.name,
+            values.index[bad],
+            f"{_label(spec)} may use only letters A-Z, digits, '_' and '-'.",
+        )
+    elif spec.pattern == NAME_PATTERN:
+        bad = values.notna().to_numpy() & ~matches(values, NAME_PATTERN_RE2)
+        log.at_rows(
+            file,
+            "INVALID_CHARACTERS",
+            spec.name,
+            values.index[bad],
+            f"{_label(spec)} should contain only letters, spaces, apostrophes, hyphens and full stops.",
+        )
+    elif spec.pattern == LA_CODE_PATTERN:
+        bad = values.notna().to_numpy() & ~matches(values, LA_CODE_PATTERN)
+        log.at_rows(
+            file,
+            "LA_CODE_FORMAT",
+            spec.name,
+            values.index[bad],
+            "la_code must be the 9-character GSS code of the council (E06, E08, E09 or E10 and six digits).",
+        )
+    return values
+
+
+def _check_code(file: str, spec: Column, values: pd.Series, log: FindingLog) -> pd.Series:
+    codes = upper(values)
+    present = codes.notna()
+    if spec.name == "sex":
+        alias = isin(codes, SEX_ALIASES)
+        message = "Sex given as M/F/U was read as 1/2/0 (ISO/IEC 5218)."
+        log.at_rows(file, "SEX_ALIAS", spec.name, codes.index[alias], message)
+        codes = recode(codes, SEX_ALIASES) if alias.any() else codes
+    if spec.name == "ethnicity":
+        extended = isin(codes, ETHNICITY_EXTENDED)
+        log.at_rows(
+            file,
+            "ETHNICITY_EXTENDED",
+            spec.name,
+            codes.index[extended],
+            "An extended DfE ethnicity code was rolled up to its main code.",
+        )
+        codes = recode(codes, ETHNICITY_EXTENDED) if extended.any() else codes
+        allowed = "a DfE ethnicity main or extended code (e.g. WBRI, AIND, REFU, NOBT)"
+    else:
+        allowed = ", ".join(spec.codes)
+    invalid = present.to_numpy() & ~isin(codes, spec.codes if spec.name != "ethnicity" else ETHNICITY_MAIN)
+    log.at_rows(file, "INVALID_CODE", spec.name, codes.index[invalid], f"{_label(spec)} must be one of: {allowed}.")
+    return codes
+
+
+def _check_date(file: str, spec: Column, values: pd.Series, log: FindingLog) -> pd.Series:
+    parsed = parse_dates(values)
+    log.at_rows(
+        file,
+        "DATE_FORMAT",
+        spec.name,
+        values.index[parsed.bad_format],
+        f"{_label(spec)} must be a date written YYYY-MM-DD (or DD/MM/YYYY).",
+    )
+    log.at_rows(
+        file,
+        "INVALID_DATE",
+        spec.name,
+        values.index[parsed.impossible],
+        f"{_label(spec)} is not a real calendar date.",
+    )
+    return parsed.values
+
+
+def _check_int(file: str, spec: Column, values: pd.Series, log: FindingLog) -> pd.Series:
+    parsed = parse_integers(values)
+    log.at_rows(
+        file,
+        "INVALID_INTEGER",
+        spec.name,
+        values.index[parsed.bad_format],
+        f"{_label(spec)} must be a whole number (or blank if not known).",
+    )
+    numbers = parsed.values
+    low = numbers < spec.minimum if spec.minimum is not None else None
+    high = numbers > spec.maximum if spec.maximum is not None else None
+    out = (low if high is None else high if low is None else low | high).fillna(False).to_numpy(bool)
+    out |= parsed.impossible
+    bounds = f"{spec.minimum}" + (f" to {spec.maximum}" if spec.maximum is not None else " or more")
+    log.at_rows(
+        file,
+        "OUT_OF_RANGE",
+        spec.name,
+        values.index[out],
+        f"{_label(spec)} should be {bounds}; the row is kept.",
+    )
+    return numbers
+
+
+def check_cells(table: Table, frame: pd.DataFrame, log: FindingLog) -> pd.DataFrame:
+    """Parse every known column to its type, citing each cell that breaks its column's rule."""
+    import pandas as pd
+
+    file = table.file
+    typed: dict[str, pd.Series] = {}
+    for spec in TABLES[table.name]:
+        if spec.name not in frame.columns:
+            continue
+        raw = frame[spec.name]
+        values = trimmed(raw)
+        log.at_rows(
+            file,
+            "FORMULA_INJECTION",
+            spec.name,
+            raw.index[formula_mask(values)],
+            "The cell starts with = + - or @ and would run as a formula in a spreadsheet; remove that character.",
+        )
+        if spec.need is Need.REQUIRED:
+            log.where(file, "REQUIRED_MISSING", spec.name, values.isna(), f"{_label(spec)} is required.")
+        if spec.kind is Kind.TEXT:
+            typed[spec.name] = _check_text(file, spec, values, log)
+        elif spec.kind in (Kind.ENUM, Kind.YES_NO):
+            typed[spec.name] = _check_code(file, spec, values, log)
+        elif spec.kind is Kind.DATE:
+            typed[spec.name] = _check_date(file, spec, values, log)
+        elif spec.kind is Kind.INT:
+            typed[spec.name] = _check_int(file, spec, values, log)
+    return pd.DataFrame(typed, index=frame.index)
+
+
+# --- the submission: one council, one period ----------------------------------------------------------------
+def _modal(values: list[pd.Series]):
+    import pandas as pd
+
+    combined = pd.concat([v.dropna() for v in values])
+    return None if combined.empty else combined.value_counts().index[0]
+
+
+def check_submission(
+    tables: list[tuple[Table, pd.DataFrame]],
+    log: FindingLog,
+    expected_la_code: str | None,
+    expected_period_end: dt.date | None,
+) -> tuple[str | None, pd.Timestamp | None]:
+    """One la_code and one period_end across both tables (and the ones expected, when given)."""
+    import pandas as pd
+
+    la_values = [f["la_code"].where(matches(f["la_code"], LA_CODE_PATTERN)) for _, f in tables if "la_code" in f]
+    la_code = expected_la_code or _modal(la_values)
+    periods = [f["period_end"] for _, f in tables if "period_end" in f]
+    period = pd.Timestamp(expected_period_end) if expected_period_end else _modal(periods)
+    against = "the council making this submission" if expected_la_code else "the rest of the return"
+    period_against = "the period of this submission" if expected_period_end else "the rest of the return"
+    for table, frame in tables:
+        if "la_code" in frame and la_code is not None:
+            well_formed = matches(frame["la_code"], LA_CODE_PATTERN)
+            log.at_rows(
+                table.file,
+                "LA_CODE_MISMATCH",
+                "la_code",
+                frame.index[well_formed & (frame["la_code"] != la_code).fillna(False).to_numpy(bool)],
+                f"la_code differs from {against}.",
+            )
+        if "period_end" in frame:
+            ends = frame["period_end"]
+            wrong_day = ends.notna() & ~(
+                ((ends.dt.month == 3) & (ends.dt.day == 31)) | ((ends.dt.month == 9) & (ends.dt.day == 30))
+            )
+            log.where(
+                table.file,
+                "PERIOD_END_INVALID",
+                "period_end",
+                wrong_day,
+                "period_end must be 31 March or 30 September.",
+            )
+            if period is not None:
+                log.where(
+                    table.file,
+                    "PERIOD_MISMATCH",
+                    "period_end",
+                    ends.notna() & (ends != period),
+                    f"period_end differs from {period_against}.",
+                )
+    return la_code, (None if period is None else pd.Timestamp(period))
+
+
+# --- families -----------------------------------------------------------------------------------------------
+def _duplicates(values: pd.Series) -> pd.Series:
+    return values.notna() & values.duplicated(keep=False)
+
+
+def check_families(table: Table, families: pd.DataFrame, log: FindingLog, period_end: pd.Timestamp | None) -> None:
+    file = table.file
+    if "family_id" in families:
+        log.where(
+            file,
+            "DUPLICATE_FAMILY_ID",
+            "family_id",
+            _duplicates(families["family_id"]),
+            "The family_id is on more than one row; each family must appear once.",
+        )
+    if "framework" in families:
+        _check_headline_problems(table, families, log)
+    if "intervention_status" in families:
+        status = families["intervention_status"]
+        start = families.get("support_start_date")
+        end = families.get("support_end_date")
+        if start is not None:
+            log.at_rows(
+                file,
+                "SUPPORT_START_REQUIRED",
+                "support_start_date",
+                families.index[isin(status, ["ACTIVE", "ENDED"]) & start.isna().to_numpy()],
+                "support_start_date is required when intervention_status is ACTIVE or ENDED.",
+            )
+            log.where(
+                file,
+                "SUPPORT_START_NOT_ALLOWED",
+                "support_start_date",
+                (status == "COMPARISON") & start.notna(),
+                "support_start_date must be blank for a COMPARISON family (it receives no support).",
+            )
+        if end is not None:
+            log.where(
+                file,
+                "SUPPORT_END_REQUIRED",
+                "support_end_date",
+                (status == "ENDED") & end.isna(),
+                "support_end_date is required when intervention_status is ENDED.",
+            )
+    identified, start, end = (families.get(c) for c in ("date_identified", "support_start_date", "support_end_date"))
+    if identified is not None and start is not None:
+        log.where(
+            file,
+            "DATE_ORDER",
+            "support_start_date",
+            start < identified,
+            "support_start_date is before date_identified.",
+        )
+    if start is not None and end is not None:
+        log.where(file, "DATE_ORDER", "support_end_date", end < start, "support_end_date is before support_start_date.")
+    if period_end is not None:
+        for name, date in (("date_identified", identified), ("support_start_date", start), ("support_end_date", end)):
+            if date is not None:
+                log.where(file, "DATE_AFTER_PERIOD", name, date > period_end, f"{name} is after period_end.")
+
+
+def _check_headline_problems(table: Table, families: pd.DataFrame, log: FindingLog) -> None:
+    import numpy as np
+
+    framework = families["framework"]
+    hp_present = [c for c in families.columns if _is_hp(c)]
+    for code, spec in FRAMEWORKS.items():
+        rows = (framework == code).fillna(False).to_numpy(bool)
+        if not rows.any():
+            continue
+        own = [f"hp_{p}" for p in spec.problems]
+        for name in own:
+            if name not in families:
+                log.file_level(
+                    table.file,
+                    "MISSING_COLUMN",
+                    f"The column '{name}' is required for {code} families.",
+                    column=name,
+                )
+        yes = np.zeros(len(families), dtype=np.int64)
+        for name in own:
+            if name in families:
+                yes += (families[name] == "Y").fillna(False).to_numpy(bool)
+        log.at_rows(
+            table.file,
+            "HP_BELOW_MINIMUM",
+            "framework",
+            families.index[rows & (yes < spec.minimum)],
+            f"A {code} family needs at least {spec.minimum} headline problems marked Y.",
+        )
+        for name in hp_present:
+            if name not in own:
+                log.at_rows(
+                    table.file,
+                    "HP_NOT_IN_FRAMEWORK",
+                    name,
+                    families.index[rows & (families[name] == "Y").fillna(False).to_numpy(bool)],
+                    f"This headline problem is not part of {code}; it was ignored for this family.",
+                )
+
+
+# --- individuals --------------------------------------------------------------------------------------------
+def check_individuals(
+    table: Table, individuals: pd.DataFrame, log: FindingLog, period_end: pd.Timestamp | None
+) -> pd.Series | None:
+    """Person rules and identifier quality; returns ages at period_end (None when they cannot be known)."""
+    import numpy as np
+
+    file = table.file
+    ind = individuals
+    if "person_id" in ind:
+        log.where(
+            file,
+            "DUPLICATE_PERSON_ID",
+            "person_id",
+            _duplicates(ind["person_id"]),
+            "The person_id is on more than one row; each person must appear once.",
+        )
+    age = None
+    if "date_of_birth" in ind and period_end is not None:
+        born = ind["date_of_birth"]
+        log.where(file, "DOB_IN_FUTURE", "date_of_birth", born > period_end, "date_of_birth is after period_end.")
+        age = age_in_years(born, period_end)
+        log.where(file, "AGE_OUT_OF_RANGE", "date_of_birth", age > MAX_AGE, f"The age at period_end is over {MAX_AGE}.")
+
+    def outside(band: str) -> np.ndarray:
+        if age is None:
+            return np.zeros(len(ind), dtype=bool)
+        low, high = AGE_BANDS[band]
+        return ((age < low) | (age > high)).fillna(False).to_numpy(bool)
+
+    if "postcode" in ind:
+        postcodes = ind["postcode"]
+        classes = postcode_classes(postcodes)
+        no_fixed_abode = ind["no_fixed_abode"] == "Y" if "no_fixed_abode" in ind else None
+        needed = postcodes.isna() if no_fixed_abode is None else postcodes.isna() & ~no_fixed_abode.fillna(False)
+        log.where(
+            file,
+            "POSTCODE_REQUIRED",
+            "postcode",
+            needed,
+            "The postcode is required unless no_fixed_abode is Y.",
+        )
+        log.where(file, "POSTCODE_FORMAT", "postcode", classes == "INVALID", "The postcode is not a valid UK postcode.")
+        log.where(
+            file,
+            "POSTCODE_NO_FIXED_ABODE",
+            "postcode",
+            classes == "NO_FIXED_ABODE",
+            "A ZZ99 pseudo-postcode was read as no fixed abode / not known; use no_fixed_abode = Y instead.",
+        )
+    if "nino" in ind:
+        classes = nino_classes(ind["nino"])
+        unused = "; it will not be used for matching."
+        for value, rule, message in (
+            ("INVALID", "NINO_FORMAT", "The National Insurance number is not valid" + unused),
+            ("TEMPORARY", "NINO_TEMPORARY", "The National Insurance number is a temporary (TN) number" + unused),
+            ("ADMINISTRATIVE", "NINO_ADMINISTRATIVE", "The NINO has an administrative prefix" + unused),
+        ):
+            log.where(file, rule, "nino", classes == value, message)
+        log.at_rows(
+            file,
+            "NINO_UNDER_16",
+            "nino",
+            ind.index[ind["nino"].notna().to_numpy() & (age < 16).fillna(False).to_numpy(bool)]
+            if age is not None
+            else [],
+            "A National Insurance number is given for someone under 16; check it belongs to this person.",
+        )
+    if "upn" in ind:
+        upns = ind["upn"]
+        present = upns.notna().to_numpy()
+        normalised = normalise_upns(upns)
+        shaped = matches(normalised, UPN_SHAPE_PATTERN)
+        valid = upn_valid_mask(upns).to_numpy()
+        log.at_rows(
+            file,
+            "UPN_FORMAT",
+            "upn",
+            ind.index[present & ~shaped],
+            "The UPN is not a letter, 11 digits and a final digit or letter; it will not be used for matching.",
+        )
+        log.at_rows(
+            file,
+            "UPN_CHECK_LETTER",
+            "upn",
+            ind.index[shaped & ~valid],
+            "The UPN's check letter does not match; it will not be used for matching.",
+        )
+        log.where(
+            file,
+            "DUPLICATE_UPN",
+            "upn",
+            _duplicates(normalised.where(valid)),
+            "The same UPN is given for more than one person.",
+        )
+        log.at_rows(
+            file,
+            "UPN_AGE",
+            "upn",
+            ind.index[present & outside("upn")],
+            "A UPN is given for someone outside ages 4-19; check it belongs to this person.",
+        )
+    if "nhs_number" in ind:
+        nhs = ind["nhs_number"]
+        log.at_rows(
+            file,
+            "NHS_NUMBER_CHECK",
+            "nhs_number",
+            ind.index[nhs.notna().to_numpy() & ~nhs_valid_mask(nhs).to_numpy()],
+            "The NHS number is not 10 digits with a valid check digit.",
+        )
+    for band, rule, ages in (("neet", "NEET_AGE", "16-24"), ("missing_education", "MISSING_EDUCATION_AGE", "5-16")):
+        if band in ind:
+            log.at_rows(
+                file,
+                rule,
+                band,
+                ind.index[ind[band].notna().to_numpy() & outside(band)],
+                f"{band} applies to ages {ages} only; it was ignored for this person.",
+            )
+    return age
+
+
+def check_join(
+    families_table: Table, families: pd.DataFrame, individuals_table: Table, individuals: pd.DataFrame, log: FindingLog
+) -> None:
+    """Every individual's family exists; every family has at least one individual."""
+    if "family_id" not in families or "family_id" not in individuals:
+        return
+    import pyarrow.compute as pc
+
+    known = pc.unique(arrow(families["family_id"]).combine_chunks()).drop_null()
+    members = pc.unique(arrow(individuals["family_id"]).combine_chunks()).drop_null()
+    log.at_rows(
+        individuals_table.file,
+        "FAMILY_MISSING",
+        "family_id",
+        individuals.index[individuals["family_id"].notna().to_numpy() & ~isin(individuals["family_id"], known)],
+        "The individual's family_id is not in the families table.",
+    )
+    log.at_rows(
+        families_table.file,
+        "FAMILY_NO_MEMBERS",
+        "family_id",
+        families.index[families["family_id"].notna().to_numpy() & ~isin(families["family_id"], members)],
+        "The family has no individuals in the individuals table.",
+    )

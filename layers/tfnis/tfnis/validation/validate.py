@@ -1,0 +1,140 @@
+"""Validate a council return: read its files, apply every rule, and report — never raise for bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+from tfnis.spec import SPEC_VERSION
+from tfnis.validation.checks import (
+    check_cells,
+    check_families,
+    check_header,
+    check_individuals,
+    check_join,
+    check_submission,
+)
+from tfnis.validation.findings_log import FindingLog
+from tfnis.validation.reading import (
+    DEFAULT_MAX_XLSX_UNCOMPRESSED_BYTES,
+    TABLE_NAMES,
+    Table,
+    header_name,
+    read_csv_table,
+    read_workbook,
+)
+from tfnis.validation.report import ValidationReport, build_report
+
+_NAME_HINTS = {"families": ("famil",), "individuals": ("individ", "person", "people")}
+_HEADER_HINTS = {"individuals": "person_id", "families": "framework"}
+
+
+def _is_workbook(path: Path) -> bool:
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return True
+    try:
+        with path.open("rb") as stream:
+            return path.suffix.lower() != ".csv" and stream.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
+def _table_of_csv(path: Path) -> str | None:
+    """Which table a CSV holds: by its file name, else by its header row."""
+    stem = path.stem.lower()
+    for name, hints in _NAME_HINTS.items():
+        if any(h in stem for h in hints):
+            return name
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(1 << 16).decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    columns = {header_name(c) for c in head.split("\n", 1)[0].replace(";", ",").replace("\t", ",").split(",")}
+    for name, marker in _HEADER_HINTS.items():
+        if marker in columns:
+            return name
+    return None
+
+
+def _read_tables(paths: Sequence[Path], log: FindingLog, max_xlsx_bytes: int) -> dict[str, Table]:
+    workbooks = [p for p in paths if _is_workbook(p)]
+    if workbooks:
+        tables = {t.name: t for t in read_workbook(workbooks[0], log, max_xlsx_bytes)}
+        for extra in [p for p in paths if p != workbooks[0]]:
+            log.file_level(extra.name, "TABLE_UNIDENTIFIED", "Send either one workbook or two CSV files, not both.")
+        return tables
+    tables: dict[str, Table] = {}
+    unplaced: list[Path] = []
+    for path in paths:
+        if not path.is_file():
+            log.file_level(path.name, "FILE_UNREADABLE", "The file does not exist or is not a file.")
+            continue
+        name = _table_of_csv(path)
+        if name is None or name in tables:
+            unplaced.append(path)
+            continue
+        tables[name] = read_csv_table(path, name, log)
+    for path in unplaced:
+        free = [n for n in TABLE_NAMES if n not in tables]
+        if len(free) == 1 and len(unplaced) == 1:
+            tables[free[0]] = read_csv_table(path, free[0], log)
+        else:
+            log.file_level(
+                path.name,
+                "TABLE_UNIDENTIFIED",
+                "Cannot tell whether this file is families or individuals: name it families.csv or individuals.csv.",
+            )
+    return tables
+
+
+def validate_return(
+    paths: Sequence[Path | str],
+    *,
+    expected_la_code: str | None = None,
+    expected_period_end: dt.date | None = None,
+    max_xlsx_uncompressed_bytes: int = DEFAULT_MAX_XLSX_UNCOMPRESSED_BYTES,
+) -> ValidationReport:
+    """Check a return ([families.csv, individuals.csv] or [RETURN.xlsx]) against the data specification.
+
+    Every problem is a Finding in the report; the report's `families` and `individuals` are the parsed,
+    normalised tables (typed columns, trimmed text, codes upper-cased, aliases and extended codes resolved).
+    """
+    log = FindingLog()
+    tables = _read_tables([Path(p) for p in paths], log, max_xlsx_uncompressed_bytes)
+    for name in TABLE_NAMES:
+        if name not in tables and not log.blocks:
+            log.file_level(f"{name}.csv", "FILE_MISSING", f"The {name} table was not supplied.")
+        elif name not in tables:
+            log.file_level(f"{name}.csv", "FILE_MISSING", f"The {name} table was not supplied or not recognised.")
+
+    typed: dict[str, tuple[Table, object]] = {}
+    for name, table in tables.items():
+        frame = check_header(table, log)
+        if frame is not None:
+            typed[name] = (table, check_cells(table, frame, log))
+
+    la_code, period_end = check_submission(
+        list(typed.values()),  # type: ignore[arg-type]
+        log,
+        expected_la_code,
+        expected_period_end,
+    )
+    families = individuals = None
+    if "families" in typed:
+        table, families = typed["families"]
+        check_families(table, families, log, period_end)  # type: ignore[arg-type]
+    if "individuals" in typed:
+        table, individuals = typed["individuals"]
+        check_individuals(table, individuals, log, period_end)  # type: ignore[arg-type]
+    if families is not None and individuals is not None:
+        check_join(typed["families"][0], families, typed["individuals"][0], individuals, log)  # type: ignore[arg-type]
+    return build_report(
+        SPEC_VERSION,
+        log,
+        la_code=la_code,
+        period_end=period_end.date() if period_end is not None else None,
+        families=families,  # type: ignore[arg-type]
+        individuals=individuals,  # type: ignore[arg-type]
+    )
