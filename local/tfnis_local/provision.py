@@ -38,6 +38,7 @@ class Resources:
     user_pool_clients: dict[str, str] = field(default_factory=dict)
     functions: dict[str, LocalFunction] = field(default_factory=dict)
     placeholders: dict[str, str] = field(default_factory=dict)  # logical id -> type not created locally
+    bucket_policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # bucket -> policy as declared
 
     def client(self, service: str) -> Any:
         return _client(service, self.endpoint_url, self.template.region)
@@ -288,7 +289,19 @@ class _Provisioner:
 
     def bucket_policy(self, logical_id: str) -> None:
         props = self.template.properties(logical_id)
-        self.client("s3").put_bucket_policy(Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"]))
+        policy = props["PolicyDocument"]
+        self.resources.bucket_policies[props["Bucket"]] = policy
+        # moto 5.2 treats a Deny whose Condition is not met as a Deny (so the TLS-only statement,
+        # aws:SecureTransport=false, refuses every PutObject). AWS ignores such a statement for a request that
+        # does not match it, so the local bucket holds the policy without its conditional Deny statements;
+        # the full policy is in Resources.bucket_policies.
+        statements = policy.get("Statement") or []
+        statements = statements if isinstance(statements, list) else [statements]
+        held = [s for s in statements if not (s.get("Effect") == "Deny" and s.get("Condition"))]
+        if held:
+            self.client("s3").put_bucket_policy(
+                Bucket=props["Bucket"], Policy=json.dumps({**policy, "Statement": held})
+            )
         self.template.record(logical_id, f"{self.template.stack_name}-{logical_id}")
 
     # --- DynamoDB ----------------------------------------------------------------------------------------

@@ -159,20 +159,25 @@ class QueuePump:
 
     def poll_once(self, wait_s: float = 0) -> int:
         """Receive one batch and invoke the function with it; returns how many messages were handed over."""
+        messages = self.receive_batch(wait_s)
+        if not messages:
+            return 0
+        self.invoke(messages)
+        return len(messages)
+
+    def invoke(self, messages: list[dict[str, Any]]) -> None:
+        # Received messages are in flight until deleted, so a watcher sees them in the queue's depth; `busy`
+        # and `invocations` cover the moment between their deletion and the handler's own sends being seen.
         self.busy = True
+        self.counts.invocations += 1
         try:
-            messages = self.receive_batch(wait_s)
-            if not messages:
-                return 0
-            self.invoke(messages)
-            return len(messages)
+            self._invoke(messages)
         finally:
             self.busy = False
 
-    def invoke(self, messages: list[dict[str, Any]]) -> None:
+    def _invoke(self, messages: list[dict[str, Any]]) -> None:
         event = {"Records": [sqs_record(m, self.queue_arn, self.region) for m in messages]}
         ids = [m["MessageId"] for m in messages]
-        self.counts.invocations += 1
         self.counts.messages += len(messages)
         try:
             result = self.target.invoke(event)

@@ -38,7 +38,12 @@ _REMOVED_ENVIRONMENT = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"
 
 
 class LocalStack:
-    """Context manager: start moto, provision the template, serve the API, pump the queues; undo on exit."""
+    """Context manager: start moto, provision the template, serve the API, pump the queues; undo on exit.
+
+    Stacks running at the same time in one process share moto's state: give them different stack names.
+    """
+
+    _running = 0  # stacks of this process whose moto server is up
 
     def __init__(
         self,
@@ -95,6 +100,7 @@ class LocalStack:
         self._saved_environment = dict(os.environ)
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self.moto.start()
+        LocalStack._running += 1
         host, port = self.moto.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
         self._set_aws_environment(template.region)
@@ -132,13 +138,16 @@ class LocalStack:
         if self.api is not None:
             self.api.shutdown()
         if self.moto is not None:
-            try:
-                import requests
+            LocalStack._running -= 1
+            if LocalStack._running == 0:
+                # moto's backends are process-wide, shared by every stack in this process: once the last one
+                # stops, forget everything so that the next one starts clean
+                try:
+                    import requests
 
-                # moto's backends are process-wide: forget this stack's resources so the next one starts clean
-                requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=5)
-            except Exception:
-                log.debug("moto reset failed", exc_info=True)
+                    requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=5)
+                except Exception:
+                    log.debug("moto reset failed", exc_info=True)
             self.moto.stop()
             self.moto = None
         if self._saved_environment is not None:
