@@ -64,8 +64,8 @@ def make_ninos(index: np.ndarray, rng: np.random.Generator, salt: int = 11) -> n
 
 
 def corrupt_ninos(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A prefix letter that is never allocated (D F I Q U V): the most common keying error HMRC lists."""
-    bad = np.array(list("DFIQUV"))[rng.integers(0, 6, size=len(values))]
+    """A first prefix letter that is never allocated (D I Q U V), so the NINO is INVALID."""
+    bad = np.array(list("DIQUV"))[rng.integers(0, 5, size=len(values))]  # not F: FY is administrative
     return np.char.add(bad, np.array([v[1:] for v in values], dtype=object).astype(str))
 
 
@@ -87,7 +87,8 @@ def make_upns(
     n = len(index)
     value = permute(index, 9_000_000, salt)
     tails = np.empty((n, 12), dtype=np.uint8)
-    tails[:, 0:3] = np.array([list(s.encode()) for s in dfe_la], dtype=np.uint8).reshape(n, 3)
+    la_numbers, la_of = np.unique(np.asarray(dfe_la, dtype=str), return_inverse=True)
+    tails[:, 0:3] = np.array([list(s.encode()) for s in la_numbers], dtype=np.uint8).reshape(-1, 3)[la_of]
     tails[:, 3:7] = _digits(1_000 + value // 1_000, 4)
     tails[:, 7:9] = _digits(year_allocated % 100, 2)
     tails[:, 9:12] = _digits(value % 1_000, 3)
