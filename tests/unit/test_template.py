@@ -10,11 +10,19 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cfnlint.decode import decode_str
+
+from tfnis.pipeline.locations import (
+    LINKAGE_INDEX_KEY,
+    SubmissionRef,
+    coverage_latest_key,
+    national_coverage_prefix,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -136,21 +144,12 @@ def test_only_validate_and_match_touch_identifiers_for_reading(resources):
     assert "MatchFunction" in readers
 
 
-def test_anonymise_may_only_delete_the_identifiers_file(resources):
-    anonymise = resources["AnonymiseFunction"]
-    assert _actions_on(anonymise, "LinkageBucket") <= {
+def test_anonymise_may_only_delete_on_linkage_bucket(resources):
+    assert _actions_on(resources["AnonymiseFunction"], "LinkageBucket") <= {
         "s3:DeleteObject",
         "s3:DeleteObjectVersion",
         "s3:ListBucketVersions",
     }
-    deletes = [
-        s
-        for s in _allow_statements(anonymise)
-        if "s3:DeleteObject" in _as_list(s["Action"]) and _mentions(s["Resource"], "LinkageBucket")
-    ]
-    assert deletes and all(
-        r == {"Fn::Sub": "${LinkageBucket.Arn}/identifiers/*"} for s in deletes for r in _as_list(s["Resource"])
-    )
 
 
 def test_only_anonymise_pseudonymises_and_only_research_end_destroys_the_key(resources):
@@ -411,3 +410,81 @@ def test_outputs_give_the_api_the_pool_and_every_bucket(template):
     outputs = set(template["Outputs"])
     assert {"ApiUrl", "UserPoolId", "UserPoolClientId"} <= outputs
     assert {f"{bucket}Name" for bucket in ALL_BUCKETS} <= outputs
+
+
+# --- the key layout of tfnis.pipeline.locations against the IAM object patterns ---------------------------------
+
+REF = SubmissionRef("E08000025", "0b6f3c1e-5d2a-4f7e-9a41-2f1d8c7e6b50", date(2024, 3, 31))
+UPLOAD_KEY = REF.upload_prefix + "individuals.csv"
+
+
+def _allowed(function: dict[str, Any], action: str, bucket: str, key: str) -> bool:
+    """Would IAM let this function do `action` on object `key` of `bucket`? (IAM's * spans slashes, as here.)"""
+    for statement in _allow_statements(function):
+        if not _grants(_as_list(statement["Action"]), (action,)):
+            continue
+        for resource in _as_list(statement["Resource"]):
+            if resource == "*":
+                return True
+            pattern = re.fullmatch(
+                rf"\$\{{{bucket}\.Arn\}}/(.+)", resource.get("Fn::Sub", "") if isinstance(resource, dict) else ""
+            )
+            if pattern and fnmatch.fnmatchcase(key, pattern.group(1)):
+                return True
+    return False
+
+
+STAGE_OBJECT_ACCESS = [
+    ("SubmissionsApiFunction", "s3:PutObject", "UploadBucket", UPLOAD_KEY),
+    ("SubmissionsApiFunction", "s3:GetObject", "ReportsBucket", REF.report_key("validation_html")),
+    ("ValidateFunction", "s3:GetObject", "UploadBucket", UPLOAD_KEY),
+    ("ValidateFunction", "s3:PutObject", "LinkageBucket", REF.identifiers_key),
+    ("ValidateFunction", "s3:PutObject", "WorkBucket", REF.families_key),
+    ("ValidateFunction", "s3:PutObject", "WorkBucket", REF.individuals_key),
+    ("ValidateFunction", "s3:PutObject", "ReportsBucket", REF.report_key("validation_json")),
+    ("ValidateFunction", "s3:PutObject", "AuditBucket", "audit/2024/05/01/120000-submission_validated.json"),
+    ("CoverageFunction", "s3:GetObject", "WorkBucket", REF.families_key),
+    ("CoverageFunction", "s3:GetObject", "WorkBucket", REF.individuals_key),
+    ("CoverageFunction", "s3:PutObject", "ReportsBucket", REF.report_key("coverage_html")),
+    ("CoverageFunction", "s3:GetObject", "ReportsBucket", REF.report_key("coverage_json")),
+    ("CoverageFunction", "s3:PutObject", "ReportsBucket", coverage_latest_key(REF.period_end, REF.la_code)),
+    ("CoverageFunction", "s3:GetObject", "ReportsBucket", coverage_latest_key(REF.period_end, REF.la_code)),
+    ("CoverageFunction", "s3:PutObject", "ResearchBucket", national_coverage_prefix(REF.period_end) + "coverage.csv"),
+    ("MatchFunction", "s3:GetObject", "LinkageBucket", REF.identifiers_key),
+    ("MatchFunction", "s3:GetObject", "LinkageBucket", LINKAGE_INDEX_KEY),
+    ("MatchFunction", "s3:PutObject", "LinkageBucket", LINKAGE_INDEX_KEY),
+    ("MatchFunction", "s3:PutObject", "WorkBucket", REF.key_map_key),
+    ("AnonymiseFunction", "s3:GetObject", "WorkBucket", REF.families_key),
+    ("AnonymiseFunction", "s3:GetObject", "WorkBucket", REF.key_map_key),
+    ("AnonymiseFunction", "s3:PutObject", "ResearchBucket", REF.research_prefix + "individuals.parquet"),
+    ("AnonymiseFunction", "s3:DeleteObjectVersion", "UploadBucket", UPLOAD_KEY),
+    ("AnonymiseFunction", "s3:DeleteObjectVersion", "LinkageBucket", REF.identifiers_key),
+    ("AnonymiseFunction", "s3:DeleteObjectVersion", "WorkBucket", REF.key_map_key),
+    ("ResearchEndFunction", "s3:DeleteObjectVersion", "LinkageBucket", LINKAGE_INDEX_KEY),
+    ("ResearchEndFunction", "s3:DeleteObjectVersion", "WorkBucket", REF.families_key),
+    ("ResearchEndFunction", "s3:DeleteObjectVersion", "UploadBucket", UPLOAD_KEY),
+    ("ResearchEndFunction", "s3:PutObject", "AuditBucket", "certificates/tfnis-prod/20310331T000000Z-destruction.json"),
+]
+
+
+@pytest.mark.parametrize(("function", "action", "bucket", "key"), STAGE_OBJECT_ACCESS)
+def test_each_stage_may_do_what_its_code_does_on_the_key_layout(resources, function, action, bucket, key):
+    assert _allowed(resources[function], action, bucket, key)
+
+
+@pytest.mark.parametrize(
+    "function", ["SubmissionsApiFunction", "CoverageFunction", "AnonymiseFunction", "ResearchEndFunction"]
+)
+def test_identifiers_and_the_index_are_unreadable_outside_match(resources, function):
+    for key in (REF.identifiers_key, LINKAGE_INDEX_KEY):
+        assert not _allowed(resources[function], "s3:GetObject", "LinkageBucket", key), key
+
+
+def test_anonymise_cannot_delete_the_linkage_index(resources):
+    assert not _allowed(resources["AnonymiseFunction"], "s3:DeleteObject", "LinkageBucket", LINKAGE_INDEX_KEY)
+    assert not _allowed(resources["AnonymiseFunction"], "s3:DeleteObjectVersion", "LinkageBucket", LINKAGE_INDEX_KEY)
+
+
+def test_coverage_cannot_read_the_key_map(resources):
+    # record_token -> person_key: with the index it would tie coverage inputs back to identifiers.
+    assert not _allowed(resources["CoverageFunction"], "s3:GetObject", "WorkBucket", REF.key_map_key)
