@@ -18,6 +18,7 @@ COMMANDS: tuple[str, ...] = (
     "link",
     "coverage",
     "serve",
+    "research_end",
 )
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3

@@ -1,7 +1,8 @@
 """`tfnis serve`: the whole service on this machine (moto + the template's functions) until Ctrl-C.
 
 Prints the API URL and a dev token per council; `--tokens-file` writes them as JSON
-`{"api": URL, "tokens": {la_code: token}}` once everything is up, so a script or test can wait for that file.
+`{"api": URL, "tokens": {la_code: token}, "aws": moto URL, "region": …, "environment": {…}}` once everything is
+up, so a script or test can wait for that file; `tfnis research-end --stack-file` reads the last three.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             for la_code, token in tokens.items():
                 print(f"  {la_code}  {token}")
             if args.tokens_file:
-                _write_atomically(args.tokens_file, {"api": stack.api_url, "tokens": tokens})
+                _write_atomically(args.tokens_file, stack_file(stack, tokens))
                 print(f"tokens    {args.tokens_file}")
             print("Ctrl-C to stop.", flush=True)
             stop.wait()
@@ -99,6 +100,18 @@ def run(args: argparse.Namespace) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return EXIT_OK
+
+
+def stack_file(stack: Any, tokens: dict[str, str]) -> dict[str, Any]:
+    """What a client of this stack needs: the API and tokens (councils), the AWS endpoint, region and the
+    functions' environment (tfnis research-end, scripts)."""
+    return {
+        "api": stack.api_url,
+        "tokens": tokens,
+        "aws": stack.endpoint_url,
+        "region": stack.template.region,
+        "environment": stack.resources.environment(),
+    }
 
 
 def _write_atomically(path: Path, content: dict[str, Any]) -> None:
