@@ -30,6 +30,7 @@ FAMILY_CLOSES = 0.05  # drops out of the council's returns
 FAMILY_MOVES_COUNCIL = 0.015
 FAMILY_MOVES_HOUSE = 0.07
 BIRTH = 0.035
+TWINS = 0.03  # of siblings, roughly the UK multiple-birth rate
 PARTNER_LEAVES, PARTNER_JOINS = 0.04, 0.025
 ADULT_CHILD_LEAVES, OTHER_ADULT_LEAVES, OTHER_CHILD_LEAVES = 0.15, 0.08, 0.05
 SURNAME_CHANGE_ADULT, SURNAME_CHANGE_CHILD = 0.015, 0.006
@@ -250,6 +251,9 @@ class Population:
                 youngest = np.maximum(ca - 45, 0)
                 age = youngest + rng.random(m) * (np.minimum(ca - 16, 18) - youngest)
                 sex = rng.integers(1, 3, size=m)
+                # twins: same birthday, surname and address, different forenames - a classic false match
+                twin = np.flatnonzero((owner[1:] == owner[:-1]) & (rng.random(m - 1) < TWINS)) + 1
+                age[twin] = age[twin - 1]
             elif g == 3:
                 age = 18 + rng.random(m) * (np.minimum(ca - 16, 25) - 18)
                 sex = rng.integers(1, 3, size=m)

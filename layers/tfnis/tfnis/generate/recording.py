@@ -153,7 +153,7 @@ def record(
     tenure = np.array([t for t, _ in TENURES], dtype=object)[
         np.searchsorted(np.cumsum([w for _, w in TENURES]), u * 0.9999, side="right")
     ]
-    tenure = np.where(housing_problem & (u < 0.25), "TEMPORARY_ACCOM", tenure)
+    tenure = np.where(housing_problem & (u < 0.1), "TEMPORARY_ACCOM", tenure)
     no_fixed_abode = rng.random(n) < NO_FIXED_ABODE_RATE
     tenure = np.where(no_fixed_abode, "NO_FIXED_ABODE", tenure)
     fam["housing_status"] = _blank_unless(practice.filled("housing_status", fc, snap.period, rng), tenure)
