@@ -118,7 +118,6 @@ def comparisons(records: pd.DataFrame) -> list:
                         "try_strptime(dob_r, '%Y-%m-%d'))) <= 366",
                         "within a year",
                     ),
-                    cll.DamerauLevenshteinLevel("dob", 2),
                     cll.ElseLevel(),
                 ],
             )
@@ -215,14 +214,21 @@ def blocking_rules(records: pd.DataFrame, *, scoped: bool) -> list[str]:
 
 
 def _training_rules(records: pd.DataFrame) -> list[str]:
-    """Two EM passes that between them free every comparison: block on date of birth, then on names."""
+    """Two EM passes that between them free every comparison. First block on date of birth (frees names,
+    postcode, identifiers); then on a shared identifier, which admits almost only true pairs, so the date of
+    birth's disagreement levels are learnt from people rather than from a parent and child of one name."""
     rules = []
     if _has(records, "dob"):
         rules.append("l.dob = r.dob")
-    if _has(records, "forename") and _has(records, "surname"):
-        rules.append("l.forename = r.forename AND l.surname = r.surname")
-    elif _has(records, "postcode"):
-        rules.append("l.postcode = r.postcode")
+    for identifier in ("nino", "upn", "nhs_number", "other_id"):
+        if _has(records, identifier, 0.05):
+            rules.append(f"l.{identifier} = r.{identifier}")
+            break
+    else:
+        if _has(records, "forename") and _has(records, "surname"):
+            rules.append("l.forename = r.forename AND l.surname = r.surname")
+        elif _has(records, "postcode"):
+            rules.append("l.postcode = r.postcode")
     return rules
 
 
@@ -255,16 +261,42 @@ def score_pairs(model_input: ModelInput, threshold: float) -> pd.DataFrame:
         comparisons=found,
         blocking_rules_to_generate_predictions=rules,
         probability_two_random_records_match=prior_from_clusters(records),
-        retain_matching_columns=False,
+        retain_matching_columns=True,  # brings the gamma levels, which feed the veto
         retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=[],
     )
     linker = Linker(table, settings, log_level=logging.ERROR)
     train(linker, records)
     predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-    pairs = predictions.as_pandas_dataframe()[["uid_l", "uid_r", "match_probability"]]
+    pairs = predictions.as_pandas_dataframe()
     predictions.drop_table_from_database_and_remove_from_cache()
-    return pairs
+    return pairs[~vetoed(pairs)][["uid_l", "uid_r", "match_probability"]].reset_index(drop=True)
+
+
+# Evidence a Fellegi–Sunter sum cannot outweigh. The model adds up agreements as if independent, but a
+# household's twins agree on surname, date of birth and postcode together; two different valid NINOs,
+# UPNs or NHS numbers, or two plainly different forenames with no identifier in common, are two people.
+_IDENTIFIERS = ("nino", "upn", "nhs_number")
+ELSE_LEVEL = 0
+
+
+def vetoed(pairs: pd.DataFrame) -> pd.Series:
+    """Pairs the model scored over the threshold that the identifier and forename evidence rules out."""
+    import numpy as np
+
+    veto = np.zeros(len(pairs), dtype=bool)
+    shared_identifier = np.zeros(len(pairs), dtype=bool)
+    # Level numbers count up from else (0): identifiers are exact 2, one edit 1; other_id exact 3, one edit 2.
+    for identifier, close in (("nino", 1), ("upn", 1), ("nhs_number", 1), ("other_id", 2)):
+        gamma = f"gamma_{identifier}"
+        if gamma in pairs.columns:
+            levels = pairs[gamma].to_numpy()
+            if identifier in _IDENTIFIERS:
+                veto |= levels == ELSE_LEVEL
+            shared_identifier |= levels >= close
+    if "gamma_forename" in pairs.columns:
+        veto |= (pairs["gamma_forename"].to_numpy() == ELSE_LEVEL) & ~shared_identifier
+    return pd.Series(veto, index=pairs.index)
 
 
 def train(linker, records: pd.DataFrame) -> None:
@@ -273,7 +305,7 @@ def train(linker, records: pd.DataFrame) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=SEED)
+        linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=SEED, min_count_per_level=None)
         for rule in _training_rules(records):
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, max_pairs=5e5, estimate_without_term_frequencies=True
