@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tfnis.pipeline.coverage import coverage_stage
+from tfnis.pipeline.failures import failure_fields
 from tfnis.pipeline.locations import SubmissionRef
 from tfnis.storage import Settings, Store, SubmissionTable
 
@@ -28,7 +29,11 @@ METRIC_FIGURES = {
 def record_handler(record: SQSRecord) -> None:
     ref = SubmissionRef.from_message(json.loads(record.body))
     store, table = Store(settings), SubmissionTable(settings.submissions_table, settings.research_end_date)
-    report = coverage_stage(ref, store=store, table=table)
+    try:
+        report = coverage_stage(ref, store=store, table=table)
+    except Exception as error:
+        logger.error("coverage stage failed", extra={"submission_id": ref.submission_id, **failure_fields(error)})
+        raise
     submission = table.get(ref.la_code, ref.submission_id)
 
     metrics = EphemeralMetrics()

@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tfnis.pipeline.failures import failure_fields
 from tfnis.pipeline.locations import SubmissionRef
 from tfnis.pipeline.match import match_stage
 from tfnis.pipeline.validate import mark_failed
@@ -25,7 +26,8 @@ def record_handler(record: SQSRecord) -> None:
     store, table = Store(settings), SubmissionTable(settings.submissions_table, settings.research_end_date)
     try:
         outcome = match_stage(ref, store=store, table=table)
-    except Exception:
+    except Exception as error:
+        logger.error("match stage failed", extra={"submission_id": ref.submission_id, **failure_fields(error)})
         if int(record.attributes.approximate_receive_count or 1) >= settings.max_receive_count:
             mark_failed(ref.la_code, ref.submission_id, "matching failed; the message is in the DLQ", table=table)
         raise

@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tfnis.pipeline.failures import failure_fields
 from tfnis.pipeline.validate import Upload, mark_failed, on_upload
 from tfnis.storage import Settings, Store, SubmissionTable
 from tfnis.submissions import parse_upload_key
@@ -52,7 +53,8 @@ def record_handler(record: SQSRecord) -> None:
     for upload in uploads_in(record):
         try:
             outcome = handle_upload(upload=asdict(upload))
-        except Exception:
+        except Exception as error:
+            logger.error("validation failed", extra={"key": upload.key, **failure_fields(error)})
             parsed = parse_upload_key(upload.key)
             if parsed and upload.receive_count >= settings.max_receive_count:
                 table = SubmissionTable(settings.submissions_table, settings.research_end_date)
