@@ -23,7 +23,7 @@ ETHNICITIES: tuple[str, ...] = tuple(c for c in ETHNICITY_MAIN if c not in ("REF
 YEAR = 365.25
 NO_DATE = -(10**9)  # day number standing for "no date"
 NEVER = np.int16(32_000)  # a period index no run reaches: "this never happens"
-MAX_PEOPLE = 45_000_000  # person_id numbers are a bijection of [0, 2 * MAX_PEOPLE)
+MAX_PEOPLE = 9_000_000  # UPNs are unique up to here; person_id numbers are a bijection of [0, 2 * MAX_PEOPLE)
 
 # Per half-year rates of change, chosen to look like a caseload, not measured from one.
 FAMILY_CLOSES = 0.05  # drops out of the council's returns
@@ -195,8 +195,8 @@ class Population:
         u = rng.random(len(active))
         closing = active[u < FAMILY_CLOSES]
         n_councils = len(self.councils)
-        moving = active[(u >= FAMILY_CLOSES) & (u < FAMILY_CLOSES + FAMILY_MOVES_COUNCIL)] if n_councils > 1 else []
-        moving = np.asarray(moving, dtype=np.int64)
+        moves = (u >= FAMILY_CLOSES) & (u < FAMILY_CLOSES + FAMILY_MOVES_COUNCIL) & (n_councils > 1)
+        moving = active[moves]
         st["end"][np.concatenate([closing, moving])] = p
         self.stint_now[st["true_family"][closing]] = -1
         from_council = st["council"][moving].astype(np.int64)

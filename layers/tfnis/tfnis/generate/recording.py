@@ -117,7 +117,7 @@ def record(
     fam: dict[str, np.ndarray] = {
         "la_code": la_codes[fc],
         "period_end": _dates(np.full(n, day), dmy[fc]),
-        "family_id": _local_ids(s, fc, councils, "F", 9_000_000, 100),
+        "family_id": _local_ids(s, fc, councils, "F", 10_000_000, 100),
         "framework": np.full(n, pop.framework.code, dtype=object),
         "date_identified": _dates(st["date_identified"][s], dmy[fc]),
     }
