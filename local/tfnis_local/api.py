@@ -20,11 +20,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from tfnis_local.lambdas import LocalLambda
+from tfnis_local.lambdas import LocalLambda, where_raised
 from tfnis_local.template import Route
 from tfnis_local.tokens import DevTokenIssuer, Unauthorized, claims_as_api_gateway_passes_them
 
-log = logging.getLogger("tfnis_local.api")
+# Not named tfnis_local.*: Powertools adds a filter to the root handlers that drops every record whose logger
+# name contains its service name ("tfnis").
+log = logging.getLogger("local_stack.api")
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's request payload limit
 _TEXT_TYPES = re.compile(r"^(text/|application/(json|xml|javascript|x-www-form-urlencoded)|.*\+(json|xml))", re.I)
@@ -154,8 +156,9 @@ class HttpApi:
         event = self.event(bound, method, path, url.query, headers, body, source_ip, path_parameters, claims)
         try:
             result = bound.target.invoke(event)
-        except Exception:
-            log.exception("%s raised", bound.route.route_key)
+        except Exception as error:
+            log.error("%s: handler raised %s at %s", bound.route.route_key, type(error).__name__, where_raised(error))
+            log.debug("traceback", exc_info=True)  # the message may quote data: DEBUG only
             return _json(500, {"message": "Internal Server Error"})
         status, out_headers, out_body = _response(result)
         if self.cors:

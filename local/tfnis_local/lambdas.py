@@ -10,9 +10,11 @@ import importlib.util
 import sys
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tfnis_local.template import LocalFunction
@@ -44,6 +46,12 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def where_raised(error: BaseException) -> str:
+    """file:line of the innermost frame, to point at a crash without echoing its message (which may quote data)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
 
 
 def module_name(function: LocalFunction) -> str:

@@ -16,10 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tfnis_local.lambdas import LocalLambda
+from tfnis_local.lambdas import LocalLambda, where_raised
 from tfnis_local.template import QueueSource
 
-log = logging.getLogger("tfnis_local.pumps")
+# Not named tfnis_local.*: Powertools adds a filter to the root handlers that drops every record whose logger
+# name contains its service name ("tfnis").
+log = logging.getLogger("local_stack.pumps")
 
 # The message attributes Lambda copies into a record's "attributes" (moto returns a few more).
 _RECORD_ATTRIBUTES = (
@@ -181,9 +183,16 @@ class QueuePump:
         self.counts.messages += len(messages)
         try:
             result = self.target.invoke(event)
-        except Exception:
+        except Exception as error:
             # A raised error fails the whole batch: every message comes back after its visibility timeout.
-            log.exception("%s: handler raised; %d message(s) left for retry", self.name, len(messages))
+            log.error(
+                "%s: handler raised %s at %s; %d message(s) left for retry",
+                self.name,
+                type(error).__name__,
+                where_raised(error),
+                len(messages),
+            )
+            log.debug("%s: traceback", self.name, exc_info=True)  # the message may quote data: DEBUG only
             self.counts.failed_invocations += 1
             self.counts.failed_messages += len(messages)
             return

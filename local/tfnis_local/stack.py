@@ -25,7 +25,9 @@ from tfnis_local.pumps import PumpCounts, QueuePump
 from tfnis_local.template import DEFAULT_STACK_NAME, Template
 from tfnis_local.tokens import DEV_COUNCILS, DevTokenIssuer
 
-log = logging.getLogger("tfnis_local.stack")
+# Not named tfnis_local.*: Powertools adds a filter to the root handlers that drops every record whose logger
+# name contains its service name ("tfnis").
+log = logging.getLogger("local_stack.stack")
 
 # Environment every function gets locally, on top of the template's variables.
 _LOCAL_ENVIRONMENT = {
