@@ -12,13 +12,18 @@ import sys
 
 # One module per subcommand, each exposing register(subparsers); imported when the CLI starts.
 COMMANDS: tuple[str, ...] = (
-    "upload",
+    # council
     "validate",
-    "generate",
-    "link",
+    "upload",
+    # research team
+    "status",
     "coverage",
-    "serve",
+    "link",
     "research_end",
+    # engineer
+    "generate",
+    "serve",
+    "demo",
 )
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3

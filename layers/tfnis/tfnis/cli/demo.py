@@ -1,0 +1,161 @@
+"""`tfnis demo`: the whole service on the embedded local stack, end to end, over real HTTP.
+
+Generates returns (or takes them from --input), uploads each council's return through pre-signed POSTs
+period by period, lets the pipeline run, prints what happened, and mirrors every bucket to --out so a person
+can look at what was produced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from tfnis.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("demo", help="run the whole pipeline on the embedded local stack")
+    parser.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default out/demo)")
+    parser.add_argument("--input", type=Path, help="returns laid out as `tfnis generate` writes them")
+    parser.add_argument("--councils", type=int, default=3)
+    parser.add_argument("--families", type=int, default=150, help="families per council and period")
+    parser.add_argument("--periods", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=2015)
+    parser.add_argument("--error-rate", type=float, default=0.02, help="share of invalid identifiers generated")
+    parser.add_argument(
+        "--research-end", action="store_true", help="then destroy all personal data and print the certificate"
+    )
+    parser.set_defaults(func=run)
+
+
+def return_dirs(root: Path) -> list[Path]:
+    """<root>/<la_code>/<period_end>/ folders holding a return, earliest period first (matching is serial)."""
+    found = [p.parent for p in root.glob("*/*/families.csv")] + [p.parent for p in root.glob("*/*/return.xlsx")]
+    return sorted(set(found), key=lambda d: (d.name, d.parent.name))
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    console = Console()
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    if args.input:
+        if not args.input.is_dir():
+            console.print(f"[red]--input {args.input} is not a folder[/red]")
+            return EXIT_USAGE
+        returns_root = args.input
+    else:
+        from tfnis.generate import generate_returns
+
+        returns_root = out / "returns"
+        generate_returns(
+            returns_root, councils=args.councils, families=args.families, periods=args.periods, seed=args.seed,
+            error_rate=args.error_rate,
+        )  # fmt: skip
+        console.print(f"generated returns in {returns_root}")
+    dirs = return_dirs(returns_root)
+    if not dirs:
+        console.print(f"[red]no returns under {returns_root} (expected <la_code>/<period_end>/families.csv)[/red]")
+        return EXIT_USAGE
+
+    from tfnis_local.stack import LocalStack
+
+    with LocalStack() as stack:
+        console.print(f"embedded stack up: API {stack.api_url}")
+        results = upload_all(stack, dirs, console)
+        print_results(results, console)
+        print_coverage(stack, results, console)
+        certificate = None
+        if args.research_end:
+            certificate = stack.invoke("ResearchEndFunction", {"source": "tfnis.demo", "confirm": True})
+        stack.mirror(out)
+    console.print(f"\nEvery bucket is mirrored under {out}/<LogicalId>/<key>:")
+    console.print(
+        f"  council reports     {out}/ReportsBucket/reports/<la_code>/<submission_id>/ (validation.html, coverage.html)"
+    )
+    console.print(f"  research extract    {out}/ResearchBucket/extract/period_end=…/la_code=…/")
+    console.print(f"  national coverage   {out}/ResearchBucket/coverage/period_end=…/coverage.csv")
+    console.print(f"  audit log           {out}/AuditBucket/audit/")
+    if certificate is not None:
+        console.print("\nResearch end: destruction certificate")
+        console.print_json(json.dumps(certificate, default=str))
+    console.print(f"\ndone in {time.monotonic() - started:.1f} s")
+    failed = [r for r in results if r["status"] == "FAILED"]
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def upload_all(stack: Any, dirs: list[Path], console: Any) -> list[dict[str, Any]]:
+    """Each period's returns uploaded over HTTP, then the pipeline drained, before the next period."""
+    from tfnis.client import SubmissionClient, declared_files
+
+    results: list[dict[str, Any]] = []
+    for period_end in sorted({d.name for d in dirs}):
+        batch = []
+        for folder in (d for d in dirs if d.name == period_end):
+            la_code = folder.parent.name
+            client = SubmissionClient(stack.api_url, stack.token_for(la_code))
+            files = declared_files(sorted(p for p in folder.iterdir() if p.suffix in (".csv", ".xlsx")))
+            created = client.create(period_end, list(files))
+            for name, path in files.items():
+                client.upload(created["uploads"][name], path)
+            batch.append((client, created["submission_id"]))
+        stack.drain(timeout=600)
+        for client, submission_id in batch:
+            submission = client.wait(submission_id, until=frozenset({"REJECTED", "COMPLETE", "FAILED"}), timeout=60)
+            results.append(submission)
+            console.print(f"  {submission['la_code']} {submission['period_end']}: {submission['status']}")
+    return results
+
+
+def print_results(results: list[dict[str, Any]], console: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title="Submissions")
+    for column in (
+        "council",
+        "period",
+        "status",
+        "families",
+        "individuals",
+        "errors",
+        "warnings",
+        "persons",
+        "seen before",
+    ):
+        table.add_column(column, justify="right" if column not in ("council", "period", "status") else "left")
+    for r in results:
+        c = r.get("counts", {})
+        table.add_row(
+            r["la_code"], r["period_end"], r["status"], *(str(c.get(k, "")) for k in (
+                "families", "individuals", "errors", "warnings", "persons", "persons_linked_to_earlier"))
+        )  # fmt: skip
+    console.print(table)
+
+
+def print_coverage(stack: Any, results: list[dict[str, Any]], console: Any) -> None:
+    """Headline coverage per council and period, from each submission's own coverage report."""
+    from rich.table import Table
+
+    from tfnis.client import SubmissionClient
+
+    ids = ("housing_status_provided", "ethnicity_provided", "ethnicity_not_known", "nino_valid", "upn_valid",
+           "postcode_valid", "no_nino_or_upn", "police_callouts_provided", "neet_provided")  # fmt: skip
+    table = Table(title="Coverage (% with data provided)")
+    table.add_column("council")
+    table.add_column("period")
+    for figure_id in ids:
+        table.add_column(figure_id.replace("_", " "), justify="right")
+    for r in results:
+        if r["status"] == "REJECTED":
+            continue
+        client = SubmissionClient(stack.api_url, stack.token_for(r["la_code"]))
+        report = client.report(client.get(r["submission_id"]), "coverage_json") or {"figures": []}
+        percent = {f["id"]: f["percent"] for f in report["figures"]}
+        table.add_row(r["la_code"], r["period_end"], *(
+            "" if percent.get(i) is None else f"{percent[i]:.1f}" for i in ids))  # fmt: skip
+    console.print(table)
