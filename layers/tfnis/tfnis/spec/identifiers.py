@@ -203,9 +203,21 @@ def _mask(array) -> np.ndarray:
 
 
 def _compact_upper_arrow(series: pd.Series):  # -> pa.ChunkedArray
+    import numpy as np
     import pyarrow.compute as pc
 
-    text = pc.ascii_upper(pc.replace_substring_regex(_arrow_strings(series), _WHITESPACE_RE2, ""))
+    text = pc.replace_substring(_arrow_strings(series), " ", "")
+    # Any whitespace left other than ' '? One table lookup over the raw bytes decides whether the (slower)
+    # Unicode-aware regex is needed: control bytes, and any multi-byte character, might be whitespace.
+    odd = np.zeros(256, dtype=bool)
+    odd[[9, 10, 11, 12, 13, 28, 29, 30, 31]] = True
+    odd[0x80:] = True
+    for chunk in text.chunks:
+        data = chunk.buffers()[2]
+        if data is not None and odd[np.frombuffer(data, dtype=np.uint8)].any():
+            text = pc.replace_substring_regex(text, _WHITESPACE_RE2, "")
+            break
+    text = pc.ascii_upper(text)
     return pc.if_else(pc.equal(text, ""), None, text)
 
 
@@ -237,11 +249,11 @@ def upn_valid_mask(series: pd.Series) -> pd.Series:
     result = np.zeros(len(series), dtype=bool)
     if shaped.any():
         codes = _fixed_width_codes(pc.filter(upns, shaped), 13)
-        value_of = np.zeros(256, dtype=np.int64)
+        value_of = np.zeros(256, dtype=np.int32)
         value_of[48:58] = np.arange(10)
         for i, letter in enumerate(UPN_ALPHABET):
             value_of[ord(letter)] = i
-        total = (value_of[codes[:, 1:]] * np.arange(2, 14, dtype=np.int64)).sum(axis=1)
+        total = value_of[codes[:, 1:]] @ np.arange(2, 14, dtype=np.int32)
         expected = np.frombuffer(UPN_ALPHABET.encode("ascii"), dtype=np.uint8)[total % 23]
         result[shaped] = codes[:, 0] == expected
     return pd.Series(result, index=series.index)
@@ -312,10 +324,18 @@ def _postcode_classes_arrow(pcs) -> np.ndarray:
 
 
 def postcode_classes(series: pd.Series) -> pd.Series:
-    """PostcodeClass value per row as a string Series; <NA> where blank."""
+    """PostcodeClass value per row as a string Series; <NA> where blank. Classified once per distinct postcode
+    (a household shares one), then spread back to the rows."""
+    import numpy as np
+    import pandas as pd
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    out = _postcode_classes_arrow(_normalise_postcodes_arrow(series))
+    encoded = _arrow_strings(series).combine_chunks().dictionary_encode()
+    distinct = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([encoded.dictionary])))
+    per_value = _postcode_classes_arrow(_normalise_postcodes_arrow(distinct))
+    indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    out = np.concatenate([per_value, np.asarray([None], dtype=object)])[np.where(indices < 0, len(per_value), indices)]
     return _string_series(pa.array(out, type=pa.string(), from_pandas=True), series.index)
 
 

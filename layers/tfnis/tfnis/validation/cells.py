@@ -23,9 +23,13 @@ MIN_YEAR, MAX_YEAR = 1800, 2200  # inside datetime64[ns]; anything else is a typ
 
 
 def arrow(series: pd.Series):  # -> pa.ChunkedArray of string
+    import pandas as pd
     import pyarrow as pa
 
-    return pa.chunked_array(series.astype("string[pyarrow]").array.__arrow_array__()).cast(pa.string())
+    if not (isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow"):
+        series = series.astype(pd.StringDtype("pyarrow"))
+    chunked = pa.chunked_array(series.array.__arrow_array__())
+    return chunked if chunked.type == pa.string() else chunked.cast(pa.string())
 
 
 def mask_of(array) -> np.ndarray:
@@ -38,15 +42,69 @@ def text_series(array, index) -> pd.Series:
     import pandas as pd
     import pyarrow as pa
 
-    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(array).cast(pa.string())), index=index)
+    chunked = pa.chunked_array(array) if not isinstance(array, pa.ChunkedArray) else array
+    if chunked.type != pa.string():
+        chunked = chunked.cast(pa.string())
+    return pd.Series(pd.arrays.ArrowStringArray(chunked), index=index)
+
+
+def _edge_bytes(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """First byte, last byte and byte length of every value (0 for null or empty), read from Arrow buffers."""
+    import numpy as np
+
+    firsts, lasts, lengths = [], [], []
+    for chunk in values.chunks:
+        n = len(chunk)
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset : chunk.offset + n + 1]
+        length = np.diff(offsets)
+        if chunk.null_count:
+            length = np.where(chunk.is_null().to_numpy(zero_copy_only=False), 0, length)
+        data_buffer = chunk.buffers()[2]
+        data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(1, np.uint8)
+        if len(data) == 0:
+            data = np.zeros(1, np.uint8)
+        start = np.minimum(offsets[:-1], len(data) - 1)
+        end = np.clip(offsets[1:] - 1, 0, len(data) - 1)
+        firsts.append(np.where(length > 0, data[start], 0))
+        lasts.append(np.where(length > 0, data[end], 0))
+        lengths.append(length)
+    if not firsts:
+        empty = np.zeros(0, np.uint8)
+        return empty, empty, np.zeros(0, np.int32)
+    return np.concatenate(firsts), np.concatenate(lasts), np.concatenate(lengths)
+
+
+_SPACE_BYTES = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+def cleaned(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Cells trimmed of surrounding whitespace with blank → <NA> (empty means 'not provided', never zero), and
+    where a trimmed cell would run as a formula in a spreadsheet. One look at the first/last bytes decides
+    whether Arrow has any trimming to do at all (usually not)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    values = arrow(series)
+    first, last, length = _edge_bytes(values)
+    spacey = np.zeros(256, dtype=bool)
+    spacey[list(_SPACE_BYTES)] = True
+    spacey[0x80:] = True  # a multi-byte character might be a Unicode space: let Arrow decide
+    needs_trim = (spacey[first] | spacey[last]) & (length > 0)
+    if needs_trim.any():
+        values = pc.utf8_trim_whitespace(values)
+        first, _, length = _edge_bytes(values)
+    empty = (length == 0) & mask_of(pc.is_valid(values))
+    if empty.any():
+        values = pc.if_else(empty, None, values)
+    formula = np.isin(first, np.frombuffer(b"=+-@\t\r", dtype=np.uint8)) & (length > 0)
+    if formula.any():
+        formula &= ~mask_of(pc.match_substring_regex(values, _SIGNED_NUMBER))
+    return text_series(values, series.index), formula
 
 
 def trimmed(series: pd.Series) -> pd.Series:
-    """Cells trimmed of surrounding whitespace, blank → <NA> (empty means 'not provided', never zero)."""
-    import pyarrow.compute as pc
-
-    text = pc.utf8_trim_whitespace(arrow(series))
-    return text_series(pc.if_else(pc.equal(text, ""), None, text), series.index)
+    """Cells trimmed of surrounding whitespace, blank → <NA>."""
+    return cleaned(series)[0]
 
 
 def upper(series: pd.Series) -> pd.Series:
@@ -55,22 +113,35 @@ def upper(series: pd.Series) -> pd.Series:
     return text_series(pc.utf8_upper(arrow(series)), series.index)
 
 
-def matches(series: pd.Series, pattern: str) -> np.ndarray:
-    """True where the (non-null) value fully matches an RE2 pattern."""
+def distinct(series: pd.Series):  # -> tuple[pa.Array, np.ndarray]
+    """The distinct values and, per row, the index of its value (-1 for null): work once per distinct value."""
     import pyarrow.compute as pc
 
+    encoded = arrow(series).combine_chunks().dictionary_encode()
+    return encoded.dictionary, pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+
+
+def spread(per_value: np.ndarray, indices: np.ndarray, null):  # -> np.ndarray
+    """Per-distinct-value results broadcast back to rows; rows with a null value get `null`."""
+    import numpy as np
+
+    padded = np.concatenate([per_value, np.asarray([null], dtype=per_value.dtype)])
+    return padded[np.where(indices < 0, len(per_value), indices)]
+
+
+def matches(series: pd.Series, pattern: str, *, few_distinct: bool = False) -> np.ndarray:
+    """True where the (non-null) value fully matches an RE2 pattern (once per distinct value if few)."""
+    import pyarrow.compute as pc
+
+    if few_distinct:
+        dictionary, indices = distinct(series)
+        return spread(mask_of(pc.match_substring_regex(dictionary, pattern)), indices, False)
     return mask_of(pc.match_substring_regex(arrow(series), pattern))
 
 
 def formula_mask(series: pd.Series) -> np.ndarray:
     """Cells a spreadsheet would run as a formula: starting = + - @ (tab, CR), but not a plain signed number."""
-    import pyarrow.compute as pc
-
-    values = arrow(series)
-    starts = mask_of(pc.match_substring_regex(values, _FORMULA_START))
-    if not starts.any():
-        return starts
-    return starts & ~mask_of(pc.match_substring_regex(values, _SIGNED_NUMBER))
+    return cleaned(series)[1]
 
 
 @dataclass
@@ -81,13 +152,13 @@ class Parsed:
 
 
 def parse_dates(series: pd.Series) -> Parsed:
-    """YYYY-MM-DD or DD/MM/YYYY to datetime64[ns]; a calendar check in numpy (Arrow's strptime rolls 30 Feb over)."""
+    """YYYY-MM-DD or DD/MM/YYYY to datetime64[ns]; a calendar check in numpy (Arrow's strptime rolls 30 Feb
+    over to 1 March). Parsed once per distinct value: a return has few distinct dates per column."""
     import numpy as np
     import pandas as pd
     import pyarrow.compute as pc
 
-    values = arrow(series)
-    present = mask_of(pc.is_valid(values))
+    values, indices = distinct(series)
     parts = []
     for pattern in (_ISO_DATE, _UK_DATE):
         fields = pc.extract_regex(values, pattern)
@@ -101,24 +172,25 @@ def parse_dates(series: pd.Series) -> Parsed:
     month = np.where(in_range, (y - 1970) * 12 + (m - 1), 0).astype("datetime64[M]")
     days_in_month = ((month + 1).astype("datetime64[D]") - month.astype("datetime64[D]")).astype(np.int64)
     ok = shaped & in_range & (d <= days_in_month)
-    dates = month.astype("datetime64[D]") + np.where(ok, d - 1, 0).astype("timedelta64[D]")
-    out = pd.Series(dates.astype("datetime64[ns]"), index=series.index).where(ok)
-    return Parsed(out, present & ~shaped, present & shaped & ~ok)
+    dates = (month.astype("datetime64[D]") + np.where(ok, d - 1, 0).astype("timedelta64[D]")).astype("datetime64[ns]")
+    dates[~ok] = np.datetime64("NaT")
+    out = pd.Series(spread(dates, indices, np.datetime64("NaT", "ns")), index=series.index)
+    return Parsed(out, spread(~shaped, indices, False), spread(shaped & ~ok, indices, False))
 
 
 def parse_integers(series: pd.Series) -> Parsed:
-    """Whole numbers ('3' or '3.0') to Int64; more than nine digits counts as impossible (out of range)."""
+    """Whole numbers ('3' or '3.0') to Int64, once per distinct value; more than nine digits is impossible."""
     import pandas as pd
     import pyarrow.compute as pc
 
-    values = arrow(series)
-    present = mask_of(pc.is_valid(values))
+    values, indices = distinct(series)
     ok = mask_of(pc.match_substring_regex(values, _INTEGER))
     long = mask_of(pc.match_substring_regex(values, _LONG_INTEGER)) & ~ok
     whole = pc.replace_substring_regex(pc.if_else(ok, values, None), r"\.0*$", "")
-    numbers = pc.cast(whole, "int64")
-    out = pd.Series(pd.array(numbers.to_pandas(), dtype="Int64"), index=series.index)
-    return Parsed(out, present & ~ok & ~long, long)
+    numbers = pc.fill_null(pc.cast(whole, "int64"), 0).to_numpy(zero_copy_only=False)
+    known = spread(ok, indices, False)
+    out = pd.Series(pd.arrays.IntegerArray(spread(numbers, indices, 0), ~known), index=series.index)
+    return Parsed(out, spread(~ok & ~long, indices, False), spread(long, indices, False))
 
 
 def age_in_years(born: pd.Series, at: pd.Timestamp) -> pd.Series:
@@ -126,15 +198,15 @@ def age_in_years(born: pd.Series, at: pd.Timestamp) -> pd.Series:
     import numpy as np
     import pandas as pd
 
-    known = born.notna().to_numpy()
-    b = pd.DatetimeIndex(born)
-    years = at.year - b.year.to_numpy(dtype=np.float64, na_value=np.nan)
-    before_birthday = (b.month.to_numpy(dtype=np.float64, na_value=np.nan) > at.month) | (
-        (b.month.to_numpy(dtype=np.float64, na_value=np.nan) == at.month)
-        & (b.day.to_numpy(dtype=np.float64, na_value=np.nan) > at.day)
-    )
-    age = years - before_birthday
-    return pd.Series(pd.array(np.where(known, age, np.nan), dtype="Int64"), index=born.index)
+    days = born.to_numpy(dtype="datetime64[D]")
+    known = ~np.isnat(days)
+    years = days.astype("datetime64[Y]").astype(np.int64) + 1970
+    month_start = days.astype("datetime64[M]")
+    month = month_start.astype(np.int64) % 12 + 1
+    day = (days - month_start.astype("datetime64[D]")).astype(np.int64) + 1
+    before_birthday = (month > at.month) | ((month == at.month) & (day > at.day))
+    age = at.year - years - before_birthday
+    return pd.Series(pd.arrays.IntegerArray(np.where(known, age, 0), ~known), index=born.index)
 
 
 def isin(series: pd.Series, values) -> np.ndarray:

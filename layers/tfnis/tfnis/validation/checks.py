@@ -33,13 +33,14 @@ from tfnis.spec.identifiers import (
 from tfnis.validation.cells import (
     age_in_years,
     arrow,
-    formula_mask,
+    cleaned,
+    distinct,
     isin,
     matches,
     parse_dates,
     parse_integers,
     recode,
-    trimmed,
+    spread,
     upper,
 )
 from tfnis.validation.findings_log import FindingLog
@@ -121,7 +122,7 @@ def _check_text(file: str, spec: Column, values: pd.Series, log: FindingLog) -> 
             f"{_label(spec)} should contain only letters, spaces, apostrophes, hyphens and full stops.",
         )
     elif spec.pattern == LA_CODE_PATTERN:
-        bad = values.notna().to_numpy() & ~matches(values, LA_CODE_PATTERN)
+        bad = values.notna().to_numpy() & ~matches(values, LA_CODE_PATTERN, few_distinct=True)
         log.at_rows(
             file,
             "LA_CODE_FORMAT",
@@ -202,43 +203,47 @@ def _check_int(file: str, spec: Column, values: pd.Series, log: FindingLog) -> p
     return numbers
 
 
+def _check_column(file: str, spec: Column, raw: pd.Series, log: FindingLog) -> pd.Series:
+    values, formula = cleaned(raw)
+    log.at_rows(
+        file,
+        "FORMULA_INJECTION",
+        spec.name,
+        raw.index[formula],
+        "The cell starts with = + - or @ and would run as a formula in a spreadsheet; remove that character.",
+    )
+    if spec.need is Need.REQUIRED:
+        log.where(file, "REQUIRED_MISSING", spec.name, values.isna(), f"{_label(spec)} is required.")
+    if spec.kind in (Kind.ENUM, Kind.YES_NO):
+        return _check_code(file, spec, values, log)
+    if spec.kind is Kind.DATE:
+        return _check_date(file, spec, values, log)
+    if spec.kind is Kind.INT:
+        return _check_int(file, spec, values, log)
+    return _check_text(file, spec, values, log)
+
+
 def check_cells(table: Table, frame: pd.DataFrame, log: FindingLog) -> pd.DataFrame:
     """Parse every known column to its type, citing each cell that breaks its column's rule."""
     import pandas as pd
 
-    file = table.file
-    typed: dict[str, pd.Series] = {}
-    for spec in TABLES[table.name]:
-        if spec.name not in frame.columns:
-            continue
-        raw = frame[spec.name]
-        values = trimmed(raw)
-        log.at_rows(
-            file,
-            "FORMULA_INJECTION",
-            spec.name,
-            raw.index[formula_mask(values)],
-            "The cell starts with = + - or @ and would run as a formula in a spreadsheet; remove that character.",
-        )
-        if spec.need is Need.REQUIRED:
-            log.where(file, "REQUIRED_MISSING", spec.name, values.isna(), f"{_label(spec)} is required.")
-        if spec.kind is Kind.TEXT:
-            typed[spec.name] = _check_text(file, spec, values, log)
-        elif spec.kind in (Kind.ENUM, Kind.YES_NO):
-            typed[spec.name] = _check_code(file, spec, values, log)
-        elif spec.kind is Kind.DATE:
-            typed[spec.name] = _check_date(file, spec, values, log)
-        elif spec.kind is Kind.INT:
-            typed[spec.name] = _check_int(file, spec, values, log)
+    typed = {
+        spec.name: _check_column(table.file, spec, frame[spec.name], log)
+        for spec in TABLES[table.name]
+        if spec.name in frame.columns
+    }
     return pd.DataFrame(typed, index=frame.index)
 
 
 # --- the submission: one council, one period ----------------------------------------------------------------
 def _modal(values: list[pd.Series]):
-    import pandas as pd
+    """The most common non-null value across the tables (the submission's la_code or period_end)."""
+    from collections import Counter
 
-    combined = pd.concat([v.dropna() for v in values])
-    return None if combined.empty else combined.value_counts().index[0]
+    counts: Counter = Counter()
+    for series in values:
+        counts.update(series.value_counts(dropna=True).to_dict())
+    return counts.most_common(1)[0][0] if counts else None
 
 
 def check_submission(
@@ -250,7 +255,11 @@ def check_submission(
     """One la_code and one period_end across both tables (and the ones expected, when given)."""
     import pandas as pd
 
-    la_values = [f["la_code"].where(matches(f["la_code"], LA_CODE_PATTERN)) for _, f in tables if "la_code" in f]
+    la_values = [
+        f["la_code"].where(matches(f["la_code"], LA_CODE_PATTERN, few_distinct=True))
+        for _, f in tables
+        if "la_code" in f
+    ]
     la_code = expected_la_code or _modal(la_values)
     periods = [f["period_end"] for _, f in tables if "period_end" in f]
     period = pd.Timestamp(expected_period_end) if expected_period_end else _modal(periods)
@@ -258,7 +267,7 @@ def check_submission(
     period_against = "the period of this submission" if expected_period_end else "the rest of the return"
     for table, frame in tables:
         if "la_code" in frame and la_code is not None:
-            well_formed = matches(frame["la_code"], LA_CODE_PATTERN)
+            well_formed = matches(frame["la_code"], LA_CODE_PATTERN, few_distinct=True)
             log.at_rows(
                 table.file,
                 "LA_CODE_MISMATCH",
@@ -291,7 +300,13 @@ def check_submission(
 
 # --- families -----------------------------------------------------------------------------------------------
 def _duplicates(values: pd.Series) -> pd.Series:
-    return values.notna() & values.duplicated(keep=False)
+    """True on every row whose (non-null) value is on another row too."""
+    import numpy as np
+    import pandas as pd
+
+    dictionary, indices = distinct(values)
+    counts = np.bincount(indices[indices >= 0], minlength=len(dictionary))
+    return pd.Series(spread(counts > 1, indices, False), index=values.index)
 
 
 def check_families(table: Table, families: pd.DataFrame, log: FindingLog, period_end: pd.Timestamp | None) -> None:

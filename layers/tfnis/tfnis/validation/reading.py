@@ -48,18 +48,20 @@ def header_name(raw: object) -> str:
 
 
 # --- CSV ----------------------------------------------------------------------------------------------------
-def _encoding_of(path: Path, head: bytes, log: FindingLog, file: str) -> str:
-    """'utf-8' when the whole file is UTF-8 (BOM allowed); otherwise say what it is and read it as that."""
+def _head_is_utf8(head: bytes) -> bool:
+    """The first block decodes as UTF-8 (a character cut at the block's end is allowed)."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start >= len(head) - 3 and len(head) == _HEAD_BYTES
+    return True
+
+
+def _non_utf8_encoding(path: Path, head: bytes, log: FindingLog, file: str) -> str:
+    """Say what a file that is not UTF-8 is, and the encoding to read it with to check the rest."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         log.file_level(file, "NOT_UTF8", "The file is UTF-16 ('Unicode text'); save it as 'CSV UTF-8'.")
         return "utf-16"
-    try:
-        with path.open("rb") as stream:
-            while chunk := stream.read(1 << 24):
-                _validate_utf8_chunk(chunk, stream)
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
     try:
         path.read_bytes().decode("cp1252")
     except UnicodeDecodeError:
@@ -74,21 +76,6 @@ def _encoding_of(path: Path, head: bytes, log: FindingLog, file: str) -> str:
         "save it as 'CSV UTF-8 (Comma delimited)' instead. It was read as Windows-1252 to check the rest.",
     )
     return "cp1252"
-
-
-def _validate_utf8_chunk(chunk: bytes, stream) -> None:
-    """Decode one chunk as UTF-8, borrowing up to 3 bytes from the stream when a character straddles the cut."""
-    for extra in range(4):
-        try:
-            chunk.decode("utf-8")
-            return
-        except UnicodeDecodeError as error:
-            if error.start < len(chunk) - 3 or extra == 3:
-                raise
-            more = stream.read(1)
-            if not more:
-                raise
-            chunk += more
 
 
 def _header_and_delimiter(head_text: str, log: FindingLog, file: str) -> tuple[list[str], str]:
@@ -151,16 +138,16 @@ def read_csv_table(path: Path, name: str, log: FindingLog) -> Table:
         log.file_level(file, "FILE_EMPTY", "The file is empty: it needs a header row and one row per record.")
         return table
 
-    encoding = _encoding_of(path, head, log, file)
-    head_text = head.decode(encoding, errors="replace").lstrip("\ufeff")
-    header, delimiter = _header_and_delimiter(head_text, log, file)
-    table.header = header
+    # Fast path: Arrow checks UTF-8 as it parses; only a file that fails is decoded again to say what it is.
+    encoding = "utf-8"
     source: Path | bytes = path
+    if not _head_is_utf8(head):
+        encoding = _non_utf8_encoding(path, head, log, file)
+    header, delimiter = _header_and_delimiter(head.decode(encoding, errors="replace").lstrip("\ufeff"), log, file)
+    table.header = header
     if encoding != "utf-8":  # Arrow reads UTF-8 only: transcode in memory (rejected anyway; rare)
         source = path.read_bytes().decode(encoding, errors="replace").lstrip("\ufeff").encode("utf-8")
-        encoding = "utf-8"
 
-    positional = [f"c{i}" for i in range(len(header))]
     skipped = 0
 
     def skip_ragged(_row) -> str:
@@ -168,9 +155,10 @@ def read_csv_table(path: Path, name: str, log: FindingLog) -> Table:
         skipped += 1
         return "skip"
 
-    try:
-        arrow_table = pacsv.read_csv(
-            io.BytesIO(source) if isinstance(source, bytes) else str(path),
+    def parse(source: Path | bytes):
+        positional = [f"c{i}" for i in range(len(header))]
+        return pacsv.read_csv(
+            io.BytesIO(source) if isinstance(source, bytes) else str(source),
             read_options=pacsv.ReadOptions(column_names=positional, skip_rows=1, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=True, invalid_row_handler=skip_ragged
@@ -181,7 +169,18 @@ def read_csv_table(path: Path, name: str, log: FindingLog) -> Table:
                 quoted_strings_can_be_null=False,
             ),
         )
-    except (pa.ArrowInvalid, pa.ArrowException, OSError, ValueError) as error:
+
+    try:
+        try:
+            arrow_table = parse(source)
+        except pa.ArrowInvalid as error:
+            if "utf8" not in str(error).lower() or encoding != "utf-8":
+                raise
+            encoding = _non_utf8_encoding(path, head, log, file)
+            source = path.read_bytes().decode(encoding, errors="replace").lstrip("\ufeff").encode("utf-8")
+            skipped = 0
+            arrow_table = parse(source)
+    except (pa.ArrowException, OSError, ValueError) as error:
         message = "The file could not be read as CSV"
         if "straddling" in str(error) or "quote" in str(error).lower():
             message += " (a quoted value is never closed)"
@@ -190,7 +189,7 @@ def read_csv_table(path: Path, name: str, log: FindingLog) -> Table:
 
     rows = np.arange(1, arrow_table.num_rows + 1, dtype=np.int64)
     if skipped:
-        ragged = _ragged_record_numbers(source, encoding, delimiter, len(header))
+        ragged = _ragged_record_numbers(source, "utf-8", delimiter, len(header))
         log.at_rows(
             file,
             "RAGGED_ROW",
