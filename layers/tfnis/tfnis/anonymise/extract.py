@@ -51,21 +51,24 @@ def build_extract(
     """The pseudonymised extract; checked before it is returned, so a caller cannot write an unchecked one."""
     family_keys = _family_keys(key_map)
     person_keys = key_map[["record_token", "person_key", "family_key"]]
+    if person_keys["record_token"].duplicated().any():  # cheaper than merge(validate=...) at 100k rows
+        raise KeyMapMismatch(f"{int(person_keys['record_token'].duplicated().sum())} record(s) twice in the key map")
 
-    fam = families.merge(family_keys, on="family_token", how="left", validate="one_to_one")
+    fam = families.merge(family_keys, on="family_token", how="left")  # family_keys: one row per family_token
     if fam["family_key"].isna().any():
         raise KeyMapMismatch(f"{int(fam['family_key'].isna().sum())} family(ies) without a family_key")
     fam["family_key"] = pseudonymise(fam["family_key"], project_key, "family")
     fam["intervention_group"] = fam["intervention_status"].astype("string").map(INTERVENTION_GROUP_OF_STATUS)
 
-    ind = individuals.merge(person_keys, on="record_token", how="left", validate="one_to_one")
+    ind = individuals.merge(person_keys, on="record_token", how="left")
     if ind["person_key"].isna().any():
         raise KeyMapMismatch(f"{int(ind['person_key'].isna().sum())} record(s) without a person_key")
     ind["person_key"] = pseudonymise(ind["person_key"], project_key, "person")
     ind["family_key"] = pseudonymise(ind["family_key"], project_key, "family")
     ind["ethnic_group"] = ind["ethnicity"].astype("string").map(ONS_ETHNIC_GROUP, na_action="ignore")
     birth_month = pd.to_datetime(ind["birth_month"])
-    ind["birth_year_month"] = birth_month.dt.strftime("%Y-%m").where(birth_month.notna())
+    months = {month: f"{month:%Y-%m}" for month in birth_month.dropna().unique()}  # a few hundred distinct
+    ind["birth_year_month"] = birth_month.map(months)
 
     area = "lsoa" if "lsoa" in ind.columns and ind["lsoa"].notna().any() else "postcode_district"
     extract = ResearchExtract(

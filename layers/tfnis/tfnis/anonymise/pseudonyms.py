@@ -36,6 +36,10 @@ def pseudonym(project_key: bytes, kind: str, linkage_key: str) -> str:
 
 def pseudonymise(linkage_keys: pd.Series, project_key: bytes, kind: str) -> pd.Series:
     """The pseudonym of every linkage key (person or family), computed once per distinct key; <NA> stays <NA>."""
-    distinct = linkage_keys.dropna().unique()
-    pseudonyms = {key: pseudonym(project_key, kind, str(key)) for key in distinct}
+    keyed = hmac.new(project_key, f"{kind}:".encode(), hashlib.sha256)  # copied per key: same MAC, half the cost
+    pseudonyms = {}
+    for key in linkage_keys.dropna().unique():
+        mac = keyed.copy()
+        mac.update(str(key).encode())
+        pseudonyms[key] = mac.hexdigest()
     return linkage_keys.map(pseudonyms).astype("string")
