@@ -190,3 +190,24 @@ def test_a_refused_extract_fails_the_submission_loudly_and_keeps_its_personal_da
     assert submission.status is SubmissionStatus.FAILED and "privacy check" in (submission.reason or "")
     assert store.count_versions(s.research_bucket, "extract/") == 0
     assert store.count_versions(s.upload_bucket, REF.upload_prefix) == 5
+
+
+def test_the_handler_logs_no_identifier_value_even_when_it_refuses(store, table, aws, lambda_context, capsys, caplog):
+    seed_matched(store, table)
+    leaky = individuals_frame().assign(la_code=LA, period_end=pd.Timestamp(REF.period_end))
+    leaky.loc[0, "postcode_district"] = "AB123456C"
+    store.put_frame(store.settings.work_bucket, REF.individuals_key, leaky)
+    module = load_function(aws, "AnonymiseFunction")
+    with pytest.raises(BatchProcessingError):
+        module.handler(load_event("sqs_anonymise.json"), lambda_context)
+    seed_matched(store, table, SubmissionRef("E09000033", "20261124T230000-00112233", REF.period_end))
+    event = load_event("sqs_anonymise.json")
+    event["Records"][0]["body"] = json.dumps(
+        {"la_code": "E09000033", "submission_id": "20261124T230000-00112233", "period_end": "2025-03-31"}
+    )
+    assert module.handler(event, lambda_context) == {"batchItemFailures": []}
+    captured = capsys.readouterr()
+    logs = captured.out + captured.err + caplog.text
+    assert "research extract refused" in logs and "anonymise stage" in logs
+    for value in ("AB123456C", "CE654321A", "SW1A 1AA", "P-9001", "Ada", "Cleo", *PERSON_KEYS):
+        assert value not in logs
