@@ -307,6 +307,12 @@ def train(linker, records: pd.DataFrame) -> None:
         warnings.simplefilter("ignore")
         linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=SEED, min_count_per_level=None)
         for rule in _training_rules(records):
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                rule, max_pairs=5e5, estimate_without_term_frequencies=True
-            )
+            # A pass with too few pairs (a small first submission, identifiers all distinct) is skipped:
+            # its comparisons keep splink's starting m values, and matching still goes ahead.
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    rule, max_pairs=5e5, estimate_without_term_frequencies=True
+                )
+            except Exception as error:  # splink raises EMTrainingException and SQL errors alike
+                if type(error).__name__ not in ("EMTrainingException", "SplinkException"):
+                    raise
