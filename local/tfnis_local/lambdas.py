@@ -87,12 +87,18 @@ def load_handler(function: LocalFunction) -> Handler:
 
 @dataclass
 class LocalLambda:
-    """One function, loaded once and invoked many times with a fresh context per call."""
+    """One function, loaded once and invoked many times with a fresh context per call.
+
+    Invocations of one function run one at a time, as in a single Lambda execution environment: handler
+    modules keep per-invocation state at module level (Powertools' resolver holds the current event), so two
+    API requests served at once by threads must not share it. Different functions do run in parallel.
+    """
 
     function: LocalFunction
     physical_name: str
     arn: str
     _handler: Handler | None = None
+    _one_at_a_time: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def handler(self) -> Handler:
@@ -109,4 +115,5 @@ class LocalLambda:
         )
 
     def invoke(self, event: Any, context: LambdaContext | None = None) -> Any:
-        return self.handler(event, context or self.context())
+        with self._one_at_a_time:
+            return self.handler(event, context or self.context())

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -267,6 +268,7 @@ class LocalStack:
         }
         if not self.metrics:
             merged["POWERTOOLS_METRICS_DISABLED"] = "true"
+            warnings.filterwarnings("ignore", message="No application metrics to publish")
         owner: dict[str, str] = {}
         for logical_id, function in self.resources.functions.items():
             for name, value in function.environment.items():

@@ -147,3 +147,20 @@ def test_an_unknown_route_or_method_gets_404(stack: LocalStack) -> None:
     token = bearer(stack.token_for("E08000025"))
     assert requests.get(f"{stack.api_url}/nowhere", headers=token, timeout=10).status_code == 404
     assert requests.delete(f"{stack.api_url}/things/1", headers=token, timeout=10).status_code == 404
+
+
+def test_concurrent_requests_each_get_their_own_event(stack: LocalStack) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    councils = list(DEV_COUNCILS) * 6
+
+    def claimed_council(la_code: str) -> str:
+        response = requests.get(
+            f"{stack.api_url}/things/{la_code}", headers=bearer(stack.token_for(la_code)), timeout=30
+        )
+        event = echoed(response)
+        assert event["pathParameters"]["thing_id"] == la_code
+        return event["requestContext"]["authorizer"]["jwt"]["claims"]["custom:la_code"]
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        assert list(pool.map(claimed_council, councils)) == councils
