@@ -106,10 +106,11 @@ def test_running_research_end_again_finds_nothing_and_still_certifies(store, tab
     assert again.pseudonym_key.state == "PendingDeletion"
 
 
-def test_the_scheduled_function_destroys_and_returns_the_certificate_key(store, aws, lambda_context, mid_study):
+def test_the_scheduled_function_destroys_and_returns_the_certificate(store, aws, lambda_context, mid_study):
     module = load_function(aws, "ResearchEndFunction")
     result = module.handler(load_event("scheduler_research_end.json"), lambda_context)
-    assert result["complete"] is True and result["certificate"].startswith("certificates/")
+    assert result["complete"] is True and result["key"].startswith("certificates/")
+    assert result == store.get_json(store.settings.audit_bucket, result["key"])
     assert all(store.count_versions(bucket) == 0 for bucket in personal_buckets(store).values())
 
 
