@@ -16,8 +16,8 @@ from typing import Any
 
 import jwt
 
-# A few real upper-tier councils (ONS GSS codes): a metropolitan district, a London borough, a unitary
-# authority, a county and another metropolitan district.
+# A few real upper-tier councils (ONS GSS codes): Birmingham (metropolitan district), Hackney (London
+# borough), Rutland (unitary), Somerset (county, as coded before its 2023 reorganisation), Rotherham.
 DEV_COUNCILS: tuple[str, ...] = ("E08000025", "E09000012", "E06000017", "E10000027", "E08000018")
 
 LA_CODE_CLAIM = "custom:la_code"
