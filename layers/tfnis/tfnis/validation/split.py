@@ -1,0 +1,210 @@
+"""Split a validated return into what only linkage may read (identifiers) and what every later stage may read
+(family and individual attributes), joined by random tokens (ATTRIBUTES.md is the contract).
+
+The tokens are fresh 128-bit random values (os.urandom, the source behind secrets.token_hex) each time a return
+is split, so nothing in WorkBucket can be joined back to a council id without the identifiers file.
+Empty cells stay <NA>: "not provided" and zero are different facts for coverage.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tfnis.spec.codes import FRAMEWORKS, HEADLINE_PROBLEMS
+from tfnis.spec.columns import AGE_BANDS
+from tfnis.spec.identifiers import (
+    nhs_valid_mask,
+    nino_classes,
+    normalise_ninos,
+    normalise_postcodes,
+    normalise_upns,
+    postcode_classes,
+    postcode_districts,
+    upn_valid_mask,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+IDENTIFIER_COLUMNS_OUT = (
+    "record_token", "family_token", "la_code", "period_end", "family_id", "person_id", "forename",
+    "middle_names", "surname", "date_of_birth", "sex", "postcode", "nino", "upn", "nhs_number",
+    "nino_valid", "upn_valid", "postcode_valid",
+)  # fmt: skip
+FAMILY_ATTRIBUTE_COLUMNS = (
+    "family_token", "la_code", "period_end", "framework", "date_identified",
+    *(f"hp_{code}" for code in HEADLINE_PROBLEMS),
+    "intervention_status", "support_start_date", "support_end_date", "support_intensity", "housing_status",
+    "evictions", "homelessness_applications", "weeks_homeless", "rent_arrears", "police_callouts", "members",
+)  # fmt: skip
+INDIVIDUAL_ATTRIBUTE_COLUMNS = (
+    "record_token", "family_token", "la_code", "period_end", "relation_in_family", "sex", "age", "birth_month",
+    "ethnicity", "asb_nfi", "asb_fi", "domestic_violence", "alcohol_dependent", "drug_dependent", "neet",
+    "missing_education", "mental_health", "no_fixed_abode", "postcode_district",
+    "nino_status", "upn_status", "postcode_status", "nhs_status",
+)  # fmt: skip
+_INT_COLUMNS = frozenset(
+    {"evictions", "homelessness_applications", "weeks_homeless", "police_callouts", "asb_nfi", "asb_fi"}
+)
+_DATE_COLUMNS = frozenset({"period_end", "date_identified", "support_start_date", "support_end_date", "date_of_birth"})
+
+
+@dataclass(frozen=True)
+class SplitReturn:
+    identifiers: pd.DataFrame  # → LinkageBucket; only validate and match read it
+    family_attributes: pd.DataFrame  # → WorkBucket
+    individual_attributes: pd.DataFrame  # → WorkBucket
+
+
+def random_tokens(count: int):  # -> np.ndarray of str
+    """`count` distinct-with-overwhelming-probability 32-hex-character tokens, made in one call."""
+    import numpy as np
+
+    if count == 0:
+        return np.asarray([], dtype=object)
+    return np.frombuffer(os.urandom(16 * count).hex().encode("ascii"), dtype="S32").astype(str).astype(object)
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """The column, or an all-<NA> column of the right type when the return left an optional column out."""
+    import pandas as pd
+
+    if name in frame:
+        return frame[name]
+    if name in _INT_COLUMNS:
+        return pd.Series(pd.array([pd.NA] * len(frame), dtype="Int64"), index=frame.index)
+    if name in _DATE_COLUMNS:
+        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    return pd.Series(pd.NA, index=frame.index, dtype=pd.StringDtype("pyarrow"))
+
+
+def _as_date(series: pd.Series) -> pd.Series:
+    """datetime64 → Arrow date32 (Parquet DATE, what the contract calls a date)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    values = pa.array(pd.to_datetime(series).to_numpy(dtype="datetime64[ns]"), from_pandas=True)
+    return pd.Series(pd.arrays.ArrowExtensionArray(values.cast(pa.date32())), index=series.index)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    import pandas as pd
+
+    return series.astype(pd.StringDtype("pyarrow"))
+
+
+def _status(valid: pd.Series, present: pd.Series) -> pd.Series:
+    """VALID / INVALID where present, <NA> where blank."""
+    import numpy as np
+    import pandas as pd
+
+    out = np.where(valid.to_numpy(bool), "VALID", "INVALID").astype(object)
+    out[~present.to_numpy(bool)] = None
+    return pd.Series(out, index=valid.index).astype(pd.StringDtype("pyarrow"))
+
+
+def split_return(families: pd.DataFrame, individuals: pd.DataFrame) -> SplitReturn:
+    """The identifiers, family attributes and individual attributes of a validated, parsed return."""
+    import numpy as np
+    import pandas as pd
+
+    from tfnis.validation.cells import age_in_years
+
+    families = families.reset_index(drop=True)
+    individuals = individuals.reset_index(drop=True)
+
+    family_tokens = pd.Series(random_tokens(len(families)), index=families.index)
+    token_of_family = dict(zip(families["family_id"].astype(object), family_tokens, strict=True))
+    record_tokens = pd.Series(random_tokens(len(individuals)), index=individuals.index)
+    member_family_tokens = individuals["family_id"].astype(object).map(token_of_family)
+
+    # --- identifiers ------------------------------------------------------------------------------------
+    postcode_class = postcode_classes(_column(individuals, "postcode"))
+    nino_class = nino_classes(_column(individuals, "nino"))
+    upn_ok = upn_valid_mask(_column(individuals, "upn"))
+    identifiers = pd.DataFrame(
+        {
+            "record_token": _text(record_tokens),
+            "family_token": _text(member_family_tokens),
+            "la_code": _text(individuals["la_code"]),
+            "period_end": _as_date(individuals["period_end"]),
+            "family_id": _text(individuals["family_id"]),
+            "person_id": _text(individuals["person_id"]),
+            "forename": _text(_column(individuals, "forename")),
+            "middle_names": _text(_column(individuals, "middle_names")),
+            "surname": _text(_column(individuals, "surname")),
+            "date_of_birth": _as_date(_column(individuals, "date_of_birth")),
+            "sex": _text(_column(individuals, "sex")),
+            "postcode": normalise_postcodes(_column(individuals, "postcode")),
+            "nino": normalise_ninos(_column(individuals, "nino")),
+            "upn": normalise_upns(_column(individuals, "upn")),
+            "nhs_number": _text(_column(individuals, "nhs_number")),
+            "nino_valid": (nino_class == "VALID").fillna(False).astype(bool),
+            "upn_valid": upn_ok.astype(bool),
+            "postcode_valid": postcode_class.isin(["VALID", "GIR"]).fillna(False).astype(bool),
+        }
+    )
+
+    # --- family attributes ------------------------------------------------------------------------------
+    members = individuals["family_id"].astype(object).value_counts()
+    family_attributes = pd.DataFrame({"family_token": _text(family_tokens)})
+    framework = _column(families, "framework")
+    for name in FAMILY_ATTRIBUTE_COLUMNS[1:-1]:
+        values = _column(families, name)
+        if name.startswith("hp_"):
+            # A problem outside the family's framework was reported (HP_NOT_IN_FRAMEWORK) and is ignored.
+            code = name.removeprefix("hp_")
+            owners = [fw for fw, spec in FRAMEWORKS.items() if code in spec.problems]
+            values = _text(values).where(framework.isin(owners).fillna(False).astype(bool))
+        family_attributes[name] = _as_date(values) if name in _DATE_COLUMNS else values
+    family_attributes["members"] = pd.array(
+        families["family_id"].astype(object).map(members).fillna(0).to_numpy(np.int64), dtype="Int64"
+    )
+
+    # --- individual attributes --------------------------------------------------------------------------
+    period_end = pd.Timestamp(individuals["period_end"].dropna().iloc[0]) if len(individuals) else None
+    born = _column(individuals, "date_of_birth")
+    age = age_in_years(born, period_end) if period_end is not None else pd.Series(pd.array([], dtype="Int64"))
+    birth_month = born.dt.to_period("M").dt.to_timestamp()
+
+    def in_band(band: str) -> pd.Series:
+        low, high = AGE_BANDS[band]
+        return ((age >= low) & (age <= high)).fillna(False).astype(bool)
+
+    nhs = _column(individuals, "nhs_number")
+    upns = _column(individuals, "upn")
+    individual_attributes = pd.DataFrame(
+        {
+            "record_token": _text(record_tokens),
+            "family_token": _text(member_family_tokens),
+            "la_code": _text(individuals["la_code"]),
+            "period_end": _as_date(individuals["period_end"]),
+            "relation_in_family": _text(_column(individuals, "relation_in_family")),
+            "sex": _text(_column(individuals, "sex")),
+            "age": age,
+            "birth_month": _as_date(birth_month),
+            "ethnicity": _text(_column(individuals, "ethnicity")),
+            "asb_nfi": _column(individuals, "asb_nfi"),
+            "asb_fi": _column(individuals, "asb_fi"),
+            "domestic_violence": _text(_column(individuals, "domestic_violence")),
+            "alcohol_dependent": _text(_column(individuals, "alcohol_dependent")),
+            "drug_dependent": _text(_column(individuals, "drug_dependent")),
+            # Outside their age bands these were reported (NEET_AGE, MISSING_EDUCATION_AGE) and are ignored.
+            "neet": _text(_column(individuals, "neet")).where(in_band("neet")),
+            "missing_education": _text(_column(individuals, "missing_education")).where(in_band("missing_education")),
+            "mental_health": _text(_column(individuals, "mental_health")),
+            "no_fixed_abode": _text(_column(individuals, "no_fixed_abode")),
+            "postcode_district": postcode_districts(_column(individuals, "postcode")),
+            "nino_status": nino_class,
+            "upn_status": _status(upn_ok, upns.notna()),
+            "postcode_status": postcode_class,
+            "nhs_status": _status(nhs_valid_mask(nhs), nhs.notna()),
+        }
+    )
+    return SplitReturn(
+        identifiers=identifiers[list(IDENTIFIER_COLUMNS_OUT)],
+        family_attributes=family_attributes[list(FAMILY_ATTRIBUTE_COLUMNS)],
+        individual_attributes=individual_attributes[list(INDIVIDUAL_ATTRIBUTE_COLUMNS)],
+    )
