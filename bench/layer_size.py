@@ -2,9 +2,9 @@
 
 Lambda refuses a function whose code and layers add up to more than 250 MB unzipped (262,144,000 bytes),
 so this prints, per function, its code, each layer and the total against that limit, and the largest
-packages of each layer. With --smoke it also imports the heavy libraries of each function in a python3.13
-that sees only that function's code and layers (as /var/task and /opt/python would), and round-trips a
-DataFrame through Parquet with DuckDB, the Parquet engine Lambda has.
+packages of each layer. With --smoke it also runs, in a python3.13 that sees only that function's code and
+layers (as /var/task and /opt/python would), a DataFrame through tfnis.storage.parquet and back, pyarrow's
+CSV reader and compute where the function has pyarrow, and the splink import where it has splink.
 
     sam build && .venv/bin/python bench/layer_size.py [--build-dir .aws-sam/build] [--smoke]
 """
@@ -26,19 +26,22 @@ LAMBDA_UNZIPPED_LIMIT = 262_144_000  # 250 MiB: code and every layer of one func
 MB = 1024 * 1024
 
 SMOKE = """
-import importlib.util, sys, tempfile, os
+import importlib.util, io, sys
 sys.path[:0] = {paths!r}
-assert importlib.util.find_spec("pyarrow") is None, "pyarrow should not be in a Lambda layer"
+has = {{name: importlib.util.find_spec(name) is not None for name in ("pandas", "duckdb", "pyarrow", "splink")}}
 import aws_lambda_powertools, pydantic, boto3, tfnis
-if importlib.util.find_spec("pandas"):
-    import duckdb, pandas as pd
+if has["pandas"]:
+    import pandas as pd
+    from tfnis.storage.parquet import frame_from_parquet, frame_to_parquet
     frame = pd.DataFrame({{"record_token": ["a", "b"], "age": [3, 40]}})
-    path = os.path.join(tempfile.mkdtemp(), "t.parquet")
-    duckdb.sql("COPY frame TO '" + path + "' (FORMAT PARQUET)")
-    assert duckdb.sql("SELECT * FROM read_parquet('" + path + "')").df().equals(frame)
-if importlib.util.find_spec("splink"):
+    assert frame_from_parquet(frame_to_parquet(frame)).equals(frame)
+if has["pyarrow"]:
+    import pyarrow.compute as pc, pyarrow.csv as pacsv
+    table = pacsv.read_csv(io.BytesIO(b"upn\\nP207000016049\\n"))
+    assert pc.match_substring_regex(table["upn"], "^[A-Z][0-9]{{12}}$").to_pylist() == [True]
+if has["splink"]:
     import splink, splink.comparison_library
-print("ok")
+print("ok:", ", ".join(name for name, present in has.items() if present))
 """
 
 
@@ -79,7 +82,7 @@ def smoke(paths: list[Path]) -> str:
         timeout=300,
     )
     if run.returncode == 0:
-        return "ok"
+        return run.stdout.strip()
     return "FAILED: " + (run.stderr.strip().splitlines() or ["?"])[-1]
 
 

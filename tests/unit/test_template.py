@@ -336,15 +336,31 @@ def test_environment_variables_name_the_resources_of_the_contract(template, reso
     assert set(ENVIRONMENT_CONTRACT) <= set(seen)
 
 
-def test_pyarrow_is_not_shipped_to_lambda():
-    # pandas + numpy + pyarrow alone exceed Lambda's 250 MB: DuckDB is the Parquet engine there.
-    for requirements in REPO.glob("layers/*/requirements.txt"):
-        names = {
-            re.split(r"[=<>!~\[ ]", line.strip(), maxsplit=1)[0].lower()
-            for line in requirements.read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.startswith("#")
-        }
-        assert not names & {"pyarrow", "fastparquet"}, requirements
+def _layer_packages(template: dict[str, Any], function: dict[str, Any]) -> set[str]:
+    """Distribution names in the requirements of every layer the function gets (Globals first, as SAM)."""
+    refs = template["Globals"]["Function"]["Layers"] + function["Properties"].get("Layers", [])
+    packages: set[str] = set()
+    for ref in refs:
+        content = template["Resources"][ref["Ref"]]["Properties"]["ContentUri"]
+        for line in (REPO / content / "requirements.txt").read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                packages.add(re.split(r"[=<>!~\[ ]", line.strip(), maxsplit=1)[0].lower())
+    return packages
+
+
+def test_no_function_carries_both_pyarrow_and_duckdb(template, resources):
+    # pandas + numpy + pyarrow + duckdb is over Lambda's 250 MB unzipped (bench/layer_size.py).
+    for logical_id, function in _of_type(resources, "AWS::Serverless::Function").items():
+        assert not {"pyarrow", "duckdb"} <= _layer_packages(template, function), logical_id
+
+
+def test_only_validate_carries_pyarrow(template, resources):
+    with_arrow = {
+        lid
+        for lid, function in _of_type(resources, "AWS::Serverless::Function").items()
+        if "pyarrow" in _layer_packages(template, function)
+    }
+    assert with_arrow == {"ValidateFunction"}
 
 
 def test_splink_layer_goes_to_match_only(resources):
