@@ -97,7 +97,8 @@ def test_council_a_can_neither_read_nor_create_council_b_submissions(served_stac
         headers=bearer(token_b),
         timeout=30,
     ).json()
-    assert requests.get(f"{api}/submissions/{created['submission_id']}", headers=bearer(token_a), timeout=30).status_code == 404
+    other = requests.get(f"{api}/submissions/{created['submission_id']}", headers=bearer(token_a), timeout=30)
+    assert other.status_code == 404
     listed = requests.get(f"{api}/submissions", headers=bearer(token_a), timeout=30).json()["submissions"]
     assert created["submission_id"] not in {s["submission_id"] for s in listed}
     forged = requests.post(
