@@ -286,16 +286,19 @@ def vetoed(pairs: pd.DataFrame) -> pd.Series:
 
     veto = np.zeros(len(pairs), dtype=bool)
     shared_identifier = np.zeros(len(pairs), dtype=bool)
-    # Level numbers count up from else (0): identifiers are exact 2, one edit 1; other_id exact 3, one edit 2.
-    for identifier, close in (("nino", 1), ("upn", 1), ("nhs_number", 1), ("other_id", 2)):
+    # Level numbers count up from else (0): identifiers are exact 2, one edit 1; other_id exact 3, two edits 1.
+    for identifier, close in (("nino", 1), ("upn", 1), ("nhs_number", 1), ("other_id", 1)):
         gamma = f"gamma_{identifier}"
         if gamma in pairs.columns:
             levels = pairs[gamma].to_numpy()
             if identifier in _IDENTIFIERS:
                 veto |= levels == ELSE_LEVEL
             shared_identifier |= levels >= close
-    if "gamma_forename" in pairs.columns:
-        veto |= (pairs["gamma_forename"].to_numpy() == ELSE_LEVEL) & ~shared_identifier
+    # Twins: only where both records state a sex. A file without sex (FEBRL) has no households to protect,
+    # and there a plainly different forename is often a corrupted one; see docs/linkage.md.
+    if "gamma_forename" in pairs.columns and "gamma_sex" in pairs.columns:
+        sex_stated = pairs["gamma_sex"].to_numpy() >= 0
+        veto |= (pairs["gamma_forename"].to_numpy() == ELSE_LEVEL) & sex_stated & ~shared_identifier
     return pd.Series(veto, index=pairs.index)
 
 
