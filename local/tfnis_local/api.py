@@ -294,6 +294,8 @@ def _response(result: Any) -> tuple[int, dict[str, str], bytes]:
 class _RequestHandler(BaseHTTPRequestHandler):
     http_api: HttpApi
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes: without TCP_NODELAY, Nagle + delayed ACK add ~40 ms per request
+    disable_nagle_algorithm = True
     server_version = "tfnis-local-api"
 
     def log_message(self, format: str, *args: Any) -> None:

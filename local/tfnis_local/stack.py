@@ -101,6 +101,8 @@ class LocalStack:
 
         template = self._load_template()
         self._saved_environment = dict(os.environ)
+        # moto's server logs every request through werkzeug (and adds a handler of its own if none is set)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self.moto.start()
         LocalStack._running += 1
