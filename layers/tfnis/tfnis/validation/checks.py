@@ -53,6 +53,12 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+def _printable(name: str) -> str:
+    """An unknown header as it may appear in a report: printable characters only, at most 60 of them."""
+    text = "".join(c if c.isprintable() else "?" for c in name)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
 def _is_hp(name: str) -> bool:
     return name.startswith("hp_")
 
@@ -67,16 +73,17 @@ def check_header(table: Table, log: FindingLog) -> pd.DataFrame | None:
     seen: set[str] = set()
     keep: list[int] = []
     for position, name in enumerate(table.header):
+        if not name and not frame.iloc[:, position].fillna("").str.strip().ne("").any():
+            continue  # Excel's empty, unnamed columns to the right of a table
         if name in seen:
             log.file_level(table.file, "DUPLICATE_COLUMN", "The column appears more than once; keep one.", column=name)
         elif name not in known:
-            if name or frame.iloc[:, position].fillna("").str.strip().ne("").any():
-                log.file_level(
-                    table.file,
-                    "UNKNOWN_COLUMN",
-                    "The column is not in the specification and was ignored (check the spelling).",
-                    column=name or f"(unnamed column {position + 1})",
-                )
+            log.file_level(
+                table.file,
+                "UNKNOWN_COLUMN",
+                "The column is not in the specification and was ignored (check the spelling).",
+                column=_printable(name) or f"(unnamed column {position + 1})",
+            )
         else:
             keep.append(position)
         seen.add(name)

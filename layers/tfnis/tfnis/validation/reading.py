@@ -138,6 +138,11 @@ def read_csv_table(path: Path, name: str, log: FindingLog) -> Table:
         log.file_level(file, "FILE_EMPTY", "The file is empty: it needs a header row and one row per record.")
         return table
 
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        log.file_level(
+            file, "NOT_UTF8", "The file is not text (it looks like a binary file); export the table as 'CSV UTF-8'."
+        )
+        return table
     # Fast path: Arrow checks UTF-8 as it parses; only a file that fails is decoded again to say what it is.
     encoding = "utf-8"
     source: Path | bytes = path
