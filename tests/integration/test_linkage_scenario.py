@@ -48,7 +48,7 @@ def population(seed=3, families=120):
     rng = np.random.default_rng(seed)
     people = []
     for family in range(families):
-        surname = SURNAMES[rng.integers(len(SURNAMES))] + ("" if rng.random() < 0.6 else f"{family % 7}x"[:0])
+        surname = SURNAMES[rng.integers(len(SURNAMES))]
         postcode = (
             f"M{rng.integers(1, 40)} {rng.integers(1, 9)}{'ABDEFGHJ'[rng.integers(8)]}{'LNPQRSTU'[rng.integers(8)]}"
         )
