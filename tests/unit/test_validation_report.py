@@ -1,0 +1,105 @@
+"""The report's renderings: the JSON contract, text for a council officer, CSV (formula-escaped), HTML."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tfnis.validation import escape_formula, findings_csv, render_html, render_text, report_json, validate_return
+from tfnis.validation.report import FINDINGS_PER_RULE
+
+VALID = Path(__file__).resolve().parents[1] / "data" / "valid"
+
+
+@pytest.fixture(scope="module")
+def big_return(tmp_path_factory):
+    """1,500 people in the valid return's families, every one with a UPN whose check letter is wrong."""
+    folder = tmp_path_factory.mktemp("big")
+    read = {"dtype": str, "keep_default_na": False}
+    families = pd.read_csv(VALID / "families.csv", **read)
+    individuals = pd.read_csv(VALID / "individuals.csv", **read)
+    many = individuals.loc[[1] * 1500].reset_index(drop=True)  # a child of family 1
+    many["person_id"] = [f"P{i}" for i in range(1500)]
+    many["upn"] = "Q207000016049"
+    many.loc[0, "relation_in_family"] = "=WRONG"
+    families.to_csv(folder / "families.csv", index=False)
+    many.to_csv(folder / "individuals.csv", index=False)
+    return validate_return([folder / "families.csv", folder / "individuals.csv"])
+
+
+@pytest.fixture(scope="module")
+def valid_report():
+    return validate_return([VALID / "families.csv", VALID / "individuals.csv"])
+
+
+def test_json_has_exactly_the_contract_keys(big_return):
+    body = report_json(big_return)
+    assert set(body) == {"spec_version", "status", "counts", "findings", "la_code", "period_end"}
+    assert body["status"] == "REJECTED"
+    assert set(body["findings"][0]) == {"file", "row", "column", "rule", "severity", "message"}
+    json.dumps(body)  # serialisable as it stands
+
+
+def test_json_lists_findings_up_to_a_cap_per_rule_and_counts_them_all(big_return):
+    body = report_json(big_return)
+    assert body["counts"]["by_rule"]["UPN_CHECK_LETTER"] == 1500
+    listed = [f for f in body["findings"] if f["rule"] == "UPN_CHECK_LETTER"]
+    assert len(listed) == FINDINGS_PER_RULE
+    assert [f["row"] for f in listed[:3]] == [1, 2, 3]
+    assert body["counts"]["individuals"] == 1500 and body["counts"]["warnings"] == 1500 + 1
+
+
+def test_errors_are_listed_before_warnings(big_return):
+    severities = [f["severity"] for f in report_json(big_return)["findings"]]
+    assert severities.index("warning") > max(i for i, s in enumerate(severities) if s == "error")
+
+
+def test_text_groups_by_rule_with_the_first_twenty_rows_then_counts(big_return):
+    text = render_text(big_return)
+    assert text.startswith("Return from E09000033 for the period ending 2024-03-31: REJECTED")
+    section = text.split("UPN_CHECK_LETTER (warning) — 1,500 times")[1].split("\n\n")[0]
+    assert section.count("individuals.csv row") == 20
+    assert "… and 1,480 more" in section
+    assert "Counts by rule:" in text
+
+
+def test_text_of_a_valid_return_says_so(valid_report):
+    text = render_text(valid_report)
+    assert "VALID — it can be submitted" in text and "No problems found." in text
+
+
+def test_findings_csv_escapes_formula_triggers_and_keeps_every_row(big_return):
+    rows = list(csv.DictReader(io.StringIO(findings_csv(big_return))))
+    # the UPN warnings, the formula and the invalid code on row 1, and families 2 and 3 left with no members
+    assert len(rows) == 1500 + 2 + 2
+    assert list(rows[0]) == ["file", "row", "column", "rule", "severity", "message"]
+    assert all(not v.startswith(("=", "+", "-", "@")) for row in rows for v in row.values())
+
+
+def test_escape_formula_prefixes_a_quote_to_cells_a_spreadsheet_would_run():
+    assert escape_formula("=1+1") == "'=1+1"
+    assert escape_formula("@SUM(A1)") == "'@SUM(A1)"
+    assert escape_formula("-2") == "'-2"
+    assert escape_formula("\tx") == "'\tx"
+    assert escape_formula("Smith") == "Smith"
+    escaped = escape_formula(pd.Series(["+44", "ok", None]))
+    assert escaped.tolist()[:2] == ["'+44", "ok"] and pd.isna(escaped.iloc[2])
+
+
+def test_html_is_one_self_contained_page(big_return):
+    page = render_html(big_return)
+    assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
+    assert "<script" not in page and "http://" not in page and "https://" not in page and "<link" not in page
+    assert "UPN_CHECK_LETTER" in page and "1,500" in page
+
+
+def test_html_escapes_what_it_shows(tmp_path):
+    (tmp_path / "<i>families.csv").write_text("", encoding="utf-8")
+    report = validate_return([tmp_path / "<i>families.csv"])
+    page = render_html(report)
+    assert "&lt;i&gt;families.csv" in page and "<i>" not in page
