@@ -452,8 +452,8 @@ class Template:
     def jwt_authorizers(self) -> list[JwtAuthorizer]:
         """The JWT authorizers the HTTP APIs declare (issuer/audience resolved where possible)."""
         found = []
-        apis = self.of_type("AWS::Serverless::HttpApi")
-        for api_id in apis or {None: None}:
+        api_ids: list[str | None] = list(self.of_type("AWS::Serverless::HttpApi")) or [None]  # None: Globals
+        for api_id in api_ids:
             for name, spec in (self._http_api_auth(api_id).get("Authorizers") or {}).items():
                 config = spec.get("JwtConfiguration") or {}
                 try:
