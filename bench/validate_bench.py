@@ -8,7 +8,9 @@ households of three) so the figure measures validation, not a generator. Usage:
 from __future__ import annotations
 
 import argparse
-import resource
+import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -19,7 +21,6 @@ import pandas as pd
 
 from tfnis.spec.codes import HEADLINE_PROBLEMS
 from tfnis.spec.identifiers import UPN_ALPHABET
-from tfnis.validation import validate_return
 
 POSTCODES = np.array(["SW1A 1AA", "M1 1AE", "B33 8TH", "CR2 6XH", "DN55 1PT", "LS1 4AP", "EC1A 1BB", "W1A 0AX"])
 NINOS = np.array(["AB123456C", "JC654321A", "CE112233D", "", "GH987654"])
@@ -101,14 +102,26 @@ def build_return(folder: Path, individuals: int, seed: int = 7) -> tuple[Path, P
     return fam_path, ind_path
 
 
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+def validate_in_child(paths: tuple[Path, Path]) -> dict:
+    """Validate in a fresh interpreter so peak RSS is validation's own, not the builder's."""
+    code = (
+        "import json, resource, sys, time\n"
+        "from tfnis.validation import validate_return\n"
+        "wall, cpu = time.perf_counter(), time.process_time()\n"
+        "report = validate_return(sys.argv[1:])\n"
+        "print(json.dumps({'seconds': time.perf_counter() - wall, 'cpu_seconds': time.process_time() - cpu,\n"
+        "  'peak_rss_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,\n"
+        "  'status': report.status.value, 'counts': report.counts}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, *map(str, paths)], check=True, capture_output=True, text=True)
+    return json.loads(done.stdout)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--individuals", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="build the return in this folder and keep it")
+    parser.add_argument("--repeat", type=int, default=3, help="validations to run; the best is reported")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.keep or Path(scratch)
@@ -116,18 +129,24 @@ def main() -> int:
         started = time.perf_counter()
         paths = build_return(folder, args.individuals)
         built = time.perf_counter() - started
-        rss_before = peak_rss_mib()
-        started = time.perf_counter()
-        report = validate_return(paths)
-        seconds = time.perf_counter() - started
-    print(f"built return: {args.individuals:,} individuals, {report.counts['families']:,} families in {built:.1f} s")
+        size = sum(p.stat().st_size for p in paths) / (1 << 20)
+        runs = [validate_in_child(paths) for _ in range(args.repeat)]
+    best = min(runs, key=lambda r: r["seconds"])
+    counts = best["counts"]
     print(
-        f"validated:    {seconds:.2f} s, status {report.status.value}, {report.counts['errors']} errors, "
-        f"{report.counts['warnings']} warnings"
+        f"return:     {args.individuals:,} individuals, {counts['families']:,} families, {size:,.0f} MiB of CSV "
+        f"(built in {built:.1f} s)"
     )
-    print(f"throughput:   {args.individuals / seconds:,.0f} individual rows/s")
-    print(f"peak RSS:     {peak_rss_mib():,.0f} MiB (after building the return: {rss_before:,.0f} MiB)")
-    return 0 if report.valid else 1
+    print(f"validated:  status {best['status']}, {counts['errors']} errors, {counts['warnings']} warnings")
+    walls = ", ".join(f"{r['seconds']:.2f}" for r in runs)
+    print(f"wall time:  {walls} s  (best of {len(runs)})")
+    print(
+        f"throughput: {args.individuals / best['seconds']:,.0f} individual rows/s (wall, best); "
+        f"{args.individuals / best['cpu_seconds']:,.0f} rows per CPU-second"
+    )
+    print(f"peak RSS:   {best['peak_rss_mib']:,.0f} MiB (validation process)")
+    print(f"machine:    {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
+    return 0 if best["status"] == "VALID" else 1
 
 
 if __name__ == "__main__":
