@@ -48,13 +48,18 @@ def submit(api: str, token: str, files: dict[str, Path], period_end: str = "2024
     return body["submission_id"]
 
 
-def wait_for(api: str, token: str, submission_id: str, states: set[str], timeout: float = 120) -> dict[str, Any]:
+def wait_for(
+    api: str, token: str, submission_id: str, states: set[str], report: str | None = None, timeout: float = 120
+) -> dict[str, Any]:
+    """Poll until the submission is in one of `states` (and, if given, `report` is linked: coverage runs beside
+    matching, so COMPLETE can come first)."""
     deadline = time.monotonic() + timeout
     while True:
         answer = requests.get(f"{api}/submissions/{submission_id}", headers=bearer(token), timeout=30)
         assert answer.status_code == 200, answer.text
         body = answer.json()
-        if body["status"] in states or time.monotonic() > deadline:
+        settled = body["status"] in states and (report is None or report in body["reports"])
+        if settled or time.monotonic() > deadline:
             return body
         time.sleep(0.5)
 
@@ -62,7 +67,7 @@ def wait_for(api: str, token: str, submission_id: str, states: set[str], timeout
 def test_a_valid_return_goes_all_the_way_to_complete_with_reports(served_stack: Any, tmp_path: Path) -> None:
     api, token = served_stack.api_url, served_stack.tokens[COUNCIL_A]
     submission_id = submit(api, token, council_return(tmp_path, COUNCIL_A))
-    submission = wait_for(api, token, submission_id, {"COMPLETE", "REJECTED", "FAILED"})
+    submission = wait_for(api, token, submission_id, {"COMPLETE", "REJECTED", "FAILED"}, report="coverage_json")
     assert submission["status"] == "COMPLETE", submission
     assert submission["counts"]["individuals"] == 8
     validation = requests.get(submission["reports"]["validation_json"], timeout=30).json()

@@ -42,7 +42,7 @@ def coverage_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable) 
 
 def refresh_national_table(ref: SubmissionRef, *, store: Store) -> dict[str, float | None]:
     """Rebuild the period's table across councils (suppressed) in ResearchBucket; national % per figure."""
-    from tfnis.coverage.national import national_percent, national_table
+    from tfnis.coverage.national import national_csv, national_percent, national_table
     from tfnis.coverage.report import CoverageReport
 
     settings = store.settings
@@ -54,14 +54,7 @@ def refresh_national_table(ref: SubmissionRef, *, store: Store) -> dict[str, flo
     table = national_table(reports)
     out = national_coverage_prefix(ref.period_end)
     store.put_frame(settings.research_bucket, out + "coverage.parquet", table)
-    from tfnis.validation import escape_formula
-
-    store.put_text(
-        settings.research_bucket,
-        out + "coverage.csv",
-        escape_formula(table).to_csv(index=False),
-        "text/csv; charset=utf-8",
-    )
+    store.put_text(settings.research_bucket, out + "coverage.csv", national_csv(table), "text/csv; charset=utf-8")
     return national_percent(table)
 
 

@@ -16,7 +16,14 @@ logger = logging.getLogger(__name__)
 S = SubmissionStatus
 # Statuses a redelivered upload event may pick validation back up from (the earlier attempt crashed).
 RESUMABLE = frozenset({S.RECEIVED, S.VALIDATING, S.FAILED})
-LINKAGE_GROUP = "linkage"  # one FIFO message group: matching is serial
+LINKAGE_GROUP = "linkage"
+SUBMISSION_COUNTS = (
+    "families",
+    "individuals",
+    "errors",
+    "warnings",
+    "info",
+)  # one FIFO message group: matching is serial
 
 
 @dataclass(frozen=True)
@@ -43,9 +50,7 @@ def on_upload(upload: Upload, *, store: Store, table: SubmissionTable) -> str:
         return "ignored: file not declared by the submission"
     if submission.status is S.PENDING_UPLOAD:
         missing = [
-            f
-            for f in submission.files
-            if store.head(upload.bucket, upload_key(la_code, submission_id, f)) is None
+            f for f in submission.files if store.head(upload.bucket, upload_key(la_code, submission_id, f)) is None
         ]
         if missing:
             return f"waiting for {len(missing)} more file(s)"
@@ -54,9 +59,7 @@ def on_upload(upload: Upload, *, store: Store, table: SubmissionTable) -> str:
         except InvalidTransition:
             return "ignored: another event claimed the submission"
     elif submission.status in RESUMABLE and upload.receive_count > 1:
-        logger.info(
-            "resuming validation after an earlier attempt failed", extra={"status": submission.status}
-        )
+        logger.info("resuming validation after an earlier attempt failed", extra={"status": submission.status})
     else:
         return f"ignored: submission already {submission.status}"
     return validate_submission(submission, store=store, table=table)
@@ -72,9 +75,7 @@ def validate_submission(submission: Submission, *, store: Store, table: Submissi
         table.transition(ref.la_code, ref.submission_id, S.VALIDATING)
     with tempfile.TemporaryDirectory(prefix="tfnis-") as tmp:
         paths = [
-            store.download(
-                settings.upload_bucket, upload_key(ref.la_code, ref.submission_id, name), Path(tmp) / name
-            )
+            store.download(settings.upload_bucket, upload_key(ref.la_code, ref.submission_id, name), Path(tmp) / name)
             for name in submission.files
         ]
         report = validate_return(paths, expected_la_code=ref.la_code, expected_period_end=ref.period_end)
@@ -85,13 +86,9 @@ def validate_submission(submission: Submission, *, store: Store, table: Submissi
         "validation_html": ref.report_key("validation_html"),
     }
     store.put_json(settings.reports_bucket, reports["validation_json"], report_json(report))
-    store.put_text(
-        settings.reports_bucket, reports["validation_csv"], findings_csv(report), "text/csv; charset=utf-8"
-    )
-    store.put_text(
-        settings.reports_bucket, reports["validation_html"], render_html(report), "text/html; charset=utf-8"
-    )
-    counts = {k: int(v) for k, v in report.counts.items() if isinstance(v, int)}
+    store.put_text(settings.reports_bucket, reports["validation_csv"], findings_csv(report), "text/csv; charset=utf-8")
+    store.put_text(settings.reports_bucket, reports["validation_html"], render_html(report), "text/html; charset=utf-8")
+    counts = {k: int(report.counts[k]) for k in SUBMISSION_COUNTS if isinstance(report.counts.get(k), int)}
     summary = {k: int(v) for k, v in report.counts.get("by_rule", {}).items()}
 
     if report.status != "VALID":
@@ -99,9 +96,7 @@ def validate_submission(submission: Submission, *, store: Store, table: Submissi
             ref.la_code, ref.submission_id, S.REJECTED, counts=counts, findings_summary=summary, reports=reports,
             reason=f"{counts.get('errors', 0)} error(s) in the return; see the validation report",
         )  # fmt: skip
-        store.audit(
-            "submission_rejected", la_code=ref.la_code, submission_id=ref.submission_id, counts=counts
-        )
+        store.audit("submission_rejected", la_code=ref.la_code, submission_id=ref.submission_id, counts=counts)
         return "rejected"
 
     split = split_return(report.families, report.individuals)
