@@ -21,6 +21,7 @@ from typing import Any
 
 from tfnis_local.api import BoundRoute, HttpApi
 from tfnis_local.lambdas import LocalLambda, load_handler
+from tfnis_local.post_policy import PostPolicyCheck
 from tfnis_local.provision import DUMMY_CREDENTIALS, Resources, provision
 from tfnis_local.pumps import PumpCounts, QueuePump
 from tfnis_local.template import DEFAULT_STACK_NAME, Template
@@ -61,6 +62,7 @@ class LocalStack:
         councils: Iterable[str] = DEV_COUNCILS,
         log_level: str = "WARNING",
         metrics: bool = False,
+        enforce_post_policy: bool = True,
     ):
         self._template_arg = template
         self.stack_name = stack_name
@@ -72,6 +74,7 @@ class LocalStack:
         self.councils = tuple(councils)
         self.log_level = log_level
         self.metrics = metrics
+        self.enforce_post_policy = enforce_post_policy
         self.moto: Any = None
         self.endpoint_url = ""
         self.template: Template | None = None
@@ -106,6 +109,12 @@ class LocalStack:
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self.moto.start()
         LocalStack._running += 1
+        if self.enforce_post_policy:
+            # moto accepts any pre-signed POST; S3 checks its policy (key, size, expiry, signature)
+            server = self.moto._server
+            server.app = PostPolicyCheck(
+                server.app, {DUMMY_CREDENTIALS["aws_access_key_id"]: DUMMY_CREDENTIALS["aws_secret_access_key"]}
+            )
         host, port = self.moto.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
         self._set_aws_environment(template.region)
