@@ -266,7 +266,8 @@ def score_pairs(model_input: ModelInput, threshold: float) -> pd.DataFrame:
         additional_columns_to_retain=[],
     )
     linker = Linker(table, settings, log_level=logging.ERROR)
-    train(linker, records)
+    if not train(linker, records):
+        return empty  # too little data to estimate the model: keys and council ids only
     predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     pairs = predictions.as_pandas_dataframe()
     predictions.drop_table_from_database_and_remove_from_cache()
@@ -302,16 +303,30 @@ def vetoed(pairs: pd.DataFrame) -> pd.Series:
     return pd.Series(veto, index=pairs.index)
 
 
-def train(linker, records: pd.DataFrame) -> None:
-    """u by seeded random sampling; m by EM, capped so a million records train in seconds."""
+MIN_TRAINING_PAIRS = 500  # splink: EM wants at least a few hundred pairs per pass
+
+
+def training_pairs(records: pd.DataFrame, rule: str) -> int:
+    """How many pairs an equality training rule (l.a = r.a AND ...) generates."""
+    import re
+
+    columns = re.findall(r"l\.(\w+) = r\.", rule)
+    sizes = records.dropna(subset=columns).groupby(columns).size().to_numpy(dtype="int64")
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def train(linker, records: pd.DataFrame) -> bool:
+    """u by seeded random sampling; m by EM, capped so a million records train in seconds. False when a
+    pass has too few pairs to learn from: an untrained model's starting values link strangers."""
     import warnings
 
+    rules = _training_rules(records)
+    if len(rules) < 2 or any(training_pairs(records, rule) < MIN_TRAINING_PAIRS for rule in rules):
+        return False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=SEED, min_count_per_level=None)
-        for rule in _training_rules(records):
-            # A pass with too few pairs (a small first submission, identifiers all distinct) is skipped:
-            # its comparisons keep splink's starting m values, and matching still goes ahead.
+        for rule in rules:
             try:
                 linker.training.estimate_parameters_using_expectation_maximisation(
                     rule, max_pairs=5e5, estimate_without_term_frequencies=True
@@ -319,3 +334,5 @@ def train(linker, records: pd.DataFrame) -> None:
             except Exception as error:  # splink raises EMTrainingException and SQL errors alike
                 if type(error).__name__ not in ("EMTrainingException", "SplinkException"):
                     raise
+                return False
+    return True
