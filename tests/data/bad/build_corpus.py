@@ -82,6 +82,16 @@ def zip_bomb() -> bytes:
     return buffer.getvalue()
 
 
+def zip_bomb_by_directory() -> bytes:
+    """A small zip whose central directory claims a 4 GB sheet: refused on the directory alone."""
+    import struct
+
+    data = bytearray(zip_bomb())
+    entry = data.rfind(b"PK\x01\x02")  # the last central-directory entry: the sheet
+    struct.pack_into("<I", data, entry + 24, 0xFFFFFFF0)
+    return bytes(data)
+
+
 def main() -> None:
     for old in HERE.iterdir():
         if old.is_dir():
@@ -158,6 +168,8 @@ def main() -> None:
     case("xlsx_zip_not_a_workbook", {book: _plain_zip()}, "REJECTED", [(book, None, None, "XLSX_NOT_WORKBOOK")])
     case("xlsx_zip_bomb", {book: zip_bomb()}, "REJECTED", [(book, None, None, "XLSX_TOO_LARGE")],
          max_xlsx_uncompressed_bytes=1 << 20)  # fmt: skip
+    case("xlsx_zip_bomb_by_directory", {book: zip_bomb_by_directory()}, "REJECTED",
+         [(book, None, None, "XLSX_TOO_LARGE")])  # fmt: skip
     case("xlsx_cell_errors", {book: workbook({"families": with_cell(FAM, 1, "evictions", "=1/0"), "individuals": ind})},
          "REJECTED", [("RETURN.xlsx[families]", 1, "evictions", "FORMULA_INJECTION"),
                       ("RETURN.xlsx[families]", 1, "evictions", "INVALID_INTEGER")])  # fmt: skip

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 TABLE_NAMES = ("families", "individuals")
-DEFAULT_MAX_XLSX_UNCOMPRESSED_BYTES = 1 << 30  # 1 GiB of sheet XML is ~1M rows; a real return is ~100k
+# ~100 bytes of sheet XML per cell: 256 MiB is ~100k people with room to spare. openpyxl holds Python objects
+# for every cell, so a workbook much bigger than this would not fit a validate Lambda: send CSVs instead.
+DEFAULT_MAX_XLSX_UNCOMPRESSED_BYTES = 256 << 20
 _HEAD_BYTES = 1 << 16
 _DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "pipes"}
 
