@@ -179,7 +179,7 @@ class _Provisioner:
                 name = t.physical_name(logical_id)
                 service = kind.split("::")[1].lower() if kind.count("::") >= 2 else "local"
                 arn = f"arn:aws:{service}:{region}:{account}:{name}"
-                t.record(logical_id, name, Arn=arn, Id=name, Name=name)
+                t.record(logical_id, name, Arn=arn, Id=name, Name=name, _placeholder=True)
                 self.resources.placeholders[logical_id] = kind
         if "ServerlessHttpApi" not in t.physical:  # SAM's implicit API when events name no ApiId
             t.record("ServerlessHttpApi", "local", ApiEndpoint=self.api_url or "http://127.0.0.1")

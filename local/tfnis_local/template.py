@@ -284,6 +284,8 @@ class Template:
         if known is None:
             raise TemplateError(f"GetAtt {logical_id}.{attribute}: the resource is not created yet")
         if attribute not in known:
+            if known.get("_placeholder"):  # a type the local stack does not create: any attribute will do
+                return f"{known['Ref']}.{attribute}"
             raise TemplateError(f"GetAtt {logical_id}.{attribute}: attribute not known locally")
         return known[attribute]
 

@@ -223,3 +223,4 @@ def test_user_pool_declares_the_la_code_attribute(stack: Resources) -> None:
 def test_resources_with_no_local_meaning_still_resolve(stack: Resources) -> None:
     assert stack.placeholders.get("ResearchEndSchedule") == "AWS::Scheduler::Schedule"
     assert stack.template.get_att("ResearchEndScheduleRole", "Arn").startswith("arn:aws:")
+    assert stack.template.get_att("AlarmTopic", "TopicName")  # any attribute of a placeholder resolves
