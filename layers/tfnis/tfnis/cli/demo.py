@@ -40,7 +40,7 @@ def return_dirs(root: Path) -> list[Path]:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    console = Console()
+    console = Console(width=max(Console().width, 120))  # the tables need 120 columns; piped output gets them too
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -143,13 +143,22 @@ def print_coverage(stack: Any, results: list[dict[str, Any]], console: Any) -> N
 
     from tfnis.client import SubmissionClient
 
-    ids = ("housing_status_provided", "ethnicity_provided", "ethnicity_not_known", "nino_valid", "upn_valid",
-           "postcode_valid", "no_nino_or_upn", "police_callouts_provided", "neet_provided")  # fmt: skip
+    ids = {
+        "housing_status_provided": "housing",
+        "ethnicity_provided": "ethnicity",
+        "ethnicity_not_known": "eth. not known",
+        "nino_valid": "NINO valid 16+",
+        "upn_valid": "UPN valid 4-19",
+        "postcode_valid": "postcode valid",
+        "no_nino_or_upn": "no NINO/UPN",
+        "police_callouts_provided": "police call-outs",
+        "neet_provided": "NEET 16-24",
+    }
     table = Table(title="Coverage (% with data provided)")
     table.add_column("council")
     table.add_column("period")
-    for figure_id in ids:
-        table.add_column(figure_id.replace("_", " "), justify="right")
+    for label in ids.values():
+        table.add_column(label, justify="right")
     for r in results:
         if r["status"] == "REJECTED":
             continue
