@@ -1,7 +1,7 @@
 """`tfnis coverage`: validates the return, then writes its coverage as JSON, CSV or HTML; rejected returns exit 1.
 
 The validator is replaced by a stand-in that hands back hand-built frames, so these tests pin the command's
-behaviour, not the validator's.
+behaviour, not the validator's; one test runs the real validator on a generated return.
 """
 
 from __future__ import annotations
@@ -27,12 +27,18 @@ def files(tmp_path: Path) -> list[Path]:
     return paths
 
 
-def stand_in_validator(monkeypatch: pytest.MonkeyPatch, status: str = "VALID", counts: dict | None = None) -> None:
+def stand_in_validator(monkeypatch: pytest.MonkeyPatch, findings: tuple[str, ...] = ()) -> None:
+    """validate_return hands back these frames; each rule in `findings` is an error that rejects the return."""
     families = family_frame(*({"evictions": i % 3} for i in range(12)))
     people = individual_frame(*({"ethnicity": "REFU" if i < 3 else "WBRI"} for i in range(30)))
-    report = types.SimpleNamespace(status=status, counts=counts or {}, families=families, individuals=people)
+    report = types.SimpleNamespace(
+        valid=not findings, findings=[types.SimpleNamespace(rule=r) for r in findings], families=families,
+        individuals=people,
+    )  # fmt: skip
     split = types.SimpleNamespace(family_attributes=families, individual_attributes=people)
-    monkeypatch.setattr(tfnis.validation, "validate_return", lambda paths: report, raising=False)
+    monkeypatch.setattr(tfnis.validation, "validate_return", lambda paths: report)
+    summary = "REJECTED\n" + "".join(f"{r}\n" for r in findings)
+    monkeypatch.setattr(tfnis.validation, "render_text", lambda report: summary)
     module = types.ModuleType("tfnis.validation.split")
     module.split_return = lambda families, individuals: split  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "tfnis.validation.split", module)
@@ -80,12 +86,16 @@ def test_previous_period_feeds_the_change_column(monkeypatch, files, tmp_path, c
 
 
 def test_rejected_return_exits_1_with_the_summary_on_stderr(monkeypatch, files, capsys):
-    counts = {"errors": 2, "warnings": 1, "by_rule": {"F005": 2}}
-    stand_in_validator(monkeypatch, status="REJECTED", counts=counts)
+    stand_in_validator(monkeypatch, findings=("LA_CODE_FORMAT",))
     assert run(*map(str, files)) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert "2 error(s)" in captured.err and "F005: 2" in captured.err
+    assert captured.err == "REJECTED\nLA_CODE_FORMAT\n"
+
+
+def test_unreadable_file_exits_2(monkeypatch, files, capsys):
+    stand_in_validator(monkeypatch, findings=("FILE_UNREADABLE",))
+    assert run(*map(str, files)) == 2
 
 
 def test_missing_file_exits_2(monkeypatch, tmp_path, capsys):
@@ -99,3 +109,15 @@ def test_unreadable_previous_report_exits_2(monkeypatch, files, tmp_path, capsys
     bad = tmp_path / "previous.json"
     bad.write_text("{}", encoding="utf-8")
     assert run(*map(str, files), "--previous", str(bad)) == 2
+
+
+def test_generated_return_through_the_real_validator(tmp_path, capsys):
+    from tfnis.cli.main import main
+
+    assert main(["generate", "--out", str(tmp_path), "--councils", "1", "--families", "30", "--periods", "1"]) == 0
+    folder = next(p for p in tmp_path.glob("E*/*") if p.is_dir())
+    capsys.readouterr()
+    assert main(["coverage", str(folder / "families.csv"), str(folder / "individuals.csv")]) == 0
+    figures = {f["id"]: f for f in json.loads(capsys.readouterr().out)["figures"]}
+    assert figures["families"]["numerator"] == figures["status_COMPARISON"]["denominator"] > 0
+    assert 0 <= figures["ethnicity_provided"]["numerator"] <= figures["individuals"]["numerator"]

@@ -21,7 +21,11 @@ FORMATS = ("json", "csv", "html")
 
 
 class ReturnRejected(Exception):
-    """The return did not pass validation; the message is its summary (counts and rule codes, no values)."""
+    """The return did not pass validation; the message is the validator's text report (it never quotes values)."""
+
+    def __init__(self, summary: str, unreadable: bool = False) -> None:
+        super().__init__(summary)
+        self.unreadable = unreadable  # a file could not be read at all: a usage problem, not a rejected return
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,22 +48,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def coverage_of_return(paths: list[Path]) -> CoverageReport:
     """Validate the return, split off the identifiers, and compute coverage from the attributes alone."""
     from tfnis.coverage.report import coverage_report
-    from tfnis.validation import validate_return
+    from tfnis.validation import render_text, validate_return
     from tfnis.validation.split import split_return
 
     report = validate_return(paths)
-    if str(report.status) != "VALID":
-        raise ReturnRejected(rejection_summary(report.counts))
+    if not report.valid:
+        unreadable = any(f.rule == "FILE_UNREADABLE" for f in report.findings)
+        raise ReturnRejected(render_text(report), unreadable=unreadable)
     split = split_return(report.families, report.individuals)
     return coverage_report(split.family_attributes, split.individual_attributes)
-
-
-def rejection_summary(counts: dict) -> str:
-    """What a council officer needs to act: how many errors of which rule; `tfnis validate` gives the rows."""
-    lines = [f"Return rejected: {counts.get('errors', 0)} error(s), {counts.get('warnings', 0)} warning(s)."]
-    lines += [f"  {rule}: {n}" for rule, n in sorted(counts.get("by_rule", {}).items())]
-    lines.append("Run `tfnis validate` on the same files for every finding with its row and column.")
-    return "\n".join(lines)
 
 
 def rendered(report: CoverageReport, fmt: str, previous: CoverageReport | None) -> str:
@@ -76,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
     from tfnis.coverage.report import CoverageReport
     from tfnis.coverage.suppression import suppress
 
+    if len(args.files) > 2:
+        print("tfnis coverage: give two CSV files (families, individuals) or one .xlsx workbook", file=sys.stderr)
+        return EXIT_USAGE
     missing = [str(p) for p in args.files if not p.is_file()]
     if missing:
         print(f"tfnis coverage: no such file: {', '.join(missing)}", file=sys.stderr)
@@ -90,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = coverage_of_return(list(args.files))
     except ReturnRejected as rejected:
-        print(rejected, file=sys.stderr)
-        return EXIT_REJECTED
+        sys.stderr.write(str(rejected))
+        return EXIT_USAGE if rejected.unreadable else EXIT_REJECTED
     if args.suppress:
         report = CoverageReport(report.spec_version, report.la_code, report.period_end, tuple(suppress(report.figures)))
     text = rendered(report, args.format, previous)
