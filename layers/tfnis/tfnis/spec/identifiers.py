@@ -54,7 +54,7 @@ def is_valid_upn(value: str | None) -> bool:
 
 def is_temporary_upn(value: str | None) -> bool:
     upn = normalise_upn(value)
-    return bool(upn) and is_valid_upn(upn) and not upn[-1].isdigit()
+    return upn is not None and is_valid_upn(upn) and not upn[-1].isdigit()
 
 
 # --- NINO -----------------------------------------------------------------------------------------------
@@ -278,7 +278,7 @@ def nino_classes(series: pd.Series) -> pd.Series:
     valid = _mask(pc.match_substring_regex(ninos, _NINO_VALID)) & ~_mask(
         pc.is_in(prefix, value_set=pa.array(sorted(NINO_UNALLOCATED_PREFIXES)))
     )
-    out = np.select(
+    out = np.select(  # type: ignore[type-var]
         [~present, temporary, admin, valid],
         [None, NinoClass.TEMPORARY.value, NinoClass.ADMINISTRATIVE.value, NinoClass.VALID.value],
         default=NinoClass.INVALID.value,
@@ -320,7 +320,7 @@ def _postcode_classes_arrow(pcs) -> np.ndarray:
         _mask(pc.match_substring_regex(pcs, _POSTCODE_VALID)),
     ]
     choices = [None, "GIR", "BFPO", "NO_FIXED_ABODE", "VALID"]
-    return np.select(conditions, choices, default="INVALID")
+    return np.select(conditions, choices, default="INVALID")  # type: ignore[arg-type]
 
 
 def postcode_classes(series: pd.Series) -> pd.Series:

@@ -195,10 +195,11 @@ def _check_int(file: str, spec: Column, values: pd.Series, log: FindingLog) -> p
         f"{_label(spec)} must be a whole number (or blank if not known).",
     )
     numbers = parsed.values
-    low = numbers < spec.minimum if spec.minimum is not None else None
-    high = numbers > spec.maximum if spec.maximum is not None else None
-    out = (low if high is None else high if low is None else low | high).fillna(False).to_numpy(bool)
-    out |= parsed.impossible
+    out = parsed.impossible.copy()
+    if spec.minimum is not None:
+        out |= (numbers < spec.minimum).fillna(False).to_numpy(bool)
+    if spec.maximum is not None:
+        out |= (numbers > spec.maximum).fillna(False).to_numpy(bool)
     bounds = f"{spec.minimum}" + (f" to {spec.maximum}" if spec.maximum is not None else " or more")
     log.at_rows(
         file,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tfnis.spec import SPEC_VERSION
 from tfnis.validation.checks import (
@@ -25,6 +26,9 @@ from tfnis.validation.reading import (
     read_workbook,
 )
 from tfnis.validation.report import ValidationReport, build_report
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _NAME_HINTS = {"families": ("famil",), "individuals": ("individ", "person", "people")}
 _HEADER_HINTS = {"individuals": "person_id", "families": "framework"}
@@ -61,10 +65,10 @@ def _table_of_csv(path: Path) -> str | None:
 def _read_tables(paths: Sequence[Path], log: FindingLog, max_xlsx_bytes: int) -> dict[str, Table]:
     workbooks = [p for p in paths if _is_workbook(p)]
     if workbooks:
-        tables = {t.name: t for t in read_workbook(workbooks[0], log, max_xlsx_bytes)}
+        sheets = {t.name: t for t in read_workbook(workbooks[0], log, max_xlsx_bytes)}
         for extra in [p for p in paths if p != workbooks[0]]:
             log.file_level(extra.name, "TABLE_UNIDENTIFIED", "Send either one workbook or two CSV files, not both.")
-        return tables
+        return sheets
     tables: dict[str, Table] = {}
     unplaced: list[Path] = []
     for path in paths:
@@ -104,37 +108,29 @@ def validate_return(
     log = FindingLog()
     tables = _read_tables([Path(p) for p in paths], log, max_xlsx_uncompressed_bytes)
     for name in TABLE_NAMES:
-        if name not in tables and not log.blocks:
-            log.file_level(f"{name}.csv", "FILE_MISSING", f"The {name} table was not supplied.")
-        elif name not in tables:
+        if name not in tables:
             log.file_level(f"{name}.csv", "FILE_MISSING", f"The {name} table was not supplied or not recognised.")
 
-    typed: dict[str, tuple[Table, object]] = {}
+    parsed: dict[str, tuple[Table, pd.DataFrame]] = {}
     for name, table in tables.items():
         frame = check_header(table, log)
         if frame is not None:
-            typed[name] = (table, check_cells(table, frame, log))
+            parsed[name] = (table, check_cells(table, frame, log))
 
-    la_code, period_end = check_submission(
-        list(typed.values()),  # type: ignore[arg-type]
-        log,
-        expected_la_code,
-        expected_period_end,
-    )
-    families = individuals = None
-    if "families" in typed:
-        table, families = typed["families"]
-        check_families(table, families, log, period_end)  # type: ignore[arg-type]
-    if "individuals" in typed:
-        table, individuals = typed["individuals"]
-        check_individuals(table, individuals, log, period_end)  # type: ignore[arg-type]
-    if families is not None and individuals is not None:
-        check_join(typed["families"][0], families, typed["individuals"][0], individuals, log)  # type: ignore[arg-type]
+    la_code, period_end = check_submission(list(parsed.values()), log, expected_la_code, expected_period_end)
+    families_table, families = parsed.get("families", (None, None))
+    individuals_table, individuals = parsed.get("individuals", (None, None))
+    if families_table is not None and families is not None:
+        check_families(families_table, families, log, period_end)
+    if individuals_table is not None and individuals is not None:
+        check_individuals(individuals_table, individuals, log, period_end)
+    if families_table and individuals_table and families is not None and individuals is not None:
+        check_join(families_table, families, individuals_table, individuals, log)
     return build_report(
         SPEC_VERSION,
         log,
         la_code=la_code,
         period_end=period_end.date() if period_end is not None else None,
-        families=families,  # type: ignore[arg-type]
-        individuals=individuals,  # type: ignore[arg-type]
+        families=families,
+        individuals=individuals,
     )
