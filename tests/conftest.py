@@ -9,6 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# No timing in tests: a loaded 2-core CI machine must not turn a slow example into a failure.
+settings.register_profile("tfnis", deadline=None, print_blob=True)
+settings.load_profile("tfnis")
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
