@@ -70,6 +70,34 @@ def workbook(sheets: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
+def typed_workbook() -> bytes:
+    """The valid return as Excel keeps it when typed by hand: real dates, numbers as numbers."""
+    import datetime as dt
+    from io import BytesIO
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, name in (("families", FAM), ("individuals", IND)):
+        sheet = book.create_sheet(title)
+        header, *rows = lines(name)
+        sheet.append(header.split(","))
+        for row in rows:
+            cells: list[object] = []
+            for value in row.split(","):
+                if len(value) == 10 and value[4] == "-" and value[7] == "-":
+                    cells.append(dt.datetime.fromisoformat(value))
+                elif value.isdigit() and len(value) < 5:
+                    cells.append(float(value) if value == "2" else int(value))
+                else:
+                    cells.append(value or None)
+            sheet.append(cells)
+    buffer = BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
 def zip_bomb() -> bytes:
     """A zip that looks like a workbook but expands to 4 MiB of zeros (the case caps workbooks at 1 MiB)."""
     from io import BytesIO
@@ -161,6 +189,7 @@ def main() -> None:
 
     book = "RETURN.xlsx"
     case("xlsx_valid", {book: workbook({"families": fam, "individuals": ind})}, "VALID", [])
+    case("xlsx_typed_cells", {book: typed_workbook()}, "VALID", [])
     case("xlsx_sheet_names_any_case", {book: workbook({"Families ": fam, "INDIVIDUALS": ind})}, "VALID", [])
     case("xlsx_missing_sheet", {book: workbook({"families": fam, "Sheet2": ind})}, "REJECTED",
          [(book, None, None, "XLSX_MISSING_SHEET")])  # fmt: skip
