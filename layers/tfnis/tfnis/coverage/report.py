@@ -15,8 +15,6 @@ if TYPE_CHECKING:
 
 FIGURE_FIELDS: tuple[str, ...] = ("id", "label", "level", "numerator", "denominator", "percent", "suppressed")
 CSV_FIELDS: tuple[str, ...] = ("spec_version", "la_code", "period_end", *FIGURE_FIELDS)
-# A cell starting with one of these is a formula to Excel and LibreOffice (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -62,13 +60,14 @@ class CoverageReport:
 
 
 def formula_safe(value: object) -> str:
-    """A CSV cell that a spreadsheet shows as text: blank for None, a leading ' before formula characters."""
+    """A CSV cell that a spreadsheet shows as text (tfnis.validation's escaping); blank for None."""
+    from tfnis.validation.formula import escape_formula
+
     if value is None:
         return ""
-    if isinstance(value, int | float):  # numbers are never negative here; keep them numeric
+    if isinstance(value, int | float):  # counts and percents are never negative; keep them numeric
         return str(value)
-    text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+    return escape_formula(str(value))
 
 
 def coverage_report(
