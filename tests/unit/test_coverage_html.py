@@ -85,3 +85,10 @@ def test_page_is_readable_in_print():
     page = render_html(a_report())
     assert "@media print" in page and "print-color-adjust:exact" in page
     assert re.search(r"25\.0%</td>", page)  # the number is printed beside each bar, not only drawn
+
+
+def test_national_figures_without_a_percent_are_left_out():
+    page = render_html(a_report(), national={"housing_status_provided": None, "ethnicity_provided": 48.0})
+    row = re.search(r"<tr><td>Housing status.*?</tr>", page, re.S).group(0)
+    assert row.endswith("<td class=n>–</td></tr>")
+    assert "National: 48.0%" in page

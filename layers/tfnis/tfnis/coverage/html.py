@@ -128,10 +128,12 @@ RETURN_PREFIXES = ("families", "individuals", "status_", "framework_", "problems
 
 
 def render_html(
-    report: CoverageReport, previous: CoverageReport | None = None, national: dict[str, float] | None = None
+    report: CoverageReport,
+    previous: CoverageReport | None = None,
+    national: dict[str, float | None] | None = None,
 ) -> str:
-    """The council's own coverage page for one submission."""
-    national = national or {}
+    """The council's own coverage page for one submission; `national` maps figure id to the national percent."""
+    national = {k: float(v) for k, v in (national or {}).items() if v is not None}
     figs = report.figures
     by_id = {f.id: f for f in figs}
     return_figs = [f for f in figs if f.id.startswith(RETURN_PREFIXES)]
@@ -144,6 +146,12 @@ def render_html(
     title = f"Data coverage: {report.la_code}, period ending {report.period_end}"
     compared = f" Compared with the period ending {escape(previous.period_end)}." if previous else ""
     national_note = " National figures are for all councils that have submitted for this period." if national else ""
+    privacy = (
+        "Figures marked suppressed are based on fewer than 10 families or people."
+        if any(f.suppressed for f in figs)
+        else "Small numbers are shown because this is your council's own report; beyond it (the national "
+        "table) figures from fewer than 10 families or people are suppressed."
+    )
     key = (
         '<p class="note"><span class="key" style="background:#1d70b8"></span>this return'
         + ('<span class="key" style="background:#d4351c"></span>national' if national else "")
@@ -157,8 +165,7 @@ def render_html(
         f'<p class="meta">Data specification {escape(report.spec_version)}.{compared}{national_note}</p>'
         '<p class="note">An empty cell counts as <em>not provided</em>; zero is a value and counts as provided. '
         "Housing status NOT_KNOWN and ethnicity REFU/NOBT are not provided. Each percent is the count out of "
-        "the figure's own denominator (families, individuals, or the age band named). Figures marked "
-        "suppressed are based on fewer than 10 families or people.</p>"
+        f"the figure's own denominator (families, individuals, or the age band named). {privacy}</p>"
         f"<h2>Data provided per item</h2>{key}{_chart(chart, national)}"
         + _table("The return", return_figs, previous, national)
         + _table("Headline problems (% of families in a framework with the problem)", problems, previous, national)
