@@ -54,7 +54,7 @@ def _cell(text: str, row: int, column: str, value: str) -> str:
     return "\n".join([header, *rows]) + "\n"
 
 
-def workbook(sheets: dict[str, str]) -> bytes:
+def workbook(sheets: dict[str, str], text_only: bool = False) -> bytes:
     from io import BytesIO
 
     import openpyxl
@@ -65,6 +65,9 @@ def workbook(sheets: dict[str, str]) -> bytes:
         sheet = book.create_sheet(title)
         for line in csv_text.splitlines():
             sheet.append(line.split(","))
+            if text_only:  # cells typed with a leading apostrophe: text, even when they start with '='
+                for cell in sheet[sheet.max_row]:
+                    cell.data_type = "s"
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -199,9 +202,13 @@ def main() -> None:
          max_xlsx_uncompressed_bytes=1 << 20)  # fmt: skip
     case("xlsx_zip_bomb_by_directory", {book: zip_bomb_by_directory()}, "REJECTED",
          [(book, None, None, "XLSX_TOO_LARGE")])  # fmt: skip
-    case("xlsx_cell_errors", {book: workbook({"families": with_cell(FAM, 1, "evictions", "=1/0"), "individuals": ind})},
+    formula_text = workbook({"families": with_cell(FAM, 1, "evictions", "=1/0"), "individuals": ind}, text_only=True)
+    case("xlsx_formula_as_text", {book: formula_text},
          "REJECTED", [("RETURN.xlsx[families]", 1, "evictions", "FORMULA_INJECTION"),
                       ("RETURN.xlsx[families]", 1, "evictions", "INVALID_INTEGER")])  # fmt: skip
+    # A real formula is read by its computed value (here none was saved: the cell is blank), never as a formula.
+    formula_cell = workbook({"families": with_cell(FAM, 1, "evictions", "=1+1"), "individuals": ind})
+    case("xlsx_formula_cell", {book: formula_cell}, "VALID", [])
 
 
 def _plain_zip() -> bytes:

@@ -229,6 +229,8 @@ def _cell_text(value: object) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, dt.time | dt.timedelta):
+        return str(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -267,61 +269,65 @@ def _workbook_refused(path: Path, log: FindingLog, max_uncompressed_bytes: int) 
 
 
 def read_workbook(path: Path, log: FindingLog, max_uncompressed_bytes: int) -> list[Table]:
-    """Read sheets 'families' and 'individuals' of an .xlsx return (names matched case-insensitively)."""
+    """Read sheets 'families' and 'individuals' of an .xlsx return (names matched case-insensitively).
+
+    python-calamine (Rust) reads the cells' values — for a formula, its last computed value, never the
+    formula — about twenty times faster than openpyxl.
+    """
     import numpy as np
     import pandas as pd
 
     if _workbook_refused(path, log, max_uncompressed_bytes):
         return [Table(name, f"{path.name}[{name}]") for name in TABLE_NAMES]
     try:
-        import openpyxl
+        from python_calamine import CalamineWorkbook
 
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except Exception:  # openpyxl raises many types for a damaged workbook; all mean the same to a council
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheet_names = list(workbook.sheet_names)
+    except Exception:  # calamine raises several types for a damaged workbook; all mean the same to a council
         log.file_level(path.name, "XLSX_NOT_WORKBOOK", "The workbook is damaged and cannot be read.")
         return [Table(name, f"{path.name}[{name}]") for name in TABLE_NAMES]
 
     tables: list[Table] = []
-    try:
-        sheets = {str(title).strip().lower(): title for title in workbook.sheetnames}
-        for name in TABLE_NAMES:
-            table = Table(name, f"{path.name}[{name}]")
-            tables.append(table)
-            if name not in sheets:
-                log.file_level(
-                    path.name,
-                    "XLSX_MISSING_SHEET",
-                    f"The workbook has no sheet named '{name}' (it has {len(sheets)} sheet(s)).",
-                )
-                continue
-            try:
-                rows = list(workbook[sheets[name]].iter_rows(values_only=True))
-            except Exception:
-                log.file_level(table.file, "XLSX_NOT_WORKBOOK", "The sheet is damaged and cannot be read.")
-                continue
-            if not rows or all(v is None for v in rows[0]):
-                log.file_level(table.file, "FILE_EMPTY", "The sheet is empty: it needs a header row.")
-                continue
-            header = [header_name(v) for v in rows[0]]
-            while header and header[-1] == "":
-                header.pop()
-            width = len(header)
-            body = [(i, r) for i, r in enumerate(rows[1:], start=1) if any(v not in (None, "") for v in r)]
-            columns = [[_cell_text(r[j]) if j < len(r) else "" for _, r in body] for j in range(width)]
-            frame = pd.DataFrame(
-                {j: pd.array(col, dtype=pd.StringDtype("pyarrow")) for j, col in enumerate(columns)},
-                index=pd.Index(np.asarray([i for i, _ in body], dtype=np.int64), name="row"),
+    sheets = {str(title).strip().lower(): title for title in sheet_names}
+    for name in TABLE_NAMES:
+        table = Table(name, f"{path.name}[{name}]")
+        tables.append(table)
+        if name not in sheets:
+            log.file_level(
+                path.name,
+                "XLSX_MISSING_SHEET",
+                f"The workbook has no sheet named '{name}' (it has {len(sheets)} sheet(s)).",
             )
-            overflow = [i for i, r in body if any(v not in (None, "") for v in r[width:])]
-            log.at_rows(
-                table.file,
-                "RAGGED_ROW",
-                None,
-                np.asarray(overflow, dtype=np.int64),
-                "The row has values to the right of the last named column.",
-            )
-            frame.columns = header
-            table.header, table.frame = header, frame
-    finally:
-        workbook.close()
+            continue
+        try:
+            rows = workbook.get_sheet_by_name(sheets[name]).to_python(skip_empty_area=False)
+        except Exception:
+            log.file_level(table.file, "XLSX_NOT_WORKBOOK", "The sheet is damaged and cannot be read.")
+            continue
+        if not rows or all(v in (None, "") for v in rows[0]):
+            log.file_level(table.file, "FILE_EMPTY", "The sheet is empty: it needs a header row.")
+            continue
+        header = [header_name(v) for v in rows[0]]
+        while header and header[-1] == "":
+            header.pop()
+        width = len(header)
+        body = [(i, r) for i, r in enumerate(rows[1:], start=1) if any(v not in (None, "") for v in r)]
+        frame = pd.DataFrame(
+            {
+                j: pd.array([_cell_text(r[j]) if j < len(r) else "" for _, r in body], dtype=pd.StringDtype("pyarrow"))
+                for j in range(width)
+            },
+            index=pd.Index(np.asarray([i for i, _ in body], dtype=np.int64), name="row"),
+        )
+        overflow = [i for i, r in body if any(v not in (None, "") for v in r[width:])]
+        log.at_rows(
+            table.file,
+            "RAGGED_ROW",
+            None,
+            np.asarray(overflow, dtype=np.int64),
+            "The row has values to the right of the last named column.",
+        )
+        frame.columns = header
+        table.header, table.frame = header, frame
     return tables
