@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 TABLE_NAMES = ("families", "individuals")
-# ~100 bytes of sheet XML per cell: 256 MiB is ~100k people with room to spare. openpyxl holds Python objects
+# ~100 bytes of sheet XML per cell: 256 MiB is ~100k people with room to spare. The reader holds a Python object
 # for every cell, so a workbook much bigger than this would not fit a validate Lambda: send CSVs instead.
 DEFAULT_MAX_XLSX_UNCOMPRESSED_BYTES = 256 << 20
 _HEAD_BYTES = 1 << 16
