@@ -17,7 +17,6 @@ _UK_DATE = r"^(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4})$"
 _INTEGER = r"^[+-]?[0-9]{1,9}(\.0*)?$"
 _LONG_INTEGER = r"^[+-]?[0-9]+(\.0*)?$"
 # Spreadsheet formula triggers (OWASP CSV injection); a plain signed number is data, not a formula.
-_FORMULA_START = r"^[=+\-@\t\r]"
 _SIGNED_NUMBER = r"^[+-][0-9]+(\.[0-9]+)?$"
 MIN_YEAR, MAX_YEAR = 1800, 2200  # inside datetime64[ns]; anything else is a typing slip
 
@@ -102,11 +101,6 @@ def cleaned(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return text_series(values, series.index), formula
 
 
-def trimmed(series: pd.Series) -> pd.Series:
-    """Cells trimmed of surrounding whitespace, blank → <NA>."""
-    return cleaned(series)[0]
-
-
 def upper(series: pd.Series) -> pd.Series:
     import pyarrow.compute as pc
 
@@ -137,11 +131,6 @@ def matches(series: pd.Series, pattern: str, *, few_distinct: bool = False) -> n
         dictionary, indices = distinct(series)
         return spread(mask_of(pc.match_substring_regex(dictionary, pattern)), indices, False)
     return mask_of(pc.match_substring_regex(arrow(series), pattern))
-
-
-def formula_mask(series: pd.Series) -> np.ndarray:
-    """Cells a spreadsheet would run as a formula: starting = + - @ (tab, CR), but not a plain signed number."""
-    return cleaned(series)[1]
 
 
 @dataclass
