@@ -160,7 +160,7 @@ def _check_code(file: str, spec: Column, values: pd.Series, log: FindingLog) -> 
         codes = recode(codes, ETHNICITY_EXTENDED) if extended.any() else codes
         allowed = "a DfE ethnicity main or extended code (e.g. WBRI, AIND, REFU, NOBT)"
     else:
-        allowed = ", ".join(spec.codes)
+        allowed = ", ".join(spec.codes) + (" (or M, F, U)" if spec.name == "sex" else "")
     invalid = present.to_numpy() & ~isin(codes, spec.codes if spec.name != "ethnicity" else ETHNICITY_MAIN)
     log.at_rows(file, "INVALID_CODE", spec.name, codes.index[invalid], f"{_label(spec)} must be one of: {allowed}.")
     return codes

@@ -121,6 +121,10 @@ def _where(finding: Finding) -> str:
     return place
 
 
+def _many(count: int, one: str, more: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else more or one + 's'}"
+
+
 def _headline(report: ValidationReport) -> str:
     c = report.counts
     subject = "Return"
@@ -135,8 +139,9 @@ def _headline(report: ValidationReport) -> str:
     )
     return (
         f"{subject}: {verdict}\n"
-        f"{c['families']:,} families, {c['individuals']:,} individuals; "
-        f"{c['errors']:,} errors, {c['warnings']:,} warnings, {c['info']:,} notes.  (spec v{report.spec_version})"
+        f"{_many(c['families'], 'family', 'families')}, {_many(c['individuals'], 'individual')}; "
+        f"{_many(c['errors'], 'error')}, {_many(c['warnings'], 'warning')}, {_many(c['info'], 'note')}.  "
+        f"(spec v{report.spec_version})"
     )
 
 
