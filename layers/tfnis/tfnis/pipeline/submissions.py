@@ -99,9 +99,7 @@ def list_submissions(la_code: str, *, table: SubmissionTable) -> dict[str, Any]:
     return {"submissions": [summary(s) for s in table.list(la_code)]}
 
 
-def show_submission(
-    la_code: str, submission_id: str, *, store: Store, table: SubmissionTable
-) -> dict[str, Any]:
+def show_submission(la_code: str, submission_id: str, *, store: Store, table: SubmissionTable) -> dict[str, Any]:
     """One submission of the caller's council with its findings summary and short-lived report links."""
     submission = table.get(la_code, submission_id)  # another council's id is simply not found
     ref = SubmissionRef(la_code, submission_id, submission.period_end)
