@@ -12,6 +12,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pandas/numpy are imported lazily: Lambda handlers import this module at cold start
+    from collections.abc import Callable
+
     import numpy as np
     import pandas as pd
 
@@ -173,6 +175,31 @@ def is_valid_nhs_number(value: str | None) -> bool:
 _WHITESPACE_RE2 = r"[\t-\r\x{1C}-\x{1F}\x{85}\p{Z}]+"
 
 
+def _without_arrow() -> bool:
+    """True where pyarrow cannot be imported: the match, coverage and anonymise Lambdas ship without it (the
+    250 MB limit, docs/deploy.md). There the scalar rules above run once per distinct value instead, so there
+    is still one set of rules (tests/unit/test_spec_without_arrow.py holds both paths to the same answers)."""
+    try:
+        import pyarrow.compute  # noqa: F401
+    except ImportError:
+        return True
+    return False
+
+
+def _per_distinct_value(series: pd.Series, rule: Callable[[str], object], *, mask: bool = False) -> pd.Series:
+    """A scalar rule applied once per distinct value (identifiers repeat: households share a postcode)."""
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(series.astype(pd.StringDtype("python")), use_na_sentinel=True)
+    if mask:
+        flags = np.array([bool(rule(value)) for value in uniques] + [False], dtype=bool)
+        return pd.Series(flags[codes], index=series.index)
+    results = [rule(value) for value in uniques]
+    texts = np.array([None if r is None else str(r) for r in results] + [None], dtype=object)
+    return pd.Series(texts[codes], index=series.index, dtype=pd.StringDtype("python"))
+
+
 def _arrow_strings(series: pd.Series):  # -> pa.ChunkedArray
     """The Series as an Arrow string array (zero-copy when it is already Arrow-backed)."""
     import pandas as pd
@@ -235,11 +262,15 @@ def _fixed_width_codes(array, width: int) -> np.ndarray:
 
 
 def normalise_upns(series: pd.Series) -> pd.Series:
+    if _without_arrow():
+        return _per_distinct_value(series, normalise_upn)
     return _string_series(_compact_upper_arrow(series), series.index)
 
 
 def upn_valid_mask(series: pd.Series) -> pd.Series:
     """True where a UPN is present, well formed and its check letter is right."""
+    if _without_arrow():
+        return _per_distinct_value(series, is_valid_upn, mask=True)
     import numpy as np
     import pandas as pd
     import pyarrow.compute as pc
@@ -260,11 +291,15 @@ def upn_valid_mask(series: pd.Series) -> pd.Series:
 
 
 def normalise_ninos(series: pd.Series) -> pd.Series:
+    if _without_arrow():
+        return _per_distinct_value(series, normalise_nino)
     return _string_series(_compact_upper_arrow(series), series.index)
 
 
 def nino_classes(series: pd.Series) -> pd.Series:
     """NinoClass value per row as a string Series; <NA> where blank."""
+    if _without_arrow():
+        return _per_distinct_value(series, classify_nino)
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -305,6 +340,8 @@ def _normalise_postcodes_arrow(series: pd.Series):  # -> pa.ChunkedArray
 
 
 def normalise_postcodes(series: pd.Series) -> pd.Series:
+    if _without_arrow():
+        return _per_distinct_value(series, normalise_postcode)
     return _string_series(_normalise_postcodes_arrow(series), series.index)
 
 
@@ -326,6 +363,8 @@ def _postcode_classes_arrow(pcs) -> np.ndarray:
 def postcode_classes(series: pd.Series) -> pd.Series:
     """PostcodeClass value per row as a string Series; <NA> where blank. Classified once per distinct postcode
     (a household shares one), then spread back to the rows."""
+    if _without_arrow():
+        return _per_distinct_value(series, classify_postcode)
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -341,6 +380,8 @@ def postcode_classes(series: pd.Series) -> pd.Series:
 
 def postcode_districts(series: pd.Series) -> pd.Series:
     """Outward code where the postcode is VALID or GIR, else <NA>."""
+    if _without_arrow():
+        return _per_distinct_value(series, postcode_district)
     import numpy as np
     import pyarrow.compute as pc
 
@@ -352,6 +393,8 @@ def postcode_districts(series: pd.Series) -> pd.Series:
 
 def nhs_valid_mask(series: pd.Series) -> pd.Series:
     """True where an NHS number is 10 digits with a correct modulus-11 check digit."""
+    if _without_arrow():
+        return _per_distinct_value(series, is_valid_nhs_number, mask=True)
     import numpy as np
     import pandas as pd
     import pyarrow.compute as pc
