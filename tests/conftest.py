@@ -31,7 +31,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from moto import mock_aws
 
     from tfnis.storage.clients import reset_clients
-    from tfnis.storage.settings import Settings
     from tfnis_local.provision import provision
 
     for name, value in {
@@ -50,10 +49,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         for name, value in resources.environment().items():
             monkeypatch.setenv(name, value)
         reset_clients()
-        Settings.from_env.cache_clear()
         yield resources
         reset_clients()
-        Settings.from_env.cache_clear()
 
 
 @pytest.fixture

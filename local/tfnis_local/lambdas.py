@@ -6,7 +6,9 @@ is called with the event and a context object carrying what handlers and Powerto
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
 import sys
 import threading
 import time
@@ -55,7 +57,10 @@ def where_raised(error: BaseException) -> str:
 
 
 def module_name(function: LocalFunction) -> str:
-    return f"tfnis_local_fn_{function.logical_id}"
+    """One module per function and environment: handlers read their settings once, at import, as on Lambda,
+    so a second stack in the same process (other resource names) must import its own copy."""
+    environment = hashlib.sha256(json.dumps(function.environment, sort_keys=True).encode()).hexdigest()[:12]
+    return f"tfnis_local_fn_{function.logical_id}_{environment}"
 
 
 def load_handler(function: LocalFunction) -> Handler:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -45,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     if args.stack_file:
+        from tfnis.cli.stack_file import use_stack_file
+
         try:
             use_stack_file(args.stack_file)
         except (OSError, ValueError, KeyError) as error:
@@ -56,7 +57,6 @@ def run(args: argparse.Namespace) -> int:
     from tfnis.storage import Settings, Store, SubmissionTable
     from tfnis.storage.clients import reset_clients
 
-    Settings.from_env.cache_clear()
     reset_clients()
     settings = Settings.from_env()
     missing = [name.upper() for name in REQUIRED if not getattr(settings, name)]
@@ -81,19 +81,3 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"pseudonymisation key: {certificate.pseudonym_key.state}; certificate: {certificate.key}", file=sys.stderr)
     return EXIT_OK
-
-
-def use_stack_file(path: Path) -> None:
-    """Point this process at the stack the file describes (its endpoint and its functions' environment)."""
-    stack = json.loads(path.read_text(encoding="utf-8"))
-    environment = stack["environment"]
-    if not isinstance(environment, dict):
-        raise ValueError('"environment" is not an object')
-    os.environ.update({str(k): str(v) for k, v in environment.items()})
-    if stack.get("aws"):
-        os.environ["AWS_ENDPOINT_URL"] = stack["aws"]
-        # The embedded stack (moto) takes any credentials; never send real ones to it.
-        os.environ["AWS_ACCESS_KEY_ID"] = os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
-        os.environ.pop("AWS_SESSION_TOKEN", None)
-    if stack.get("region"):
-        os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = stack["region"]

@@ -71,7 +71,6 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     from tfnis.storage import Settings
 
-    Settings.from_env.cache_clear()
     if not Settings.from_env().submissions_table:
         print("tfnis status: which stack? SUBMISSIONS_TABLE is not set (or give --stack-file)", file=sys.stderr)
         return EXIT_USAGE

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,6 +30,6 @@ class Settings(BaseSettings):
     report_url_seconds: int = 300
 
     @classmethod
-    @lru_cache(maxsize=1)
     def from_env(cls) -> Settings:
+        """Read now. Handlers call this once, at import, and keep the result (a cold start reads it)."""
         return cls()
