@@ -11,6 +11,8 @@ the match keys found.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pandas as pd
@@ -253,8 +255,14 @@ def score_pairs(model_input: ModelInput, threshold: float) -> pd.DataFrame:
     rules = blocking_rules(records, scoped=model_input.scoped)
     if len(records) < 2 or not found or not rules:
         return empty
-    db = DuckDBAPI()
-    table = db.register(records, dataset_display_name="records")
+    import duckdb
+
+    # The match Lambda has no pyarrow (docs/deploy.md): DuckDB reads the pandas frame itself and splink is
+    # handed the table's name; DuckDBAPI.register(<frame>) would import pyarrow first.
+    con = duckdb.connect()
+    con.register("records", records)
+    db = DuckDBAPI(connection=con)
+    table = db.register("records")
     settings = SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="uid",
@@ -265,13 +273,39 @@ def score_pairs(model_input: ModelInput, threshold: float) -> pd.DataFrame:
         retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=[],
     )
-    linker = Linker(table, settings, log_level=logging.ERROR)
-    if not train(linker, records):
-        return empty  # too little data to estimate the model: keys and council ids only
-    predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-    pairs = predictions.as_pandas_dataframe()
-    predictions.drop_table_from_database_and_remove_from_cache()
+    with lists_registered_as_pandas():
+        linker = Linker(table, settings, log_level=logging.ERROR)
+        if not train(linker, records):
+            con.close()
+            return empty  # too little data to estimate the model: keys and council ids only
+        predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+        pairs = predictions.as_pandas_dataframe()
+    con.close()
     return pairs[~vetoed(pairs)][["uid_l", "uid_r", "match_probability"]].reset_index(drop=True)
+
+
+def _pandas_if_list_tuple_or_dict(table: object) -> object:
+    """What splink's DuckDB backend registers for a Python list of records or a dict of columns: a pandas
+    frame, which DuckDB scans without pyarrow (splink's own version builds an Arrow table)."""
+    if isinstance(table, (list, tuple)):
+        return pd.DataFrame.from_records(list(table))
+    if isinstance(table, dict):
+        return pd.DataFrame(table)
+    return table
+
+
+@contextmanager
+def lists_registered_as_pandas() -> Iterator[None]:
+    """Within: splink's training (u samples, EM parameter tables) registers pandas frames, not Arrow tables,
+    so it runs where pyarrow is absent (the match Lambda). The same path runs locally, so tests cover it."""
+    from splink.internals.duckdb import database_api
+
+    original = database_api.to_pyarrow_if_list_tuple_or_dict
+    database_api.to_pyarrow_if_list_tuple_or_dict = _pandas_if_list_tuple_or_dict
+    try:
+        yield
+    finally:
+        database_api.to_pyarrow_if_list_tuple_or_dict = original
 
 
 # Evidence a Fellegi–Sunter sum cannot outweigh. The model adds up agreements as if independent, but a
