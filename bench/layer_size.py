@@ -4,7 +4,8 @@ Lambda refuses a function whose code and layers add up to more than 250 MB unzip
 so this prints, per function, its code, each layer and the total against that limit, and the largest
 packages of each layer. With --smoke it also runs, in a python3.13 that sees only that function's code and
 layers (as /var/task and /opt/python would), a DataFrame through tfnis.storage.parquet and back, pyarrow's
-CSV reader and compute where the function has pyarrow, and the splink import where it has splink.
+CSV reader and compute where the function has pyarrow, the match fields where it has pandas, and
+matching end to end (keys, splink training and prediction) where it has splink.
 
     sam build && .venv/bin/python bench/layer_size.py [--build-dir .aws-sam/build] [--smoke]
 """
@@ -39,8 +40,15 @@ if has["pyarrow"]:
     import pyarrow.compute as pc, pyarrow.csv as pacsv
     table = pacsv.read_csv(io.BytesIO(b"upn\\nP207000016049\\n"))
     assert pc.match_substring_regex(table["upn"], "^[A-Z][0-9]{{12}}$").to_pylist() == [True]
-if has["splink"]:
+if has["pandas"]:  # the identifier rules, with or without pyarrow
+    from tfnis.linkage.normalise import match_fields
+    assert match_fields(pd.DataFrame({{"nino": ["AB123456C"], "upn": ["P207000016049"]}}))["upn"].notna().all()
+if has["splink"]:  # matching end to end: keys, splink's training and prediction, on generated people
     import splink, splink.comparison_library
+    from tfnis.generate import generate_frames
+    from tfnis.linkage import link_records
+    people = generate_frames(councils=2, families=600, periods=2, seed=3).individuals
+    assert (link_records(people.assign(record_id=range(len(people))))["match_rule"] == "probabilistic").any()
 print("ok:", ", ".join(name for name, present in has.items() if present))
 """
 
