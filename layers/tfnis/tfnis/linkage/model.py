@@ -115,10 +115,16 @@ def comparisons(records: pd.DataFrame) -> list:
                         "day and month swapped",
                     ),
                     cll.DamerauLevenshteinLevel("dob", 1),
+                    # The slips that cross a digit boundary (2019 -> 2020, 09 -> 10): a year out with day and
+                    # month kept, or a day out. Not "within a year": siblings of one name are months apart.
                     cll.CustomLevel(
-                        "abs(date_diff('day', try_strptime(dob_l, '%Y-%m-%d'), "
-                        "try_strptime(dob_r, '%Y-%m-%d'))) <= 366",
-                        "within a year",
+                        "right(dob_l, 5) = right(dob_r, 5) "
+                        "AND abs(try_cast(left(dob_l, 4) AS INTEGER) - try_cast(left(dob_r, 4) AS INTEGER)) = 1",
+                        "a year out",
+                    ),
+                    cll.CustomLevel(
+                        "abs(date_diff('day', try_strptime(dob_l, '%Y-%m-%d'), try_strptime(dob_r, '%Y-%m-%d'))) = 1",
+                        "a day out",
                     ),
                     cll.ElseLevel(),
                 ],
@@ -329,6 +335,12 @@ def vetoed(pairs: pd.DataFrame) -> pd.Series:
             if identifier in _IDENTIFIERS:
                 veto |= levels == ELSE_LEVEL
             shared_identifier |= levels >= close
+    # A parent and child of one name at one address: every name and the postcode agree, the dates of birth
+    # have nothing in common (not a typo, not day and month swapped, not a year or a day out). Without an
+    # identifier in common that is two people, however rare the name. Households only, as for twins below.
+    households = "gamma_sex" in pairs.columns
+    if households and "gamma_dob" in pairs.columns:
+        veto |= (pairs["gamma_dob"].to_numpy() == ELSE_LEVEL) & ~shared_identifier
     # Twins: only where both records state a sex. A file without sex (FEBRL) has no households to protect,
     # and there a plainly different forename is often a corrupted one; see docs/linkage.md.
     if "gamma_forename" in pairs.columns and "gamma_sex" in pairs.columns:
