@@ -72,4 +72,8 @@ def load_function(resources: Any, logical_id: str) -> Any:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
+    # Powertools loggers of one service share a process-wide logging.Logger whose level the first one set
+    # (a local stack sets WARNING); tests read a handler's INFO lines, e.g. to scan them for identifiers.
+    if hasattr(module, "logger"):
+        module.logger.setLevel("INFO")
     return module

@@ -13,8 +13,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tfnis.anonymise import ExtractRefused
 from tfnis.pipeline.anonymise import anonymise_stage
+from tfnis.pipeline.failures import failing_stage, mark_failed
 from tfnis.pipeline.locations import SubmissionRef
-from tfnis.pipeline.validate import mark_failed
 from tfnis.storage import Settings, Store, SubmissionTable
 
 logger, tracer = Logger(), Tracer()
@@ -27,15 +27,16 @@ def record_handler(record: SQSRecord) -> None:
     store, table = Store(settings), SubmissionTable(settings.submissions_table, settings.research_end_date)
     where = {"la_code": ref.la_code, "submission_id": ref.submission_id}
     try:
-        outcome = anonymise_stage(ref, store=store, table=table)
+        with failing_stage(
+            "anonymisation", ref.la_code, ref.submission_id, table=table, log=logger.error,
+            receive_count=int(record.attributes.approximate_receive_count or 1),
+            max_receive_count=settings.max_receive_count,
+        ):  # fmt: skip
+            outcome = anonymise_stage(ref, store=store, table=table)
     except ExtractRefused as refused:
         # Loud and at once: a retry would be refused the same way. The message still goes to the DLQ.
         logger.error("research extract refused", extra={**where, "violations": [str(v) for v in refused.violations]})
         mark_failed(ref.la_code, ref.submission_id, "the research extract failed its privacy check", table=table)
-        raise
-    except Exception:
-        if int(record.attributes.approximate_receive_count or 1) >= settings.max_receive_count:
-            mark_failed(ref.la_code, ref.submission_id, "anonymisation failed; the message is in the DLQ", table=table)
         raise
     if outcome == "complete":
         submission = table.get(ref.la_code, ref.submission_id)

@@ -10,10 +10,9 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tfnis.pipeline.failures import failure_fields
+from tfnis.pipeline.failures import failing_stage
 from tfnis.pipeline.locations import SubmissionRef
 from tfnis.pipeline.match import match_stage
-from tfnis.pipeline.validate import mark_failed
 from tfnis.storage import Settings, Store, SubmissionTable
 
 logger, tracer = Logger(), Tracer()
@@ -24,13 +23,12 @@ settings = Settings.from_env()
 def record_handler(record: SQSRecord) -> None:
     ref = SubmissionRef.from_message(json.loads(record.body))
     store, table = Store(settings), SubmissionTable(settings.submissions_table, settings.research_end_date)
-    try:
+    with failing_stage(
+        "matching", ref.la_code, ref.submission_id, table=table, log=logger.error,
+        receive_count=int(record.attributes.approximate_receive_count or 1),
+        max_receive_count=settings.max_receive_count,
+    ):  # fmt: skip
         outcome = match_stage(ref, store=store, table=table)
-    except Exception as error:
-        logger.error("match stage failed", extra={"submission_id": ref.submission_id, **failure_fields(error)})
-        if int(record.attributes.approximate_receive_count or 1) >= settings.max_receive_count:
-            mark_failed(ref.la_code, ref.submission_id, "matching failed; the message is in the DLQ", table=table)
-        raise
     logger.info("match stage", extra={"la_code": ref.la_code, "submission_id": ref.submission_id, "outcome": outcome})
 
 

@@ -18,8 +18,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tfnis.pipeline.failures import failure_fields
-from tfnis.pipeline.validate import Upload, mark_failed, on_upload
+from tfnis.pipeline.failures import failing_stage
+from tfnis.pipeline.validate import Upload, on_upload
 from tfnis.storage import Settings, Store, SubmissionTable
 from tfnis.submissions import parse_upload_key
 
@@ -50,16 +50,14 @@ def handle_upload(upload: dict[str, Any]) -> str:
 
 
 def record_handler(record: SQSRecord) -> None:
+    table = SubmissionTable(settings.submissions_table, settings.research_end_date)
     for upload in uploads_in(record):
-        try:
+        la_code, submission_id, _ = parse_upload_key(upload.key) or ("", "", "")
+        with failing_stage(
+            "validation", la_code, submission_id, table=table, log=logger.error,
+            receive_count=upload.receive_count, max_receive_count=settings.max_receive_count,
+        ):  # fmt: skip
             outcome = handle_upload(upload=asdict(upload))
-        except Exception as error:
-            logger.error("validation failed", extra={"key": upload.key, **failure_fields(error)})
-            parsed = parse_upload_key(upload.key)
-            if parsed and upload.receive_count >= settings.max_receive_count:
-                table = SubmissionTable(settings.submissions_table, settings.research_end_date)
-                mark_failed(parsed[0], parsed[1], "validation crashed; the message is in the DLQ", table=table)
-            raise
         logger.info("upload handled", extra={"key": upload.key, "outcome": outcome})
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 import warnings
 from collections.abc import Iterable, Mapping
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tfnis_local.api import BoundRoute, HttpApi
-from tfnis_local.lambdas import LocalLambda, load_handler
+from tfnis_local.lambdas import LocalLambda, load_handler, module_name
 from tfnis_local.post_policy import PostPolicyCheck
 from tfnis_local.provision import DUMMY_CREDENTIALS, Resources, provision
 from tfnis_local.pumps import PumpCounts, QueuePump
@@ -129,6 +130,7 @@ class LocalStack:
         )
         self.authorizer = self._authorizer(template)
         self._load_functions()
+        self._bind_loggers()
         self.api.routes = sorted(
             (
                 BoundRoute.of(route, self.lambdas[lid])
@@ -168,6 +170,23 @@ class LocalStack:
             os.environ.clear()
             os.environ.update(self._saved_environment)
             self._saved_environment = None
+
+    def _bind_loggers(self) -> None:
+        """Give the handlers' Powertools loggers this stack's level and this moment's stdout.
+
+        Powertools loggers of one service share a process-wide logging.Logger that only the first one
+        configures, so a later stack in the same process would otherwise log at an earlier stack's level to an
+        earlier stdout (one a test may have redirected).
+        """
+        for local in self.lambdas.values():
+            module = sys.modules.get(module_name(local.function))
+            powertools_logger = getattr(module, "logger", None)
+            if powertools_logger is None or not hasattr(powertools_logger, "setLevel"):
+                continue
+            powertools_logger.setLevel(self.log_level)
+            for handler in powertools_logger.handlers:
+                if type(handler) is logging.StreamHandler:
+                    handler.setStream(sys.stdout)
 
     # what a user of the stack needs ------------------------------------------------------------------------
 

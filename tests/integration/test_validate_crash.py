@@ -21,6 +21,6 @@ def test_a_crash_ends_failed_in_the_dlq_after_retries_and_deletes_nothing(tmp_pa
         crashing.drain(timeout=120)
         submission = client.get(submission_id)
         assert submission["status"] == "FAILED"
-        assert "DLQ" in submission["reason"]
+        assert "dead-letter queue" in submission["reason"]
         assert dlq_depth(crashing, "UploadDLQ") >= 1
         assert upload_versions(crashing, submission_id) == 2

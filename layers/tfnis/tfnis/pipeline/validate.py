@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import tempfile
 from dataclasses import dataclass
@@ -118,9 +117,3 @@ def validate_submission(submission: Submission, *, store: Store, table: Submissi
     store.send(settings.match_queue_url, ref.message(), group_id=LINKAGE_GROUP)
     store.audit("submission_validated", la_code=ref.la_code, submission_id=ref.submission_id, counts=counts)
     return "validated"
-
-
-def mark_failed(la_code: str, submission_id: str, reason: str, *, table: SubmissionTable) -> None:
-    """The last delivery of a stage's message failed: the message goes to the DLQ, the submission to FAILED."""
-    with contextlib.suppress(InvalidTransition, SubmissionNotFound):
-        table.transition(la_code, submission_id, S.FAILED, reason=reason)
