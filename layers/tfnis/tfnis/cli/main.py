@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 # One module per subcommand, each exposing register(subparsers); imported when the CLI starts.
 COMMANDS: tuple[str, ...] = (
@@ -30,7 +31,7 @@ EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 already; keep the message short and clear
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 already; keep the message short and clear
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)

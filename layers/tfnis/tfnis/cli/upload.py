@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         ) as progress:  # fmt: skip
             for name, path in files.items():
                 task = progress.add_task(name, total=path.stat().st_size)
-                client.upload(created["uploads"][name], path, lambda n, t=task: progress.advance(t, n))
+                client.upload(created["uploads"][name], path, partial(progress.advance, task))
         console.print(f"submission {created['submission_id']} ({created['la_code']}, period {period_end}) uploaded")
         if not args.wait:
             print(created["submission_id"])

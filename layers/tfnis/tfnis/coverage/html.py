@@ -6,6 +6,7 @@ chart of % provided per data item, the change since the council's previous perio
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 
 from tfnis.coverage.figures import FAMILY_MEASURES, INDIVIDUAL_MEASURES, CoverageFigure
@@ -130,10 +131,10 @@ RETURN_PREFIXES = ("families", "individuals", "status_", "framework_", "problems
 def render_html(
     report: CoverageReport,
     previous: CoverageReport | None = None,
-    national: dict[str, float | None] | None = None,
+    national: Mapping[str, float | None] | None = None,
 ) -> str:
     """The council's own coverage page for one submission; `national` maps figure id to the national percent."""
-    national = {k: float(v) for k, v in (national or {}).items() if v is not None}
+    percents = {k: float(v) for k, v in (national or {}).items() if v is not None}
     figs = report.figures
     by_id = {f.id: f for f in figs}
     return_figs = [f for f in figs if f.id.startswith(RETURN_PREFIXES)]
@@ -145,7 +146,7 @@ def render_html(
     chart = [by_id[i] for i in PROVIDED_IDS if i in by_id]
     title = f"Data coverage: {report.la_code}, period ending {report.period_end}"
     compared = f" Compared with the period ending {escape(previous.period_end)}." if previous else ""
-    national_note = " National figures are for all councils that have submitted for this period." if national else ""
+    national_note = " National figures are for all councils that have submitted for this period." if percents else ""
     privacy = (
         "Figures marked suppressed are based on fewer than 10 families or people."
         if any(f.suppressed for f in figs)
@@ -154,7 +155,7 @@ def render_html(
     )
     key = (
         '<p class="note"><span class="key" style="background:#1d70b8"></span>this return'
-        + ('<span class="key" style="background:#d4351c"></span>national' if national else "")
+        + ('<span class="key" style="background:#d4351c"></span>national' if percents else "")
         + "</p>"
     )
     return (
@@ -166,11 +167,11 @@ def render_html(
         '<p class="note">An empty cell counts as <em>not provided</em>; zero is a value and counts as provided. '
         "Housing status NOT_KNOWN and ethnicity REFU/NOBT are not provided. Each percent is the count out of "
         f"the figure's own denominator (families, individuals, or the age band named). {privacy}</p>"
-        f"<h2>Data provided per item</h2>{key}{_chart(chart, national)}"
-        + _table("The return", return_figs, previous, national)
-        + _table("Headline problems (% of families in a framework with the problem)", problems, previous, national)
-        + _table("Family data items", family_items, previous, national)
-        + _table("Individual data items", individual_items, previous, national)
-        + _table("Identifiers (used for matching)", identifiers, previous, national)
+        f"<h2>Data provided per item</h2>{key}{_chart(chart, percents)}"
+        + _table("The return", return_figs, previous, percents)
+        + _table("Headline problems (% of families in a framework with the problem)", problems, previous, percents)
+        + _table("Family data items", family_items, previous, percents)
+        + _table("Individual data items", individual_items, previous, percents)
+        + _table("Identifiers (used for matching)", identifiers, previous, percents)
         + "</body></html>\n"
     )

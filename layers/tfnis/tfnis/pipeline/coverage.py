@@ -40,7 +40,7 @@ def coverage_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable) 
     return report
 
 
-def refresh_national_table(ref: SubmissionRef, *, store: Store) -> dict[str, float | None]:
+def refresh_national_table(ref: SubmissionRef, *, store: Store) -> dict[str, float]:
     """Rebuild the period's table across councils (suppressed) in ResearchBucket; national % per figure."""
     from tfnis.coverage.national import national_csv, national_percent, national_table
     from tfnis.coverage.report import CoverageReport
@@ -65,7 +65,7 @@ def previous_report(ref: SubmissionRef, *, store: Store, table: SubmissionTable)
     earlier = previous_period_end(ref.period_end)
     candidates = [
         s
-        for s in table.list(ref.la_code)
+        for s in table.for_council(ref.la_code)
         if s.period_end == earlier and s.status in COVERED and "coverage_json" in s.reports
     ]
     if not candidates:
@@ -78,7 +78,7 @@ def write_council_report(
     ref: SubmissionRef,
     report: CoverageReport,
     previous: CoverageReport | None,
-    national: dict[str, float | None],
+    national: dict[str, float],
     *,
     store: Store,
     table: SubmissionTable,

@@ -96,7 +96,7 @@ def summary(submission: Submission) -> dict[str, Any]:
 
 
 def list_submissions(la_code: str, *, table: SubmissionTable) -> dict[str, Any]:
-    return {"submissions": [summary(s) for s in table.list(la_code)]}
+    return {"submissions": [summary(s) for s in table.for_council(la_code)]}
 
 
 def show_submission(la_code: str, submission_id: str, *, store: Store, table: SubmissionTable) -> dict[str, Any]:

@@ -75,7 +75,7 @@ class SubmissionTable:
             raise SubmissionNotFound(submission_id)
         return _from_item(item)
 
-    def list(self, la_code: str) -> list[Submission]:
+    def for_council(self, la_code: str) -> list[Submission]:
         from boto3.dynamodb.conditions import Key
 
         items: list[dict[str, Any]] = []
