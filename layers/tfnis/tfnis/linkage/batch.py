@@ -14,7 +14,7 @@ import pandas as pd
 
 from tfnis.linkage import DEFAULT_THRESHOLD
 from tfnis.linkage.clusters import connected_components
-from tfnis.linkage.match_keys import MATCH_KEY_RULES, key_edges
+from tfnis.linkage.match_keys import MATCH_KEY_RULES, KeyCodes, key_edges
 from tfnis.linkage.model import ModelInput, score_pairs
 from tfnis.linkage.normalise import MATCH_FIELDS, match_fields
 
@@ -48,8 +48,9 @@ def distinct_records(fields: pd.DataFrame) -> np.ndarray:
 def deterministic_links(fields: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """Key edges between records (by position) and, per record, the first rule that linked it ('' if none)."""
     edges, rule_of = [], np.full(len(fields), "", dtype=object)
+    codes = KeyCodes(fields)
     for rule in MATCH_KEY_RULES:
-        found = key_edges(fields, rule)
+        found = key_edges(fields, rule, codes)
         if found.empty:
             continue
         touched = np.unique(np.r_[found["left"].to_numpy(), found["right"].to_numpy()])

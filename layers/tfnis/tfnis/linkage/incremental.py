@@ -30,7 +30,14 @@ import pandas as pd
 
 from tfnis.linkage import DEFAULT_THRESHOLD
 from tfnis.linkage.clusters import connected_components
-from tfnis.linkage.match_keys import MATCH_KEY_RULES, forenames_compatible, key_edges, key_parts, match_key
+from tfnis.linkage.match_keys import (
+    MATCH_KEY_RULES,
+    KeyCodes,
+    forenames_compatible,
+    key_edges,
+    key_parts,
+    match_key,
+)
 from tfnis.linkage.model import ModelInput, score_pairs
 from tfnis.linkage.normalise import MATCH_FIELDS, match_fields
 
@@ -211,9 +218,10 @@ def _by_model(
     codes, _ = pd.factorize(council)
     first_of = pd.Series(np.arange(len(mine))).groupby(codes).transform("first").to_numpy()
     lefts, rights = [first_of], [np.arange(len(mine))]
+    codes = KeyCodes(mine[list(MATCH_FIELDS)])
     for key_rule in MATCH_KEY_RULES:
         if key_rule.name in STRICT_RULES:
-            edges = key_edges(mine[list(MATCH_FIELDS)], key_rule)
+            edges = key_edges(codes.fields, key_rule, codes)
             lefts.append(edges["left"].to_numpy())
             rights.append(edges["right"].to_numpy())
 

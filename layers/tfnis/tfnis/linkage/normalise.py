@@ -93,9 +93,17 @@ def forename_aliases(first_token: str | None) -> str | None:
 
 def _per_distinct(series: pd.Series, function: Callable[[str], str | None]) -> pd.Series:
     """Apply a scalar function once per distinct value of a column (names repeat; rows are many)."""
+    return _per_distinct_many(series, {"_": function})["_"]
+
+
+def _per_distinct_many(series: pd.Series, functions: dict[str, Callable[[str], str | None]]) -> dict[str, pd.Series]:
+    """Several scalar functions of one column, each run once per distinct value (one factorisation)."""
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    mapped = np.array([function(u) for u in uniques] + [None], dtype=object)
-    return pd.Series(mapped[codes], index=series.index, dtype="string")
+    out = {}
+    for name, function in functions.items():
+        mapped = np.array([function(u) for u in uniques] + [None], dtype=object)
+        out[name] = pd.Series(mapped[codes], index=series.index, dtype="string")
+    return out
 
 
 def _tokens_to(part: Callable[[list[str]], str | None]) -> Callable[[str], str | None]:
@@ -139,12 +147,12 @@ _SEX = {"1": "M", "M": "M", "MALE": "M", "2": "F", "F": "F", "FEMALE": "F"}
 
 def normalise_sexes(series: pd.Series) -> pd.Series:
     """M or F; ISO 5218 0 (not known) and 9 (not applicable) are not evidence."""
-    return series.astype("string").str.strip().str.upper().map(_SEX).astype("string")
+    return _per_distinct(series, lambda value: _SEX.get(str(value).strip().upper()))
 
 
 def _blank(series: pd.Series) -> pd.Series:
-    text = series.astype("string").str.strip()
-    return text.mask(text == "", pd.NA)
+    """Stripped text, <NA> for blank cells; once per distinct value."""
+    return _per_distinct(series, lambda value: str(value).strip() or None)
 
 
 def normalise_postcode_fields(series: pd.Series, *, allow_non_uk: bool) -> tuple[pd.Series, pd.Series]:
@@ -178,16 +186,28 @@ def match_fields(records: pd.DataFrame, *, allow_non_uk_postcodes: bool = False)
         return pd.Series(pd.NA, index=records.index, dtype="string")
 
     out = pd.DataFrame(index=records.index)
-    forenames = column("forename").astype("string")
-    out["forename"] = _per_distinct(forenames, normalise_name)
-    out["forename_first"] = _per_distinct(forenames, _tokens_to(lambda t: t[0] if t else None))
-    out["forename_aliases"] = _per_distinct(out["forename_first"], forename_aliases)
-    out["middle_names"] = _per_distinct(column("middle_names").astype("string"), normalise_name)
-    surnames = column("surname").astype("string")
-    out["surname"] = _per_distinct(surnames, normalise_name)
-    out["surname_first"] = _per_distinct(surnames, _tokens_to(lambda t: t[0] if len(t) > 1 else None))
-    out["surname_last"] = _per_distinct(surnames, _tokens_to(lambda t: t[-1] if len(t) > 1 else None))
-    out["surname_phonetic"] = _per_distinct(out["surname"], soundex)
+    forenames = _per_distinct_many(
+        column("forename"),
+        {
+            "forename": normalise_name,
+            "forename_first": _tokens_to(lambda t: t[0] if t else None),
+            "forename_aliases": _tokens_to(lambda t: forename_aliases(t[0]) if t else None),
+        },
+    )
+    out["forename"], out["forename_first"] = forenames["forename"], forenames["forename_first"]
+    out["forename_aliases"] = forenames["forename_aliases"]
+    out["middle_names"] = _per_distinct(column("middle_names"), normalise_name)
+    surnames = _per_distinct_many(
+        column("surname"),
+        {
+            "surname": normalise_name,
+            "surname_first": _tokens_to(lambda t: t[0] if len(t) > 1 else None),
+            "surname_last": _tokens_to(lambda t: t[-1] if len(t) > 1 else None),
+            "surname_phonetic": lambda value: soundex(normalise_name(value)),
+        },
+    )
+    for name, values in surnames.items():
+        out[name] = values
     dob = column("date_of_birth")
     out["dob"] = normalise_dobs(dob if pd.api.types.is_datetime64_any_dtype(dob) else _blank(dob))
     out["sex"] = normalise_sexes(column("sex"))
@@ -199,14 +219,16 @@ def match_fields(records: pd.DataFrame, *, allow_non_uk_postcodes: bool = False)
     upns = column("upn").astype("string")
     out["upn"] = identifiers.normalise_upns(upns).where(identifiers.upn_valid_mask(upns)).astype("string")
     nhs = column("nhs_number").astype("string")
-    nhs_digits = nhs.str.replace(r"[\s-]", "", regex=True)
+    nhs_digits = _per_distinct(nhs, lambda value: _NOT_NHS_DIGIT.sub("", value))
     out["nhs_number"] = nhs_digits.where(identifiers.nhs_valid_mask(nhs)).astype("string")
     # Addresses keep digits (house numbers): fold, then keep letters, digits and spaces.
-    address = column("address").astype("string")
-    out["address"] = _per_distinct(address, normalise_address)
-    other = column("other_id").astype("string").str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
-    out["other_id"] = other.mask(other == "", pd.NA)
+    out["address"] = _per_distinct(column("address"), normalise_address)
+    out["other_id"] = _per_distinct(column("other_id"), lambda value: _NOT_ID.sub("", str(value).upper()) or None)
     return out
+
+
+_NOT_NHS_DIGIT = re.compile(r"[\s-]")
+_NOT_ID = re.compile(r"[^A-Z0-9]")
 
 
 _NOT_ADDRESS = re.compile(r"[^a-z0-9 ]+")
