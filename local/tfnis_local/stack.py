@@ -186,7 +186,12 @@ class LocalStack:
             powertools_logger.setLevel(self.log_level)
             for handler in powertools_logger.handlers:
                 if type(handler) is logging.StreamHandler:
-                    handler.setStream(sys.stdout)
+                    # not setStream(): it flushes the old stream, which a finished test may have closed
+                    handler.acquire()
+                    try:
+                        handler.stream = sys.stdout
+                    finally:
+                        handler.release()
 
     # what a user of the stack needs ------------------------------------------------------------------------
 
