@@ -15,7 +15,7 @@ from tests.unit.test_anonymise_extract import families_frame, individuals_frame,
 from tfnis.anonymise import FAMILY_EXTRACT, INDIVIDUAL_EXTRACT
 from tfnis.pipeline.anonymise import anonymise_stage, extract_key
 from tfnis.pipeline.locations import LINKAGE_INDEX_KEY, SubmissionRef
-from tfnis.storage import Settings, Store, SubmissionTable
+from tfnis.storage import Store, SubmissionTable
 from tfnis.storage.clients import client
 from tfnis.submissions import Submission, SubmissionStatus
 
@@ -31,17 +31,6 @@ IDENTIFIERS = pd.DataFrame(
         "postcode": ["SW1A 1AA", "SW1A 1AA", None],
     }
 )
-
-
-@pytest.fixture
-def store(aws: Any) -> Store:
-    return Store(Settings.from_env())
-
-
-@pytest.fixture
-def table(aws: Any) -> SubmissionTable:
-    settings = Settings.from_env()
-    return SubmissionTable(settings.submissions_table, settings.research_end_date)
 
 
 def seed_matched(store: Store, table: SubmissionTable, ref: SubmissionRef = REF, person_keys=PERSON_KEYS) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -14,20 +13,9 @@ from tfnis.anonymise import DestructionCertificate
 from tfnis.cli.main import main
 from tfnis.pipeline.anonymise import anonymise_stage
 from tfnis.pipeline.research_end import destroy_personal_data
-from tfnis.storage import ServiceClosed, Settings, Store, SubmissionTable
+from tfnis.storage import ServiceClosed, Store, SubmissionTable
 from tfnis.storage.clients import client
 from tfnis.submissions import Submission
-
-
-@pytest.fixture
-def store(aws: Any) -> Store:
-    return Store(Settings.from_env())
-
-
-@pytest.fixture
-def table(aws: Any) -> SubmissionTable:
-    settings = Settings.from_env()
-    return SubmissionTable(settings.submissions_table, settings.research_end_date)
 
 
 def personal_buckets(store: Store) -> dict[str, str]:

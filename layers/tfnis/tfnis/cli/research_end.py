@@ -43,14 +43,10 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    if args.stack_file:
-        from tfnis.cli.stack_file import use_stack_file
+    from tfnis.cli.stack_file import point_at_stack
 
-        try:
-            use_stack_file(args.stack_file)
-        except (OSError, ValueError, KeyError) as error:
-            print(f"tfnis research-end: cannot use {args.stack_file}: {error}", file=sys.stderr)
-            return EXIT_USAGE
+    if not point_at_stack(args.stack_file, "research-end"):
+        return EXIT_USAGE
 
     from tfnis.anonymise import DestructionIncomplete
     from tfnis.pipeline.research_end import destroy_personal_data

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 
@@ -22,3 +23,15 @@ def use_stack_file(path: Path) -> None:
         os.environ.pop("AWS_SESSION_TOKEN", None)
     if stack.get("region"):
         os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = stack["region"]
+
+
+def point_at_stack(path: Path | None, command: str) -> bool:
+    """Use the stack file if one was given; False (after saying why on stderr) when it cannot be used."""
+    if path is None:
+        return True
+    try:
+        use_stack_file(path)
+    except (OSError, ValueError, KeyError) as error:
+        print(f"tfnis {command}: cannot use {path}: {error}", file=sys.stderr)
+        return False
+    return True

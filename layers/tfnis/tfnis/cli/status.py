@@ -61,14 +61,10 @@ def service_status() -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.stack_file:
-        from tfnis.cli.stack_file import use_stack_file
+    from tfnis.cli.stack_file import point_at_stack
 
-        try:
-            use_stack_file(args.stack_file)
-        except (OSError, ValueError, KeyError) as error:
-            print(f"tfnis status: cannot use {args.stack_file}: {error}", file=sys.stderr)
-            return EXIT_USAGE
+    if not point_at_stack(args.stack_file, "status"):
+        return EXIT_USAGE
     from tfnis.storage import Settings
 
     if not Settings.from_env().submissions_table:
