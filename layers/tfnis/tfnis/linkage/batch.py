@@ -35,20 +35,19 @@ def identifying(fields: pd.DataFrame) -> np.ndarray:
     return (name & (more | ids)) | (ids & fields["dob"].notna().to_numpy())
 
 
-def distinct_records(fields: pd.DataFrame) -> np.ndarray:
+def distinct_records(fields: pd.DataFrame, codes: KeyCodes | None = None) -> np.ndarray:
     """Tuple number of each record: identical identifying records share one."""
     ident = identifying(fields)
-    hashes = pd.util.hash_pandas_object(fields[list(MATCH_FIELDS)], index=False).to_numpy()
+    whole = (codes or KeyCodes(fields)).combine(MATCH_FIELDS, blank_is_a_value=True)
     # A record too thin to identify anyone is a tuple of its own: keyed by its row number instead.
-    own = np.where(ident, hashes, np.arange(len(fields), dtype=np.uint64))
-    codes, _ = pd.factorize(pd.MultiIndex.from_arrays([ident, own]))
-    return codes
+    own = np.where(ident, whole, -1 - np.arange(len(fields), dtype=np.int64))
+    return pd.factorize(own)[0]
 
 
-def deterministic_links(fields: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+def deterministic_links(fields: pd.DataFrame, codes: KeyCodes | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """Key edges between records (by position) and, per record, the first rule that linked it ('' if none)."""
     edges, rule_of = [], np.full(len(fields), "", dtype=object)
-    codes = KeyCodes(fields)
+    codes = codes or KeyCodes(fields)
     for rule in MATCH_KEY_RULES:
         found = key_edges(fields, rule, codes)
         if found.empty:
@@ -75,15 +74,18 @@ def link_records(
     """
     records = records.reset_index(drop=True)
     fields = match_fields(records, allow_non_uk_postcodes=allow_non_uk_postcodes)
-    tuple_of = distinct_records(fields)
+    codes = KeyCodes(fields)
+    tuple_of = distinct_records(fields, codes)
     first = pd.Series(np.arange(len(tuple_of))).groupby(tuple_of).first().to_numpy()
-    tuples = fields.iloc[first].reset_index(drop=True)
+    codes = codes.take(first)  # the distinct records and their codes; the per-record fields are done with
+    del fields
+    tuples = codes.fields
     n = len(tuples)
 
-    key_links, rule_of = deterministic_links(tuples)
+    key_links, rule_of = deterministic_links(tuples, codes)
     cluster = connected_components(n, key_links["left"].to_numpy(), key_links["right"].to_numpy())
     model_records = tuples.assign(uid=np.arange(n), cluster=cluster)
-    scored = score_pairs(ModelInput(model_records), threshold)
+    scored = score_pairs(ModelInput(model_records, codes=codes), threshold)
     left = np.r_[key_links["left"].to_numpy(), scored["uid_l"].to_numpy(dtype=np.int64)]
     right = np.r_[key_links["right"].to_numpy(), scored["uid_r"].to_numpy(dtype=np.int64)]
     person = connected_components(n, left, right)

@@ -67,42 +67,65 @@ def forenames_compatible(a: str | None, b: str | None, aliases_a: str | None, al
     return jellyfish.jaro_winkler_similarity(a, b) >= 0.88
 
 
-class KeyCodes:
-    """Integer codes of each key part of a frame, factorised once and shared by every rule: combining codes
-    is integer arithmetic, where building each rule's key as text costs seconds at a million records."""
+# Parts derived from one match field, computed once per distinct value of that field.
+_DERIVED_PARTS = {"forename_initial": "forename", "dob_unordered": "dob", "dob_year": "dob"}
 
-    def __init__(self, fields: pd.DataFrame) -> None:
+
+def _derive(name: str, values: pd.Series) -> pd.Series:
+    if name == "dob_year":
+        return values.str[:4]
+    return key_parts(pd.DataFrame({"forename": values, "dob": values}))[name]
+
+
+class KeyCodes:
+    """Integer codes of each key part of a frame, factorised once and shared by every rule (and by the
+    model's blocking): combining codes is integer arithmetic, where building each rule's key as text costs
+    seconds at a million records. Code -1 is a blank."""
+
+    def __init__(self, fields: pd.DataFrame, codes: dict[str, tuple[np.ndarray, int]] | None = None) -> None:
         self.fields = fields
-        self._parts: pd.DataFrame | None = None
-        self._codes: dict[str, tuple[np.ndarray, int]] = {}
+        self._codes: dict[str, tuple[np.ndarray, int]] = dict(codes or {})
+
+    def take(self, positions: np.ndarray) -> KeyCodes:
+        """The codes of fields.iloc[positions], without factorising again."""
+        taken = {name: (codes[positions], distinct) for name, (codes, distinct) in self._codes.items()}
+        return KeyCodes(self.fields.iloc[positions].reset_index(drop=True), taken)
 
     def part(self, name: str) -> tuple[np.ndarray, int]:
-        """(codes, number of distinct values) of one part; code -1 where blank."""
+        """(codes, number of distinct values) of one part."""
         if name not in self._codes:
-            if name in self.fields.columns:
-                column = self.fields[name]
+            if name in _DERIVED_PARTS:
+                # Derived once per distinct value of its field (a million records hold a few thousand dates).
+                source_codes, source_values = pd.factorize(self.fields[_DERIVED_PARTS[name]], use_na_sentinel=True)
+                derived = _derive(name, pd.Series(source_values, dtype="string"))
+                derived_codes, derived_values = pd.factorize(derived, use_na_sentinel=True)
+                codes = np.append(derived_codes, -1)[source_codes]
+                self._codes[name] = (codes.astype(np.int32), len(derived_values))
             else:
-                if self._parts is None:
-                    self._parts = key_parts(self.fields)
-                column = self._parts[name]
-            codes, uniques = pd.factorize(column, use_na_sentinel=True)
-            self._codes[name] = (codes.astype(np.int64), len(uniques))
+                codes, values = pd.factorize(self.fields[name], use_na_sentinel=True)
+                self._codes[name] = (codes.astype(np.int32), len(values))
         return self._codes[name]
 
-    def key(self, rule: MatchKeyRule) -> np.ndarray:
-        """One integer per record for the rule's key (equal keys, equal integers); -1 where any part is blank."""
+    def combine(self, parts: tuple[str, ...] | list[str], *, blank_is_a_value: bool = False) -> np.ndarray:
+        """One integer per record for the parts together (equal parts, equal integers); -1 where any is blank,
+        unless blank_is_a_value (then blanks are equal to each other, as in telling identical records)."""
         combined: np.ndarray | None = None
         present = np.ones(len(self.fields), dtype=bool)
-        for name in rule.parts:
+        for name in parts:
             codes, distinct = self.part(name)
+            if blank_is_a_value:
+                codes, distinct = codes + 1, distinct + 1
             present &= codes >= 0
             if combined is None:
-                combined = codes.copy()
+                combined = codes.astype(np.int64)
             else:
                 # Below n * (distinct + 1) <= 10^13 at a million records: no overflow; renumber to stay small.
                 combined = pd.factorize(combined * (distinct + 1) + codes)[0].astype(np.int64)
         assert combined is not None
         return np.where(present, combined, -1)
+
+    def key(self, rule: MatchKeyRule) -> np.ndarray:
+        return self.combine(rule.parts)
 
 
 def key_edges(fields: pd.DataFrame, rule: MatchKeyRule, codes: KeyCodes | None = None) -> pd.DataFrame:

@@ -14,10 +14,15 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
+if TYPE_CHECKING:
+    from tfnis.linkage.match_keys import KeyCodes
+
 SEED = 5
+U_PAIRS = 3e5  # random pairs for u: more only moves rare levels' u, which barely changes a link
 # Assumed share of true pairs that the strict match keys find; turns their count into the prior.
 KEY_RECALL = 0.6
 
@@ -29,6 +34,7 @@ class ModelInput:
 
     records: pd.DataFrame
     scoped: bool = False
+    codes: KeyCodes | None = None  # the match fields' codes, row for row, when the caller has them
 
 
 def _has(records: pd.DataFrame, column: str, minimum_share: float = 0.01) -> bool:
@@ -52,7 +58,7 @@ def comparisons(records: pd.DataFrame) -> list:
                     cll.NullLevel("forename"),
                     cll.ExactMatchLevel("forename", term_frequency_adjustments=True),
                     cll.CustomLevel(
-                        "list_has_any(string_split(forename_aliases_l, '|'), string_split(forename_aliases_r, '|'))",
+                        "list_has_any(forename_alias_list_l, forename_alias_list_r)",
                         "nickname",
                     ),
                     cll.JaroWinklerLevel("forename", 0.92),
@@ -123,7 +129,7 @@ def comparisons(records: pd.DataFrame) -> list:
                         "a year out",
                     ),
                     cll.CustomLevel(
-                        "abs(date_diff('day', try_strptime(dob_l, '%Y-%m-%d'), try_strptime(dob_r, '%Y-%m-%d'))) = 1",
+                        "abs(dob_date_l - dob_date_r) = 1",
                         "a day out",
                     ),
                     cll.ElseLevel(),
@@ -217,23 +223,26 @@ def _representative_column(columns: tuple[str, ...]) -> str:
     return "representative_" + "_".join(columns)
 
 
-def with_representatives(records: pd.DataFrame) -> pd.DataFrame:
+def with_representatives(records: pd.DataFrame, codes: KeyCodes | None = None) -> pd.DataFrame:
     """Mark, per blocking rule, one record of each deterministic cluster for each value of the rule's key:
     the one that states most. A person seen in six returns under one name is then compared once, not six
     times, with each other person of that name (a seventh of the pairs at a million records)."""
     import numpy as np
 
+    from tfnis.linkage.match_keys import KeyCodes
+
+    codes = codes or KeyCodes(records)
     fields = [c for c in records.columns if c not in ("uid", "cluster", "scope")]
     order = np.argsort(-records[fields].notna().sum(axis=1).to_numpy(), kind="stable")
-    ranked = records.iloc[order]
+    cluster = records["cluster"].to_numpy(dtype=np.int64)
     marks = {}
     for columns in _blocking_columns(records):
-        key = [ranked["dob"].str[:4].rename("dob_year") if c == "dob_year" else ranked[c] for c in columns]
-        frame = pd.concat([ranked["cluster"], *key], axis=1)
-        first = ~frame.duplicated(keep="first").to_numpy()
+        key = codes.combine(columns)
+        in_cluster = cluster * (int(key.max()) + 2) + key
+        first = ~pd.Series(in_cluster[order]).duplicated().to_numpy()
         mark = np.zeros(len(records), dtype=bool)
         mark[order[first]] = True
-        marks[_representative_column(columns)] = mark
+        marks[_representative_column(columns)] = mark & (key >= 0)
     return records.assign(**marks)
 
 
@@ -285,7 +294,7 @@ def score_pairs(model_input: ModelInput, threshold: float) -> pd.DataFrame:
     """Scored candidate pairs at or above threshold: columns uid_l, uid_r, match_probability."""
     from splink import DuckDBAPI, Linker, SettingsCreator
 
-    records = with_representatives(model_input.records)
+    records = with_representatives(model_input.records, model_input.codes)
     empty = pd.DataFrame({"uid_l": [], "uid_r": [], "match_probability": []})
     found = comparisons(records)
     rules = blocking_rules(records, scoped=model_input.scoped)
@@ -296,7 +305,12 @@ def score_pairs(model_input: ModelInput, threshold: float) -> pd.DataFrame:
     # The match Lambda has no pyarrow (docs/deploy.md): DuckDB reads the pandas frame itself and splink is
     # handed the table's name; DuckDBAPI.register(<frame>) would import pyarrow first.
     con = duckdb.connect()
-    con.register("records", records)
+    con.register("records_frame", records)
+    # Parsed once per record, not once per pair: the alias list and the date the comparisons use.
+    con.execute(
+        "CREATE VIEW records AS SELECT *, string_split(forename_aliases, '|') AS forename_alias_list, "
+        "try_strptime(dob, '%Y-%m-%d')::DATE AS dob_date FROM records_frame"
+    )
     db = DuckDBAPI(connection=con)
     table = db.register("records")
     settings = SettingsCreator(
@@ -401,7 +415,9 @@ def train(linker, records: pd.DataFrame) -> bool:
         return False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=SEED, min_count_per_level=None)
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=U_PAIRS, seed=SEED, min_count_per_level=None, num_chunks=1
+        )
         for rule in rules:
             try:
                 linker.training.estimate_parameters_using_expectation_maximisation(
