@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 SEED = 5
 U_PAIRS = 3e5  # random pairs for u: more only moves rare levels' u, which barely changes a link
+EM_PAIRS = 2.5e5  # pairs per EM pass
 # Assumed share of true pairs that the strict match keys find; turns their count into the prior.
 KEY_RECALL = 0.6
 
@@ -421,7 +422,7 @@ def train(linker, records: pd.DataFrame) -> bool:
         for rule in rules:
             try:
                 linker.training.estimate_parameters_using_expectation_maximisation(
-                    rule, max_pairs=5e5, estimate_without_term_frequencies=True
+                    rule, max_pairs=EM_PAIRS, estimate_without_term_frequencies=True
                 )
             except Exception as error:  # splink raises EMTrainingException and SQL errors alike
                 if type(error).__name__ not in ("EMTrainingException", "SplinkException"):

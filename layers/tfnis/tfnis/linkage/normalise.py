@@ -138,8 +138,7 @@ def normalise_dob_text(value: str) -> str | None:
 def normalise_dobs(series: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(series):
         return series.dt.strftime("%Y-%m-%d").astype("string")
-    text = series.astype("string")
-    return _per_distinct(text, normalise_dob_text)
+    return _per_distinct(series, lambda value: normalise_dob_text(str(value)))
 
 
 _SEX = {"1": "M", "M": "M", "MALE": "M", "2": "F", "F": "F", "FEMALE": "F"}
@@ -181,8 +180,9 @@ def match_fields(records: pd.DataFrame, *, allow_non_uk_postcodes: bool = False)
     """The normalised MATCH_FIELDS of each record (same index). Absent input columns are all blank."""
 
     def column(name: str) -> pd.Series:
+        # As given: every normaliser below strips and blanks once per distinct value itself.
         if name in records.columns:
-            return _blank(records[name]) if records[name].dtype == object else records[name]
+            return records[name]
         return pd.Series(pd.NA, index=records.index, dtype="string")
 
     out = pd.DataFrame(index=records.index)
@@ -209,7 +209,7 @@ def match_fields(records: pd.DataFrame, *, allow_non_uk_postcodes: bool = False)
     for name, values in surnames.items():
         out[name] = values
     dob = column("date_of_birth")
-    out["dob"] = normalise_dobs(dob if pd.api.types.is_datetime64_any_dtype(dob) else _blank(dob))
+    out["dob"] = normalise_dobs(dob)
     out["sex"] = normalise_sexes(column("sex"))
     out["postcode"], out["postcode_district"] = normalise_postcode_fields(
         column("postcode"), allow_non_uk=allow_non_uk_postcodes
@@ -222,7 +222,7 @@ def match_fields(records: pd.DataFrame, *, allow_non_uk_postcodes: bool = False)
     nhs_digits = _per_distinct(nhs, lambda value: _NOT_NHS_DIGIT.sub("", value))
     out["nhs_number"] = nhs_digits.where(identifiers.nhs_valid_mask(nhs)).astype("string")
     # Addresses keep digits (house numbers): fold, then keep letters, digits and spaces.
-    out["address"] = _per_distinct(column("address"), normalise_address)
+    out["address"] = _per_distinct(column("address"), lambda value: normalise_address(str(value)))
     out["other_id"] = _per_distinct(column("other_id"), lambda value: _NOT_ID.sub("", str(value).upper()) or None)
     return out
 
