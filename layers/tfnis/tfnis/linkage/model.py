@@ -268,15 +268,19 @@ def _training_rules(records: pd.DataFrame) -> list[str]:
     rules = []
     if _has(records, "dob"):
         rules.append("l.dob = r.dob")
-    for identifier in ("nino", "upn", "nhs_number", "other_id"):
-        if _has(records, identifier, 0.05):
-            rules.append(f"l.{identifier} = r.{identifier}")
+    # The first identifier that gives enough pairs to learn from (a council's first returns share few NINOs
+    # with the index yet), else the full name, else the postcode.
+    second = [f"l.{identifier} = r.{identifier}" for identifier in ("nino", "upn", "nhs_number", "other_id")]
+    second = [rule for rule, column in zip(second, ("nino", "upn", "nhs_number", "other_id"), strict=True)
+              if _has(records, column, 0.05)]  # fmt: skip
+    if _has(records, "forename") and _has(records, "surname"):
+        second.append("l.forename = r.forename AND l.surname = r.surname")
+    elif _has(records, "postcode"):
+        second.append("l.postcode = r.postcode")
+    for rule in second:
+        if training_pairs(records, rule) >= MIN_TRAINING_PAIRS:
+            rules.append(rule)
             break
-    else:
-        if _has(records, "forename") and _has(records, "surname"):
-            rules.append("l.forename = r.forename AND l.surname = r.surname")
-        elif _has(records, "postcode"):
-            rules.append("l.postcode = r.postcode")
     return rules
 
 
