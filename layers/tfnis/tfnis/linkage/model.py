@@ -310,7 +310,9 @@ def score_pairs(model_input: ModelInput, threshold: float) -> pd.DataFrame:
     # The match Lambda has no pyarrow (docs/deploy.md): DuckDB reads the pandas frame itself and splink is
     # handed the table's name; DuckDBAPI.register(<frame>) would import pyarrow first.
     con = duckdb.connect()
-    con.register("records_frame", records)
+    # Columns only their own comparison reads, when the data has none: not copied into DuckDB.
+    unused = [c for c in _SELF_CONTAINED if c in records.columns and not records[c].notna().any()]
+    con.register("records_frame", records.drop(columns=unused))
     # Parsed once per record, not once per pair: the alias list and the date the comparisons use.
     con.execute(
         "CREATE VIEW records AS SELECT *, string_split(forename_aliases, '|') AS forename_alias_list, "
@@ -337,6 +339,9 @@ def score_pairs(model_input: ModelInput, threshold: float) -> pd.DataFrame:
         pairs = predictions.as_pandas_dataframe()
     con.close()
     return pairs[~vetoed(pairs)][["uid_l", "uid_r", "match_probability"]].reset_index(drop=True)
+
+
+_SELF_CONTAINED = ("middle_names", "nino", "upn", "nhs_number", "other_id", "address")
 
 
 def _pandas_if_list_tuple_or_dict(table: object) -> object:
