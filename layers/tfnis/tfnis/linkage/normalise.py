@@ -101,9 +101,13 @@ def _per_distinct_many(series: pd.Series, functions: dict[str, Callable[[str], s
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     out = {}
     for name, function in functions.items():
-        mapped = np.array([function(u) for u in uniques] + [None], dtype=object)
-        out[name] = pd.Series(mapped[codes], index=series.index, dtype="string")
+        out[name] = _spread(pd.array([function(u) for u in uniques], dtype="string"), codes, series.index)
     return out
+
+
+def _spread(per_value: pd.api.extensions.ExtensionArray, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """Values of the distinct values back onto the rows (code -1: <NA>), without re-checking each row."""
+    return pd.Series(per_value.take(codes, allow_fill=True), index=index)
 
 
 def _tokens_to(part: Callable[[list[str]], str | None]) -> Callable[[str], str | None]:
@@ -170,8 +174,7 @@ def normalise_postcode_fields(series: pd.Series, *, allow_non_uk: bool) -> tuple
     district = identifiers.postcode_districts(distinct)
 
     def spread(values: pd.Series) -> pd.Series:
-        array = np.append(values.to_numpy(dtype=object, na_value=None), None)
-        return pd.Series(array[codes], index=series.index, dtype="string").replace("", pd.NA)
+        return _spread(values.astype("string").mask(values == "").array, codes, series.index)
 
     return spread(postcode), spread(district)
 
