@@ -261,27 +261,20 @@ def blocking_rules(records: pd.DataFrame, *, scoped: bool) -> list[str]:
     return rules
 
 
-def _training_rules(records: pd.DataFrame) -> list[str]:
+def _training_rules(records: pd.DataFrame) -> tuple[str | None, list[str]]:
     """Two EM passes that between them free every comparison. First block on date of birth (frees names,
     postcode, identifiers); then on a shared identifier, which admits almost only true pairs, so the date of
-    birth's disagreement levels are learnt from people rather than from a parent and child of one name."""
-    rules = []
-    if _has(records, "dob"):
-        rules.append("l.dob = r.dob")
-    # The first identifier that gives enough pairs to learn from (a council's first returns share few NINOs
-    # with the index yet), else the full name, else the postcode.
-    second = [f"l.{identifier} = r.{identifier}" for identifier in ("nino", "upn", "nhs_number", "other_id")]
-    second = [rule for rule, column in zip(second, ("nino", "upn", "nhs_number", "other_id"), strict=True)
-              if _has(records, column, 0.05)]  # fmt: skip
+    birth's disagreement levels are learnt from people rather than from a parent and child of one name.
+    Returns the first pass and the candidates for the second, best first: each identifier that gives enough
+    pairs to learn from (a council's first returns share few NINOs with the index yet), then the full name,
+    else the postcode."""
+    first = "l.dob = r.dob" if _has(records, "dob") else None
+    second = [f"l.{c} = r.{c}" for c in ("nino", "upn", "nhs_number", "other_id") if _has(records, c, 0.05)]
     if _has(records, "forename") and _has(records, "surname"):
         second.append("l.forename = r.forename AND l.surname = r.surname")
     elif _has(records, "postcode"):
         second.append("l.postcode = r.postcode")
-    for rule in second:
-        if training_pairs(records, rule) >= MIN_TRAINING_PAIRS:
-            rules.append(rule)
-            break
-    return rules
+    return first, [rule for rule in second if training_pairs(records, rule) >= MIN_TRAINING_PAIRS]
 
 
 def prior_from_clusters(records: pd.DataFrame) -> float:
@@ -417,24 +410,32 @@ def training_pairs(records: pd.DataFrame, rule: str) -> int:
 
 def train(linker, records: pd.DataFrame) -> bool:
     """u by seeded random sampling; m by EM, capped so a million records train in seconds. False when a
-    pass has too few pairs to learn from: an untrained model's starting values link strangers."""
+    pass has too few pairs to learn from, or every candidate fails: an untrained model links strangers."""
     import warnings
 
-    rules = _training_rules(records)
-    if len(rules) < 2 or any(training_pairs(records, rule) < MIN_TRAINING_PAIRS for rule in rules):
+    first, second = _training_rules(records)
+    if first is None or not second or training_pairs(records, first) < MIN_TRAINING_PAIRS:
         return False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         linker.training.estimate_u_using_random_sampling(
             max_pairs=U_PAIRS, seed=SEED, min_count_per_level=None, num_chunks=1
         )
-        for rule in rules:
-            try:
-                linker.training.estimate_parameters_using_expectation_maximisation(
-                    rule, max_pairs=EM_PAIRS, estimate_without_term_frequencies=True
-                )
-            except Exception as error:  # splink raises EMTrainingException and SQL errors alike
-                if type(error).__name__ not in ("EMTrainingException", "SplinkException"):
-                    raise
-                return False
+        if not _em_pass(linker, first):
+            return False
+        return any(_em_pass(linker, rule) for rule in second)
+
+
+def _em_pass(linker, rule: str) -> bool:
+    """One EM pass; False when splink gives up on it (a pass changes the model only when it completes)."""
+    try:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, max_pairs=EM_PAIRS, estimate_without_term_frequencies=True
+        )
+    except Exception as error:
+        # splink raises EMTrainingException, SQL errors, and ValueError when a level's m underflows to 0
+        # (a level no training pair reaches).
+        if type(error).__name__ not in ("EMTrainingException", "SplinkException", "ValueError"):
+            raise
+        return False
     return True

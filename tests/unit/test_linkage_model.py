@@ -1,0 +1,102 @@
+"""The probabilistic part's own rules: vetoes, one representative per cluster and key, training fallbacks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tfnis.linkage import model
+
+
+def pairs(**gammas: list[int]) -> pd.DataFrame:
+    return pd.DataFrame({f"gamma_{name}": values for name, values in gammas.items()})
+
+
+def test_wholly_different_dates_of_birth_without_a_shared_identifier_are_two_people():
+    # A parent and child of one name at one address: names and postcode agree, the dates have nothing in common.
+    scored = pairs(dob=[0], sex=[1], forename=[4], nino=[-1], upn=[-1], nhs_number=[-1])
+    assert model.vetoed(scored).tolist() == [True]
+
+
+def test_wholly_different_dates_of_birth_with_a_shared_nino_stay_linked():
+    scored = pairs(dob=[0], sex=[1], forename=[4], nino=[2], upn=[-1], nhs_number=[-1])
+    assert model.vetoed(scored).tolist() == [False]
+
+
+def test_files_without_sex_keep_links_whose_dates_differ():
+    # FEBRL-like files: a corrupted date is likelier than a household of namesakes.
+    scored = pairs(dob=[0], forename=[4])
+    assert model.vetoed(scored).tolist() == [False]
+
+
+def test_a_year_out_or_a_day_out_is_not_vetoed():
+    scored = pairs(dob=[1, 2], sex=[1, 1], forename=[4, 4])
+    assert model.vetoed(scored).tolist() == [False, False]
+
+
+def test_one_representative_per_cluster_and_key_the_one_that_states_most():
+    records = pd.DataFrame(
+        {
+            "uid": range(4),
+            "cluster": [0, 0, 0, 1],
+            "forename": ["jack", "jack", "john", "jack"],
+            "surname": ["smith", "smith", "smith", "smith"],
+            "nino": [None, "AB123456", None, None],
+        },
+        dtype=object,
+    ).astype({"uid": int, "cluster": int})
+    marked = model.with_representatives(records)
+    column = "representative_forename_surname"
+    # cluster 0 has "jack smith" twice: the record with a NINO represents it; "john smith" is its own key.
+    assert marked[column].tolist() == [False, True, True, True]
+    rules = model.blocking_rules(marked, scoped=False)
+    assert any(f"l.{column} AND r.{column}" in rule for rule in rules)
+
+
+class FakeTraining:
+    """Stands in for splink's linker.training: EM on NINO fails the way splink does when a level's m
+    underflows to zero."""
+
+    def __init__(self) -> None:
+        self.passes: list[str] = []
+
+    def estimate_u_using_random_sampling(self, **options) -> None:
+        pass
+
+    def estimate_parameters_using_expectation_maximisation(self, rule: str, **options) -> None:
+        self.passes.append(rule)
+        if "nino" in rule:
+            raise ValueError("m_probability value 0.0 is below the minimum allowed value")
+
+
+class FakeLinker:
+    def __init__(self) -> None:
+        self.training = FakeTraining()
+
+
+def training_records(n: int = 2000) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    return pd.DataFrame(
+        {
+            "dob": [f"2000-01-{d:02d}" for d in rng.integers(1, 28, n)],
+            "nino": [f"AB{i:06d}" for i in rng.integers(0, 300, n)],
+            "forename": rng.choice(["jack", "amelia", "noah"], n),
+            "surname": rng.choice(["smith", "khan"], n),
+        }
+    )
+
+
+def test_a_failed_second_pass_falls_back_to_the_next_candidate():
+    linker = FakeLinker()
+    assert model.train(linker, training_records())
+    assert linker.training.passes == [
+        "l.dob = r.dob",
+        "l.nino = r.nino",
+        "l.forename = r.forename AND l.surname = r.surname",
+    ]
+
+
+def test_too_few_pairs_to_learn_from_trains_nothing():
+    linker = FakeLinker()
+    assert not model.train(linker, training_records(20))
+    assert linker.training.passes == []
