@@ -334,7 +334,7 @@ def score_pairs(model_input: ModelInput, threshold: float) -> pd.DataFrame:
         link_type="dedupe_only",
         unique_id_column_name="uid",
         comparisons=found,
-        blocking_rules_to_generate_predictions=rules,
+        blocking_rules_to_generate_predictions=rules,  # type: ignore[arg-type]  # SQL strings are accepted
         probability_two_random_records_match=prior,
         retain_matching_columns=True,  # brings the gamma levels, which feed the veto
         retain_intermediate_calculation_columns=False,
@@ -371,7 +371,7 @@ def lists_registered_as_pandas() -> Iterator[None]:
     from splink.internals.duckdb import database_api
 
     original = database_api.to_pyarrow_if_list_tuple_or_dict
-    database_api.to_pyarrow_if_list_tuple_or_dict = _pandas_if_list_tuple_or_dict
+    database_api.to_pyarrow_if_list_tuple_or_dict = _pandas_if_list_tuple_or_dict  # type: ignore[assignment]
     try:
         yield
     finally:
