@@ -36,9 +36,8 @@ from tfnis.linkage.match_keys import (
     forenames_compatible,
     key_edges,
     key_parts,
-    match_key,
 )
-from tfnis.linkage.model import ModelInput, score_pairs
+from tfnis.linkage.model import SEED, ModelInput, blocking_columns, score_pairs
 from tfnis.linkage.normalise import MATCH_FIELDS, match_fields
 
 COUNCIL_PERSON_ID = "council_person_id"
@@ -55,6 +54,9 @@ KEY_MAP_COLUMNS = ("record_token", "person_key", "family_key", "match_rule", "ma
 STRICT_RULES = ("nino_dob", "nhs_number_dob", "upn", "name_dob_postcode")
 # Below this many records the model has too little to estimate its parameters from.
 MODEL_MINIMUM_RECORDS = 200
+# Past this many index rows the model reads only the rows that could pair with the submission, plus this
+# many at random (seeded) so u and term frequencies are still learnt from the population at large.
+MODEL_INDEX_SAMPLE = 100_000
 
 
 def random_key() -> str:
@@ -168,34 +170,40 @@ def _by_match_keys(fields: pd.DataFrame, old: pd.DataFrame, person: np.ndarray, 
     council_person = (
         fields["la_code"].fillna("") + "\x1f" + fields["person_id"].fillna(pd.Series(fields.index).astype(str))
     )
+    # Keys of the index and of the submission as integers from one set of codes: comparable across the two.
+    n_old = len(old)
+    codes = KeyCodes(pd.concat([old[list(INDEX_FIELDS)], fields[list(INDEX_FIELDS)]], ignore_index=True))
+    old_person = pd.factorize(old["person_key"])[0]
+    old_position = np.arange(n_old)
     for key_rule in MATCH_KEY_RULES:
         waiting = pd.isna(person)
         if not waiting.any():
             return
         if any(p not in old.columns and p not in ("forename_initial", "dob_unordered") for p in key_rule.parts):
             continue
-        old_key = match_key(old, key_rule)
-        owners = pd.DataFrame({"key": old_key, "person_key": old["person_key"], "forename": old["forename"]})
-        owners = owners.dropna(subset=["key"])
-        unique_owner = owners.groupby("key").agg(
-            persons=("person_key", "nunique"), person_key=("person_key", "first"), forename=("forename", "first")
-        )
+        both_keys = codes.key(key_rule)
+        old_key, key = both_keys[:n_old], both_keys[n_old:]
+        owned = old_key >= 0
+        owners = pd.DataFrame({"key": old_key[owned], "person": old_person[owned], "row": old_position[owned]})
+        unique_owner = owners.groupby("key").agg(persons=("person", "nunique"), row=("row", "first"))
         unique_owner = unique_owner[unique_owner["persons"] == 1]
-        key = match_key(fields, key_rule)
         # One council person per key value in the submission (twins share relaxed keys).
-        people_per_key = council_person.groupby(key).nunique()
+        people_per_key = council_person[key >= 0].groupby(key[key >= 0]).nunique()
         found = pd.DataFrame({"key": key, "waiting": waiting}).reset_index(names="position")
-        found = found[found["waiting"] & found["key"].notna()]
+        found = found[found["waiting"] & (found["key"] >= 0)]
         found = found[found["key"].map(people_per_key).eq(1)]
-        found = found.merge(unique_owner, left_on="key", right_index=True)
+        found = found.merge(unique_owner[["row"]], left_on="key", right_index=True)
+        rows = found["row"].to_numpy()
         if key_rule.forename_relaxed and len(found):
             mine = fields["forename"].to_numpy(dtype=object, na_value=None)[found["position"]]
             aliases = fields["forename_aliases"].to_numpy(dtype=object, na_value=None)[found["position"]]
-            theirs = found["forename"].to_numpy(dtype=object, na_value=None)
-            ok = [forenames_compatible(a, b, x, None) for a, b, x in zip(mine, theirs, aliases, strict=True)]
-            found = found[np.asarray(ok, dtype=bool)]
+            theirs = old["forename"].to_numpy(dtype=object, na_value=None)[rows]
+            ok = np.asarray(
+                [forenames_compatible(a, b, x, None) for a, b, x in zip(mine, theirs, aliases, strict=True)], dtype=bool
+            )
+            found, rows = found[ok], rows[ok]
         positions = found["position"].to_numpy()
-        person[positions] = found["person_key"].to_numpy()
+        person[positions] = old["person_key"].to_numpy(dtype=object)[rows]
         rule[positions] = key_rule.name
 
 
@@ -227,6 +235,7 @@ def _by_model(
 
     best_old = pd.DataFrame({"position": [], "person_key": [], "p": []})
     old_tuples = old.drop_duplicates(subset=[*INDEX_FIELDS, "person_key"]).reset_index(drop=True)
+    old_tuples = model_candidates(old_tuples, mine, MODEL_INDEX_SAMPLE)
     if len(old_tuples) + len(mine) >= MODEL_MINIMUM_RECORDS:
         old_cluster, _ = pd.factorize(old_tuples["person_key"])
         model_records = pd.concat(
@@ -268,6 +277,25 @@ def _by_model(
     person[waiting] = [group_key[g] for g in group]
     rule[waiting] = [PROBABILISTIC if g in group_p else NEW_PERSON for g in group]
     probability[waiting] = [group_p.get(g, np.nan) for g in group]
+
+
+def model_candidates(old_tuples: pd.DataFrame, mine: pd.DataFrame, sample: int) -> pd.DataFrame:
+    """The index rows the model needs for this submission: all of them while the index is small; past
+    `sample` rows, those sharing a blocking key with a waiting record (the only ones a pair can hold) and
+    `sample` more drawn at random (seeded), so the submission's time and memory follow the submission,
+    not the index."""
+    n_old = len(old_tuples)
+    if n_old <= sample:
+        return old_tuples
+    both = pd.concat([old_tuples[list(INDEX_FIELDS)], mine[list(INDEX_FIELDS)]], ignore_index=True)
+    codes = KeyCodes(both)
+    keep = np.zeros(n_old, dtype=bool)
+    for columns in blocking_columns(both):
+        key = codes.combine(columns)
+        wanted = np.unique(key[n_old:][key[n_old:] >= 0])
+        keep |= np.isin(key[:n_old], wanted)
+    keep[np.random.default_rng(SEED).choice(n_old, size=sample, replace=False)] = True
+    return old_tuples[keep].reset_index(drop=True)
 
 
 def family_keys(

@@ -216,7 +216,7 @@ _BLOCKING = (
 )
 
 
-def _blocking_columns(records: pd.DataFrame) -> list[tuple[str, ...]]:
+def blocking_columns(records: pd.DataFrame) -> list[tuple[str, ...]]:
     return [cols for cols in _BLOCKING if all(_has(records, c if c != "dob_year" else "dob", 0.001) for c in cols)]
 
 
@@ -237,7 +237,7 @@ def with_representatives(records: pd.DataFrame, codes: KeyCodes | None = None) -
     order = np.argsort(-records[fields].notna().sum(axis=1).to_numpy(), kind="stable")
     cluster = records["cluster"].to_numpy(dtype=np.int64)
     marks = {}
-    for columns in _blocking_columns(records):
+    for columns in blocking_columns(records):
         key = codes.combine(columns)
         in_cluster = cluster * (int(key.max()) + 2) + key
         first = ~pd.Series(in_cluster[order]).duplicated().to_numpy()
@@ -260,7 +260,7 @@ _DATES_COULD_AGREE = (
 
 def blocking_rules(records: pd.DataFrame, *, scoped: bool) -> list[str]:
     rules = []
-    for columns in _blocking_columns(records):
+    for columns in blocking_columns(records):
         parts = ["left(l.dob, 4) = left(r.dob, 4)" if c == "dob_year" else f"l.{c} = r.{c}" for c in columns]
         if columns in _BROAD and _has(records, "dob") and _has(records, "sex"):
             parts.append(_DATES_COULD_AGREE)
