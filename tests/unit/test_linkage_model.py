@@ -100,3 +100,20 @@ def test_too_few_pairs_to_learn_from_trains_nothing():
     linker = FakeLinker()
     assert not model.train(linker, training_records(20))
     assert linker.training.passes == []
+
+
+def test_a_large_index_gives_the_model_only_rows_that_can_pair_and_a_random_few():
+    from tfnis.linkage.incremental import INDEX_FIELDS, model_candidates
+
+    def rows(names: list[tuple[str, str, str]]) -> pd.DataFrame:
+        frame = pd.DataFrame({field: pd.Series([None] * len(names), dtype="string") for field in INDEX_FIELDS})
+        frame["forename"], frame["surname"], frame["dob"] = zip(*names, strict=True)
+        frame["surname_phonetic"] = frame["surname"].str[:1]
+        return frame.assign(person_key=[f"k{i}" for i in range(len(names))])
+
+    index = rows([("jack", "smith", "2001-01-01")] + [(f"name{i}", f"other{i}", "1990-05-05") for i in range(50)])
+    waiting = rows([("jack", "smith", "2001-01-02")])
+    chosen = model_candidates(index, waiting, sample=5)
+    assert "k0" in set(chosen["person_key"])  # same forename and surname: a candidate pair
+    assert len(chosen) <= 6
+    assert model_candidates(index, waiting, sample=100).equals(index)  # a small index is read whole
