@@ -31,6 +31,7 @@ $(SAM_VENV)/.installed:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/tfnis/tfnis local/tfnis_local
 
 lint-template: install install-sam
 	$(BIN)/cfn-lint template.yaml

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -48,7 +49,9 @@ def period_end_of(path: Path) -> str | None:
         return None
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
         row = next(csv.DictReader(handle), None)
-    return (row or {}).get("period_end") or None
+    value = ((row or {}).get("period_end") or "").strip()
+    day_first = re.fullmatch(r"(\d{2})/(\d{2})/(\d{4})", value)  # DATA_SPEC accepts DD/MM/YYYY in returns
+    return f"{day_first[3]}-{day_first[2]}-{day_first[1]}" if day_first else (value or None)
 
 
 @dataclass
