@@ -40,7 +40,7 @@ def return_dirs(root: Path) -> list[Path]:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    console = Console(width=max(Console().width, 120))  # the tables need 120 columns; piped output gets them too
+    console = Console(width=max(Console().width, 132))  # the tables need 132 columns; piped output gets them too
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -155,8 +155,8 @@ def print_coverage(stack: Any, results: list[dict[str, Any]], console: Any) -> N
         "neet_provided": "NEET 16-24",
     }
     table = Table(title="Coverage (% with data provided)")
-    table.add_column("council")
-    table.add_column("period")
+    table.add_column("council", no_wrap=True, min_width=9)
+    table.add_column("period", no_wrap=True, min_width=10)
     for label in ids.values():
         table.add_column(label, justify="right")
     for r in results:
