@@ -6,23 +6,22 @@ import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tfnis.pipeline.locations import SubmissionRef
 from tfnis.storage import InvalidTransition, Store, SubmissionNotFound, SubmissionTable
 from tfnis.submissions import Submission, SubmissionStatus, parse_upload_key, upload_key
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 logger = logging.getLogger(__name__)
 S = SubmissionStatus
 # Statuses a redelivered upload event may pick validation back up from (the earlier attempt crashed).
 RESUMABLE = frozenset({S.RECEIVED, S.VALIDATING, S.FAILED})
-LINKAGE_GROUP = "linkage"
-SUBMISSION_COUNTS = (
-    "families",
-    "individuals",
-    "errors",
-    "warnings",
-    "info",
-)  # one FIFO message group: matching is serial
+LINKAGE_GROUP = "linkage"  # one FIFO message group: matching is serial
+SUBMISSION_COUNTS = ("families", "individuals", "errors", "warnings", "info")
+_LOOKUPS: dict[tuple[str, str, str], pd.Series] = {}  # the postcode → LSOA lookup of this warm container
 
 
 @dataclass(frozen=True)
@@ -64,6 +63,24 @@ def on_upload(upload: Upload, *, store: Store, table: SubmissionTable) -> str:
     return validate_submission(submission, store=store, table=table)
 
 
+def postcode_lookup(store: Store) -> pd.Series | None:
+    """The configured postcode → LSOA lookup, read once per object version and kept for warm invocations."""
+    key = store.settings.postcode_lookup_key
+    if not key:
+        return None
+    head = store.head(store.settings.linkage_bucket, key)
+    if head is None:
+        raise FileNotFoundError(f"POSTCODE_LOOKUP_KEY {key} is not in LinkageBucket")
+    version = (store.settings.linkage_bucket, key, head.get("ETag", ""))
+    if version not in _LOOKUPS:
+        from tfnis.anonymise.areas import read_lsoa_lookup
+
+        _LOOKUPS.clear()
+        with tempfile.TemporaryDirectory(prefix="tfnis-") as tmp:
+            _LOOKUPS[version] = read_lsoa_lookup(store.download(version[0], key, Path(tmp) / "lookup.csv"))
+    return _LOOKUPS[version]
+
+
 def validate_submission(submission: Submission, *, store: Store, table: SubmissionTable) -> str:
     from tfnis.validation import findings_csv, render_html, report_json, validate_return
     from tfnis.validation.split import split_return
@@ -98,7 +115,7 @@ def validate_submission(submission: Submission, *, store: Store, table: Submissi
         store.audit("submission_rejected", la_code=ref.la_code, submission_id=ref.submission_id, counts=counts)
         return "rejected"
 
-    split = split_return(report.families, report.individuals)
+    split = split_return(report.families, report.individuals, postcode_lookup(store))
     store.put_frame(settings.linkage_bucket, ref.identifiers_key, split.identifiers)
     store.put_frame(settings.work_bucket, ref.families_key, split.family_attributes)
     store.put_frame(settings.work_bucket, ref.individuals_key, split.individual_attributes)

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     pseudonym_key_id: str = ""
     data_key_id: str = ""
     stack_name: str = "tfnis"
+    postcode_lookup_key: str = ""  # LinkageBucket key of an ONS postcode → LSOA lookup (NSPL CSV); "" = none
     max_receive_count: int = 3
     upload_url_seconds: int = 900
     report_url_seconds: int = 300

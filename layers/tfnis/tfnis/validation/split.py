@@ -105,8 +105,15 @@ def _status(valid: pd.Series, present: pd.Series) -> pd.Series:
     return pd.Series(out, index=valid.index).astype(pd.StringDtype("pyarrow"))
 
 
-def split_return(families: pd.DataFrame, individuals: pd.DataFrame) -> SplitReturn:
-    """The identifiers, family attributes and individual attributes of a validated, parsed return."""
+def split_return(
+    families: pd.DataFrame, individuals: pd.DataFrame, lsoa_lookup: pd.Series | None = None
+) -> SplitReturn:
+    """The identifiers, family attributes and individual attributes of a validated, parsed return.
+
+    With `lsoa_lookup` (normalised postcode → LSOA, tfnis.anonymise.areas.read_lsoa_lookup) the individual
+    attributes also carry `lsoa`: it has to be looked up here, the only stage after this one that sees a
+    full postcode being match, and the research extract then uses it in place of the postcode district.
+    """
     import numpy as np
     import pandas as pd
 
@@ -203,8 +210,14 @@ def split_return(families: pd.DataFrame, individuals: pd.DataFrame) -> SplitRetu
             "nhs_status": _status(nhs_valid_mask(nhs), nhs.notna()),
         }
     )
+    individual_columns = list(INDIVIDUAL_ATTRIBUTE_COLUMNS)
+    if lsoa_lookup is not None:
+        from tfnis.anonymise.areas import lsoa_codes
+
+        individual_attributes["lsoa"] = lsoa_codes(_column(individuals, "postcode"), lsoa_lookup)
+        individual_columns.append("lsoa")
     return SplitReturn(
         identifiers=identifiers[list(IDENTIFIER_COLUMNS_OUT)],
         family_attributes=family_attributes[list(FAMILY_ATTRIBUTE_COLUMNS)],
-        individual_attributes=individual_attributes[list(INDIVIDUAL_ATTRIBUTE_COLUMNS)],
+        individual_attributes=individual_attributes[individual_columns],
     )
