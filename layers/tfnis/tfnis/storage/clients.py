@@ -17,10 +17,15 @@ def _client(service: str, endpoint: str | None, region: str | None) -> Any:
     return boto3.client(service, config=_CONFIG, region_name=region)
 
 
+def _where() -> tuple[str | None, str]:
+    """The endpoint (moto, when set) and region the environment names now."""
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-2"
+    return os.environ.get("AWS_ENDPOINT_URL"), region
+
+
 def client(service: str) -> Any:
     """A client per service, endpoint and region; created on first use, not at import."""
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-2"
-    return _client(service, os.environ.get("AWS_ENDPOINT_URL"), region)
+    return _client(service, *_where())
 
 
 @cache
@@ -29,8 +34,7 @@ def _resource(service: str, endpoint: str | None, region: str | None) -> Any:
 
 
 def resource(service: str) -> Any:
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-2"
-    return _resource(service, os.environ.get("AWS_ENDPOINT_URL"), region)
+    return _resource(service, *_where())
 
 
 def reset_clients() -> None:
