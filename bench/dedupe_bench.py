@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scoring import cluster_scores  # bench/ is on the path when a benchmark runs
 
 IDENTIFIER_COLUMNS = (
     "forename",
@@ -48,33 +49,6 @@ def people(*, families: int, councils: int, periods: int, seed: int, error_rate:
     records.insert(0, "record_id", np.arange(len(records)))
     records["person"] = truth["true_person"].to_numpy()
     return records
-
-
-def pairwise_and_cluster_f1(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
-    """Pairwise precision/recall/F1 over all within-cluster pairs, and exact-cluster F1."""
-    truth_codes = pd.factorize(truth)[0]
-    pred_codes = pd.factorize(predicted)[0]
-    both = pd.DataFrame({"t": truth_codes, "p": pred_codes})
-
-    def pairs(counts: pd.Series) -> float:
-        c = counts.to_numpy(dtype=np.float64)
-        return float((c * (c - 1) / 2).sum())
-
-    tp = pairs(both.groupby(["t", "p"]).size())
-    true_pairs, pred_pairs = pairs(both.groupby("t").size()), pairs(both.groupby("p").size())
-    precision = tp / pred_pairs if pred_pairs else 1.0
-    recall = tp / true_pairs if true_pairs else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    # Exact clusters: a predicted cluster is right when it holds exactly one true person's records.
-    signature_t = both.groupby("t")["p"].agg(["min", "max", "size"])
-    signature_p = both.groupby("p")["t"].agg(["min", "max", "size"])
-    exact_t = (signature_t["min"] == signature_t["max"]) & (
-        signature_t["size"].to_numpy() == both.groupby("p").size().reindex(signature_t["min"]).to_numpy()
-    )
-    exact = float(exact_t.sum())
-    cluster_precision, cluster_recall = exact / len(signature_p), exact / len(signature_t)
-    cluster_f1 = 2 * cluster_precision * cluster_recall / (cluster_precision + cluster_recall)
-    return {"precision": precision, "recall": recall, "f1": f1, "cluster_f1": cluster_f1}
 
 
 def run_tfnis(records: pd.DataFrame, threshold: float) -> np.ndarray:
@@ -137,7 +111,7 @@ def _child(engine: str, data: Path, threshold: float) -> None:
     predicted = (run_tfnis if engine == "tfnis" else run_splink)(records, threshold)
     seconds = time.perf_counter() - start
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    scores = pairwise_and_cluster_f1(records["person"].to_numpy(), predicted)
+    scores = cluster_scores(records["person"].to_numpy(), predicted)
     print(json.dumps({"engine": engine, "seconds": seconds, "peak_rss_gib": peak_gib, **scores}))
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scoring import cluster_scores  # bench/ is on the path when a benchmark runs
 
 SPLINK_THRESHOLD = 0.9
 
@@ -44,20 +45,6 @@ def as_link_input(febrl: pd.DataFrame) -> pd.DataFrame:
 
 def entity(record_ids: pd.Series) -> np.ndarray:
     return record_ids.str.split("-").str[1].to_numpy()
-
-
-def pairwise(truth: np.ndarray, predicted: np.ndarray) -> tuple[float, float, float]:
-    frame = pd.DataFrame({"t": pd.factorize(truth)[0], "p": pd.factorize(predicted)[0]})
-
-    def pairs(sizes: pd.Series) -> float:
-        c = sizes.to_numpy(dtype=np.float64)
-        return float((c * (c - 1) / 2).sum())
-
-    tp = pairs(frame.groupby(["t", "p"]).size())
-    found, true = pairs(frame.groupby("p").size()), pairs(frame.groupby("t").size())
-    precision = tp / found if found else 1.0
-    recall = tp / true if true else 1.0
-    return precision, recall, 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
 def run_tfnis_link(records: pd.DataFrame, threshold: float | None) -> np.ndarray:
@@ -153,7 +140,8 @@ def main() -> None:
                 truth_for = entity(pd.concat([t.reset_index()["rec_id"] for t in tables], ignore_index=True))
             else:
                 truth_for = truth
-            precision, recall, f1 = pairwise(truth_for, predicted)
+            scores = cluster_scores(truth_for, predicted)
+            precision, recall, f1 = scores["precision"], scores["recall"], scores["f1"]
             print(f"{name:14} {engine:12} {len(records):8d} {seconds:7.1f} {precision:10.4f} {recall:8.4f} {f1:8.4f}")
 
 
