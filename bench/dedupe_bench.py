@@ -1,14 +1,17 @@
-"""1,000,000-record dedupe of `tfnis generate` data: tfnis's engine (match keys, then splink on what is left)
-beside splink alone, each scored against the generator's truth.
+"""1,000,000-record dedupes: tfnis's engine (match keys, then splink on what is left) beside splink alone, on two
+generators' data in one run, each engine scored against the generator's truth.
 
-Data: tfnis.generate.generate_frames (councils x periods x about `families` families a return: nicknames,
+Household data: tfnis.generate.generate_frames (councils x periods x about `families` families a return: nicknames,
 typos, surname changes, moves, missing and invalid NINOs and UPNs, re-issued council ids, families moving
 council), every return of every period in one file; the true person is truth.true_person. Engines see the
-identifiers only (names, date of birth, sex, postcode, NINO, UPN, NHS number), not the council's ids. Prints
-time, peak RSS, pairwise precision / recall / F1 and cluster F1 for each engine, each in its own process so
-peak RSS is its own.
+identifiers only (names, date of birth, sex, postcode, NINO, UPN, NHS number), not the council's ids.
+Hard data: bench/hard_generator.py (the character of issue 14's held-out sets: many locales' names, Zipf
+weights, households, twins, ~1.86 records a person over 10 councils, every record corrupted on its own, some
+names in Cyrillic, Greek or Arabic script). Prints time, peak RSS, pairwise precision / recall / F1 and cluster
+F1 for each engine on each data set, each in its own process so peak RSS is its own.
 
-    .venv/bin/python bench/dedupe_bench.py [--families 4200 --councils 10 --periods 6] [--engine tfnis|splink|both]
+    .venv/bin/python bench/dedupe_bench.py [--families 4200 --councils 10 --periods 6] [--records 1000000]
+        [--data household|hard|both] [--engine tfnis|splink|both]
 """
 
 from __future__ import annotations
@@ -122,49 +125,73 @@ def main() -> None:
     parser.add_argument("--periods", type=int, default=6)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--error-rate", type=float, default=0.02, help="share of identifier cells made invalid")
+    parser.add_argument("--records", type=int, default=1_000_000, help="records of the hard data set")
+    parser.add_argument("--data", choices=["household", "hard", "both"], default="both")
     parser.add_argument("--engine", choices=["tfnis", "splink", "both"], default="both")
     parser.add_argument("--threshold", type=float, default=None, help="default: the shipped threshold")
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--data-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     from tfnis.linkage import DEFAULT_THRESHOLD
 
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
     if args.child:
-        _child(args.child, args.data, threshold)
+        _child(args.child, args.data_file, threshold)
         return
-    started = time.perf_counter()
-    records = people(
-        families=args.families, councils=args.councils, periods=args.periods, seed=args.seed,
-        error_rate=args.error_rate,
-    )  # fmt: skip
-    generated = time.perf_counter() - started
     engines = ["tfnis", "splink"] if args.engine == "both" else [args.engine]
+    data_sets = ["household", "hard"] if args.data == "both" else [args.data]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "records.parquet"
-        records.to_parquet(data)
-        for engine in engines:
-            done = subprocess.run(
-                [sys.executable, __file__, "--child", engine, "--data", str(data), "--threshold", str(threshold)],
-                capture_output=True,
-                text=True,
-                check=True,
+        for data_set in data_sets:
+            started = time.perf_counter()
+            if data_set == "household":
+                records = people(
+                    families=args.families, councils=args.councils, periods=args.periods, seed=args.seed,
+                    error_rate=args.error_rate,
+                )  # fmt: skip
+                described = (
+                    f"tfnis.generate ({args.councils} councils x {args.periods} periods x {args.families:,} "
+                    f"families, error rate {args.error_rate})"
+                )
+            else:
+                from hard_generator import hard_records
+
+                records = hard_records(args.records, args.seed).drop(columns=["la_code"])
+                described = "bench/hard_generator.py (10 councils)"
+            generated = time.perf_counter() - started
+            print(
+                f"{data_set}: {len(records):,} records of {records['person'].nunique():,} true persons from "
+                f"{described}, seed {args.seed}; generated in {generated:.1f} s"
             )
-            rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            data = Path(tmp) / f"{data_set}.parquet"
+            records.to_parquet(data)
+            del records
+            for engine in engines:
+                done = subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--child",
+                        engine,
+                        "--data-file",
+                        str(data),
+                        "--threshold",
+                        str(threshold),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                rows.append({"data": data_set, **json.loads(done.stdout.strip().splitlines()[-1])})
+    print(f"threshold {threshold}")
     print(
-        f"{len(records):,} records of {records['person'].nunique():,} true persons from tfnis.generate "
-        f"({args.councils} councils x {args.periods} periods x {args.families:,} families, seed {args.seed}, "
-        f"error rate {args.error_rate}; generated in {generated:.1f} s), threshold {threshold}"
-    )
-    print(
-        f"{'engine':8} {'time s':>8} {'peak RSS GiB':>13} {'precision':>10} {'recall':>8} "
+        f"{'data':10} {'engine':8} {'time s':>8} {'peak RSS GiB':>13} {'precision':>10} {'recall':>8} "
         f"{'pair F1':>8} {'cluster F1':>11}"
     )
     for row in rows:
         print(
-            f"{row['engine']:8} {row['seconds']:8.1f} {row['peak_rss_gib']:13.2f} {row['precision']:10.4f} "
-            f"{row['recall']:8.4f} {row['f1']:8.4f} {row['cluster_f1']:11.4f}"
+            f"{row['data']:10} {row['engine']:8} {row['seconds']:8.1f} {row['peak_rss_gib']:13.2f} "
+            f"{row['precision']:10.4f} {row['recall']:8.4f} {row['f1']:8.4f} {row['cluster_f1']:11.4f}"
         )
 
 
