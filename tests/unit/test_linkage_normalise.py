@@ -76,3 +76,15 @@ def test_non_uk_postcode_is_compared_only_when_allowed():
 
 def test_sex_not_known_is_not_evidence():
     assert pd.isna(_one(sex="0")["sex"]) and _one(sex="2")["sex"] == "F" and _one(sex="M")["sex"] == "M"
+
+
+@pytest.mark.parametrize(
+    ("written", "latin"),
+    [("Дмитрий", "Dmitrii"), ("Γιώργος", "Giorgos"), ("Олена Коваленко", "Olena Kovalenko")],
+)
+def test_names_in_other_scripts_normalise_to_their_latin_transliteration(written, latin):
+    assert normalise_name(written) == normalise_name(latin)
+
+
+def test_an_arabic_name_is_not_normalised_to_nothing():
+    assert normalise_name("محمد") == "mhmd"

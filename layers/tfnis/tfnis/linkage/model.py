@@ -42,31 +42,50 @@ def _has(records: pd.DataFrame, column: str, minimum_share: float = 0.01) -> boo
     return column in records.columns and records[column].notna().mean() >= minimum_share
 
 
+# Forename and surname swapped, one part exact and the other at most a typo away (Loureiro Afonso for
+# Afonso Loureiro): at one date of birth such a pair is one person (miss classes in docs/linkage.md).
+_NAMES_SWAPPED_WITH_A_TYPO = (
+    "(forename_l = surname_r AND jaro_winkler_similarity(surname_l, forename_r) >= 0.8) "
+    "OR (surname_l = forename_r AND jaro_winkler_similarity(forename_l, surname_r) >= 0.8)"
+)
+
+
 def comparisons(records: pd.DataFrame) -> list:
     """One comparison per match field the data carries; levels from strongest to weakest."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
+    from splink import ColumnExpression
 
     def custom(name: str, levels: list) -> cl.CustomComparison:
         return cl.CustomComparison(comparison_levels=levels, output_column_name=name)
 
     found = []
     if _has(records, "forename"):
+        # Known by a middle name: one record's forename is the other's middle name (Anne Eleanor -> Eleanor).
+        by_middle_name = (
+            [
+                cll.Or(
+                    cll.ColumnsReversedLevel("forename", "middle_names"),
+                    cll.ColumnsReversedLevel("middle_names", "forename"),
+                ).configure(label_for_charts="known by a middle name")
+            ]
+            if _has(records, "middle_names")
+            else []
+        )
         found.append(
             custom(
                 "forename",
                 [
                     cll.NullLevel("forename"),
                     cll.ExactMatchLevel("forename", term_frequency_adjustments=True),
-                    cll.CustomLevel(
-                        "list_has_any(forename_alias_list_l, forename_alias_list_r)",
-                        "nickname",
-                    ),
+                    cll.ArrayIntersectLevel("forename_alias_list", 1).configure(label_for_charts="nickname"),
                     cll.JaroWinklerLevel("forename", 0.92),
-                    cll.CustomLevel(
-                        "forename_first_l = forename_first_r OR (forename_l = surname_r AND surname_l = forename_r)",
-                        "first forename or swapped names",
-                    ),
+                    *by_middle_name,
+                    cll.Or(
+                        cll.ExactMatchLevel("forename_first"),
+                        cll.ColumnsReversedLevel("forename", "surname", symmetrical=True),
+                    ).configure(label_for_charts="first forename or swapped names"),
+                    cll.CustomLevel(_NAMES_SWAPPED_WITH_A_TYPO, "names swapped, one with a typo"),
                     cll.JaroWinklerLevel("forename", 0.8),
                     cll.CustomLevel(
                         "(length(forename_l) = 1 OR length(forename_r) = 1) "
@@ -84,7 +103,9 @@ def comparisons(records: pd.DataFrame) -> list:
                 [
                     cll.NullLevel("middle_names"),
                     cll.ExactMatchLevel("middle_names"),
-                    cll.CustomLevel("left(middle_names_l, 1) = left(middle_names_r, 1)", "initial"),
+                    cll.ExactMatchLevel(ColumnExpression("middle_names").substr(1, 1)).configure(
+                        label_for_charts="initial"
+                    ),
                     cll.ElseLevel(),
                 ],
             )
@@ -103,7 +124,14 @@ def comparisons(records: pd.DataFrame) -> list:
                         "OR surname_first_l = surname_first_r OR surname_last_l = surname_last_r",
                         "part of a double-barrelled surname",
                     ),
-                    cll.CustomLevel("surname_phonetic_l = surname_phonetic_r", "same Soundex"),
+                    *(
+                        [
+                            cll.CustomLevel(_NAMES_SWAPPED_WITH_A_TYPO, "names swapped, a typo allowed"),
+                        ]
+                        if _has(records, "forename")
+                        else []
+                    ),
+                    cll.ExactMatchLevel("surname_phonetic").configure(label_for_charts="same Soundex"),
                     cll.JaroWinklerLevel("surname", 0.8),
                     cll.ElseLevel(),
                 ],
@@ -129,10 +157,9 @@ def comparisons(records: pd.DataFrame) -> list:
                         "AND abs(try_cast(left(dob_l, 4) AS INTEGER) - try_cast(left(dob_r, 4) AS INTEGER)) = 1",
                         "a year out",
                     ),
-                    cll.CustomLevel(
-                        "abs(dob_date_l - dob_date_r) = 1",
-                        "a day out",
-                    ),
+                    cll.AbsoluteDateDifferenceLevel(
+                        "dob_date", input_is_string=False, threshold=1, metric="day"
+                    ).configure(label_for_charts="a day out"),
                     cll.ElseLevel(),
                 ],
             )
@@ -152,7 +179,7 @@ def comparisons(records: pd.DataFrame) -> list:
                         "left(postcode_l, length(postcode_l) - 2) = left(postcode_r, length(postcode_r) - 2)",
                         "same sector",
                     ),
-                    cll.CustomLevel("postcode_district_l = postcode_district_r", "same district"),
+                    cll.ExactMatchLevel("postcode_district").configure(label_for_charts="same district"),
                     cll.ElseLevel(),
                 ],
             )
@@ -258,6 +285,10 @@ _DATES_COULD_AGREE = (
 )
 
 
+# Swapped forename and surname at one date of birth: each direction is its own equi-join.
+_SWAPPED_BLOCKING = ("l.dob = r.dob AND l.forename = r.surname", "l.dob = r.dob AND l.surname = r.forename")
+
+
 def blocking_rules(records: pd.DataFrame, *, scoped: bool) -> list[str]:
     rules = []
     for columns in blocking_columns(records):
@@ -271,6 +302,11 @@ def blocking_rules(records: pd.DataFrame, *, scoped: bool) -> list[str]:
         if scoped:
             parts.append("(l.scope = 1 OR r.scope = 1)")
         rules.append(" AND ".join(parts))
+    if all(_has(records, c) for c in ("dob", "forename", "surname")):
+        for rule in _SWAPPED_BLOCKING:
+            rules.append(
+                " AND ".join([rule, "l.cluster <> r.cluster", *(["(l.scope = 1 OR r.scope = 1)"] if scoped else [])])
+            )
     return rules
 
 

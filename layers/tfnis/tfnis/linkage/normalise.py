@@ -1,9 +1,9 @@
 """Normalised match fields: the one representation of a record that match keys and the model compare.
 
-Names lose case, diacritics, punctuation and the hyphen/space difference in double-barrelled names; Mac and
-Mc prefixes are one form; forenames carry their nickname-canonical names. Identifiers go through the rules
-in tfnis.spec.identifiers and an invalid identifier becomes blank: it is never evidence. String work runs
-once per distinct value, not once per row.
+Names lose case, diacritics, punctuation, their script (other scripts are transliterated to Latin letters)
+and the hyphen/space difference in double-barrelled names; Mac and Mc prefixes are one form; forenames carry
+their nickname-canonical names. Identifiers go through the rules in tfnis.spec.identifiers and an invalid
+identifier becomes blank: it is never evidence. String work runs once per distinct value, not once per row.
 """
 
 from __future__ import annotations
@@ -48,9 +48,21 @@ _MAC = re.compile(r"\bma?c\s?(?=[a-z]{3})")
 
 
 def fold_text(value: str) -> str:
-    """Lower-case ASCII letters of a text: diacritics dropped, ligatures spelt out."""
+    """Lower-case ASCII letters of a text: diacritics dropped, ligatures spelt out, other scripts
+    transliterated (Cyrillic, Greek, Arabic, Han...: Дмитрий -> dmitrii), so a name written in its own script
+    compares with the same name in Latin letters."""
     decomposed = unicodedata.normalize("NFKD", value.lower().translate(_FOLD))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if folded.isascii():
+        return folded
+    return transliterate(folded)
+
+
+def transliterate(text: str) -> str:
+    """Lower-case ASCII transliteration of any text (anyascii: one fixed table, no language guessing)."""
+    from anyascii import anyascii
+
+    return anyascii(text).lower()
 
 
 def name_tokens(value: str | None) -> list[str]:

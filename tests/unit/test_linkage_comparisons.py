@@ -1,0 +1,52 @@
+"""Which comparison level a pair of records reaches: the model's levels evaluated in DuckDB, strongest first."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from tfnis.linkage.model import comparisons
+from tfnis.linkage.normalise import match_fields
+
+HOUSEHOLD = {"surname": "Reed", "date_of_birth": "2015-07-29", "sex": "F", "postcode": "S65 2ZX"}
+
+
+def level_reached(comparison_name: str, a: dict, b: dict) -> str:
+    """The label of the first level of a comparison that the pair (a, b) satisfies."""
+    fields = match_fields(pd.DataFrame([a, b] * 50))  # enough rows that every field counts as present
+    comparison = next(
+        c for c in comparisons(fields) if c.get_comparison("duckdb").output_column_name == comparison_name
+    )
+    pair = fields.iloc[:2].reset_index(drop=True)
+    con = duckdb.connect()
+    con.register("pair", pair)
+    columns = ", ".join(f'l."{c}" AS "{c}_l", r."{c}" AS "{c}_r"' for c in pair.columns)
+    aliases = ", ".join(f"string_split({s}.forename_aliases, '|') AS forename_alias_list_{s}" for s in "lr")
+    con.execute(
+        f"CREATE VIEW p AS SELECT {columns}, {aliases} "
+        "FROM (SELECT * FROM pair LIMIT 1) l, (SELECT * FROM pair OFFSET 1) r"
+    )
+    for level in comparison.get_comparison("duckdb").as_dict()["comparison_levels"]:
+        condition = level["sql_condition"]
+        if condition == "ELSE" or con.execute(f"SELECT coalesce(({condition}), false) FROM p").fetchone()[0]:
+            return level["label_for_charts"]
+    raise AssertionError("no level holds")
+
+
+def test_a_person_known_by_their_middle_name_is_not_a_plainly_different_forename():
+    reached = level_reached(
+        "forename", {"forename": "Anne", "middle_names": "Eleanor", **HOUSEHOLD}, {"forename": "Eleanor", **HOUSEHOLD}
+    )
+    assert reached == "known by a middle name"
+
+
+def test_swapped_names_with_a_typo_in_one_are_recognised_on_both_names():
+    a = {"forename": "Afonso", "surname": "Loureiro"}
+    b = {"forename": "Loureiro", "surname": "Afondso"}
+    assert level_reached("forename", a, b) == "names swapped, one with a typo"
+    assert level_reached("surname", a, b) == "names swapped, a typo allowed"
+
+
+def test_twins_jack_and_james_have_plainly_different_forenames():
+    reached = level_reached("forename", {"forename": "Jack", **HOUSEHOLD}, {"forename": "James", **HOUSEHOLD})
+    assert reached.startswith("All other")
