@@ -88,7 +88,8 @@ def main() -> None:
     left_f, right_f = _pairs_within(predicted)
     false = truth[left_f] != truth[right_f]
     print(
-        f"{len(records):,} records; true pairs {len(left):,}, missed {int(missed.sum()):,}; false links {int(false.sum()):,}"
+        f"{len(records):,} records; true pairs {len(left):,}, missed {int(missed.sum()):,}; "
+        f"false links {int(false.sum()):,}"
     )
     for title, counts in (
         ("missed pairs by class", classify(records, fields, left[missed], right[missed])),
