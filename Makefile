@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export SAM_CLI_TELEMETRY := 0
 export PYENV_VERSION := 3.11.7:3.12.1:3.13.0
 
-.PHONY: install install-sam test lint lint-template unit integration e2e demo bench clean build layer-size
+.PHONY: install install-sam install-spark test lint lint-template unit integration e2e demo bench clean build layer-size
 
 install: $(VENV)/.installed
 
@@ -37,7 +37,17 @@ lint-template: install install-sam
 	$(BIN)/cfn-lint template.yaml
 	$(SAM_VENV)/bin/sam validate --lint --template template.yaml --region eu-west-2
 
-test: install lint lint-template
+# `tfnis link --engine spark` and its test: pyspark 3.5 (AWS Glue 5.0's Spark) in the venv and Java 17, from
+# Debian's openjdk-17-jre-headless where no Java 17 is on the PATH (CI runs as root).
+install-spark: $(VENV)/.spark-installed
+
+$(VENV)/.spark-installed: $(VENV)/.installed
+	@if ! java -version 2>&1 | grep -q 'version "17'; then \
+		apt-get update && apt-get install -y openjdk-17-jre-headless; fi
+	$(BIN)/pip install --quiet "pyspark>=3.5,<3.6"
+	touch $@
+
+test: install install-spark lint lint-template
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 unit: install

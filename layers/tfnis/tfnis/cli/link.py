@@ -1,13 +1,15 @@
-"""`tfnis link INPUT.csv --out OUT.csv [--threshold P]`: the matching engine on a plain file.
+"""`tfnis link INPUT.csv --out OUT.csv [--threshold P] [--engine duckdb|spark]`: the matching engine on a plain file.
 
 Input: record_id and any of forename, middle_names, surname, date_of_birth (YYYY-MM-DD or YYYYMMDD), sex,
 postcode (UK or not), nino, upn, nhs_number, address, other_id. Output: record_id, person_key, match_rule
-(the match key that linked the record, or 'probabilistic') and match_probability.
+(the match key that linked the record, or 'probabilistic') and match_probability. `--engine spark` runs the same
+model on splink's Spark backend (pyspark in local mode: `make install-spark`).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -42,6 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=float,
         default=DEFAULT_THRESHOLD,
         help=f"match probability at or above which the model links two records (default {DEFAULT_THRESHOLD})",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        default="duckdb",
+        help="splink backend for the model: duckdb in process (default) or spark (pyspark local mode)",
     )
     parser.set_defaults(func=run)
 
@@ -78,7 +86,10 @@ def run(args: argparse.Namespace) -> int:
     except UnreadableInput as error:
         print(f"tfnis link: {error}", file=sys.stderr)
         return EXIT_USAGE
-    linked = link_records(records, threshold=args.threshold)
+    if args.engine == "spark" and importlib.util.find_spec("pyspark") is None:
+        print("tfnis link: --engine spark needs pyspark and Java 17 (make install-spark)", file=sys.stderr)
+        return EXIT_USAGE
+    linked = link_records(records, threshold=args.threshold, engine=args.engine)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     linked.to_csv(args.out, index=False, float_format="%.6f")
     persons = linked["person_key"].nunique()

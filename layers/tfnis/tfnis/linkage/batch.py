@@ -66,8 +66,12 @@ def link_records(
     threshold: float = DEFAULT_THRESHOLD,
     new_key: Callable[[], str] = random_key,
     allow_non_uk_postcodes: bool = True,
+    engine: str = "duckdb",
 ) -> pd.DataFrame:
     """record_id, person_key, match_rule, match_probability for every input row (same order).
+
+    engine: splink's backend for the model, duckdb (in process) or spark (the same model: same keys,
+    comparisons, vetoes and threshold).
 
     records: record_id and any of forename, middle_names, surname, date_of_birth, sex, postcode, nino, upn,
     nhs_number, address, other_id.
@@ -85,7 +89,7 @@ def link_records(
     key_links, rule_of = deterministic_links(tuples, codes)
     cluster = connected_components(n, key_links["left"].to_numpy(), key_links["right"].to_numpy())
     model_records = tuples.assign(uid=np.arange(n), cluster=cluster)
-    scored = score_pairs(ModelInput(model_records, codes=codes), threshold)
+    scored = score_pairs(ModelInput(model_records, codes=codes), threshold, engine)
     left = np.r_[key_links["left"].to_numpy(), scored["uid_l"].to_numpy(dtype=np.int64)]
     right = np.r_[key_links["right"].to_numpy(), scored["uid_r"].to_numpy(dtype=np.int64)]
     person = connected_components(n, left, right)

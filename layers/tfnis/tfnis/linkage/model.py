@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 if TYPE_CHECKING:
+    from splink.internals.splink_dataframe import SplinkDataFrame
+
     from tfnis.linkage.match_keys import KeyCodes
 
 SEED = 5
@@ -44,17 +46,27 @@ def _has(records: pd.DataFrame, column: str, minimum_share: float = 0.01) -> boo
 
 # Forename and surname swapped, one part exact and the other at most a typo away (Loureiro Afonso for
 # Afonso Loureiro): at one date of birth such a pair is one person (miss classes in docs/linkage.md).
-_NAMES_SWAPPED_WITH_A_TYPO = (
-    "(forename_l = surname_r AND jaro_winkler_similarity(surname_l, forename_r) >= 0.8) "
-    "OR (surname_l = forename_r AND jaro_winkler_similarity(forename_l, surname_r) >= 0.8)"
-)
+def _names_swapped_with_a_typo(jaro_winkler: str) -> str:
+    return (
+        f"(forename_l = surname_r AND {jaro_winkler}(surname_l, forename_r) >= 0.8) "
+        f"OR (surname_l = forename_r AND {jaro_winkler}(forename_l, surname_r) >= 0.8)"
+    )
 
 
-def comparisons(records: pd.DataFrame) -> list:
-    """One comparison per match field the data carries; levels from strongest to weakest."""
+# The few expressions that splink has no level for and that the SQL dialects spell differently.
+_YEAR = {"duckdb": "try_cast(left({column}, 4) AS INTEGER)", "spark": "cast(left({column}, 4) AS INT)"}
+
+
+def comparisons(records: pd.DataFrame, sql_dialect: str = "duckdb") -> list:
+    """One comparison per match field the data carries; levels from strongest to weakest. The same model
+    in either engine's SQL (`sql_dialect` duckdb or spark)."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import ColumnExpression
+    from splink.internals.dialects import SplinkDialect
+
+    swapped_with_a_typo = _names_swapped_with_a_typo(SplinkDialect.from_string(sql_dialect).jaro_winkler_function_name)
+    year_l, year_r = (_YEAR[sql_dialect].format(column=f"dob_{side}") for side in "lr")
 
     def custom(name: str, levels: list) -> cl.CustomComparison:
         return cl.CustomComparison(comparison_levels=levels, output_column_name=name)
@@ -85,7 +97,7 @@ def comparisons(records: pd.DataFrame) -> list:
                         cll.ExactMatchLevel("forename_first"),
                         cll.ColumnsReversedLevel("forename", "surname", symmetrical=True),
                     ).configure(label_for_charts="first forename or swapped names"),
-                    cll.CustomLevel(_NAMES_SWAPPED_WITH_A_TYPO, "names swapped, one with a typo"),
+                    cll.CustomLevel(swapped_with_a_typo, "names swapped, one with a typo"),
                     cll.JaroWinklerLevel("forename", 0.8),
                     cll.CustomLevel(
                         "(length(forename_l) = 1 OR length(forename_r) = 1) "
@@ -126,7 +138,7 @@ def comparisons(records: pd.DataFrame) -> list:
                     ),
                     *(
                         [
-                            cll.CustomLevel(_NAMES_SWAPPED_WITH_A_TYPO, "names swapped, a typo allowed"),
+                            cll.CustomLevel(swapped_with_a_typo, "names swapped, a typo allowed"),
                         ]
                         if _has(records, "forename")
                         else []
@@ -153,8 +165,7 @@ def comparisons(records: pd.DataFrame) -> list:
                     # The slips that cross a digit boundary (2019 -> 2020, 09 -> 10): a year out with day and
                     # month kept, or a day out. Not "within a year": siblings of one name are months apart.
                     cll.CustomLevel(
-                        "right(dob_l, 5) = right(dob_r, 5) "
-                        "AND abs(try_cast(left(dob_l, 4) AS INTEGER) - try_cast(left(dob_r, 4) AS INTEGER)) = 1",
+                        f"right(dob_l, 5) = right(dob_r, 5) AND abs({year_l} - {year_r}) = 1",
                         "a year out",
                     ),
                     cll.AbsoluteDateDifferenceLevel(
@@ -337,13 +348,17 @@ def prior_from_clusters(records: pd.DataFrame) -> float:
     return float(min(max(found / KEY_RECALL / total, 1e-7), 0.5))
 
 
-def score_pairs(model_input: ModelInput, threshold: float) -> pd.DataFrame:
-    """Scored candidate pairs at or above threshold: columns uid_l, uid_r, match_probability."""
-    from splink import DuckDBAPI, Linker, SettingsCreator
+ENGINES = ("duckdb", "spark")
+
+
+def score_pairs(model_input: ModelInput, threshold: float, engine: str = "duckdb") -> pd.DataFrame:
+    """Scored candidate pairs at or above threshold: columns uid_l, uid_r, match_probability. The engine is
+    splink's backend: duckdb (in process) or spark (pyspark local mode or a cluster's session)."""
+    from splink import Linker, SettingsCreator
 
     records = with_representatives(model_input.records, model_input.codes)
     empty = pd.DataFrame({"uid_l": [], "uid_r": [], "match_probability": []})
-    found = comparisons(records)
+    found = comparisons(records, engine)
     rules = blocking_rules(records, scoped=model_input.scoped)
     if len(records) < 2 or not found or not rules:
         return empty
@@ -351,21 +366,8 @@ def score_pairs(model_input: ModelInput, threshold: float) -> pd.DataFrame:
     # A record that represents its cluster under no blocking rule is in no candidate pair: leave it out of
     # DuckDB altogether (half the distinct records at a million).
     records = records[records.filter(like="representative_").any(axis=1).to_numpy()].reset_index(drop=True)
-    import duckdb
-
-    # The match Lambda has no pyarrow (docs/deploy.md): DuckDB reads the pandas frame itself and splink is
-    # handed the table's name; DuckDBAPI.register(<frame>) would import pyarrow first.
-    con = duckdb.connect()
-    # Columns only their own comparison reads, when the data has none: not copied into DuckDB.
+    # Columns only their own comparison reads, when the data has none: not copied into the engine.
     unused = [c for c in _SELF_CONTAINED if c in records.columns and not records[c].notna().any()]
-    con.register("records_frame", records.drop(columns=unused))
-    # Parsed once per record, not once per pair: the alias list and the date the comparisons use.
-    con.execute(
-        "CREATE VIEW records AS SELECT *, string_split(forename_aliases, '|') AS forename_alias_list, "
-        "try_strptime(dob, '%Y-%m-%d')::DATE AS dob_date FROM records_frame"
-    )
-    db = DuckDBAPI(connection=con)
-    table = db.register("records")
     settings = SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="uid",
@@ -376,15 +378,72 @@ def score_pairs(model_input: ModelInput, threshold: float) -> pd.DataFrame:
         retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=[],
     )
-    with lists_registered_as_pandas():
+    with _engine_table(records.drop(columns=unused), engine) as table:
         linker = Linker(table, settings, log_level=logging.ERROR)
         if not train(linker, records):
-            con.close()
             return empty  # too little data to estimate the model: keys and council ids only
         predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
         pairs = predictions.as_pandas_dataframe()
-    con.close()
+    pairs = pairs.astype({"uid_l": "int64", "uid_r": "int64"})
     return pairs[~vetoed(pairs)][["uid_l", "uid_r", "match_probability"]].reset_index(drop=True)
+
+
+@contextmanager
+def _engine_table(records: pd.DataFrame, engine: str) -> Iterator[SplinkDataFrame]:
+    """The records as a table of the engine's splink backend, with the alias list and the date the comparisons
+    use parsed once per record, not once per pair."""
+    if engine == "spark":
+        yield _spark_table(records)
+        return
+    if engine != "duckdb":
+        raise ValueError(f"unknown linkage engine {engine!r}: one of {', '.join(ENGINES)}")
+    import duckdb
+    from splink import DuckDBAPI
+
+    # The match Lambda has no pyarrow (docs/deploy.md): DuckDB reads the pandas frame itself and splink is
+    # handed the table's name; DuckDBAPI.register(<frame>) would import pyarrow first.
+    con = duckdb.connect()
+    con.register("records_frame", records)
+    con.execute(
+        "CREATE VIEW records AS SELECT *, string_split(forename_aliases, '|') AS forename_alias_list, "
+        "try_strptime(dob, '%Y-%m-%d')::DATE AS dob_date FROM records_frame"
+    )
+    try:
+        with lists_registered_as_pandas():
+            yield DuckDBAPI(connection=con).register("records")
+    finally:
+        con.close()
+
+
+def _spark_table(records: pd.DataFrame) -> SplinkDataFrame:
+    """The records in the active Spark session (or a local one), registered with splink's Spark backend."""
+    from pyspark.sql import SparkSession
+    from pyspark.sql import functions as F
+    from splink import SparkAPI
+
+    spark = SparkSession.getActiveSession() or local_spark_session()
+    plain = records.astype(object).where(records.notna(), None)
+    frame = spark.createDataFrame(plain)
+    frame = frame.withColumn("forename_alias_list", F.split("forename_aliases", r"\|")).withColumn(
+        "dob_date", F.to_date("dob", "yyyy-MM-dd")
+    )
+    return SparkAPI(spark_session=spark, num_partitions_on_repartition=4).register(frame)
+
+
+def local_spark_session():  # -> pyspark.sql.SparkSession (pyspark is imported only by the spark engine)
+    """pyspark in local mode on this machine's cores: `tfnis link --engine spark` and the tests. A Glue job
+    brings its own session, which score_pairs picks up as the active one."""
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master("local[*]")
+        .appName("tfnis-linkage")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.driver.memory", "2g")
+        .getOrCreate()
+    )
 
 
 _SELF_CONTAINED = ("middle_names", "nino", "upn", "nhs_number", "other_id", "address")
