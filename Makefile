@@ -39,12 +39,13 @@ lint-template: install install-sam
 
 # `tfnis link --engine spark` and its test: pyspark 3.5 (AWS Glue 5.0's Spark) in the venv and Java 17, from
 # Debian's openjdk-17-jre-headless where no Java 17 is on the PATH (CI runs as root).
+# setuptools: pyspark 3.5 imports distutils (gone from Python 3.12), which setuptools still provides.
 install-spark: $(VENV)/.spark-installed
 
 $(VENV)/.spark-installed: $(VENV)/.installed
 	@if ! java -version 2>&1 | grep -q 'version "17'; then \
 		apt-get update && apt-get install -y openjdk-17-jre-headless; fi
-	$(BIN)/pip install --quiet "pyspark>=3.5,<3.6"
+	$(BIN)/pip install --quiet "pyspark>=3.5,<3.6" setuptools
 	touch $@
 
 test: install install-spark lint lint-template

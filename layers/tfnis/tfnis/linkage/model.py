@@ -427,18 +427,28 @@ def _spark_table(records: pd.DataFrame) -> SplinkDataFrame:
     frame = frame.withColumn("forename_alias_list", F.split("forename_aliases", r"\|")).withColumn(
         "dob_date", F.to_date("dob", "yyyy-MM-dd")
     )
-    return SparkAPI(spark_session=spark, num_partitions_on_repartition=4).register(frame)
+    # Lineage broken in memory: a checkpoint would write personal data to a directory of its own.
+    api = SparkAPI(spark_session=spark, break_lineage_method="persist", num_partitions_on_repartition=4)
+    return api.register(frame)
 
 
 def local_spark_session():  # -> pyspark.sql.SparkSession (pyspark is imported only by the spark engine)
     """pyspark in local mode on this machine's cores: `tfnis link --engine spark` and the tests. A Glue job
     brings its own session, which score_pairs picks up as the active one."""
-    from pyspark.sql import SparkSession
+    import os
+    import sys
 
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    # Spark's Python workers must be this Python (pyspark refuses another minor version); pyspark reads the
+    # choice from the environment of the process that starts the session, not from the session's config.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     return (
         SparkSession.builder.master("local[*]")
         .appName("tfnis-linkage")
-        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.jars", similarity_jar_location())  # splink's string similarity UDFs (Jaro-Winkler...)
+        .config("spark.sql.shuffle.partitions", str(os.cpu_count() or 2))  # small data: few, busy tasks
         .config("spark.ui.enabled", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.memory", "2g")
