@@ -42,6 +42,11 @@ _LOCAL_ENVIRONMENT = {
 _REMOVED_ENVIRONMENT = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CONTAINER_CREDENTIALS_FULL_URI")
 
 
+# Variables that name each function's own resource by design (its own dead-letter queue): handlers read them
+# through Settings at import, with the function's own environment (_load_functions), so no warning is due.
+PER_FUNCTION_VARIABLES = frozenset({"DEAD_LETTER_QUEUE_URL"})
+
+
 class LocalStack:
     """Context manager: start moto, provision the template, serve the API, pump the queues; undo on exit.
 
@@ -307,7 +312,7 @@ class LocalStack:
         owner: dict[str, str] = {}
         for logical_id, function in self.resources.functions.items():
             for name, value in function.environment.items():
-                if name in owner and merged[name] != value:
+                if name in owner and merged[name] != value and name not in PER_FUNCTION_VARIABLES:
                     # one process, one environment: the later function's module-level settings see its own
                     log.warning("%s: %s differs from %s's; both see one value", logical_id, name, owner[name])
                 merged[name] = value
