@@ -7,8 +7,6 @@ template is checked here without editing this file.
 from __future__ import annotations
 
 import json
-import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -230,24 +228,3 @@ def test_resources_with_no_local_meaning_still_resolve(stack: Resources) -> None
     assert stack.placeholders.get("ResearchEndSchedule") == "AWS::Scheduler::Schedule"
     assert stack.template.get_att("ResearchEndScheduleRole", "Arn").startswith("arn:aws:")
     assert stack.template.get_att("AlarmTopic", "TopicName")  # any attribute of a placeholder resolves
-
-
-def test_each_function_has_its_own_dead_letter_queue_url_and_the_stack_does_not_warn(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    # One process runs every function; a variable that differs between them is warned about, except one that
-    # names each function's own resource by design (handlers read it through Settings at import).
-    from tfnis_local.stack import LocalStack
-
-    own = {
-        "ValidateFunction": "UploadDLQ",
-        "CoverageFunction": "CoverageDLQ",
-        "MatchFunction": "MatchDLQ",
-        "AnonymiseFunction": "AnonymiseDLQ",
-    }
-    with caplog.at_level(logging.WARNING), LocalStack(stack_name=f"tfnis-dlq-{os.getpid()}") as stack:
-        assert stack.resources is not None
-        for function, dlq in own.items():
-            environment = stack.resources.functions[function].environment
-            assert environment["DEAD_LETTER_QUEUE_URL"] == stack.resources.queues[dlq], function
-    assert "DEAD_LETTER_QUEUE_URL" not in caplog.text
