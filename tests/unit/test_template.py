@@ -660,10 +660,11 @@ def test_uploads_are_refused_after_the_research_end_date_whatever_signed_them(re
 
 
 # Queues each function may send to: the next stage, its own dead-letter queue (a stage that gives up parks the
-# message itself), and for the API the upload queue (a delayed "expire this submission").
+# message itself), and the upload queue for the API (a delayed expiry check of a new submission's forms) and for
+# validate, its consumer (an expiry check that came early is queued again).
 ALLOWED_SENDS = {
     "SubmissionsApiFunction": {"UploadQueue"},
-    "ValidateFunction": {"CoverageQueue", "MatchQueue", "UploadDLQ"},
+    "ValidateFunction": {"CoverageQueue", "MatchQueue", "UploadQueue", "UploadDLQ"},
     "CoverageFunction": {"CoverageDLQ"},
     "MatchFunction": {"AnonymiseQueue", "MatchDLQ"},
     "AnonymiseFunction": {"AnonymiseDLQ"},
