@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import json
+import re
 import traceback
 from datetime import date
 
 import pytest
 
 from tfnis.pipeline.failures import StageFailed, failing_stage
-from tfnis.pipeline.messages import UnreadableMessage, loggable_upload, read_stage_message, uploaded_objects
+from tfnis.pipeline.messages import (
+    SUBMISSION_ID_PATTERN,
+    UnreadableMessage,
+    loggable_upload,
+    read_stage_message,
+    uploaded_objects,
+)
+from tfnis.pipeline.submissions import new_submission_id
 from tfnis.storage import SubmissionTable
 
 NAME, DOB, NINO = "Zebedee Quartermaine", "1987-03-14", "QQ123456C"
 GOOD = {"la_code": "E08000025", "submission_id": "20261124T210000-abcd1234", "period_end": "2025-03-31"}
+
+
+def test_the_submission_ids_the_api_makes_are_the_ones_stage_messages_accept() -> None:
+    ref = read_stage_message(json.dumps({**GOOD, "submission_id": new_submission_id()}))
+    assert re.match(SUBMISSION_ID_PATTERN, ref.submission_id)
 
 
 def test_a_stage_message_names_its_submission() -> None:

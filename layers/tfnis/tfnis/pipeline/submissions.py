@@ -39,6 +39,33 @@ class NotJson(ValueError):
     """The request body is not a JSON object, or is nested too deeply to parse (400)."""
 
 
+class CreateSubmission(BaseModel):
+    """The body of POST /submissions. la_code is deliberately absent: it comes from the caller's token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    period_end: str
+    files: list[str] = Field(min_length=1, max_length=2)
+
+    @field_validator("period_end")
+    @classmethod
+    def _period_end(cls, value: str) -> str:
+        check_period_end(value)
+        return value
+
+    @field_validator("files")
+    @classmethod
+    def _files(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - RETURN_FILE_NAMES)
+        if unknown:
+            raise ValueError(
+                f"unknown file name(s) {unknown}: a return is families.csv + individuals.csv, or return.xlsx"
+            )
+        if frozenset(value) not in VALID_FILE_SETS or len(set(value)) != len(value):
+            raise ValueError("a return is exactly families.csv + individuals.csv, or return.xlsx alone")
+        return value
+
+
 def council_of(claims: Mapping[str, Any]) -> str:
     """The caller's la_code, from its verified token only (privacy invariant 6); never echoed when malformed."""
     la_code = claims.get(LA_CODE_CLAIM)
@@ -67,34 +94,8 @@ def read_create_request(body: bytes) -> CreateSubmission:
     return CreateSubmission.model_validate(document)
 
 
-class CreateSubmission(BaseModel):
-    """The body of POST /submissions. la_code is deliberately absent: it comes from the caller's token."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    period_end: str
-    files: list[str] = Field(min_length=1, max_length=2)
-
-    @field_validator("period_end")
-    @classmethod
-    def _period_end(cls, value: str) -> str:
-        check_period_end(value)
-        return value
-
-    @field_validator("files")
-    @classmethod
-    def _files(cls, value: list[str]) -> list[str]:
-        unknown = sorted(set(value) - RETURN_FILE_NAMES)
-        if unknown:
-            raise ValueError(
-                f"unknown file name(s) {unknown}: a return is families.csv + individuals.csv, or return.xlsx"
-            )
-        if frozenset(value) not in VALID_FILE_SETS or len(set(value)) != len(value):
-            raise ValueError("a return is exactly families.csv + individuals.csv, or return.xlsx alone")
-        return value
-
-
 def new_submission_id() -> str:
+    """Creation time and 8 random hex digits; stage messages are checked against this shape (messages.py)."""
     now = datetime.now(UTC)
     return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
 
