@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,11 @@ import requests
 from tests.integration.test_validate_stage import COUNCIL, council_files, submit
 
 SUBMISSION_ID = "20261124T210000-abcd1234"  # well formed, but no such submission
-STAGE_QUEUES = {  # queue -> (its DLQ, the function it feeds)
-    "UploadQueue": ("UploadDLQ", "ValidateFunction"),
-    "CoverageQueue": ("CoverageDLQ", "CoverageFunction"),
-    "MatchQueue": ("MatchDLQ", "MatchFunction"),
-    "AnonymiseQueue": ("AnonymiseDLQ", "AnonymiseFunction"),
+STAGE_QUEUES = {
+    "UploadQueue": "UploadDLQ",
+    "CoverageQueue": "CoverageDLQ",
+    "MatchQueue": "MatchDLQ",
+    "AnonymiseQueue": "AnonymiseDLQ",
 }
 POISON = {
     "not JSON": "{'la_code': E08000025",
@@ -44,7 +45,8 @@ def stack() -> Iterator[Any]:
 
 
 def send(stack: Any, queue: str, body: str) -> None:
-    extra = {"MessageGroupId": "linkage"} if queue == "MatchQueue" else {}
+    """As a stage sends: MatchQueue's one group; a deduplication id of its own, as the same body is sent twice."""
+    extra = {"MessageGroupId": "linkage", "MessageDeduplicationId": uuid.uuid4().hex} if queue == "MatchQueue" else {}
     stack.client("sqs").send_message(QueueUrl=stack.resources.queues[queue], MessageBody=body, **extra)
 
 
@@ -71,8 +73,8 @@ CASES = [(q, k) for q in STAGE_QUEUES for k in POISON if not (q == "UploadQueue"
 
 @pytest.mark.parametrize(("queue", "kind"), CASES)
 def test_an_unreadable_message_is_in_its_dlq_after_exactly_one_receive(stack: Any, queue: str, kind: str) -> None:
-    dlq, _ = STAGE_QUEUES[queue]
-    body = POISON[kind] if queue != "MatchQueue" else json.dumps({"kind": kind, "body": POISON[kind]})
+    dlq = STAGE_QUEUES[queue]
+    body = POISON[kind]
     before = pump(stack, queue).counts.messages
     send(stack, queue, body)
     stack.drain(timeout=60)
@@ -83,12 +85,13 @@ def test_an_unreadable_message_is_in_its_dlq_after_exactly_one_receive(stack: An
 
 
 def test_a_valid_submission_behind_a_poison_message_in_matchqueue_is_matched(stack: Any, tmp_path: Path) -> None:
+    poison = json.dumps({"la_code": COUNCIL, "submission_id": uuid.uuid4().hex, "period_end": "2025-03-31"})
     failed_before = pump(stack, "MatchQueue").counts.failed_messages
-    send(stack, "MatchQueue", POISON["no such submission"])
+    send(stack, "MatchQueue", poison)
     client, submission_id = submit(stack, council_files(tmp_path))
     stack.drain(timeout=120)
     assert client.get(submission_id)["status"] == "COMPLETE"
-    assert [m["Body"] for m in dead_letters(stack, "MatchDLQ")].count(POISON["no such submission"]) == 1
+    assert [m["Body"] for m in dead_letters(stack, "MatchDLQ")].count(poison) == 1
     assert pump(stack, "MatchQueue").counts.failed_messages == failed_before  # nothing waited for a retry
 
 
