@@ -15,8 +15,9 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tfnis.pipeline.expiry import on_expiry_check
 from tfnis.pipeline.failures import dead_letter, failing_stage
-from tfnis.pipeline.messages import UnreadableMessage, loggable_upload, uploaded_objects
+from tfnis.pipeline.messages import UnreadableMessage, expiry_check_in, loggable_upload, uploaded_objects
 from tfnis.pipeline.validate import Upload, on_upload
 from tfnis.storage import Settings, Store, SubmissionTable
 
@@ -44,9 +45,14 @@ def handle_upload(upload: dict[str, Any]) -> str:
 def record_handler(record: SQSRecord) -> None:
     table = SubmissionTable(settings.submissions_table, settings.research_end_date)
     try:
-        uploads = uploads_in(record)
+        check = expiry_check_in(record.body)  # the API's, due when a submission's forms have expired
+        uploads = [] if check else uploads_in(record)
     except UnreadableMessage as poison:  # to UploadDLQ now: no retry can read it
         dead_letter(record.body, record.message_id, poison, store=Store(settings), log=logger.error)
+        return
+    if check is not None:
+        outcome = on_expiry_check(check, store=Store(settings), table=table)
+        logger.info("expiry check", extra={"submission_id": check.submission_id, "outcome": outcome})
         return
     for upload in uploads:
         where = loggable_upload(upload.key)  # a key that is not one of ours could hold anything: not logged

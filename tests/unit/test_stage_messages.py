@@ -13,6 +13,7 @@ from tfnis.pipeline.failures import StageFailed, failing_stage
 from tfnis.pipeline.messages import (
     SUBMISSION_ID_PATTERN,
     UnreadableMessage,
+    expiry_check_in,
     loggable_upload,
     read_stage_message,
     uploaded_objects,
@@ -60,9 +61,18 @@ def test_validate_reads_s3_events_and_knows_its_other_messages() -> None:
     event = {"Records": [{"s3": {"bucket": {"name": "b"}, "object": {"key": "uploads/E08000025/x/a+b.csv"}}}]}
     assert uploaded_objects(json.dumps(event)) == [("b", "uploads/E08000025/x/a b.csv", None)]
     assert uploaded_objects(json.dumps({"Event": "s3:TestEvent", "Bucket": "b"})) == []
-    assert uploaded_objects(json.dumps({"expire": {"la_code": "E08000025"}})) == []
     with pytest.raises(UnreadableMessage):
         uploaded_objects(json.dumps({"name": NAME}))
+
+
+def test_an_expiry_check_is_read_strictly_and_other_messages_are_not_one() -> None:
+    check = {"la_code": "E08000025", "submission_id": GOOD["submission_id"], "due_at": "2026-11-26T12:00:00+00:00"}
+    read = expiry_check_in(json.dumps({"expire": check}))
+    assert read is not None and (read.la_code, read.submission_id) == ("E08000025", GOOD["submission_id"])
+    assert expiry_check_in(json.dumps({"Records": []})) is None
+    with pytest.raises(UnreadableMessage) as unreadable:
+        expiry_check_in(json.dumps({"expire": {**check, "submission_id": NINO}}))
+    assert NINO not in str(unreadable.value)
 
 
 def test_only_well_formed_upload_keys_are_fit_to_log() -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from tfnis.pipeline.expiry import EXPIRE, ExpiryCheck
 from tfnis.pipeline.locations import SubmissionRef
 from tfnis.spec.columns import LA_CODE_PATTERN
 from tfnis.storage import SubmissionNotFound, SubmissionTable
@@ -75,12 +76,17 @@ def read_stage_message(body: str) -> SubmissionRef:
 
 
 def submission_named(body: str, *, table: SubmissionTable) -> SubmissionRef:
-    """read_stage_message, and the submission exists: a message about no submission never will succeed."""
+    """read_stage_message, and the submission exists: a message about no submission never will succeed.
+
+    Once research has ended the stage itself decides (it discards what the message names), so then a missing
+    submission is no reason to keep the message in a DLQ.
+    """
     ref = read_stage_message(body)
     try:
         table.get(ref.la_code, ref.submission_id)
     except SubmissionNotFound:
-        raise UnreadableMessage("no such submission") from None
+        if not table.is_closed():
+            raise UnreadableMessage("no such submission") from None
     return ref
 
 
@@ -108,13 +114,31 @@ class S3Notice(BaseModel):
     Records: list[_S3Record] = Field(min_length=1)
 
 
-def uploaded_objects(body: str) -> list[tuple[str, str, str | None]]:
-    """(bucket, key, version id) of each object an UploadQueue message announces; [] for S3's test event and
-    for an expiry notice ({"expire": {...}}, another kind of message with a path of its own); else poison."""
+class _ExpiryNotice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    la_code: str = Field(pattern=LA_CODE_PATTERN)
+    submission_id: str = Field(pattern=SUBMISSION_ID_PATTERN)
+    due_at: datetime
+
+
+def expiry_check_in(body: str) -> ExpiryCheck | None:
+    """The expiry check an UploadQueue message carries ({"expire": {...}}, queued by the API); None when the
+    message is of another kind; UnreadableMessage when it is an expiry check that cannot be read."""
     document = _json(body)
-    if isinstance(document, dict) and (
-        document.get("Event") == "s3:TestEvent" or isinstance(document.get("expire"), dict)
-    ):
+    if not (isinstance(document, dict) and EXPIRE in document):
+        return None
+    try:
+        notice = _ExpiryNotice.model_validate(document[EXPIRE])
+    except ValidationError as error:
+        raise UnreadableMessage(_problem("expiry check", error)) from None
+    return ExpiryCheck(notice.la_code, notice.submission_id, notice.due_at)
+
+
+def uploaded_objects(body: str) -> list[tuple[str, str, str | None]]:
+    """(bucket, key, version id) of each object an UploadQueue message announces; [] for S3's test event."""
+    document = _json(body)
+    if isinstance(document, dict) and document.get("Event") == "s3:TestEvent":
         return []
     try:
         notice = S3Notice.model_validate(document)
