@@ -116,7 +116,7 @@ def main() -> None:
         print(f"  {case:<11} {seconds:6.1f} s")
     print(f"deployed MatchQueue: VisibilityTimeout {timeout_s} s x maxReceiveCount {max_receive}")
     print(f"  retried (before): {timeout_s * max_receive} s = {timeout_s * max_receive / 3600:.1f} h of no matching")
-    print("  unreadable (now): one receive, no visibility timeout: the delay is the handler's own run (< 1 s)")
+    print("  unreadable (now): one receive, no visibility timeout: no wait beyond the valid submission's own match")
 
 
 if __name__ == "__main__":
