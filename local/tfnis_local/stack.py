@@ -39,12 +39,9 @@ _LOCAL_ENVIRONMENT = {
     "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
     "AWS_XRAY_SDK_ENABLED": "false",
 }
+# Variables every function has with a value of its own, read only by module-level settings at import.
+_READ_AT_IMPORT_ONLY = frozenset({"DEAD_LETTER_QUEUE_URL"})
 _REMOVED_ENVIRONMENT = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CONTAINER_CREDENTIALS_FULL_URI")
-
-
-# Variables that name each function's own resource by design (its own dead-letter queue): handlers read them
-# through Settings at import, with the function's own environment (_load_functions), so no warning is due.
-PER_FUNCTION_VARIABLES = frozenset({"DEAD_LETTER_QUEUE_URL"})
 
 
 class LocalStack:
@@ -314,7 +311,9 @@ class LocalStack:
         owner: dict[str, str] = {}
         for logical_id, function in self.resources.functions.items():
             for name, value in function.environment.items():
-                if name in owner and merged[name] != value and name not in PER_FUNCTION_VARIABLES:
+                if name in _READ_AT_IMPORT_ONLY:
+                    continue  # each function's module read its own at import (_load_functions)
+                if name in owner and merged[name] != value:
                     # one process, one environment: the later function's module-level settings see its own
                     log.warning("%s: %s differs from %s's; both see one value", logical_id, name, owner[name])
                 merged[name] = value

@@ -700,14 +700,6 @@ def test_each_function_sends_only_to_the_queues_it_names_no_wildcards(resources)
         assert urls == set(granted), lid  # every queue it may send to is one its code is told about, and back
 
 
-def test_each_stage_function_may_park_a_message_in_its_own_dead_letter_queue(resources):
-    for queue, (lid, _event) in _sqs_consumers(resources).items():
-        dlq = resources[queue]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
-        function = resources[lid]
-        assert "sqs:SendMessage" in _queues_granted(function).get(dlq, set()), lid
-        assert function["Properties"]["Environment"]["Variables"]["DEAD_LETTER_QUEUE_URL"] == {"Ref": dlq}
-
-
 def test_the_api_may_schedule_expiry_of_a_submission_on_the_upload_queue(resources):
     api = resources["SubmissionsApiFunction"]
     assert _queues_granted(api) == {"UploadQueue": {"sqs:SendMessage"}}
@@ -774,3 +766,32 @@ def test_http_api_writes_access_logs_to_an_encrypted_log_group(resources):
     assert "$context.requestId" in settings["Format"]
     assert "$context.identity.sourceIp" in settings["Format"]
     assert resources["HttpApiAccessLogGroup"]["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["DataKey", "Arn"]}
+
+
+# --- unreadable messages: each stage sends them to its own DLQ at once (issue 9, item 4) ------------------------
+
+STAGE_DLQS = {
+    "ValidateFunction": "UploadDLQ",
+    "CoverageFunction": "CoverageDLQ",
+    "MatchFunction": "MatchDLQ",
+    "AnonymiseFunction": "AnonymiseDLQ",
+}
+
+
+@pytest.mark.parametrize(("function", "dlq"), STAGE_DLQS.items())
+def test_each_stage_may_send_to_the_dlq_of_its_own_queue_and_no_other(
+    resources: dict[str, dict[str, Any]], function: str, dlq: str
+) -> None:
+    properties = resources[function]["Properties"]
+    [queue_arn] = [e["Properties"]["Queue"] for e in properties["Events"].values() if e["Type"] == "SQS"]
+    queue = resources[queue_arn["Fn::GetAtt"][0]]
+    assert queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": [dlq, "Arn"]}
+    assert properties["Environment"]["Variables"]["DEAD_LETTER_QUEUE_URL"] == {"Ref": dlq}
+    dead_letter_targets = [
+        target
+        for statement in _allow_statements(resources[function])
+        if _grants(_as_list(statement["Action"]), ("sqs:SendMessage",))
+        for target in _as_list(statement["Resource"])
+        if "DLQ" in json.dumps(target)
+    ]
+    assert dead_letter_targets == [{"Fn::GetAtt": [dlq, "Arn"]}]
