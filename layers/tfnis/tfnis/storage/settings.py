@@ -19,11 +19,13 @@ class Settings(BaseSettings):
     coverage_queue_url: str = ""
     match_queue_url: str = ""
     anonymise_queue_url: str = ""
+    dead_letter_queue_url: str = ""  # the function's own DLQ: unreadable messages go there at once
     upload_max_bytes: int = 104_857_600
     research_end_date: str = ""
     raw_retention_days: int = 30
     pseudonym_key_id: str = ""
     data_key_id: str = ""
+    identifier_key_id: str = ""  # KMS key of UploadBucket and LinkageBucket; named in pre-signed POSTs
     stack_name: str = "tfnis"
     postcode_lookup_key: str = ""  # LinkageBucket key of an ONS postcode → LSOA lookup (NSPL CSV); "" = none
     max_receive_count: int = 3

@@ -121,7 +121,10 @@ class Store:
 
     # --- pre-signed URLs ----------------------------------------------------------------------------------
     def presigned_post(self, bucket: str, key: str, max_bytes: int, expires_in: int) -> dict[str, Any]:
-        """A browser-style POST pinned to one key, capped in size, short-lived, encrypted with the data key."""
+        """A browser-style POST pinned to one key, capped in size, short-lived, encrypted with IdentifierKey.
+
+        With SSE-KMS the uploader's PutObject runs with the signer's permissions, so the signing role needs
+        kms:GenerateDataKey on the key (not kms:Decrypt: a single-part upload never decrypts)."""
         fields: dict[str, str] = {"x-amz-server-side-encryption": "aws:kms"}
         conditions: list[Any] = [
             {"bucket": bucket},
@@ -129,9 +132,9 @@ class Store:
             ["content-length-range", 1, max_bytes],
             {"x-amz-server-side-encryption": "aws:kms"},
         ]
-        if self.settings.data_key_id:
-            fields["x-amz-server-side-encryption-aws-kms-key-id"] = self.settings.data_key_id
-            conditions.append({"x-amz-server-side-encryption-aws-kms-key-id": self.settings.data_key_id})
+        if self.settings.identifier_key_id:
+            fields["x-amz-server-side-encryption-aws-kms-key-id"] = self.settings.identifier_key_id
+            conditions.append({"x-amz-server-side-encryption-aws-kms-key-id": self.settings.identifier_key_id})
         return client("s3").generate_presigned_post(
             Bucket=bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
         )
@@ -158,6 +161,25 @@ class Store:
                 "MessageDeduplicationId": str(uuid.uuid5(uuid.NAMESPACE_URL, body)),
             }
         client("sqs").send_message(QueueUrl=queue_url, MessageBody=body, **extra)
+
+    def send_dead_letter(self, body: str, *, problem: str, message_id: str, group_id: str | None = None) -> None:
+        """Put a message's original body in this function's DLQ (a FIFO one needs a group and a dedup id: the
+        message id, so a redelivery of the same message is sent once). `problem` must hold no value."""
+        queue_url = self.settings.dead_letter_queue_url
+        if not queue_url:
+            raise RuntimeError("DEAD_LETTER_QUEUE_URL is not set")
+        extra: dict[str, str] = {}
+        if queue_url.endswith(".fifo"):
+            extra = {"MessageGroupId": group_id or "default", "MessageDeduplicationId": message_id}
+        client("sqs").send_message(
+            QueueUrl=queue_url,
+            MessageBody=body,
+            MessageAttributes={
+                "problem": {"DataType": "String", "StringValue": problem[:1000]},
+                "source_message_id": {"DataType": "String", "StringValue": message_id},
+            },
+            **extra,
+        )
 
     # --- keys ---------------------------------------------------------------------------------------------
     def generate_mac(self, message: bytes) -> bytes:
