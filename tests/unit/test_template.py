@@ -795,3 +795,10 @@ def test_each_stage_may_send_to_the_dlq_of_its_own_queue_and_no_other(
         if "DLQ" in json.dumps(target)
     ]
     assert dead_letter_targets == [{"Fn::GetAtt": [dlq, "Arn"]}]
+
+
+def test_match_function_carries_anyascii_which_normalisation_transliterates_with(template, resources):
+    # tfnis.linkage.normalise imports anyascii for names in other scripts; without it in a layer, the first
+    # Cyrillic name in a return would fail the match stage in Lambda only.
+    match = _of_type(resources, "AWS::Serverless::Function")["MatchFunction"]
+    assert "anyascii" in _layer_packages(template, match)
