@@ -98,6 +98,8 @@ def comparisons(records: pd.DataFrame, sql_dialect: str = "duckdb") -> list:
                         cll.ColumnsReversedLevel("forename", "surname", symmetrical=True),
                     ).configure(label_for_charts="first forename or swapped names"),
                     cll.CustomLevel(swapped_with_a_typo, "names swapped, one with a typo"),
+                    # A typo in a short name (Zoe, oZe) falls below any Jaro-Winkler level.
+                    cll.DamerauLevenshteinLevel("forename", 1),
                     cll.JaroWinklerLevel("forename", 0.8),
                     cll.CustomLevel(
                         "(length(forename_l) = 1 OR length(forename_r) = 1) "
