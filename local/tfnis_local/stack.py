@@ -27,6 +27,7 @@ from tfnis_local.provision import DUMMY_CREDENTIALS, Resources, provision
 from tfnis_local.pumps import PumpCounts, QueuePump
 from tfnis_local.template import DEFAULT_STACK_NAME, Template
 from tfnis_local.tokens import DEV_COUNCILS, DevTokenIssuer
+from tfnis_local.web import UploadPage, default_page_root
 
 # Not named tfnis_local.*: Powertools adds a filter to the root handlers that drops every record whose logger
 # name contains its service name ("tfnis").
@@ -141,6 +142,7 @@ class LocalStack:
             key=lambda r: r.specificity,
         )
         self.api.authorizer = self.authorizer
+        self.api.page = UploadPage(default_page_root(), self.councils, self.authorizer)
         self.api.serve()
         self.pumps = self._pumps()
         if self.background:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tfnis.spec.findings import Finding, Severity, Status
 from tfnis.spec.rules import RULES
+from tfnis.submissions.model import FIRST_FINDINGS
 from tfnis.validation.findings_log import FindingLog
 from tfnis.validation.formula import escape_formula
 
@@ -103,6 +105,29 @@ def report_json(report: ValidationReport) -> dict[str, Any]:
             for f in report.findings
         ],
     }
+
+
+_SHEET = re.compile(r"^(?P<file>[^\[]+)\[(?P<sheet>[^\]]+)\]$")
+
+
+def first_findings(report: ValidationReport, limit: int = FIRST_FINDINGS) -> list[dict[str, Any]]:
+    """The first findings, errors first, with a workbook's sheet apart from its file name ("return.xlsx[families]")."""
+    ordered = sorted(report.findings, key=lambda f: f.severity is not Severity.ERROR)
+    out = []
+    for finding in ordered[:limit]:
+        sheet = _SHEET.match(finding.file)
+        out.append(
+            {
+                "file": sheet["file"] if sheet else finding.file,
+                "sheet": sheet["sheet"] if sheet else None,
+                "row": finding.row,
+                "column": finding.column,
+                "rule": finding.rule,
+                "severity": finding.severity.value,
+                "message": finding.message,
+            }
+        )
+    return out
 
 
 def _by_rule(report: ValidationReport) -> dict[str, list[Finding]]:
