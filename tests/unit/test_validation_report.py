@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tfnis.submissions.model import FIRST_FINDINGS
 from tfnis.validation import escape_formula, findings_csv, render_html, render_text, report_json, validate_return
-from tfnis.validation.report import FINDINGS_PER_RULE
+from tfnis.validation.report import FINDINGS_PER_RULE, first_findings
 
 VALID = Path(__file__).resolve().parents[1] / "data" / "valid"
 
@@ -103,3 +104,24 @@ def test_html_escapes_what_it_shows(tmp_path):
     report = validate_return([tmp_path / "<i>families.csv"])
     page = render_html(report)
     assert "&lt;i&gt;families.csv" in page and "<i>" not in page
+
+
+def test_first_findings_are_at_most_50_errors_first_without_values(big_return):
+    first = first_findings(big_return)
+    assert len(first) == FIRST_FINDINGS == 50
+    assert first[0]["severity"] == "error" and first[-1]["rule"] == "UPN_CHECK_LETTER"
+    assert set(first[0]) == {"file", "sheet", "row", "column", "rule", "severity", "message"}
+    assert {f["file"] for f in first} <= {"families.csv", "individuals.csv"} and {f["sheet"] for f in first} == {None}
+    assert "Q207000016049" not in json.dumps(first) and "WRONG" not in json.dumps(first)
+
+
+def test_first_findings_name_a_workbooks_sheet_apart_from_its_file(tmp_path):
+    read = {"dtype": str, "keep_default_na": False}
+    individuals = pd.read_csv(VALID / "individuals.csv", **read)
+    individuals.loc[0, "upn"] = "Q207000016049"
+    with pd.ExcelWriter(tmp_path / "return.xlsx") as workbook:
+        pd.read_csv(VALID / "families.csv", **read).to_excel(workbook, sheet_name="families", index=False)
+        individuals.to_excel(workbook, sheet_name="individuals", index=False)
+    first = first_findings(validate_return([tmp_path / "return.xlsx"]))
+    upn = next(f for f in first if f["rule"] == "UPN_CHECK_LETTER")
+    assert (upn["file"], upn["sheet"], upn["row"], upn["column"]) == ("return.xlsx", "individuals", 1, "upn")

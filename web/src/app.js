@@ -277,8 +277,8 @@ async function showSignedIn() {
       select.append(option);
     }
   }
-  await refreshSubmissions();
   document.getElementById("main-content").focus();
+  await refreshSubmissions();
 }
 
 function humanSize(bytes) {
@@ -550,26 +550,33 @@ function renderFindings(submission) {
   intro.textContent =
     total > shown
       ? `The first ${shown} of ${total.toLocaleString("en-GB")} findings, by rule. The validation report lists them all.`
-      : "Every finding, by rule. Rows are spreadsheet rows: row 1 is the first row under the header.";
-  target.append(heading, intro);
+      : "Every finding, by rule.";
+  const rows = document.createElement("p");
+  rows.className = "govuk-body";
+  rows.textContent = "Rows are numbered as your spreadsheet shows them: the header is row 1, so the first family or person is row 2.";
+  target.append(heading, intro, rows);
   for (const [rule, items] of byRule) {
     const severity = items[0].severity;
+    const withSheet = items.some((finding) => finding.sheet);
+    const oneMessage = items.every((finding) => finding.message === items[0].message);
     const table = document.createElement("table");
     table.className = "govuk-table";
     const caption = document.createElement("caption");
     caption.className = "govuk-table__caption govuk-table__caption--s";
     const count = totals[rule] || items.length;
-    caption.append(`${rule} `, severityTag(severity), ` ${count.toLocaleString("en-GB")} ${count === 1 ? "finding" : "findings"}: ${items[0].message}`);
+    const described = oneMessage ? `: ${items[0].message}` : "";
+    caption.append(`${rule} `, severityTag(severity), ` ${count.toLocaleString("en-GB")} ${count === 1 ? "finding" : "findings"}${described}`);
     table.append(caption);
     const head = document.createElement("thead");
     head.className = "govuk-table__head";
-    head.append(tableRow(["File", "Sheet", "Row", "Column", "Message"], "th"));
+    const columns = ["File", ...(withSheet ? ["Sheet"] : []), "Spreadsheet row", "Column", ...(oneMessage ? [] : ["Message"])];
+    head.append(tableRow(columns, "th"));
     const body = document.createElement("tbody");
     body.className = "govuk-table__body";
     for (const finding of items) {
-      body.append(
-        tableRow([finding.file, finding.sheet || "–", finding.row == null ? "whole file" : String(finding.row), finding.column || "–", finding.message], "td"),
-      );
+      const row = finding.row == null ? "whole file" : String(finding.row + 1); // the API counts data rows from 1
+      const cells = [finding.file, ...(withSheet ? [finding.sheet || "–"] : []), row, finding.column || "–"];
+      body.append(tableRow(oneMessage ? cells : [...cells, finding.message], "td"));
     }
     table.append(head, body);
     target.append(table);

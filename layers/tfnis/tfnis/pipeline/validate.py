@@ -127,8 +127,8 @@ def postcode_lookup(store: Store) -> pd.Series | None:
 
 def validate_submission(submission: Submission, *, store: Store, table: SubmissionTable) -> str:
     from tfnis.validation import findings_csv, render_html, report_json, validate_return
-    from tfnis.validation.split import split_return
     from tfnis.validation.report import first_findings
+    from tfnis.validation.split import split_return
 
     settings = store.settings
     ref = SubmissionRef(submission.la_code, submission.submission_id, submission.period_end)
@@ -157,7 +157,8 @@ def validate_submission(submission: Submission, *, store: Store, table: Submissi
 
     if report.status != "VALID":
         table.transition(
-            ref.la_code, ref.submission_id, S.REJECTED, counts=counts, findings_summary=summary, reports=reports, first_findings=first_findings(report),
+            ref.la_code, ref.submission_id, S.REJECTED, counts=counts, findings_summary=summary, reports=reports,
+            first_findings=first_findings(report),
             reason=f"{counts.get('errors', 0)} error(s) in the return; see the validation report",
         )  # fmt: skip
         store.audit("submission_rejected", la_code=ref.la_code, submission_id=ref.submission_id, counts=counts)
@@ -172,7 +173,8 @@ def validate_submission(submission: Submission, *, store: Store, table: Submissi
     write_personal(store, table, settings.work_bucket, ref.individuals_key, split.individual_attributes)
     try:
         table.transition(
-            ref.la_code, ref.submission_id, S.VALIDATED, counts=counts, findings_summary=summary, reports=reports, first_findings=first_findings(report),
+            ref.la_code, ref.submission_id, S.VALIDATED, counts=counts, findings_summary=summary, reports=reports,
+            first_findings=first_findings(report),
             validated_at=datetime.now(UTC).isoformat(),
         )  # fmt: skip
     except InvalidTransition:
