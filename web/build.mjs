@@ -15,7 +15,7 @@ mkdirSync(out, { recursive: true });
 cpSync(join(frontend, "assets"), join(out, "assets"), { recursive: true });
 cpSync(join(frontend, "govuk-frontend.min.css"), join(out, "govuk-frontend.min.css"));
 cpSync(join(frontend, "govuk-frontend.min.js"), join(out, "govuk-frontend.min.js"));
-for (const name of ["index.html", "app.js", "app.css"]) {
+for (const name of ["index.html", "app.js", "app.css", "js-enabled.js"]) {
   cpSync(join(here, "src", name), join(out, name));
 }
 const version = JSON.parse(readFileSync(join(frontend, "..", "..", "package.json"), "utf8")).version;

@@ -504,3 +504,51 @@ def test_anonymise_cannot_delete_the_linkage_index(resources):
 def test_coverage_cannot_read_the_key_map(resources):
     # record_token -> person_key: with the index it would tie coverage inputs back to identifiers.
     assert not _allowed(resources["CoverageFunction"], "s3:GetObject", "WorkBucket", REF.key_map_key)
+
+
+# --- the upload page on AWS: S3 + CloudFront, Cognito's hosted UI --------------------------------------------
+
+
+def test_page_bucket_is_private_and_read_only_by_its_distribution_through_origin_access_control(resources):
+    bucket = resources["WebBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    (policy,) = [
+        r["Properties"]["PolicyDocument"]
+        for r in _of_type(resources, "AWS::S3::BucketPolicy").values()
+        if r["Properties"]["Bucket"] == {"Ref": "WebBucket"}
+    ]
+    (allow,) = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"} and allow["Action"] == "s3:GetObject"
+    assert "${WebDistribution}" in allow["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+               for s in policy["Statement"])  # fmt: skip
+    config = resources["WebDistribution"]["Properties"]["DistributionConfig"]
+    (origin,) = config["Origins"]
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["WebOriginAccessControl", "Id"]}
+    assert origin["S3OriginConfig"]["OriginAccessIdentity"] == ""
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    control = resources["WebOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
+    assert (control["OriginAccessControlOriginType"], control["SigningBehavior"]) == ("s3", "always")
+
+
+def test_api_and_upload_bucket_allow_only_the_pages_origin(template, resources):
+    page_origin = {
+        "Fn::If": [
+            "PageOnCloudFront",
+            {"Fn::Sub": "https://${WebDistribution.DomainName}"},
+            {"Ref": "UploadAllowedOrigin"},
+        ]
+    }
+    assert template["Parameters"]["UploadAllowedOrigin"]["Default"] == ""
+    assert resources["HttpApi"]["Properties"]["CorsConfiguration"]["AllowOrigins"] == [page_origin]
+    (rule,) = resources["UploadBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedOrigins"] == [page_origin] and rule["AllowedMethods"] == ["POST"]
+
+
+def test_the_page_signs_in_with_the_hosted_ui_authorization_code_and_pkce(resources):
+    client = resources["UserPoolClient"]["Properties"]
+    assert client["AllowedOAuthFlows"] == ["code"]  # no implicit flow: tokens never travel in a URL
+    assert client["GenerateSecret"] is False  # a public client: PKCE instead of a secret
+    assert client["AllowedOAuthFlowsUserPoolClient"] is True
+    assert client["CallbackURLs"] == [{"Fn::Sub": "https://${WebDistribution.DomainName}/"}]
+    assert resources["UserPoolDomain"]["Properties"]["UserPoolId"] == {"Ref": "UserPool"}
