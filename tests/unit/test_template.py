@@ -529,6 +529,16 @@ def test_page_bucket_is_private_and_read_only_by_its_distribution_through_origin
     assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
     control = resources["WebOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
     assert (control["OriginAccessControlOriginType"], control["SigningBehavior"]) == ("s3", "always")
+    (decrypt,) = [
+        s for s in resources["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
+        if s["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    ]  # fmt: skip
+    assert decrypt["Action"] == "kms:Decrypt"
+    web_bucket_arns = decrypt["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"]
+    assert [arn["Fn::Sub"].split(":::")[1] for arn in web_bucket_arns] == [
+        bucket["BucketName"]["Fn::Sub"],
+        bucket["BucketName"]["Fn::Sub"] + "/*",
+    ]
 
 
 def test_api_and_upload_bucket_allow_only_the_pages_origin(template, resources):
