@@ -41,16 +41,17 @@ def case(name: str, files: dict[str, bytes | str], status: str, findings: list[t
 
 
 def with_cell(name: str, row: int, column: str, value: str) -> str:
-    """The valid table with one cell replaced (row 1 = first data row); values here hold no commas."""
+    """The valid table with one cell replaced (row as the spreadsheet numbers it: the header is row 1, the first
+    data row is row 2); values here hold no commas."""
     return _cell(valid_text(name), row, column, value)
 
 
 def _cell(text: str, row: int, column: str, value: str) -> str:
     header, *rows = text.splitlines()
     index = header.split(",").index(column)
-    cells = rows[row - 1].split(",")
+    cells = rows[row - 2].split(",")
     cells[index] = value
-    rows[row - 1] = ",".join(cells)
+    rows[row - 2] = ",".join(cells)
     return "\n".join([header, *rows]) + "\n"
 
 
@@ -135,29 +136,30 @@ def main() -> None:
     case("crlf_line_endings", {FAM: fam.replace("\n", "\r\n"), IND: ind.replace("\n", "\r\n")}, "VALID", [])
     case("wrong_delimiter", {FAM: fam, IND: ind.replace(",", ";")}, "REJECTED", [(IND, None, None, "WRONG_DELIMITER")])
     case("tab_delimited", {FAM: fam.replace(",", "\t"), IND: ind}, "REJECTED", [(FAM, None, None, "WRONG_DELIMITER")])
-    case("cp1252", {FAM: fam, IND: ind.encode("cp1252")}, "REJECTED", [(IND, None, None, "NOT_UTF8")])
+    case("cp1252", {FAM: fam, IND: ind.encode("cp1252")}, "VALID", [(IND, None, None, "WINDOWS_1252")])
     case("utf16", {FAM: fam.encode("utf-16"), IND: ind}, "REJECTED", [(FAM, None, None, "NOT_UTF8")])
     case("not_text_at_all", {FAM: fam, IND: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))}, "REJECTED",
          [(IND, None, None, "NOT_UTF8")])  # fmt: skip
 
-    # A quoted value with a line break inside is one cell; rows after it keep their numbers.
+    # A quoted value with a line break inside is one cell (one spreadsheet row); rows after it keep their numbers.
+    # rows[i] below is spreadsheet row i + 2.
     header, *rows = lines(IND)
     rows[2] = rows[2].replace(",Anne,", ',"Anne\nMarie",')
-    rows[7] = rows[7].replace(",1,,Y,", ",7,,Y,")  # row 8: sex 7 is not a code
+    rows[7] = rows[7].replace(",1,,Y,", ",7,,Y,")  # row 9: sex 7 is not a code
     case("quoted_newlines", {FAM: fam, IND: "\n".join([header, *rows]) + "\n"}, "REJECTED",
-         [(IND, 8, "sex", "INVALID_CODE")])  # fmt: skip
+         [(IND, 9, "sex", "INVALID_CODE")])  # fmt: skip
 
     header, *rows = lines(IND)
-    rows[2] += ",extra"  # row 3: one field too many
-    rows[4] = rows[4].rsplit(",", 1)[0]  # row 5: one field short
-    rows[6] = rows[6].replace(",2,,Y,", ",5,,Y,")  # row 7 still row 7 after the ragged rows
+    rows[2] += ",extra"  # row 4: one field too many
+    rows[4] = rows[4].rsplit(",", 1)[0]  # row 6: one field short
+    rows[6] = rows[6].replace(",2,,Y,", ",5,,Y,")  # row 8 still row 8 after the ragged rows
     case("ragged_rows", {FAM: fam, IND: "\n".join([header, *rows]) + "\n"}, "REJECTED",
-         [(IND, 3, None, "RAGGED_ROW"), (IND, 5, None, "RAGGED_ROW"), (IND, 7, "sex", "INVALID_CODE")])  # fmt: skip
+         [(IND, 4, None, "RAGGED_ROW"), (IND, 6, None, "RAGGED_ROW"), (IND, 8, "sex", "INVALID_CODE")])  # fmt: skip
 
     header, *rows = lines(IND)
     rows[7] = rows[7] + ',"never closed'
     case("unclosed_quote", {FAM: fam, IND: "\n".join([header, *rows]) + "\n"}, "REJECTED",
-         [(IND, 8, None, "RAGGED_ROW")])  # fmt: skip
+         [(IND, 9, None, "RAGGED_ROW")])  # fmt: skip
 
     header, *rows = lines(IND)
     case("blank_lines", {FAM: fam, IND: "\n".join([header, rows[0], "", *rows[1:], "", ""]) + "\n"}, "VALID", [])
@@ -178,12 +180,12 @@ def main() -> None:
         [lines(IND)[0] + ",shoe_size", *(line + ",9" for line in lines(IND)[1:])]) + "\n"},
         "VALID", [(IND, None, "shoe_size", "UNKNOWN_COLUMN")])  # fmt: skip
 
-    formula = with_cell(IND, 1, "middle_names", "=cmd|' /C calc'!A0")
-    formula = _cell(formula, 3, "mental_health", "@SUM(1)")
-    case("formula_injection", {FAM: with_cell(FAM, 2, "support_intensity", "+MEDIUM"), IND: formula}, "REJECTED",
-         [(IND, 1, "middle_names", "FORMULA_INJECTION"), (IND, 3, "mental_health", "FORMULA_INJECTION"),
-          (IND, 3, "mental_health", "INVALID_CODE"), (FAM, 2, "support_intensity", "FORMULA_INJECTION"),
-          (FAM, 2, "support_intensity", "INVALID_CODE")])  # fmt: skip
+    formula = with_cell(IND, 2, "middle_names", "=cmd|' /C calc'!A0")
+    formula = _cell(formula, 4, "mental_health", "@SUM(1)")
+    case("formula_injection", {FAM: with_cell(FAM, 3, "support_intensity", "+MEDIUM"), IND: formula}, "REJECTED",
+         [(IND, 2, "middle_names", "FORMULA_INJECTION"), (IND, 4, "mental_health", "FORMULA_INJECTION"),
+          (IND, 4, "mental_health", "INVALID_CODE"), (FAM, 3, "support_intensity", "FORMULA_INJECTION"),
+          (FAM, 3, "support_intensity", "INVALID_CODE")])  # fmt: skip
 
     case("two_csvs_named_anyhow", {"export_a.csv": ind, "export_b.csv": fam}, "VALID", [])
     case("two_csvs_not_a_return", {"a.csv": "x,y\n1,2\n", "b.csv": "p,q\n3,4\n"}, "REJECTED",
@@ -202,12 +204,12 @@ def main() -> None:
          max_xlsx_uncompressed_bytes=1 << 20)  # fmt: skip
     case("xlsx_zip_bomb_by_directory", {book: zip_bomb_by_directory()}, "REJECTED",
          [(book, None, None, "XLSX_TOO_LARGE")])  # fmt: skip
-    formula_text = workbook({"families": with_cell(FAM, 1, "evictions", "=1/0"), "individuals": ind}, text_only=True)
+    formula_text = workbook({"families": with_cell(FAM, 2, "evictions", "=1/0"), "individuals": ind}, text_only=True)
     case("xlsx_formula_as_text", {book: formula_text},
-         "REJECTED", [("RETURN.xlsx[families]", 1, "evictions", "FORMULA_INJECTION"),
-                      ("RETURN.xlsx[families]", 1, "evictions", "INVALID_INTEGER")])  # fmt: skip
+         "REJECTED", [("RETURN.xlsx[families]", 2, "evictions", "FORMULA_INJECTION"),
+                      ("RETURN.xlsx[families]", 2, "evictions", "INVALID_INTEGER")])  # fmt: skip
     # A real formula is read by its computed value (here none was saved: the cell is blank), never as a formula.
-    formula_cell = workbook({"families": with_cell(FAM, 1, "evictions", "=1+1"), "individuals": ind})
+    formula_cell = workbook({"families": with_cell(FAM, 2, "evictions", "=1+1"), "individuals": ind})
     case("xlsx_formula_cell", {book: formula_cell}, "VALID", [])
 
 

@@ -22,6 +22,7 @@ from tfnis.validation.reading import (
     TABLE_NAMES,
     Table,
     header_name,
+    header_row,
     read_csv_table,
     read_workbook,
 )
@@ -55,7 +56,8 @@ def _table_of_csv(path: Path) -> str | None:
             head = stream.read(1 << 16).decode("utf-8", errors="replace")
     except OSError:
         return None
-    columns = {header_name(c) for c in head.split("\n", 1)[0].replace(";", ",").replace("\t", ",").split(",")}
+    lines = head.replace(";", ",").replace("\t", ",").split("\n")[:20]
+    columns = {header_name(c) for c in header_row([line.split(",") for line in lines])}
     for name, marker in _HEADER_HINTS.items():
         if marker in columns:
             return name
