@@ -254,3 +254,54 @@ def test_no_finding_message_ever_contains_an_identifier_value(tmp_path):
         assert value not in text and value.lower() not in text.lower()
     valid_values = set(load()[1][list(IDENTIFIER_COLUMNS - {"family_id"} & set(load()[1].columns))].stack())
     assert not {v for v in valid_values if len(v) > 3 and v in text}
+
+
+# --- one finding per cause, in the order to act on them -----------------------------------------------------
+def test_a_return_missing_date_of_birth_says_so_first_and_nothing_that_follows_from_it(tmp_path):
+    families, individuals = load()
+    report = run(tmp_path, families, individuals.drop(columns=["date_of_birth"]))
+    assert (report.findings[0].rule, report.findings[0].column) == ("MISSING_COLUMN", "date_of_birth")
+    assert cited(report) == {(I, None, "date_of_birth", "MISSING_COLUMN")}
+
+
+def test_a_missing_headline_problem_column_does_not_also_fail_every_family_on_the_minimum(tmp_path):
+    families, individuals = load()
+    report = run(tmp_path, families.drop(columns=["hp_EDUCATION"]), individuals)
+    assert cited(report) == {(F, None, "hp_EDUCATION", "MISSING_COLUMN")}
+
+
+def test_a_header_naming_no_column_is_one_finding_not_one_per_column(tmp_path):
+    families, individuals = load()
+    individuals.columns = [f"Spalte {n}" for n in range(len(individuals.columns))]
+    report = run(tmp_path, families, individuals)
+    assert cited(report) == {(I, None, None, "HEADER_NOT_FOUND")}
+
+
+def test_an_unreadable_start_date_is_not_also_called_missing(tmp_path):
+    report = run(tmp_path, *edited({"families": [(2, "support_start_date", "July 2023")]}))
+    assert cited(report) == {(F, 2, "support_start_date", "DATE_FORMAT")}
+
+
+def test_findings_come_errors_first_then_warnings_then_notes_file_level_first(tmp_path):
+    edits = {
+        "individuals": [(3, "sex", "M"), (4, "nino", "AB123456E"), (5, "relation_in_family", "AUNT")],
+        "families": [(4, "evictions", "two")],
+    }
+    families, individuals = edited(edits)
+    report = run(tmp_path, families, individuals.drop(columns=["surname"]))
+    assert [(f.severity.value, f.file, f.row, f.rule) for f in report.findings] == [
+        ("error", I, None, "MISSING_COLUMN"),
+        ("error", F, 4, "INVALID_INTEGER"),
+        ("error", I, 5, "INVALID_CODE"),
+        ("warning", I, 4, "NINO_FORMAT"),
+        ("info", I, 3, "SEX_ALIAS"),
+    ]
+
+
+def test_yes_no_in_every_row_is_one_note_for_the_column(tmp_path):
+    families, individuals = load()
+    individuals["mental_health"] = individuals["mental_health"].map({"Y": "Yes", "N": "no", "": ""})
+    report = run(tmp_path, families, individuals)
+    assert cited(report) == {(I, 2, "mental_health", "YES_NO_ALIAS")}
+    assert report.status is Status.VALID and report.individuals["mental_health"].dropna().isin(["Y", "N"]).all()
+    assert "4 cells" in report.findings[0].message

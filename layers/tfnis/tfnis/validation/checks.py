@@ -102,12 +102,14 @@ def check_header(table: Table, log: FindingLog) -> pd.DataFrame | None:
         else:
             keep.append(position)
         seen.add(name)
-    for name, written in table.renamed.items():
+    if table.renamed:
+        examples = [f"'{_printable(written)}' as {name}" for name, written in list(table.renamed.items())[:4]]
+        more = len(table.renamed) - len(examples)
         log.file_level(
             table.file,
             "HEADER_RENAMED",
-            f"The column headed '{_printable(written)}' was read as {name}.",
-            column=name,
+            f"{len(table.renamed)} column heading(s) were read as the specification's names: {', '.join(examples)}"
+            + (f" and {more} more." if more else "."),
         )
     for spec in TABLES[table.name]:
         if spec.need is not Need.OPTIONAL and not _is_hp(spec.name) and spec.name not in seen:
@@ -456,13 +458,12 @@ def _check_headline_problems(table: Table, families: pd.DataFrame, log: FindingL
         own = [f"hp_{p}" for p in spec.problems]
         missing = [name for name in own if name not in families]
         for name in missing:
-            if name not in families:
-                log.file_level(
-                    table.file,
-                    "MISSING_COLUMN",
-                    f"The column '{name}' is required for {code} families.",
-                    column=name,
-                )
+            log.file_level(
+                table.file,
+                "MISSING_COLUMN",
+                f"The column '{name}' is required for {code} families.",
+                column=name,
+            )
         if missing:  # the count of problems cannot be known: MISSING_COLUMN says why, once
             continue
         yes = np.zeros(len(families), dtype=np.int64)
