@@ -338,7 +338,7 @@ def excel_workbook() -> bytes:
                     cell.number_format = "@"
                     cell.data_type = "s"
     individuals = book["individuals"]
-    dob = [c.column for c in individuals[2] if c.value == "Date Of Birth"][0]
+    dob = next(c.column for c in individuals[2] if c.value == "Date Of Birth")
     serial = individuals.cell(row=9, column=dob)
     serial.value, serial.number_format = (serial.value - dt.datetime(1899, 12, 30)).days, "General"
     buffer = BytesIO()
