@@ -342,6 +342,19 @@ def _workbook_refused(path: Path, log: FindingLog, max_uncompressed_bytes: int) 
     """Check the zip directory before any XML is parsed: not a zip, not a workbook, or a zip bomb."""
     file = path.name
     try:
+        with path.open("rb") as stream:
+            old_format = stream.read(4) == b"\xd0\xcf\x11\xe0"
+    except OSError:
+        old_format = False
+    if old_format or path.suffix.lower() == ".xls":
+        log.file_level(
+            file,
+            "XLSX_NOT_WORKBOOK",
+            "The file is an Excel 97-2003 workbook (.xls) or a password-protected one: open it in Excel and "
+            "save it as 'Excel Workbook (.xlsx)' without a password, or as two 'CSV UTF-8' files.",
+        )
+        return True
+    try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except OSError as error:

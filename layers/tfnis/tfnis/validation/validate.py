@@ -35,12 +35,16 @@ _NAME_HINTS = {"families": ("famil",), "individuals": ("individ", "person", "peo
 _HEADER_HINTS = {"individuals": "person_id", "families": "framework"}
 
 
+# An old Excel (.xls) or a password-protected workbook is an OLE2 compound file.
+_OLE2 = b"\xd0\xcf\x11\xe0"
+
+
 def _is_workbook(path: Path) -> bool:
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
         return True
     try:
         with path.open("rb") as stream:
-            return path.suffix.lower() != ".csv" and stream.read(4) == b"PK\x03\x04"
+            return path.suffix.lower() != ".csv" and stream.read(4) in (b"PK\x03\x04", _OLE2)
     except OSError:
         return False
 
