@@ -16,11 +16,96 @@ FINISHED = frozenset({"REJECTED", "COMPLETE", "FAILED"})
 
 
 class ApiError(RuntimeError):
-    """The API answered with an error status; the message is the API's own words."""
+    """The API answered with an error status; the message is the API's own words (and its list of problems)."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"HTTP {status}: {message}")
+    def __init__(self, status: int, message: str, problems: Sequence[str] = ()) -> None:
+        text = message.rstrip(".") + (": " + "; ".join(problems) if problems else "")
+        super().__init__(f"The service answered {status}: {text}.")
         self.status = status
+        self.message = message
+
+
+class FilesNotReady(ValueError):
+    """The files cannot be sent as they are; the message says why in a sentence, before any request is made."""
+
+
+UPLOADABLE_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+
+
+def check_files(paths: Sequence[Path]) -> dict[str, Path]:
+    """The files a council passes, checked before anything is sent: they exist, are files, are not empty and
+    have names the service can take; mapped to the names the submission declares."""
+    for path in paths:
+        if not path.exists():
+            raise FilesNotReady(f"{path} does not exist: check the name and the folder.")
+        if not path.is_file():
+            raise FilesNotReady(f"{path} is not a file.")
+        if path.stat().st_size == 0:
+            raise FilesNotReady(f"{path.name} is empty (0 bytes): save the return again and re-send.")
+        if path.suffix.lower() == ".xls":
+            raise FilesNotReady(f"{path.name} is an old Excel (.xls) file: save it as 'Excel Workbook (.xlsx)'.")
+        if path.suffix.lower() not in UPLOADABLE_SUFFIXES:
+            raise FilesNotReady(
+                f"{path.name} is not a .csv or .xlsx file: send families.csv and individuals.csv, or one .xlsx."
+            )
+    return declared_files(paths)
+
+
+def oversized(files: dict[str, Path], max_bytes: int) -> list[str]:
+    """A sentence for each file larger than the service accepts."""
+    return [
+        f"{path.name} is {_size(path.stat().st_size)}; the service accepts files up to {_size(max_bytes)}."
+        for path in files.values()
+        if path.stat().st_size > max_bytes
+    ]
+
+
+def _size(n: int) -> str:
+    return f"{n / (1 << 20):,.1f} MB" if n >= 1 << 20 else f"{n:,} bytes"
+
+
+def token_problem(token: str, now: float | None = None) -> str | None:
+    """What is wrong with a bearer token that can be told without asking the service (it is not a JWT, or it
+    has expired), as a sentence; None when it looks usable. The signature is the service's to check."""
+    import base64
+    import json
+
+    parts = token.strip().split(".")
+    if token.strip().lower().startswith("bearer ") or len(parts) != 3:
+        return "The token is not a sign-in token: copy it again, whole, from the upload page (without 'Bearer')."
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(padded))
+    except ValueError:
+        return "The token is damaged: copy it again, whole, from the upload page."
+    expires = claims.get("exp") if isinstance(claims, dict) else None
+    if isinstance(expires, int | float) and expires < (now if now is not None else time.time()):
+        return "Your sign-in has expired: sign in again on the upload page and copy the new token."
+    return None
+
+
+def _unauthorised(response: Any) -> ApiError:
+    """401: API Gateway says only "Unauthorized"; its WWW-Authenticate header may say why."""
+    challenge = response.headers.get("www-authenticate", "")
+    reason = re.search(r'error_description="([^"]*)"', challenge)
+    why = f" ({reason[1]})" if reason else ""
+    return ApiError(
+        401,
+        f"the service did not accept your token{why}. Sign in again on the upload page and copy the new token; "
+        "if that fails, check that --api is your environment's address",
+    )
+
+
+def _storage_refusal(response: Any, name: str) -> ApiError:
+    """S3 answers an upload with XML: say its message (and code) in a sentence, never the raw XML."""
+    code = re.search(r"<Code>([^<]*)</Code>", response.text or "")
+    message = re.search(r"<Message>([^<]*)</Message>", response.text or "")
+    if code and code[1] == "EntityTooLarge":
+        return ApiError(response.status_code, f"{name} is larger than the service accepts (EntityTooLarge)")
+    if code and code[1] in ("AccessDenied", "ExpiredToken") and "expired" in (message[1] if message else "").lower():
+        return ApiError(response.status_code, f"the upload link for {name} has expired: run the upload again")
+    said = f"{message[1].rstrip('.')} ({code[1]})" if code and message else f"HTTP {response.status_code}"
+    return ApiError(response.status_code, f"storage refused {name}: {said}")
 
 
 def declared_files(paths: Sequence[Path]) -> dict[str, Path]:
@@ -68,12 +153,20 @@ class SubmissionClient:
         return session
 
     def _json(self, response: Any) -> Any:
+        if response.status_code == 401:
+            raise _unauthorised(response)
         try:
             body = response.json()
         except ValueError:
             body = {"message": response.text[:500]}
         if response.status_code >= 400:
-            raise ApiError(response.status_code, str(body.get("message", body)))
+            body = body if isinstance(body, dict) else {"message": str(body)}
+            problems = [
+                f"{p.get('field')}: {p.get('message')}" if p.get("field") else str(p.get("message"))
+                for p in body.get("problems") or []
+                if isinstance(p, dict)
+            ]
+            raise ApiError(response.status_code, str(body.get("message", "no message")), problems)
         return body
 
     def create(self, period_end: str, files: Sequence[str]) -> dict[str, Any]:
@@ -117,7 +210,7 @@ class SubmissionClient:
                 post["url"], data=monitor, headers={"Content-Type": monitor.content_type}, timeout=300
             )
         if response.status_code >= 300:
-            raise ApiError(response.status_code, f"upload of {path.name} refused: {response.text[:300]}")
+            raise _storage_refusal(response, path.name)
 
     def wait(
         self, submission_id: str, until: frozenset[str] = SETTLED, timeout: float = 600, poll: float = 0.5
@@ -138,5 +231,6 @@ class SubmissionClient:
         if not url:
             return None
         response = requests.get(url, timeout=self.timeout)
-        response.raise_for_status()
+        if response.status_code >= 300:
+            raise ApiError(response.status_code, "the report link did not work (it may have expired); ask again")
         return response.json() if kind.endswith("_json") else response.text
