@@ -67,7 +67,7 @@ def test_directory_instead_of_a_file_exits_2(tmp_path):
 
 
 STARTS = [
-    ("report.html", "<!doctype html>"),
+    ("report.html", "<!DOCTYPE html>"),
     ("report.json", "{"),
     ("report.csv", "file,row"),
     ("report.txt", "Return"),

@@ -103,7 +103,7 @@ def test_escape_formula_prefixes_a_quote_to_cells_a_spreadsheet_would_run():
 
 def test_html_is_one_self_contained_page(big_return):
     page = render_html(big_return)
-    assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert "<script" not in page and "http://" not in page and "https://" not in page and "<link" not in page
     assert "UPN_CHECK_LETTER" in page and "1,500" in page
 

@@ -163,3 +163,68 @@ def rules_markdown() -> str:
     lines = ["| rule | severity | heading | meaning |", "|---|---|---|---|"]
     lines += [f"| `{r.code}` | {r.severity.value} | {r.heading} | {r.meaning} |" for r in RULES.values()]
     return "\n".join(lines) + "\n"
+
+
+_DOCUMENT_HEAD = """# Rule codes
+
+<!-- Generated from layers/tfnis/tfnis/spec/rules.py: .venv/bin/python -m tfnis.spec.rules > docs/rules.md
+     (a test keeps the two in step; edit the module, not this file). -->
+
+Every finding in a validation report cites one of these codes, with the file (and the sheet, for a workbook),
+the row as the spreadsheet shows it (the header is row 1, the first data row is row 2; blank for a finding about
+the whole file), the column, a plain-English heading and a message written for a council officer.
+Codes are stable: new ones may be added, none is renamed. Reports list errors first, then warnings, then
+notes; within each, problems with a whole file first, then by file and row. A rule that needs a column that is
+missing does not run: the missing column is the one finding.
+
+- **error** rejects the submission: the file cannot be read, a required column or value is missing, a join
+  is broken, a code is invalid, an id is duplicated, a date is impossible, Excel has changed values into numbers.
+- **warning** is reported and the row is kept: an identifier that is present but invalid (it is then never
+  used for matching), an age outside the expected band, an optional field out of range, a Windows-1252 file.
+- **info** (a note) says something accepted and changed, once per column or file, so the council is not
+  surprised by it.
+
+No message ever contains the value of an identifier column (names, date of birth, postcode, NINO, UPN,
+NHS number, person_id, family_id).
+
+## How values are read
+
+- Cells are trimmed; an empty cell means "not provided"; zero is a value.
+- Codes and Y/N are matched in any case. `Yes`/`No` and `TRUE`/`FALSE` are read as `Y`/`N` (`YES_NO_ALIAS`);
+  sex as {sex_words} is read as its ISO/IEC 5218 code (`SEX_ALIAS`); extended DfE ethnicity codes roll up to their
+  main code (`ETHNICITY_EXTENDED`).
+- Dates are `YYYY-MM-DD` or `DD/MM/YYYY`, or a date cell of a workbook; a date with a midnight time
+  (`2024-08-10 00:00:00`, as Excel saves date cells) is read as the date (`DATE_WITH_TIME`). Any other time
+  is a `DATE_FORMAT` error. Whole numbers may be written `3` or `3.0`.
+- Column headings are matched in any case and with spaces, hyphens or punctuation for underscores
+  (`Date of Birth` is `date_of_birth`, `HP Crime ASB` is `hp_CRIME_ASB`), and by these aliases
+  (`HEADER_RENAMED`, once per file): {aliases}.
+- A title above the header row is found (the header is the first of the first 10 rows naming at least 3
+  columns) and skipped (`TITLE_ROW_SKIPPED`); row numbers stay the spreadsheet's.
+- Blank rows, and rows of nothing but commas (as Excel saves a blank row into a CSV), are not records, in
+  CSVs as in workbooks; the rows after them keep their spreadsheet numbers.
+- A CSV that is not UTF-8 but plainly Windows-1252 (Excel's "CSV (Comma delimited)") is read as such with a
+  warning (`WINDOWS_1252`); when some characters could be read more than one way it is a `NOT_UTF8` error.
+- Excel damage is named (`EXCEL_NUMBER_FORMAT`): an NHS number, family_id or person_id in scientific notation
+  (`9.43E+09`), an NHS number of 9 digits (its leading zero dropped), a date that became Excel's day count
+  (`45123`). The fix: format the column as Text (or as a date) and re-enter the values.
+- A workbook is refused before it is opened if its sheets would expand to more than 256 MiB (about 100,000
+  people; send two CSV files for more); an old `.xls` is told to save as `.xlsx`.
+
+## Codes
+
+"""
+
+
+def rules_document() -> str:
+    """The whole of docs/rules.md: how values are read, the aliases, and the catalogue."""
+    from tfnis.spec.codes import SEX_ALIASES
+    from tfnis.spec.columns import HEADER_ALIASES
+
+    sex_words = ", ".join(f"`{w.title()}`" for w in SEX_ALIASES if len(w) > 1)
+    aliases = ", ".join(f"`{alias}` → `{name}`" for alias, name in sorted(HEADER_ALIASES.items()))
+    return _DOCUMENT_HEAD.format(sex_words=sex_words, aliases=aliases) + rules_markdown()
+
+
+if __name__ == "__main__":
+    print(rules_document(), end="")
