@@ -30,6 +30,7 @@ TABLE_NAMES = ("families", "individuals")
 # for every cell, so a workbook much bigger than this would not fit a validate Lambda: send CSVs instead.
 DEFAULT_MAX_XLSX_UNCOMPRESSED_BYTES = 256 << 20
 _HEAD_BYTES = 1 << 16
+_BLANK_BYTES = b"\xef\xbb\xbf \t\r\n,;"
 _DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "pipes"}
 # A title above the header is looked for in the first rows only; the header is the first row naming at least
 # this many of the specification's columns.
@@ -235,7 +236,7 @@ def read_csv_table(path: Path, name: str, log: FindingLog) -> Table:
         log.file_level(file, "FILE_UNREADABLE", f"The file cannot be opened ({error.strerror or 'not a file'}).")
         return table
     head = data[:_HEAD_BYTES]
-    if not data.strip(b"\xef\xbb\xbf \t\r\n,;"):
+    if not head.strip(_BLANK_BYTES) and not data.strip(_BLANK_BYTES):  # strip copies: only when the head is blank
         log.file_level(file, "FILE_EMPTY", "The file is empty: it needs a header row and one row per record.")
         return table
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -297,7 +298,8 @@ def read_csv_table(path: Path, name: str, log: FindingLog) -> Table:
 
     first = index + 2
     rows = np.arange(first, first + arrow_table.num_rows, dtype=np.int64)
-    if skipped or _blank_line_before_data(data):
+    lines = data.count(b"\n") + (not data.endswith(b"\n"))  # one line per record: nothing blank, no quoted newline
+    if skipped or (lines != index + 1 + arrow_table.num_rows and _blank_line_before_data(data)):
         kept, ragged = _record_rows(data, delimiter, index + 1, width)
         log.at_rows(
             file,
@@ -424,7 +426,7 @@ def read_workbook(path: Path, log: FindingLog, max_uncompressed_bytes: int) -> l
     return tables
 
 
-def _read_sheet(table: Table, rows: list[list[object]], log: FindingLog) -> None:
+def _read_sheet(table: Table, rows: Sequence[Sequence[object]], log: FindingLog) -> None:
     """Rows of a sheet (row 1 first) to a frame indexed by spreadsheet row; blank rows are not records."""
     import numpy as np
     import pandas as pd

@@ -191,7 +191,7 @@ def render_text(report: ValidationReport, rows_per_rule: int = TEXT_ROWS_PER_RUL
     plain heading with its code second and its first rows."""
     lines = [_headline(report), ""]
     groups = _rule_sections(report, rows_per_rule)
-    errors = next((g["rules"] for g in groups if g["severity"] == "error"), [])
+    errors: list[dict[str, Any]] = next((g["rules"] for g in groups if g["severity"] == "error"), [])
     if errors:
         lines.append("There is a problem. Fix these first, then check the return again:")
         lines += [f"  - {r['heading']} ({r['code']}): {_many(r['count'], 'time')}" for r in errors]
