@@ -139,3 +139,11 @@ def test_html_escapes_what_it_shows(tmp_path):
     report = validate_return([tmp_path / "<i>families.csv"])
     page = render_html(report)
     assert "&lt;i&gt;families.csv" in page and "<i>" not in page
+
+
+def test_findings_csv_is_in_the_order_to_act_on(big_return):
+    rows = list(csv.DictReader(io.StringIO(findings_csv(big_return))))
+    severities = [r["severity"] for r in rows]
+    assert severities == sorted(severities, key=["error", "warning", "info"].index)
+    upn = [int(r["row"]) for r in rows if r["rule"] == "UPN_CHECK_LETTER"]
+    assert upn == sorted(upn) and upn[0] == 2

@@ -214,9 +214,14 @@ def findings_csv(report: ValidationReport, rows_per_rule: int | None = CSV_ROWS_
     import pandas as pd
 
     frame = report.findings_frame()
+    if len(frame):  # the report's order: errors, warnings, notes; whole-file findings first; then file and row
+        frame = frame.assign(
+            _severity=frame["severity"].map({"error": 0, "warning": 1, "info": 2}), _in_row=frame["row"].notna()
+        )
+        frame = frame.sort_values(["_severity", "_in_row", "file", "row", "column", "rule"], kind="stable")
+        frame = frame.drop(columns=["_severity", "_in_row"])
     if rows_per_rule is not None and len(frame):
         frame = frame.groupby("rule", sort=False).head(rows_per_rule)
-    frame = frame.sort_values(["severity", "rule", "file", "row"], na_position="first", kind="stable")
     for name in ("file", "column", "rule", "severity", "message"):
         frame[name] = escape_formula(frame[name].astype("string"))
     frame["row"] = frame["row"].astype("Int64")
