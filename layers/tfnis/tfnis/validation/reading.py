@@ -221,41 +221,35 @@ def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(index=frame.index[candidates[blank]]) if blank.any() else frame
 
 
-def read_csv_table(path: Path, name: str, log: FindingLog) -> Table:
-    """Read one CSV table: all cells as strings, the index the spreadsheet row number."""
-    import numpy as np
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
+def _utf8_bytes(path: Path, log: FindingLog) -> bytes | None:
+    """The file's bytes as UTF-8 without a BOM, saying what it was when it was not; None when it cannot be read
+    as text at all (missing, empty, binary)."""
     file = path.name
-    table = Table(name, file)
     try:
         data = path.read_bytes()
     except OSError as error:
         log.file_level(file, "FILE_UNREADABLE", f"The file cannot be opened ({error.strerror or 'not a file'}).")
-        return table
+        return None
     head = data[:_HEAD_BYTES]
     if not head.strip(_BLANK_BYTES) and not data.strip(_BLANK_BYTES):  # strip copies: only when the head is blank
         log.file_level(file, "FILE_EMPTY", "The file is empty: it needs a header row and one row per record.")
-        return table
+        return None
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         log.file_level(
             file, "NOT_UTF8", "The file is not text (it looks like a binary file); export the table as 'CSV UTF-8'."
         )
-        return table
-    # Fast path: Arrow checks UTF-8 as it parses; only a file that fails is decoded again to say what it is.
-    encoding = "utf-8" if _head_is_utf8(head) else _non_utf8_encoding(path, head, log, file)
-    if encoding != "utf-8":  # Arrow reads UTF-8 only: transcode in memory (rare)
-        data = data.decode(encoding, errors="replace").encode("utf-8")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    head_text = data[:_HEAD_BYTES].decode("utf-8", errors="replace")
-    delimiter = _delimiter(head_text, log, file)
-    records = _head_records(head_text, delimiter)
-    index = header_index(records)
-    _set_header(table, records[index], index, log)
-    width = len(table.header)
+        return None
+    # Fast path: Arrow checks UTF-8 as it parses; only a file whose head fails is decoded here to say what it is.
+    if not _head_is_utf8(head):  # Arrow reads UTF-8 only: transcode in memory (rare)
+        data = data.decode(_non_utf8_encoding(path, head, log, file), errors="replace").encode("utf-8")
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+
+def _arrow_csv(data: bytes, delimiter: str, skip: int, width: int):  # -> tuple[pa.Table, int]
+    """Every record after the first `skip` as `width` string columns; records of another width are skipped and
+    counted."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
 
     skipped = 0
 
@@ -264,53 +258,74 @@ def read_csv_table(path: Path, name: str, log: FindingLog) -> Table:
         skipped += 1
         return "skip"
 
-    def parse(source: bytes):
-        positional = [f"c{i}" for i in range(width)]
-        return pacsv.read_csv(
-            io.BytesIO(source),
-            read_options=pacsv.ReadOptions(column_names=positional, skip_rows=index + 1, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=skip_ragged
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(positional, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+    positional = [f"c{i}" for i in range(width)]
+    table = pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(column_names=positional, skip_rows=skip, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=skip_ragged),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(positional, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    return table, skipped
 
-    try:
-        try:
-            arrow_table = parse(data)
-        except pa.ArrowInvalid as error:
-            if "utf8" not in str(error).lower() or encoding != "utf-8":
-                raise
-            encoding = _non_utf8_encoding(path, head, log, file)
-            data = path.read_bytes().decode(encoding, errors="replace").lstrip("\ufeff").encode("utf-8")
-            skipped = 0
-            arrow_table = parse(data)
-    except (pa.ArrowException, OSError, ValueError) as error:
-        message = "The file could not be read as CSV"
-        if "straddling" in str(error) or "quote" in str(error).lower():
-            message += " (a quoted value is never closed)"
-        log.file_level(file, "RAGGED_ROW", message + ".")
-        return table
 
-    first = index + 2
-    rows = np.arange(first, first + arrow_table.num_rows, dtype=np.int64)
-    lines = data.count(b"\n") + (not data.endswith(b"\n"))  # one line per record: nothing blank, no quoted newline
-    if skipped or (lines != index + 1 + arrow_table.num_rows and _blank_line_before_data(data)):
-        kept, ragged = _record_rows(data, delimiter, index + 1, width)
+def _spreadsheet_rows(data: bytes, table: Table, delimiter: str, parsed: int, skipped: int, log: FindingLog):
+    """The spreadsheet row of each parsed record: counted from the header when every line is one record (the
+    usual case, one cheap pass), else record by record — citing the ragged rows on the way."""
+    import numpy as np
+
+    first = table.header_row + 1
+    rows = np.arange(first, first + parsed, dtype=np.int64)
+    lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    if skipped or (lines != table.header_row + parsed and _blank_line_before_data(data)):
+        width = len(table.header)
+        kept, ragged = _record_rows(data, delimiter, table.header_row, width)
         log.at_rows(
-            file,
+            table.file,
             "RAGGED_ROW",
             None,
             np.asarray(ragged, dtype=np.int64),
             f"The row does not have {width} fields like the header row (a stray or missing separator, "
             "or an unclosed quote); it was not checked further.",
         )
-        if len(kept) == arrow_table.num_rows:  # csv and Arrow agree on the records (always, but for oddities)
+        if len(kept) == parsed:  # csv and Arrow agree on the records (always, but for oddities)
             rows = np.asarray(kept, dtype=np.int64)
+    return rows
+
+
+def read_csv_table(path: Path, name: str, log: FindingLog) -> Table:
+    """Read one CSV table: all cells as strings, the index the spreadsheet row number."""
+    import pandas as pd
+    import pyarrow as pa
+
+    table = Table(name, path.name)
+    data = _utf8_bytes(path, log)
+    if data is None:
+        return table
+    head_text = data[:_HEAD_BYTES].decode("utf-8", errors="replace")
+    delimiter = _delimiter(head_text, log, table.file)
+    records = _head_records(head_text, delimiter)
+    index = header_index(records)
+    _set_header(table, records[index], index, log)
+    try:
+        try:
+            arrow_table, skipped = _arrow_csv(data, delimiter, index + 1, len(table.header))
+        except pa.ArrowInvalid as error:  # not UTF-8 after the head: say what it is, read it as that
+            if "utf8" not in str(error).lower():
+                raise
+            encoding = _non_utf8_encoding(path, data[:_HEAD_BYTES], log, table.file)
+            data = path.read_bytes().decode(encoding, errors="replace").lstrip("\ufeff").encode("utf-8")
+            arrow_table, skipped = _arrow_csv(data, delimiter, index + 1, len(table.header))
+    except (pa.ArrowException, OSError, ValueError) as error:
+        message = "The file could not be read as CSV"
+        if "straddling" in str(error) or "quote" in str(error).lower():
+            message += " (a quoted value is never closed)"
+        log.file_level(table.file, "RAGGED_ROW", message + ".")
+        return table
+    rows = _spreadsheet_rows(data, table, delimiter, arrow_table.num_rows, skipped, log)
     frame = arrow_table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
     frame.columns = table.header
     frame.index = pd.Index(rows, name="row")
