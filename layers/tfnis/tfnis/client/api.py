@@ -120,23 +120,34 @@ def declared_files(paths: Sequence[Path]) -> dict[str, Path]:
         return {name: by_name[name] for name in ("families.csv", "individuals.csv")}
     roles: dict[str, Path] = {}
     for path in paths:
-        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-            header = next(csv.reader(handle), [])
+        header, _ = _header_and_first_row(path)
         roles["individuals.csv" if "person_id" in header else "families.csv"] = path
     if len(roles) != 2:
         raise ValueError("could not tell which file is families and which individuals (individuals have person_id)")
     return roles
 
 
+def _header_and_first_row(path: Path) -> tuple[list[str], dict[str, str]]:
+    """A CSV's header (as specification names, found below any title) and its first data row."""
+    from tfnis.validation.reading import header_index, header_name
+
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        rows = [row for _, row in zip(range(12), csv.reader(handle), strict=False)]
+    if not rows:
+        return [], {}
+    at = header_index(rows)
+    header = [header_name(name) for name in rows[at]]
+    first = next((r for r in rows[at + 1 :] if any(v.strip() for v in r)), [])
+    return header, dict(zip(header, first, strict=False))
+
+
 def period_end_of(path: Path) -> str | None:
     """The period_end of a CSV return's first data row (a council need not type it twice)."""
     if path.suffix.lower() != ".csv":
         return None
-    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-        row = next(csv.DictReader(handle), None)
-    value = ((row or {}).get("period_end") or "").strip()
-    day_first = re.fullmatch(r"(\d{2})/(\d{2})/(\d{4})", value)  # DATA_SPEC accepts DD/MM/YYYY in returns
-    return f"{day_first[3]}-{day_first[2]}-{day_first[1]}" if day_first else (value or None)
+    value = (_header_and_first_row(path)[1].get("period_end") or "").strip().split(" ")[0]
+    day_first = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", value)  # DATA_SPEC accepts DD/MM/YYYY in returns
+    return f"{day_first[3]}-{int(day_first[2]):02d}-{int(day_first[1]):02d}" if day_first else (value or None)
 
 
 @dataclass
