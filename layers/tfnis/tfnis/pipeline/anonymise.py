@@ -8,6 +8,7 @@ only what future matching needs; its columns belong to tfnis.linkage.
 
 from __future__ import annotations
 
+from tfnis.pipeline.closure import CLOSED_OUTCOME, ResearchEnded, write_personal
 from tfnis.pipeline.locations import SubmissionRef
 from tfnis.storage import InvalidTransition, Store, SubmissionTable
 from tfnis.submissions import SubmissionStatus
@@ -30,6 +31,9 @@ def anonymise_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable)
     from tfnis.anonymise import derive_project_key
     from tfnis.anonymise.extract import build_extract
 
+    if table.is_closed():
+        remove_personal_data(ref, store=store)
+        return CLOSED_OUTCOME
     submission = table.get(ref.la_code, ref.submission_id)
     if submission.status is S.COMPLETE:
         removed = remove_personal_data(ref, store=store)
@@ -42,8 +46,14 @@ def anonymise_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable)
     individuals = store.get_frame(settings.work_bucket, ref.individuals_key)
     key_map = store.get_frame(settings.work_bucket, ref.key_map_key)
     extract = build_extract(families, individuals, key_map, derive_project_key(store.generate_mac))
-    for name, body in extract.parquet().items():
-        store.put_bytes(settings.research_bucket, extract_key(ref, name), body, "application/vnd.apache.parquet")
+    try:
+        for name, body in extract.parquet().items():
+            write_personal(store, table, settings.research_bucket, extract_key(ref, name), body)
+    except ResearchEnded:
+        for name in EXTRACT_TABLES:
+            store.delete_all_versions(settings.research_bucket, extract_key(ref, name))
+        remove_personal_data(ref, store=store)
+        return CLOSED_OUTCOME
 
     counts = {
         **submission.counts,

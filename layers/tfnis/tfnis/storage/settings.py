@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     postcode_lookup_key: str = ""  # LinkageBucket key of an ONS postcode → LSOA lookup (NSPL CSV); "" = none
     max_receive_count: int = 3
     upload_url_seconds: int = 900
+    upload_queue_url: str = ""  # where the API schedules a submission's expiry check (validate reads it)
+    upload_expiry_grace_seconds: int = 900  # an upload started just before its form expired may still finish
     report_url_seconds: int = 300
 
     @classmethod
