@@ -212,3 +212,11 @@ def test_result_of_an_unknown_submission_prints_the_apis_message(service, capsys
     service.answer("GET", "/submissions/", 404, {"message": "no submission 2026X for your council"})
     assert main(["result", "2026X", "--api", service.url, "--token", a_token()]) == 2
     assert "no submission 2026X for your council" in capsys.readouterr().err
+
+
+def test_result_of_an_expired_submission_gives_its_reason_and_exits_3(service, capsys):
+    reason = "its upload links expired before every file arrived; create a new submission and upload again"
+    submission = a_submission(service, "EXPIRED") | {"reports": {}, "reason": reason}
+    assert result(service, submission, None) == 3
+    out = capsys.readouterr().out
+    assert reason in out and "Not checked yet" not in out

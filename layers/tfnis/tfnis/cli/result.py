@@ -1,6 +1,7 @@
 """`tfnis result SUBMISSION_ID`: a council sees one of its submissions again — status, counts, findings and
 fresh report links — whenever it likes. Exit codes as `tfnis validate`: 0 valid, 1 rejected, 2 bad arguments or
-a token or id the service refuses, 3 not checked yet, failed, or the service cannot be reached.
+a token or id the service refuses, 3 not checked yet, expired (its files never arrived), failed, or the service
+cannot be reached.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from tfnis.cli.upload import EXIT_BY_STATUS, print_summary, say, unreachable
     from tfnis.client import ApiError, SubmissionClient, token_problem
+    from tfnis.client.api import NOT_CHECKED_YET
 
     problem = token_problem(args.token)
     if problem:
@@ -44,6 +46,6 @@ def run(args: argparse.Namespace) -> int:
         say(unreachable(args.api, error))
         return EXIT_FAILED
     print_summary(submission, report)
-    if submission["status"] not in EXIT_BY_STATUS and submission["status"] != "FAILED":
+    if submission["status"] in NOT_CHECKED_YET:
         print("  Not checked yet: run tfnis result again in a minute.", file=sys.stdout)
     return EXIT_BY_STATUS.get(submission["status"], EXIT_FAILED)
