@@ -13,6 +13,7 @@ from typing import Any
 # Where a council's wait ends: validation has said yes or no, or the pipeline gave up.
 SETTLED = frozenset({"REJECTED", "VALIDATED", "MATCHED", "COMPLETE", "FAILED", "EXPIRED"})
 FINISHED = frozenset({"REJECTED", "COMPLETE", "FAILED", "EXPIRED"})
+NOT_CHECKED_YET = frozenset({"PENDING_UPLOAD", "RECEIVED", "VALIDATING"})
 
 
 class ApiError(RuntimeError):
