@@ -71,18 +71,12 @@ def _size(n: int) -> str:
 def token_problem(token: str, now: float | None = None) -> str | None:
     """What is wrong with a bearer token that can be told without asking the service (it is not a JWT, or it
     has expired), as a sentence; None when it looks usable. The signature is the service's to check."""
-    import base64
-    import json
-
-    parts = token.strip().split(".")
-    if token.strip().lower().startswith("bearer ") or len(parts) != 3:
+    if token.strip().lower().startswith("bearer ") or len(token.strip().split(".")) != 3:
         return "The token is not a sign-in token: copy it again, whole, from the upload page (without 'Bearer')."
-    try:
-        padded = parts[1] + "=" * (-len(parts[1]) % 4)
-        claims = json.loads(base64.urlsafe_b64decode(padded))
-    except ValueError:
+    claims = token_claims(token)
+    if claims is None:
         return "The token is damaged: copy it again, whole, from the upload page."
-    expires = claims.get("exp") if isinstance(claims, dict) else None
+    expires = claims.get("exp")
     if isinstance(expires, int | float) and expires < (now if now is not None else time.time()):
         return "Your sign-in has expired: sign in again on the upload page and copy the new token."
     return None
@@ -154,17 +148,23 @@ def period_end_of(path: Path) -> str | None:
     return f"{day_first[3]}-{int(day_first[2]):02d}-{int(day_first[1]):02d}" if day_first else (value or None)
 
 
-def council_of_token(token: str) -> str | None:
-    """The `custom:la_code` claim of a Cognito ID token, read without checking the signature: only to choose
-    which council's data to send; the API's authorizer checks the token and takes the council from it itself."""
-    parts = token.split(".")
+def token_claims(token: str) -> dict[str, Any] | None:
+    """The claims of a JWT, read without checking the signature (the API's authorizer checks it); None when the
+    token is not a JWT or its claims are not an object."""
+    parts = token.strip().split(".")
     if len(parts) != 3:
         return None
     try:
         claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
     except (ValueError, binascii.Error):
         return None
-    la_code = claims.get("custom:la_code") if isinstance(claims, dict) else None
+    return claims if isinstance(claims, dict) else None
+
+
+def council_of_token(token: str) -> str | None:
+    """The `custom:la_code` claim of a Cognito ID token, read without checking the signature: only to choose
+    which council's data to send; the API's authorizer checks the token and takes the council from it itself."""
+    la_code = (token_claims(token) or {}).get("custom:la_code")
     return la_code if isinstance(la_code, str) and la_code else None
 
 
