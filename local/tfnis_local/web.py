@@ -16,6 +16,7 @@ from typing import Any
 from tfnis_local.tokens import DEV_COUNCIL_NAMES, DevTokenIssuer
 
 Response = tuple[int, dict[str, str], bytes]
+TEMPLATE_PATH = "/return-template.xlsx"  # `tfnis template`'s workbook, linked from the page
 
 # Headers the page is served with (on AWS, CloudFront's response headers policy sets the same).
 PAGE_HEADERS = {
@@ -48,9 +49,23 @@ class UploadPage:
         if path == "/config.json" and method in ("GET", "HEAD"):
             # The page reads how to sign in and where the API is; the API is this origin.
             return _json(200, {"api": "", "sign_in": "dev"})
+        if path == TEMPLATE_PATH and method in ("GET", "HEAD"):
+            return self._template_workbook()
         if method in ("GET", "HEAD"):
             return self._file(path)
         return None
+
+    @staticmethod
+    def _template_workbook() -> Response:
+        """Made from the column rules on each request (on AWS it is published beside the page, docs/deploy.md)."""
+        from tfnis.spec.template_workbook import template_workbook
+
+        headers = {
+            "content-type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "content-disposition": 'attachment; filename="return.xlsx"',
+            **PAGE_HEADERS,
+        }
+        return 200, headers, template_workbook()
 
     def _sign_in(self, body: bytes) -> Response:
         try:

@@ -228,6 +228,19 @@ def test_checks_before_upload_show_an_error_summary(page: Page, returns: Path, t
     assert page.locator("#submissions tr").count() == before  # nothing was created
 
 
+def test_the_template_workbook_downloads_from_the_page(page: Page, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    sign_in(page, BIRMINGHAM)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the return template (Excel workbook)").click()
+    assert download.value.suggested_filename == "return.xlsx"
+    saved = tmp_path / "return.xlsx"
+    download.value.save_as(saved)
+    sheets = {name.lower() for name in load_workbook(saved, read_only=True).sheetnames}
+    assert {"families", "individuals"} <= sheets
+
+
 def test_another_councils_submission_cannot_be_seen(page: Page, stack: ServedStack) -> None:
     created = requests.post(
         f"{stack.api_url}/submissions",

@@ -52,3 +52,12 @@ def test_dev_sign_in_mints_a_token_for_one_of_the_stacks_councils_only(tmp_path:
     assert issuer.verify(json.loads(body)["id_token"])["custom:la_code"] == "E09000012"
     for refused in (b'{"la_code": "E06000001"}', b"not json", b"[]"):
         assert upload_page.handle("POST", "/dev/sign-in", refused)[0] == 400
+
+
+def test_the_template_workbook_is_made_by_tfnis_template(tmp_path: Path) -> None:
+    from tfnis.spec.template_workbook import template_workbook
+
+    upload_page, _ = page(tmp_path)
+    status, headers, body = upload_page.handle("GET", "/return-template.xlsx", b"")
+    assert status == 200 and body[:2] == b"PK" and len(body) == len(template_workbook())
+    assert headers["content-disposition"] == 'attachment; filename="return.xlsx"'

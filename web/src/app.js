@@ -574,7 +574,7 @@ function renderFindings(submission) {
     const body = document.createElement("tbody");
     body.className = "govuk-table__body";
     for (const finding of items) {
-      const row = finding.row == null ? "whole file" : String(finding.row + 1); // the API counts data rows from 1
+      const row = finding.row == null ? "whole file" : String(finding.row); // spreadsheet rows: the header is row 1
       const cells = [finding.file, ...(withSheet ? [finding.sheet || "–"] : []), row, finding.column || "–"];
       body.append(tableRow(oneMessage ? cells : [...cells, finding.message], "td"));
     }

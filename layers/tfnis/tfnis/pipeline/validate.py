@@ -151,7 +151,8 @@ def validate_submission(submission: Submission, *, store: Store, table: Submissi
     }
     store.put_json(settings.reports_bucket, reports["validation_json"], report_json(report))
     store.put_text(settings.reports_bucket, reports["validation_csv"], findings_csv(report), "text/csv; charset=utf-8")
-    store.put_text(settings.reports_bucket, reports["validation_html"], render_html(report), "text/html; charset=utf-8")
+    page = render_html(report, submission_id=ref.submission_id)
+    store.put_text(settings.reports_bucket, reports["validation_html"], page, "text/html; charset=utf-8")
     counts = {k: int(report.counts[k]) for k in SUBMISSION_COUNTS if isinstance(report.counts.get(k), int)}
     summary = {k: int(v) for k, v in report.counts.get("by_rule", {}).items()}
 
