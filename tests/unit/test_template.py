@@ -853,3 +853,18 @@ def test_each_stage_may_send_to_the_dlq_of_its_own_queue_and_no_other(
         if "DLQ" in json.dumps(target)
     ]
     assert dead_letter_targets == [{"Fn::GetAtt": [dlq, "Arn"]}]
+
+
+def test_function_environment_is_encrypted_with_data_key_and_every_role_can_decrypt_it(template):
+    """Lambda decrypts a CMK-encrypted environment with the function's permissions: a role without kms:Decrypt on
+    the key fails at start with KMSAccessDeniedException, which no local run shows."""
+    assert template["Globals"]["Function"]["KmsKeyArn"] == {"Fn::GetAtt": ["DataKey", "Arn"]}
+    for logical_id, function in _of_type(template["Resources"], "AWS::Serverless::Function").items():
+        decrypts = [
+            s
+            for policy in function["Properties"].get("Policies", [])
+            for s in _as_list(policy.get("Statement", []))
+            if s["Effect"] == "Allow" and "kms:Decrypt" in _as_list(s["Action"])
+            and {"Fn::GetAtt": ["DataKey", "Arn"]} in _as_list(s["Resource"])
+        ]  # fmt: skip
+        assert decrypts, f"{logical_id} cannot decrypt its environment"
