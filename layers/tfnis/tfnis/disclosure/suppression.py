@@ -1,0 +1,126 @@
+"""Local suppression: blank as few quasi-identifier cells as it takes for every record to be in a class of at
+least K (Sweeney's k-anonymity; the local suppression of sdcMicro and ARX, in a vectorised greedy form).
+
+Each round, every record still in a class smaller than K loses one more cell: the quasi-identifier whose value
+is rarest in the table (the one that singles it out most), among those not yet blank and allowed to be
+suppressed. A record only ever joins larger classes, so classes of K or more never shrink and the rounds end.
+Records still in a small class once everything suppressible is blank are pooled; if the pool itself is smaller
+than K, records from classes with room to spare (more than K) are blanked to join it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tfnis.disclosure.measures import class_sizes
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class KAnonymityImpossible(ValueError):
+    """The table cannot be made k-anonymous by suppression (fewer than K records in a fixed class)."""
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """The protected table and which of its quasi-identifier cells were blanked."""
+
+    frame: pd.DataFrame
+    suppressed: pd.DataFrame  # bool, one column per suppressible quasi-identifier
+
+    @property
+    def cells(self) -> int:
+        return int(self.suppressed.to_numpy().sum())
+
+    @property
+    def records(self) -> int:
+        return int(self.suppressed.any(axis=1).sum())
+
+    def share_of_cells(self) -> float:
+        total = self.suppressed.size
+        return self.cells / total if total else 0.0
+
+    def cells_by_column(self) -> dict[str, int]:
+        return {str(c): int(v) for c, v in self.suppressed.sum().items()}
+
+
+def suppress_locally(frame: pd.DataFrame, fixed: list[str], suppressible: list[str], k: int) -> Suppression:
+    """Blank cells of `suppressible` until every record's class on fixed + suppressible has at least k records.
+
+    `fixed` quasi-identifiers (council, period) are never blanked: a table with fewer than k records in one of
+    their classes raises KAnonymityImpossible.
+    """
+    import numpy as np
+    import pandas as pd
+
+    qis = [*fixed, *suppressible]
+    out = frame.copy()
+    blanked = pd.DataFrame(False, index=frame.index, columns=suppressible)
+    if fixed and (class_sizes(out, fixed) < k).any():
+        raise KAnonymityImpossible(f"fewer than {k} records in one council and period")
+    for _ in range(len(suppressible)):
+        small = (class_sizes(out, qis) < k).to_numpy()
+        if not small.any():
+            return Suppression(out, blanked)
+        # How common each record's value is in its column: rarest first. Blank or fixed cells never chosen.
+        frequency = np.column_stack(
+            [out[c].map(out[c].value_counts(dropna=True)).astype("Float64").fillna(np.inf) for c in suppressible]
+        ).astype(float)
+        choice = frequency[small].argmin(axis=1)
+        rows = np.flatnonzero(small)
+        for position, column in enumerate(suppressible):
+            chosen = rows[choice == position]
+            if len(chosen):
+                out.loc[out.index[chosen], column] = pd.NA
+                blanked.loc[blanked.index[chosen], column] = True
+    return _pool_the_rest(out, blanked, fixed, suppressible, k)
+
+
+def _pool_the_rest(
+    out: pd.DataFrame, blanked: pd.DataFrame, fixed: list[str], suppressible: list[str], k: int
+) -> Suppression:
+    """Records still in a small class: blank all they have left; top the pool up to k from roomy classes."""
+    import pandas as pd
+
+    qis = [*fixed, *suppressible]
+    small = class_sizes(out, qis) < k
+    if not small.any():
+        return Suppression(out, blanked)
+    out.loc[small, suppressible] = pd.NA
+    blanked.loc[small, suppressible] = True
+    sizes = class_sizes(out, qis)
+    pooled = out[suppressible].isna().all(axis=1)
+    for _, group in out[pooled & (sizes < k)].groupby(fixed, dropna=False, sort=False) if fixed else []:
+        _top_up(out, blanked, group.index, fixed, suppressible, k, sizes)
+    if not fixed and (pooled & (sizes < k)).any():
+        _top_up(out, blanked, out.index[pooled], fixed, suppressible, k, sizes)
+    if (class_sizes(out, qis) < k).any():
+        raise KAnonymityImpossible(f"not enough records to make every class at least {k}")
+    return Suppression(out, blanked)
+
+
+def _top_up(
+    out: pd.DataFrame,
+    blanked: pd.DataFrame,
+    pool: pd.Index,
+    fixed: list[str],
+    suppressible: list[str],
+    k: int,
+    sizes: pd.Series,
+) -> None:
+    """Blank whole records from classes of more than k (same fixed values) until the pool holds k."""
+    import pandas as pd
+
+    need = k - len(pool)
+    same = (out[fixed] == out.loc[pool[0], fixed]).all(axis=1) if fixed else pd.Series(True, index=out.index)
+    roomy = out[same & (sizes > k) & ~out.index.isin(pool)]
+    if roomy.empty:
+        return
+    codes = roomy[suppressible].astype("string").fillna("\x00").agg("|".join, axis=1)
+    spare = roomy.assign(_class=codes, _size=sizes[roomy.index])
+    spare = spare[spare.groupby("_class").cumcount() < spare["_size"] - k].sort_values("_size", ascending=False)
+    donors = spare.index[:need]
+    out.loc[donors, suppressible] = pd.NA
+    blanked.loc[donors, suppressible] = True
