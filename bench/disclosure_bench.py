@@ -158,7 +158,7 @@ def main() -> None:
     args = parser.parse_args()
     policy = ExtractPolicy(k=args.k)
 
-    one = attribute_returns(1, max(1, args.people // 3), 1, seed=11)  # the generator makes ~3 people a family
+    one = attribute_returns(1, max(1, args.people // 4), 1, seed=11)  # the generator makes ~4 people a family
     people = sum(len(i) for _, i, _ in one)
     extracts, seconds = protect_all(one, policy)
     print(f"one return: {people} people, {sum(len(f) for f, _, _ in one)} families; build_extract {seconds:.2f}s")

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tfnis.anonymise import ExtractRefused
+from tfnis.disclosure.control import DisclosureRefused
 from tfnis.pipeline.anonymise import anonymise_stage
 from tfnis.pipeline.failures import failing_stage, mark_failed
 from tfnis.pipeline.locations import SubmissionRef
@@ -37,6 +38,11 @@ def record_handler(record: SQSRecord) -> None:
         # Loud and at once: a retry would be refused the same way. The message still goes to the DLQ.
         logger.error("research extract refused", extra={**where, "violations": [str(v) for v in refused.violations]})
         mark_failed(ref.la_code, ref.submission_id, "the research extract failed its privacy check", table=table)
+        raise
+    except DisclosureRefused as refused:
+        # k cannot be reached within the suppression limit: nothing written; the reason holds counts only.
+        logger.error("research extract refused by disclosure control", extra={**where, "reason": str(refused)})
+        mark_failed(ref.la_code, ref.submission_id, f"disclosure control refused the extract: {refused}", table=table)
         raise
     if outcome == "complete":
         submission = table.get(ref.la_code, ref.submission_id)

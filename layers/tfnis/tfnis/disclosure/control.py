@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 DEFAULT_K = 5
-DEFAULT_MAX_SUPPRESSION = 0.05  # share of quasi-identifier cells; above it, generalise further, then refuse
+DEFAULT_MAX_SUPPRESSION = 0.10  # share of quasi-identifier cells; above it, generalise further, then refuse
 
 
 class DisclosureRefused(RuntimeError):
