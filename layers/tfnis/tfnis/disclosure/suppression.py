@@ -1,9 +1,9 @@
 """Local suppression: blank as few quasi-identifier cells as it takes for every record to be in a class of at
 least K (Sweeney's k-anonymity; the local suppression of sdcMicro and ARX, in a vectorised greedy form).
 
-Each round, every record still in a class smaller than K loses one more cell: the quasi-identifier whose value
-is rarest in the table (the one that singles it out most), among those not yet blank and allowed to be
-suppressed. A record only ever joins larger classes, so classes of K or more never shrink and the rounds end.
+Each round, every record still in a class smaller than K loses one more cell: the quasi-identifier whose
+blanking lands it in the largest class (records already blank there with the same other values, and the small
+records that would move with it), ties to the rarest value, among those not yet blank. A record only ever joins larger classes, so classes of K or more never shrink and the rounds end.
 Records still in a small class once everything suppressible is blank are pooled; if the pool itself is smaller
 than K, records from classes with room to spare (more than K) are blanked to join it.
 """
@@ -64,11 +64,7 @@ def suppress_locally(frame: pd.DataFrame, fixed: list[str], suppressible: list[s
         small = (class_sizes(out, qis) < k).to_numpy()
         if not small.any():
             return Suppression(out, blanked)
-        # How common each record's value is in its column: rarest first. Blank or fixed cells never chosen.
-        frequency = np.column_stack(
-            [out[c].map(out[c].value_counts(dropna=True)).astype("Float64").fillna(np.inf) for c in suppressible]
-        ).astype(float)
-        choice = frequency[small].argmin(axis=1)
+        choice = _best_cells(out, fixed, suppressible, small)
         rows = np.flatnonzero(small)
         for position, column in enumerate(suppressible):
             chosen = rows[choice == position]
@@ -76,6 +72,28 @@ def suppress_locally(frame: pd.DataFrame, fixed: list[str], suppressible: list[s
                 out.loc[out.index[chosen], column] = pd.NA
                 blanked.loc[blanked.index[chosen], column] = True
     return _pool_the_rest(out, blanked, fixed, suppressible, k)
+
+
+def _best_cells(out: pd.DataFrame, fixed: list[str], suppressible: list[str], small: object) -> object:
+    """For each record in a small class, the column whose blanking lands it in the largest class: records
+    already blank there with the same other values, plus the small records that would move with it. Ties go
+    to the column whose value is rarest. Blank cells are never chosen while another is left."""
+    import numpy as np
+
+    from tfnis.disclosure.measures import class_codes
+
+    assert isinstance(small, np.ndarray)
+    scores = np.full((int(small.sum()), len(suppressible)), -np.inf)
+    for position, column in enumerate(suppressible):
+        others = [*fixed, *(c for c in suppressible if c != column)]
+        codes = class_codes(out, others).to_numpy()
+        blank = out[column].isna().to_numpy()
+        pool = np.bincount(codes[blank], minlength=codes.max() + 1 if len(codes) else 0)
+        movers = np.bincount(codes[small & ~blank], minlength=len(pool))
+        landing = (pool + movers)[codes[small]].astype(float)
+        rarity = 1.0 / (1.0 + out[column].map(out[column].value_counts(dropna=True)).fillna(0).to_numpy(float))
+        scores[:, position] = np.where(blank[small], -np.inf, landing + rarity[small])
+    return scores.argmax(axis=1)
 
 
 def _pool_the_rest(
