@@ -86,7 +86,11 @@ def check_output(
     import numpy as np
     import pandas as pd
 
-    counts = tuple(counts) if counts else tuple(c for c in count_columns_of(table) if not _is_helper(c))
+    counts = (
+        tuple(counts)
+        if counts
+        else tuple(c for c in count_columns_of(table) if not _is_helper(c) and c not in magnitudes)
+    )
     missing = [c for c in (*counts, *magnitudes) if c not in table.columns]
     if missing:
         raise TableNotCheckable(f"no column named {', '.join(missing)}")
@@ -170,14 +174,13 @@ def _secondary(values, hidden, total_rows: list[bool], total_columns: list[bool]
     margin = np.add.outer(np.asarray(total_rows, bool), np.asarray(total_columns, bool))
     cost = np.where(np.isnan(values), 0.0, np.abs(values)) + 1.0 + margin * 1e12  # a zero cell still costs
     stuck: set[tuple[int, int]] = set()
+    if n_rows < 2 or n_cols < 2:
+        return _secondary_in_one_line(cost, hidden)
     while True:
         bridges = [b for b in hidden_bridges(hidden) if b not in stuck]
         if not bridges:
             return added
         r, c = bridges[0]
-        if n_rows < 2 or n_cols < 2:  # one row or one column: its single total gives every cell away
-            stuck.add((r, c))
-            continue
         visible_cost = np.where(hidden, 0.0, cost)
         total = visible_cost[r, :][None, :] + visible_cost[:, c][:, None] + visible_cost
         total[r, :] = np.inf
@@ -187,6 +190,18 @@ def _secondary(values, hidden, total_rows: list[bool], total_columns: list[bool]
             if not hidden[cell]:
                 hidden[cell] = True
                 added.append(cell)
+
+
+def _secondary_in_one_line(cost, hidden) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    """A table of one row or one column has one total: a single hidden cell follows from it, so the cheapest
+    visible cell is hidden with it."""
+    import numpy as np
+
+    if hidden.sum() != 1 or hidden.all():
+        return []
+    visible = np.where(hidden, np.inf, cost)
+    cell = np.unravel_index(int(np.argmin(visible)), hidden.shape)
+    return [(int(cell[0]), int(cell[1]))]
 
 
 def hidden_bridges(hidden) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]

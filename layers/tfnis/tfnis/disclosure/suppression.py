@@ -71,6 +71,7 @@ def suppress_locally(frame: pd.DataFrame, fixed: list[str], suppressible: list[s
             if len(chosen):
                 out.loc[out.index[chosen], column] = pd.NA
                 blanked.loc[blanked.index[chosen], column] = True
+        _top_up_partly_blank_classes(out, blanked, fixed, suppressible, k)
     return _pool_the_rest(out, blanked, fixed, suppressible, k)
 
 
@@ -94,6 +95,53 @@ def _best_cells(out: pd.DataFrame, fixed: list[str], suppressible: list[str], sm
         rarity = 1.0 / (1.0 + out[column].map(out[column].value_counts(dropna=True)).fillna(0).to_numpy(float))
         scores[:, position] = np.where(blank[small], -np.inf, landing + rarity[small])
     return scores.argmax(axis=1)
+
+
+def _top_up_partly_blank_classes(
+    out: pd.DataFrame, blanked: pd.DataFrame, fixed: list[str], suppressible: list[str], k: int
+) -> bool:
+    """Bring small classes that already have a blank up to k with donors, fewest cells first: a donor agrees on
+    every value the class still shows, comes from a class with more than k records (which keeps k), and has
+    the class's blank columns blanked. Cheaper than blanking the small class further, which ends in the same
+    need for donors with every column blank. True when anything changed."""
+    import numpy as np
+    import pandas as pd
+
+    from tfnis.disclosure.measures import BLANK, class_codes
+
+    qis = [*fixed, *suppressible]
+    values = out[qis].astype(object).where(out[qis].notna(), BLANK).to_numpy()
+    codes = class_codes(out, qis).to_numpy()
+    sizes = np.bincount(codes)[codes]
+    spare = {int(c): int(n) - k for c, n in zip(*np.unique(codes, return_counts=True), strict=True) if n > k}
+    changed = False
+    for code in np.unique(codes[sizes < k]):
+        members = np.flatnonzero(codes == code)
+        shown = values[members[0]] != BLANK
+        blank_columns = [c for c, is_shown in zip(qis, shown, strict=True) if not is_shown]
+        if not blank_columns:
+            continue
+        match = (values[:, shown] == values[members[0], shown]).all(axis=1) & (sizes > k)
+        donors = np.flatnonzero(match)
+        cost = (values[np.ix_(donors, [qis.index(c) for c in blank_columns])] != BLANK).sum(axis=1)
+        chosen: list[int] = []
+        for donor in donors[np.lexsort((-sizes[donors], cost))]:
+            if spare.get(int(codes[donor]), 0) > 0:
+                chosen.append(int(donor))
+                spare[int(codes[donor])] -= 1
+            if len(chosen) == k - len(members):
+                break
+        if len(chosen) < k - len(members):
+            for donor in chosen:
+                spare[int(codes[donor])] += 1
+            continue
+        rows = out.index[chosen]
+        for column in blank_columns:
+            newly = out.loc[rows, column].notna()
+            out.loc[rows, column] = pd.NA
+            blanked.loc[rows[newly.to_numpy()], column] = True
+        changed = True
+    return changed
 
 
 def _pool_the_rest(
@@ -128,17 +176,25 @@ def _top_up(
     k: int,
     sizes: pd.Series,
 ) -> None:
-    """Blank whole records from classes of more than k (same fixed values) until the pool holds k."""
+    """Blank whole records (same fixed values) into the pool until it holds k: first spare records of classes
+    of more than k (they keep k), then, if that is not enough, whole classes, smallest first."""
+    import numpy as np
     import pandas as pd
+
+    from tfnis.disclosure.measures import class_codes
 
     need = k - len(pool)
     same = (out[fixed] == out.loc[pool[0], fixed]).all(axis=1) if fixed else pd.Series(True, index=out.index)
-    roomy = out[same & (sizes > k) & ~out.index.isin(pool)]
-    if roomy.empty:
-        return
-    codes = roomy[suppressible].astype("string").fillna("\x00").agg("|".join, axis=1)
-    spare = roomy.assign(_class=codes, _size=sizes[roomy.index])
-    spare = spare[spare.groupby("_class").cumcount() < spare["_size"] - k].sort_values("_size", ascending=False)
-    donors = spare.index[:need]
+    others = out[same & ~out.index.isin(pool)]
+    codes = pd.Series(class_codes(others, suppressible).to_numpy(), index=others.index)
+    size = sizes[others.index]
+    spare = others[(codes.groupby(codes).cumcount() < size - k).to_numpy()]
+    donors = list(spare.index[np.argsort(-size[spare.index].to_numpy(), kind="stable")][:need])
+    if len(donors) < need:
+        donors = []
+        for _, members in sorted(codes.groupby(codes).groups.items(), key=lambda item: len(item[1])):
+            donors += list(members)
+            if len(donors) >= need:
+                break
     out.loc[donors, suppressible] = pd.NA
     blanked.loc[donors, suppressible] = True
