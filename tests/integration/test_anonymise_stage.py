@@ -19,6 +19,8 @@ from tfnis.storage import Store, SubmissionTable
 from tfnis.storage.clients import client
 from tfnis.submissions import Submission, SubmissionStatus
 
+pytestmark = pytest.mark.usefixtures("k_of_one")
+
 LA = "E08000025"
 REF = SubmissionRef(LA, "20261124T210000-abcd1234", date(2025, 3, 31))  # as in events/sqs_anonymise.json
 PERSON_KEYS = ["1" * 32, "2" * 32, "3" * 32]

@@ -78,6 +78,9 @@ class DestructionCertificate(BaseModel):
     extract: ExtractDestruction | None = None
     service_closed: bool
     key: str  # where this certificate lives in AuditBucket
+    # KMS SigningKey's signature over the rest of the document (tfnis.anonymise.signing), with the key id and
+    # where its public key is published; None only for a stack without a signing key.
+    signature: dict[str, str] | None = None
 
     @property
     def complete(self) -> bool:

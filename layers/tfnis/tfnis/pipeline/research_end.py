@@ -18,7 +18,7 @@ from tfnis.anonymise.certificate import (
     ExtractDestruction,
     KeyDestruction,
 )
-from tfnis.anonymise.signing import ALGORITHM, SIGNATURE_FIELD, canonical_bytes
+from tfnis.anonymise.signing import ALGORITHM, canonical_bytes
 from tfnis.pipeline.locations import LINKAGE_INDEX_KEY
 from tfnis.storage import Store, SubmissionTable
 
@@ -79,7 +79,8 @@ def destroy_personal_data(
         service_closed=table.is_closed(),
         key=key,
     )
-    store.put_json(settings.audit_bucket, key, signed_document(store, certificate.document()))
+    certificate = certificate.model_copy(update={"signature": signature_of(store, certificate.document())})
+    store.put_json(settings.audit_bucket, key, certificate.document())
     store.audit(
         "research_end", certificate=key, complete=certificate.complete, trigger=trigger,
         objects_deleted={b.role: b.versions_deleted + b.delete_markers_deleted for b in buckets},
@@ -115,18 +116,17 @@ def _destroy_key(store: Store, key_id: str, pending_window_days: int) -> KeyDest
     )  # fmt: skip
 
 
-def signed_document(store: Store, document: dict[str, object]) -> dict[str, object]:
-    """The certificate with its signature block (KMS SigningKey over canonical_bytes), and the public key
-    published beside it; unsigned ("signature": null) only when the stack has no signing key."""
+def signature_of(store: Store, document: dict[str, object]) -> dict[str, str] | None:
+    """The certificate's signature block (KMS SigningKey over canonical_bytes); the public key is published
+    beside the certificates. None when the stack has no signing key."""
     settings = store.settings
     if not settings.signing_key_id:
-        return {**document, SIGNATURE_FIELD: None}
+        return None
     signature = store.sign(settings.signing_key_id, canonical_bytes(document))
     published = public_key_key(settings.stack_name)
     store.put_text(settings.audit_bucket, published, signature["public_key_pem"], "application/x-pem-file")
-    block = {"algorithm": ALGORITHM, "key_id": signature["key_id"], "value": signature["signature"],
-             "public_key": published}  # fmt: skip
-    return {**document, SIGNATURE_FIELD: block}
+    return {"algorithm": ALGORITHM, "key_id": signature["key_id"], "value": signature["signature"],
+            "public_key": published}  # fmt: skip
 
 
 def _destroy_extract(store: Store, pending_window_days: int) -> ExtractDestruction:

@@ -166,6 +166,7 @@ class Store:
         Returns {"key_id", "state", "deletion_date"}.
         """
         kms = client("kms")
+        key_id = kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyId"]  # moto schedules by key id only, not ARN
         try:
             response = kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=pending_window_days)
             deletion_date = response.get("DeletionDate")
