@@ -119,6 +119,10 @@ def check_output(
     all_hidden = first_hidden.copy()
     for i, j in secondary:
         all_hidden[i, j] = True
+    found += [
+        _cell(i, cells[j], "OUTPUT_SECONDARY", "recoverable from the totals however the table is suppressed")
+        for i, j in still_recoverable(all_hidden)
+    ]
     fixed = table.copy()
     for j, column in enumerate(cells):
         fixed[column] = fixed[column].astype("Float64" if column in magnitudes else "Int64").mask(all_hidden[:, j])
@@ -202,6 +206,19 @@ def _secondary_in_one_line(cost, hidden) -> list[tuple[int, int]]:  # type: igno
     visible = np.where(hidden, np.inf, cost)
     cell = np.unravel_index(int(np.argmin(visible)), hidden.shape)
     return [(int(cell[0]), int(cell[1]))]
+
+
+def still_recoverable(hidden) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    """Hidden cells the totals still give away: bridges in a table of two or more rows and columns, the single
+    hidden cell of a one-row or one-column table."""
+    import numpy as np
+
+    if min(hidden.shape) >= 2:
+        return hidden_bridges(hidden)
+    if hidden.sum() == 1:
+        r, c = np.argwhere(hidden)[0]
+        return [(int(r), int(c))]
+    return []
 
 
 def hidden_bridges(hidden) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
