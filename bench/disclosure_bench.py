@@ -28,12 +28,28 @@ from tfnis.validation import validate_return
 from tfnis.validation.split import split_return
 
 PROJECT_KEY = bytes(range(32))
-OLD_INDIVIDUAL_QIS = ["la_code", "period_end", "relation_in_family", "sex", "birth_month", "ethnic_18", "postcode_district"]
-OLD_FAMILY_QIS = ["la_code", "period_end", "framework", "members", "date_identified", "support_start_date", "support_end_date"]
+OLD_INDIVIDUAL_QIS = [
+    "la_code",
+    "period_end",
+    "relation_in_family",
+    "sex",
+    "birth_month",
+    "ethnic_18",
+    "postcode_district",
+]
+OLD_FAMILY_QIS = [
+    "la_code",
+    "period_end",
+    "framework",
+    "members",
+    "date_identified",
+    "support_start_date",
+    "support_end_date",
+]
 SENSITIVE = ("domestic_violence", "mental_health", "drug_dependent", "alcohol_dependent")
 
 
-def attribute_returns(councils: int, families: int, periods: int, seed: int):  # noqa: ANN201
+def attribute_returns(councils: int, families: int, periods: int, seed: int):
     """(families, individuals, key_map) of every generated return, as validate and match leave them."""
     with tempfile.TemporaryDirectory(prefix="tfnis-disclosure-bench-") as tmp:
         generated = generate_returns(Path(tmp), councils=councils, families=families, periods=periods, seed=seed)
@@ -60,7 +76,7 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def old_risk(returns) -> dict[str, float]:  # noqa: ANN001
+def old_risk(returns) -> dict[str, float]:
     """The figures of the extract as it was, on the same returns."""
     ind = pd.concat([i.merge(k[["record_token", "family_key"]], on="record_token") for _, i, k in returns])
     fam = pd.concat([f for f, _, _ in returns])
@@ -84,13 +100,13 @@ def old_risk(returns) -> dict[str, float]:  # noqa: ANN001
     return figures
 
 
-def protect_all(returns, policy: ExtractPolicy):  # noqa: ANN001, ANN201
+def protect_all(returns, policy: ExtractPolicy):
     started = time.perf_counter()
     extracts = [build_extract(f, i, k, PROJECT_KEY, policy) for f, i, k in returns]
     return extracts, time.perf_counter() - started
 
 
-def new_risk(extracts) -> dict[str, float]:  # noqa: ANN001
+def new_risk(extracts) -> dict[str, float]:
     reports = [e.risk for e in extracts]
     figures: dict[str, float] = {}
     for position, table in enumerate(("families", "individuals")):
@@ -101,18 +117,27 @@ def new_risk(extracts) -> dict[str, float]:  # noqa: ANN001
         figures[f"{table}_unique_before"] = sum(t.k_distribution_before["1"] for t in risks) / records
         figures[f"{table}_records_suppressed"] = sum(t.records_suppressed for t in risks) / records
         cells = sum(t.cells_suppressed for t in risks)
-        figures[f"{table}_cells_suppressed"] = cells / sum(t.cells_suppressed / t.cells_suppressed_share if t.cells_suppressed else t.records * len(t.quasi_identifiers) for t in risks)
+        figures[f"{table}_cells_suppressed"] = cells / sum(
+            t.cells_suppressed / t.cells_suppressed_share
+            if t.cells_suppressed
+            else t.records * len(t.quasi_identifiers)
+            for t in risks
+        )
         figures[f"{table}_max_level"] = max(t.generalisation_level for t in risks)
         for s in (m for t in risks for m in t.l_diversity):
             figures[f"l1_{s.measure}"] = figures.get(f"l1_{s.measure}", 0) + s.records_with_l_1
             figures[f"positive_{s.measure}"] = figures.get(f"positive_{s.measure}", 0) + s.records_homogeneous_positive
     households = sum(r.households.households for r in reports)
-    figures["households_unique_before"] = sum(r.households.unique_share_before * r.households.households for r in reports) / households
-    figures["households_unique_after"] = sum(r.households.unique_share_after * r.households.households for r in reports) / households
+    figures["households_unique_before"] = (
+        sum(r.households.unique_share_before * r.households.households for r in reports) / households
+    )
+    figures["households_unique_after"] = (
+        sum(r.households.unique_share_after * r.households.households for r in reports) / households
+    )
     return figures
 
 
-def across_periods(extracts) -> dict[str, float]:  # noqa: ANN001
+def across_periods(extracts) -> dict[str, float]:
     """k on the panel: a person's quasi-identifiers in every period, joined by person_key, per council."""
     ind = pd.concat([e.individuals for e in extracts], ignore_index=True)
     qis = ["relation_in_family", "sex", "age_band", "ethnic_group"]
@@ -120,11 +145,15 @@ def across_periods(extracts) -> dict[str, float]:  # noqa: ANN001
     ind["_row"] = ind["period_end"].astype(str) + ":" + ind[qis].astype("string").fillna("-").agg("|".join, axis=1)
     panel = ind.groupby("person_key").agg(la_code=("la_code", "first"), trajectory=("_row", "/".join))
     sizes = class_sizes(panel, ["la_code", "trajectory"])
-    return {"panel_people": len(panel), "panel_k": int(sizes.min()), "panel_unique": float((sizes == 1).mean()),
-            "panel_below_k": float((sizes < 5).mean())}
+    return {
+        "panel_people": len(panel),
+        "panel_k": int(sizes.min()),
+        "panel_unique": float((sizes == 1).mean()),
+        "panel_below_k": float((sizes < 5).mean()),
+    }
 
 
-def pycanon_times(extract) -> str:  # noqa: ANN001
+def pycanon_times(extract) -> str:
     try:
         from pycanon import anonymity
     except ImportError:

@@ -157,4 +157,3 @@ def test_k_beyond_the_suppression_limit_writes_nothing_and_fails_with_the_reason
     assert submission.status is SubmissionStatus.FAILED
     assert "disclosure control refused" in (submission.reason or "")
     assert store.count_versions(store.settings.research_bucket, "extract/") == 0
-

@@ -13,7 +13,7 @@ from tfnis.anonymise import DestructionCertificate
 from tfnis.cli.main import main
 from tfnis.pipeline.anonymise import anonymise_stage, extract_key
 from tfnis.pipeline.research_end import destroy_personal_data
-from tfnis.storage import Settings, ServiceClosed, Store, SubmissionTable
+from tfnis.storage import ServiceClosed, Settings, Store, SubmissionTable
 from tfnis.storage.clients import client
 from tfnis.submissions import Submission
 

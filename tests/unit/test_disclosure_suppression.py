@@ -56,7 +56,8 @@ def test_after_suppression_every_record_is_in_a_class_of_at_least_k(frame, k):
 
 def test_a_table_already_k_anonymous_is_left_alone():
     frame = pd.DataFrame({"la_code": ["E08000025"] * 10, "period_end": "2025-03-31", "sex": ["1"] * 5 + ["2"] * 5,
-                          "age_band": "0-4", "ethnic_group": "White", "relation": "CHILD"}).astype("string")  # fmt: skip
+                          "age_band": "0-4", "ethnic_group": "White", "relation": "CHILD"})  # fmt: skip
+    frame = frame.astype("string")
     protected = suppress_locally(frame, FIXED, QIS, 5)
     assert protected.cells == 0 and protected.frame.equals(frame)
 
@@ -74,7 +75,8 @@ def test_one_odd_record_loses_the_cell_that_makes_it_odd_and_four_others_join_it
 def test_a_blank_is_a_value_of_its_own_so_blanking_cannot_hide_a_small_class():
     # Two records blank on ethnic group among eight White ones: k counts the blank pair as a class of 2.
     frame = pd.DataFrame({"la_code": ["E08000025"] * 10, "period_end": "2025-03-31", "sex": "1", "age_band": "0-4",
-                          "ethnic_group": ["White"] * 8 + [None, None], "relation": "CHILD"}).astype("string")  # fmt: skip
+                          "ethnic_group": ["White"] * 8 + [None, None], "relation": "CHILD"})  # fmt: skip
+    frame = frame.astype("string")
     assert smallest_class(frame, FIXED + QIS) == 2
     protected = suppress_locally(frame, FIXED, QIS, 5)
     assert smallest_class(protected.frame, FIXED + QIS) >= 5

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -91,11 +90,15 @@ def test_dominance_flags_a_cell_whose_largest_contributors_exceed_k_percent():
          "spend_largest_2": [50.0, 90.0], "families": [40, 50]}
     )  # fmt: skip
     result = check_output(table, dominance=(2, 85.0), magnitudes=("spend",))
-    assert [(c.row, c.column, c.rule) for c in result.cells if c.rule == "OUTPUT_DOMINANCE"] == [(2, "spend", "OUTPUT_DOMINANCE")]
+    assert [(c.row, c.column, c.rule) for c in result.cells if c.rule == "OUTPUT_DOMINANCE"] == [
+        (2, "spend", "OUTPUT_DOMINANCE")
+    ]
     assert "spend_largest_1" not in result.fixed.columns  # the contributions never leave
 
 
-def test_the_command_exits_0_for_a_safe_table_1_for_a_disclosive_one_and_2_for_an_unreadable_one(tmp_path: Path, capsys):
+def test_the_command_exits_0_for_a_safe_table_1_for_a_disclosive_one_and_2_for_an_unreadable_one(
+    tmp_path: Path, capsys
+):
     safe, disclosive, broken = tmp_path / "safe.csv", tmp_path / "small.csv", tmp_path / "broken.xlsx"
     safe.write_text("area,families\nNorth,12\nSouth,40\n")
     disclosive.write_text("area,girls,boys\nNorth,12,3\nSouth,20,25\nEast,14,18\n")

@@ -9,6 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from tfnis.anonymise.minimise import (
+    AGE_BAND_PATTERN,
+    ETHNIC_GROUP_CODES,
+    FAMILY_SIZE_PATTERN,
+    MONTH_BAND_PATTERN,
+)
 from tfnis.spec.codes import (
     DOMESTIC_VIOLENCE,
     FRAMEWORKS,
@@ -19,12 +25,6 @@ from tfnis.spec.codes import (
     SEX_CODES,
     SUPPORT_INTENSITIES,
     YES_NO,
-)
-from tfnis.anonymise.minimise import (
-    AGE_BAND_PATTERN,
-    ETHNIC_GROUP_CODES,
-    FAMILY_SIZE_PATTERN,
-    MONTH_BAND_PATTERN,
 )
 from tfnis.spec.columns import LA_CODE_PATTERN
 

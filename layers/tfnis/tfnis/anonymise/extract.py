@@ -11,10 +11,9 @@ suppression, or a refusal), is shuffled, and has exactly the allow-listed column
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
-
-from typing import TYPE_CHECKING
 
 from tfnis.anonymise.check import check_extract
 from tfnis.anonymise.columns import (
@@ -100,9 +99,10 @@ def build_extract(
 
     policy = policy or ExtractPolicy()
     fam, ind = pseudonymised(families, individuals, key_map, project_key)
+    individual_columns = extract_columns("individuals", policy.area)
     protected = protect_extract(
         lambda level: _conform(minimised_families(fam, level), extract_columns("families")),
-        lambda level: _conform(minimised_individuals(ind, level, policy.area), extract_columns("individuals", policy.area)),
+        lambda level: _conform(minimised_individuals(ind, level, policy.area), individual_columns),
         family_rules(), individual_rules(), MEMBER_IDENTIFIERS,
         k=policy.k, max_suppression=policy.max_suppression, levels=LEVELS,
     )  # fmt: skip

@@ -51,7 +51,9 @@ ETHNIC_GROUP_OF_CODE: dict[str, str] = {
     **dict.fromkeys(("REFU", "NOBT"), "Not known"),
 }
 # Level 2, the last resort: White, any other group, not known.
-COARSEST_ETHNIC_GROUP = {group: group if group in ("White", "Not known") else "Other than White" for group in ETHNIC_GROUPS}
+COARSEST_ETHNIC_GROUP = {
+    group: group if group in ("White", "Not known") else "Other than White" for group in ETHNIC_GROUPS
+}
 ETHNIC_GROUP_CODES: frozenset[str] = frozenset((*ETHNIC_GROUPS, "Other than White"))
 
 
@@ -119,7 +121,7 @@ def family_rules() -> TableRules:
             "framework", "family_size", "months_since_identified", "months_since_support_start",
             "months_since_support_end",
         ),
-        sensitive={"hp_DOMESTIC_ABUSE": frozenset({"N"}), "hp_CRIME_ASB": frozenset({"N"}), "hp_CRIME": frozenset({"N"})},
+        sensitive=dict.fromkeys(("hp_DOMESTIC_ABUSE", "hp_CRIME_ASB", "hp_CRIME"), frozenset({"N"})),
     )  # fmt: skip
 
 

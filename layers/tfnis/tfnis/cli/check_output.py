@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     except TableNotCheckable as error:
         print(f"tfnis check-output: {args.table.name}: {error}", file=sys.stderr)
         return EXIT_UNREADABLE
-    except Exception as error:  # noqa: BLE001 - any reader failure (pandas, calamine, openpyxl) is "cannot read"
+    except Exception as error:
         print(f"tfnis check-output: cannot read {args.table.name} ({type(error).__name__})", file=sys.stderr)
         return EXIT_UNREADABLE
     checked = ", ".join((*result.count_columns, *result.magnitude_columns))

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from tfnis.coverage.suppression import THRESHOLD  # one threshold for every table that leaves: 10 units
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 TOTAL_LABEL = re.compile(r"^\s*(total|all)\b", re.IGNORECASE)
@@ -131,7 +132,7 @@ def check_output(
     return OutputCheck(tuple(found), fixed, tuple(counts), tuple(magnitudes))
 
 
-def _cell(index: int, column: str, rule: str, reason: str) -> DisclosiveCell:
+def _cell(index: int | np.integer, column: str, rule: str, reason: str) -> DisclosiveCell:
     return DisclosiveCell(row=int(index) + 2, column=column, rule=rule, reason=reason)
 
 
@@ -150,7 +151,7 @@ def _total_rows(table: pd.DataFrame) -> list[bool]:
     return [_is_total(v) for v in table[text[0]].tolist()]
 
 
-def _dominant(table: pd.DataFrame, column: str, totals: pd.Series, n: int, k: float) -> object:
+def _dominant(table: pd.DataFrame, column: str, totals: pd.Series, n: int, k: float) -> np.ndarray:
     import numpy as np
 
     helpers = [f"{column}_largest_{i}" for i in range(1, n + 1)]

@@ -64,9 +64,7 @@ class TableRisk(BaseModel):
             cells_suppressed_by_column=suppression.cells_by_column(),
             classes_before=_classes(protected.sizes_before),
             classes_after=_classes(protected.sizes_after),
-            l_diversity=tuple(
-                SensitiveMeasure(measure=m, **vars(r)) for m, r in sorted(protected.sensitive.items())
-            ),
+            l_diversity=tuple(SensitiveMeasure(measure=m, **vars(r)) for m, r in sorted(protected.sensitive.items())),
         )
 
 

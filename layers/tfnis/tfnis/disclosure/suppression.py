@@ -3,9 +3,11 @@ least K (Sweeney's k-anonymity; the local suppression of sdcMicro and ARX, in a 
 
 Each round, every record still in a class smaller than K loses one more cell: the quasi-identifier whose
 blanking lands it in the largest class (records already blank there with the same other values, and the small
-records that would move with it), ties to the rarest value, among those not yet blank. A record only ever joins larger classes, so classes of K or more never shrink and the rounds end.
+records that would move with it), ties to the rarest value, among those not yet blank. After each round, a
+small class that already has a blank is topped up to K with donors: records that agree on what it still shows,
+taken from classes with more than K records, blanked where it is blank. Classes of K or more never shrink.
 Records still in a small class once everything suppressible is blank are pooled; if the pool itself is smaller
-than K, records from classes with room to spare (more than K) are blanked to join it.
+than K, spare records of larger classes, or whole classes, are blanked to join it.
 """
 
 from __future__ import annotations

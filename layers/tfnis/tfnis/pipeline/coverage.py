@@ -68,7 +68,9 @@ def publish_national_table(ref: SubmissionRef, table: pd.DataFrame, *, store: St
     from tfnis.disclosure.publish import publishable_coverage
 
     text = national_csv(publishable_coverage(table))
-    store.put_text(store.settings.research_bucket, published_coverage_key(ref.period_end), text, "text/csv; charset=utf-8")
+    store.put_text(
+        store.settings.research_bucket, published_coverage_key(ref.period_end), text, "text/csv; charset=utf-8"
+    )
 
 
 def previous_report(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> CoverageReport | None:
