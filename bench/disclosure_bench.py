@@ -124,9 +124,11 @@ def new_risk(extracts) -> dict[str, float]:
             for t in risks
         )
         figures[f"{table}_max_level"] = max(t.generalisation_level for t in risks)
-        for s in (m for t in risks for m in t.l_diversity):
-            figures[f"l1_{s.measure}"] = figures.get(f"l1_{s.measure}", 0) + s.records_with_l_1
-            figures[f"positive_{s.measure}"] = figures.get(f"positive_{s.measure}", 0) + s.records_homogeneous_positive
+    individuals = pd.concat([e.individuals for e in extracts], ignore_index=True)
+    qis = ["la_code", "period_end", *reports[0].tables[1].quasi_identifiers]
+    for measure in SENSITIVE:
+        recorded = individuals[measure].notna()
+        figures[f"l1_{measure}"] = float((l_diversity(individuals, qis, measure)[recorded] == 1).mean())
     households = sum(r.households.households for r in reports)
     figures["households_unique_before"] = (
         sum(r.households.unique_share_before * r.households.households for r in reports) / households

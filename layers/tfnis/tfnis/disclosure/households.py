@@ -1,9 +1,10 @@
 """Household risk: a family is seen whole in the individuals table (its members share a family_key), so the
 list of its members' quasi-identifiers can single it out even when every person is k-anonymous.
 
-Households in classes smaller than k on that list have their members' cells blanked in turn (ethnic group,
-then age band, then sex; relation is kept, the panel needs it), after which record-level k is restored by
-local suppression again, since blanking moves records between classes.
+Households in classes smaller than k on that list have their members' cells blanked one column at a time
+(ethnic group, then age band, then sex; relation is kept, the panel needs it), record-level k restored by local
+suppression again after each (blanking moves records between classes), for as long as the table's suppressed
+share stays within the limit.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ if TYPE_CHECKING:
     from tfnis.disclosure.control import ProtectedTable
 
 BLANKING_ORDER: tuple[str, ...] = ("ethnic_group", "age_band", "sex")
-ROUNDS = 2
 
 
 def protect_households(
@@ -36,14 +36,14 @@ def protect_households(
     before, _ = household_uniqueness(table.before, household, members, within)
     frame, blanked = table.frame.copy(), table.suppression.suppressed.copy()
     households_blanked: set[Any] = set()
-    for _ in range(ROUNDS):
-        trial, trial_blanked, touched = _blank_small_households(frame, blanked, household, members, within, k)
+    for column in (c for c in BLANKING_ORDER if c in members and c in blanked.columns):
+        trial, trial_blanked, touched = _blank_small_households(frame, blanked, household, members, within, k, column)
         if not touched:
             break
         redone = suppress_locally(trial, within, list(blanked.columns), k)
         combined = trial_blanked | redone.suppressed
         if combined.to_numpy().mean() > max_suppression:
-            break
+            break  # within the limit or not at all: household k is best effort
         frame, blanked = redone.frame, combined
         households_blanked |= touched
     after, _ = household_uniqueness(frame, household, members, within)
@@ -62,19 +62,14 @@ def protect_households(
     return protected, risk
 
 
-def _blank_small_households(frame, blanked, household, members, within, k):  # type: ignore[no-untyped-def]
-    """Blank, column by column, the members' cells of households still in a class smaller than k."""
+def _blank_small_households(frame, blanked, household, members, within, k, column):  # type: ignore[no-untyped-def]
+    """Blank `column` for every member of the households still in a class smaller than k."""
     import pandas as pd
 
-    out, marks, touched = frame.copy(), blanked.copy(), set()
-    for column in (c for c in BLANKING_ORDER if c in members):
-        _, sizes = household_uniqueness(out, household, members, within)
-        small = sizes[sizes < k].index
-        if small.empty:
-            break
-        rows = out[household].isin(small) & out[column].notna()
-        out.loc[rows, column] = pd.NA
-        if column in marks.columns:
-            marks.loc[rows, column] = True
-        touched |= set(small)
-    return out, marks, touched
+    _, sizes = household_uniqueness(frame, household, members, within)
+    small = sizes[sizes < k].index
+    out, marks = frame.copy(), blanked.copy()
+    rows = out[household].isin(small) & out[column].notna()
+    out.loc[rows, column] = pd.NA
+    marks.loc[rows, column] = True
+    return out, marks, set(small)
