@@ -3,9 +3,8 @@
 Two runs, as issue 10 asks: one return of about 100,000 people, and 10 councils x 4 periods (each return
 protected as the anonymise stage does, then k measured across periods on the panel). "Before" is the extract
 as it was (exact dates, birth month, postcode district, ONS 18 groups, family size uncapped); "after" is the
-minimised, protected extract. Also times the same k and l measures through pycanon when it is importable
-(it is not a dependency: it pins its own numpy/pandas/scipy; run this file with a venv that has it).
-Prints figures; asserts nothing.
+minimised, protected extract. bench/disclosure_pycanon.py compares the measures' speed with pycanon's on the
+file --save-individuals writes. Prints figures; asserts nothing.
 
     .venv/bin/python bench/disclosure_bench.py [--people 100000] [--councils 10] [--families 400] [--periods 4]
 """
@@ -155,24 +154,6 @@ def across_periods(extracts) -> dict[str, float]:
     }
 
 
-def pycanon_times(extract) -> str:
-    try:
-        from pycanon import anonymity
-    except ImportError:
-        return "pycanon not importable here (not a dependency; see the docstring)"
-    frame = extract.individuals.astype("string").fillna("-")
-    qis = ["la_code", "period_end", "relation_in_family", "sex", "age_band", "ethnic_group", "no_fixed_abode"]
-    started = time.perf_counter()
-    k = anonymity.k_anonymity(frame, qis)
-    l_value = anonymity.l_diversity(frame, qis, ["mental_health"])
-    pycanon_s = time.perf_counter() - started
-    started = time.perf_counter()
-    ours_k = int(class_sizes(frame, qis).min())
-    ours_l = int(l_diversity(frame, qis, "mental_health").min())
-    ours_s = time.perf_counter() - started
-    return f"pycanon k={k} l={l_value} in {pycanon_s:.3f}s; tfnis.disclosure k={ours_k} l={ours_l} in {ours_s:.3f}s"
-
-
 def show(title: str, figures: dict[str, float]) -> None:
     print(title)
     for name, value in figures.items():
@@ -186,6 +167,7 @@ def main() -> None:
     parser.add_argument("--families", type=int, default=400)
     parser.add_argument("--periods", type=int, default=4)
     parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--save-individuals", help="write the large return's protected individuals here")
     args = parser.parse_args()
     policy = ExtractPolicy(k=args.k)
 
@@ -193,7 +175,8 @@ def main() -> None:
     people = sum(len(i) for _, i, _ in one)
     extracts, seconds = protect_all(one, policy)
     print(f"one return: {people} people, {sum(len(f) for f, _, _ in one)} families; build_extract {seconds:.2f}s")
-    print("  " + pycanon_times(extracts[0]))
+    if args.save_individuals:
+        extracts[0].individuals.to_parquet(args.save_individuals)  # for bench/disclosure_pycanon.py
     show("  before", old_risk(one))
     show("  after", new_risk(extracts))
 
