@@ -34,6 +34,9 @@ def record_handler(record: SQSRecord) -> None:
     except Exception as error:
         logger.error("coverage stage failed", extra={"submission_id": ref.submission_id, **failure_fields(error)})
         raise
+    if report is None:
+        logger.info("coverage not reported: research has ended", extra={"submission_id": ref.submission_id})
+        return
     submission = table.get(ref.la_code, ref.submission_id)
 
     metrics = EphemeralMetrics()

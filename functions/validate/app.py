@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tfnis.pipeline.expiry import EXPIRE, ExpiryCheck, on_expiry_check
 from tfnis.pipeline.failures import failing_stage
 from tfnis.pipeline.validate import Upload, on_upload
 from tfnis.storage import Settings, Store, SubmissionTable
@@ -51,6 +52,11 @@ def handle_upload(upload: dict[str, Any]) -> str:
 
 def record_handler(record: SQSRecord) -> None:
     table = SubmissionTable(settings.submissions_table, settings.research_end_date)
+    if EXPIRE in json.loads(record.body):  # the API's expiry check, due when a submission's forms have expired
+        check = ExpiryCheck.from_message(json.loads(record.body))
+        outcome = on_expiry_check(check, store=Store(settings), table=table)
+        logger.info("expiry check", extra={"submission_id": check.submission_id, "outcome": outcome})
+        return
     for upload in uploads_in(record):
         la_code, submission_id, _ = parse_upload_key(upload.key) or ("", "", "")
         with failing_stage(

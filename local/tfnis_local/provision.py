@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from tfnis_local import s3_events
 from tfnis_local.template import LocalFunction, Template, TemplateError
 
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -86,6 +87,7 @@ def provision(
         template = Template.load(template, **kwargs)
     elif parameters:
         raise TemplateError("pass parameters to Template.load, or a template path to provision")
+    s3_events.install()
     resources = Resources(template=template, endpoint_url=endpoint_url)
     _Provisioner(resources, api_url=api_url, max_visibility_timeout_s=max_visibility_timeout_s).run()
     return resources

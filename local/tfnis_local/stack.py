@@ -219,17 +219,19 @@ class LocalStack:
             raise KeyError(f"{logical_id} is not a running function ({self.missing_handlers.get(logical_id, '')})")
         return self.lambdas[logical_id].invoke(event)
 
-    def drain(self, timeout: float = 120.0) -> dict[str, PumpCounts]:
-        """Run the pumps until every pumped queue is empty (nothing visible, in flight or delayed) and idle.
+    def drain(self, timeout: float = 120.0, *, wait_for_delayed: bool = False) -> dict[str, PumpCounts]:
+        """Run the pumps until every pumped queue is empty (nothing visible or in flight) and idle.
 
         Messages waiting out a visibility timeout count as not empty, so a failing message is retried until
-        it succeeds or moto moves it to the DLQ. Raises TimeoutError with the queue depths otherwise.
+        it succeeds or moto moves it to the DLQ. Delayed messages (a submission's expiry check, due once its
+        upload forms have expired, many minutes later) hold a drain only with wait_for_delayed.
+        Raises TimeoutError with the queue depths otherwise.
         """
         deadline = time.monotonic() + timeout
         while True:
             # in the background the pumps' own threads do the work; here we only watch
             progressed = not self.background and sum(pump.poll_once(0) for pump in self.pumps) > 0
-            if not progressed and self._idle():
+            if not progressed and self._idle(wait_for_delayed):
                 return {pump.name: pump.counts for pump in self.pumps}
             if time.monotonic() > deadline:
                 raise TimeoutError(f"queues not drained after {timeout:.0f} s: {self.queue_depths()}")
@@ -357,7 +359,7 @@ class LocalStack:
                 log.debug("pump %s -> %s", source.queue_logical_id, logical_id)
         return pumps
 
-    def _idle(self) -> bool:
+    def _idle(self, wait_for_delayed: bool = False) -> bool:
         """No pump busy, no pumped queue holding a message, and nothing changed while looking."""
         before = sum(p.counts.invocations for p in self.pumps)
         if any(p.busy for p in self.pumps):
@@ -365,7 +367,8 @@ class LocalStack:
         assert self.resources is not None
         pumped = {p.source.queue_logical_id for p in self.pumps}
         depths = self.queue_depths()
-        if any(sum(depths[q].values()) for q in pumped):
+        counted = ("visible", "in_flight", "delayed") if wait_for_delayed else ("visible", "in_flight")
+        if any(depths[q][kind] for q in pumped for kind in counted):
             return False
         return not any(p.busy for p in self.pumps) and before == sum(p.counts.invocations for p in self.pumps)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -106,7 +108,8 @@ def test_national_table_has_a_row_per_council_and_figure_plus_totals():
     table = national_table(reports)
     assert len(table) == 6
     assert list(table.columns) == [
-        "period_end", "la_code", "id", "label", "level", "numerator", "denominator", "percent", "suppressed",
+        "period_end", "la_code", "submission_id", "validated_at",
+        "id", "label", "level", "numerator", "denominator", "percent", "suppressed",
     ]  # fmt: skip
     assert list(table["la_code"]) == ["E06000001"] * 2 + ["E08000001"] * 2 + ["ENGLAND"] * 2
     assert national_percent(table) == {"families": 100.0, "evictions_provided": 75.0}
@@ -133,10 +136,10 @@ def test_national_csv_blanks_suppressed_cells():
     table = national_table([report("E06000001", fig("families", 20, 20), fig("neet_any", 2, 15))])
     lines = national_csv(table).splitlines()
     assert lines[1:] == [
-        "2024-03-31,E06000001,families,families,family,20,20,100.0,false",
-        "2024-03-31,E06000001,neet_any,neet_any,family,,,,true",
-        "2024-03-31,ENGLAND,families,families,family,20,20,100.0,false",
-        "2024-03-31,ENGLAND,neet_any,neet_any,family,,,,true",
+        "2024-03-31,E06000001,,,families,families,family,20,20,100.0,false",
+        "2024-03-31,E06000001,,,neet_any,neet_any,family,,,,true",
+        "2024-03-31,ENGLAND,,,families,families,family,20,20,100.0,false",
+        "2024-03-31,ENGLAND,,,neet_any,neet_any,family,,,,true",
     ]
 
 
@@ -186,3 +189,14 @@ def test_no_hidden_cell_can_be_recovered_by_subtraction(reports):
 def test_suppressing_twice_changes_nothing(reports):
     once = suppress(reports[0].figures)
     assert suppress(once) == once
+
+
+def test_of_two_reports_of_one_council_the_later_validated_counts_whatever_their_order():
+    older = replace(
+        report("E06000001", fig("families", 1500, 1500)), submission_id="a", validated_at="2024-05-01T10:00"
+    )
+    newer = replace(report("E06000001", fig("families", 40, 40)), submission_id="b", validated_at="2024-05-02T10:00")
+    for order in ([older, newer], [newer, older]):
+        rows = national_table(order).set_index("la_code").loc["E06000001"]
+        assert rows["submission_id"] == "b" and rows["validated_at"] == "2024-05-02T10:00"
+        assert int(rows["numerator"]) == 40

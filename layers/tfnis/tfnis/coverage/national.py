@@ -18,27 +18,34 @@ if TYPE_CHECKING:
     import pandas as pd
 
 TABLE_COLUMNS: tuple[str, ...] = (
-    "period_end", "la_code", "id", "label", "level", "numerator", "denominator", "percent", "suppressed",
+    "period_end", "la_code", "submission_id", "validated_at",
+    "id", "label", "level", "numerator", "denominator", "percent", "suppressed",
 )  # fmt: skip
+SOURCE_COLUMNS = ("submission_id", "validated_at")  # which submission a council's rows come from
 
 
 def national_table(reports: list[CoverageReport], threshold: int = THRESHOLD) -> pd.DataFrame:
     """Councils' figures and the national total per figure, with suppression applied.
 
     Takes the councils' own (unsuppressed) reports: a total summed over already-blanked counts would be wrong.
-    A council with several reports for one period counts once, by its last report in the list.
+    A council with several reports for one period counts once, by its most recently validated submission.
     """
     import pandas as pd
 
-    latest = {(r.period_end, r.la_code): r for r in reports}
+    latest: dict[tuple[str, str], CoverageReport] = {}
+    for r in reports:
+        seen = latest.get((r.period_end, r.la_code))
+        if seen is None or not seen.newer_than(r):
+            latest[(r.period_end, r.la_code)] = r
     rows = pd.DataFrame(
         [
-            {"period_end": r.period_end, "la_code": r.la_code, "order": i, **_figure_row(f)}
+            {"period_end": r.period_end, "la_code": r.la_code, "submission_id": r.submission_id,
+             "validated_at": r.validated_at, "order": i, **_figure_row(f)}
             for r in latest.values()
             for i, f in enumerate(r.figures)
         ],
         columns=["period_end", "la_code", "order", *TABLE_COLUMNS[2:]],
-    )
+    )  # fmt: skip
     if rows["suppressed"].any() or (rows["numerator"].isna() & ~rows["suppressed"]).any():
         raise ValueError("the national table needs the councils' own unsuppressed reports")
     rows = rows.astype({"numerator": "Int64", "denominator": "Int64", "percent": "Float64"})
@@ -47,7 +54,7 @@ def national_table(reports: list[CoverageReport], threshold: int = THRESHOLD) ->
         .agg(label=("label", "first"), level=("level", "first"), order=("order", "min"),
              numerator=("numerator", "sum"), denominator=("denominator", "sum"))
         .reset_index()
-        .assign(la_code=NATIONAL, suppressed=False)
+        .assign(la_code=NATIONAL, suppressed=False, submission_id="", validated_at="")
     )  # fmt: skip
     share = totals["numerator"].astype("Float64") * 100 / totals["denominator"].astype("Float64")
     totals["percent"] = share.where(totals["denominator"] > 0).round(1)
@@ -56,12 +63,12 @@ def national_table(reports: list[CoverageReport], threshold: int = THRESHOLD) ->
         ["period_end", "national", "la_code", "order"], kind="stable"
     )
     table = apply_suppression(table.reset_index(drop=True), threshold)
-    text = dict.fromkeys(("period_end", "la_code", "id", "label", "level"), "string")
+    text = dict.fromkeys(("period_end", "la_code", *SOURCE_COLUMNS, "id", "label", "level"), "string")
     return table[list(TABLE_COLUMNS)].astype(text)
 
 
 def _figure_row(f: object) -> dict[str, object]:
-    return {k: getattr(f, k) for k in TABLE_COLUMNS[2:]}
+    return {k: getattr(f, k) for k in TABLE_COLUMNS[4:]}
 
 
 def national_percent(table: pd.DataFrame, period_end: str | None = None) -> dict[str, float]:

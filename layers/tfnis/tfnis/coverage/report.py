@@ -25,6 +25,13 @@ class CoverageReport:
     la_code: str
     period_end: str  # ISO date
     figures: tuple[CoverageFigure, ...] = field(default_factory=tuple)
+    # Which submission the figures come from and when it passed validation: of two reports of one council and
+    # period, the later validated wins, whatever order their messages arrive in.
+    submission_id: str = ""
+    validated_at: str = ""  # ISO timestamp
+
+    def newer_than(self, other: CoverageReport) -> bool:
+        return (self.validated_at, self.submission_id) > (other.validated_at, other.submission_id)
 
     def figure(self, fid: str) -> CoverageFigure | None:
         return next((f for f in self.figures if f.id == fid), None)
@@ -35,6 +42,8 @@ class CoverageReport:
             "la_code": self.la_code,
             "period_end": self.period_end,
             "figures": [{k: getattr(f, k) for k in FIGURE_FIELDS} for f in self.figures],
+            "submission_id": self.submission_id,
+            "validated_at": self.validated_at,
         }
 
     @classmethod
@@ -45,6 +54,8 @@ class CoverageReport:
             la_code=str(document["la_code"]),
             period_end=str(document["period_end"]),
             figures=tuple(CoverageFigure(**{k: f[k] for k in FIGURE_FIELDS}) for f in document["figures"]),
+            submission_id=str(document.get("submission_id") or ""),
+            validated_at=str(document.get("validated_at") or ""),
         )
 
     def to_csv(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from tfnis.pipeline.closure import CLOSED_OUTCOME, ResearchEnded
 from tfnis.pipeline.locations import SubmissionRef
 from tfnis.storage import InvalidTransition, Settings, Store, SubmissionTable
 from tfnis.submissions import SubmissionStatus
@@ -49,6 +50,9 @@ def anonymise_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable)
     from tfnis.anonymise import derive_project_key
     from tfnis.anonymise.extract import build_extract
 
+    if table.is_closed():
+        remove_personal_data(ref, store=store)
+        return CLOSED_OUTCOME
     submission = table.get(ref.la_code, ref.submission_id)
     if submission.status is S.COMPLETE:
         removed = remove_personal_data(ref, store=store)
@@ -62,7 +66,11 @@ def anonymise_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable)
     key_map = store.get_frame(settings.work_bucket, ref.key_map_key)
     project_key = derive_project_key(store.generate_mac)
     extract = build_extract(families, individuals, key_map, project_key, extract_policy(settings))
-    write_extract(ref, extract, store=store)
+    try:
+        write_extract(ref, extract, store=store, table=table)
+    except ResearchEnded:
+        remove_personal_data(ref, store=store)
+        return CLOSED_OUTCOME
 
     counts = {
         **submission.counts,
@@ -82,10 +90,14 @@ def anonymise_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable)
     return "complete"
 
 
-def write_extract(ref: SubmissionRef, extract: ResearchExtract, *, store: Store) -> None:
-    """Both tables under the extract's own key, and the risk report beside them (counts only)."""
+def write_extract(ref: SubmissionRef, extract: ResearchExtract, *, store: Store, table: SubmissionTable) -> None:
+    """Both tables under the extract's own key, and the risk report beside them (counts only). Like every
+    personal write (tfnis.pipeline.closure), refused once research has ended and taken back if it ends meanwhile.
+    """
     settings = store.settings
     bucket, key_id = settings.research_bucket, settings.extract_key_id
+    if table.is_closed():
+        raise ResearchEnded(ref.research_prefix)
     for name, body in extract.parquet().items():
         store.put_bytes(bucket, extract_key(ref, name), body, "application/vnd.apache.parquet", kms_key_id=key_id)
     if extract.risk is not None:
@@ -93,6 +105,9 @@ def write_extract(ref: SubmissionRef, extract: ResearchExtract, *, store: Store)
         store.put_bytes(bucket, risk_report_key(ref, "json"), document, "application/json", kms_key_id=key_id)
         html = extract.risk.html().encode()
         store.put_bytes(bucket, risk_report_key(ref, "html"), html, "text/html; charset=utf-8", kms_key_id=key_id)
+    if table.is_closed():
+        store.delete_all_versions(bucket, ref.research_prefix)
+        raise ResearchEnded(ref.research_prefix)
 
 
 def remove_personal_data(ref: SubmissionRef, *, store: Store) -> dict[str, int]:

@@ -5,6 +5,7 @@ Reads attributes only (WorkBucket), never identifiers: identifier quality arrive
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from tfnis.pipeline.locations import (
@@ -26,21 +27,45 @@ S = SubmissionStatus
 COVERED = frozenset({S.VALIDATED, S.MATCHED, S.COMPLETE})
 
 
-def coverage_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> CoverageReport:
+def coverage_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> CoverageReport | None:
     """Compute, publish and report the submission's coverage; safe to run twice (same figures, same keys)."""
     from tfnis.coverage.report import coverage_report
 
+    if table.is_closed():
+        return None  # research has ended: nothing is written
     settings = store.settings
+    submission = table.get(ref.la_code, ref.submission_id)
     families = store.get_frame(settings.work_bucket, ref.families_key)
     individuals = store.get_frame(settings.work_bucket, ref.individuals_key)
-    report = coverage_report(families, individuals, ref.la_code, ref.period_end.isoformat())
-
-    # The council's own, unsuppressed figures: its report, and the copy the national roll-up reads.
-    store.put_json(settings.reports_bucket, coverage_latest_key(ref.period_end, ref.la_code), report.to_json())
+    report = replace(
+        coverage_report(families, individuals, ref.la_code, ref.period_end.isoformat()),
+        submission_id=ref.submission_id,
+        validated_at=(submission.validated_at or submission.updated_at).isoformat(),
+    )
+    # The council's own, unsuppressed figures: the copy the national roll-up reads, unless a newer one is there.
+    publish_latest(ref, report, store=store)
     national = refresh_national_table(ref, store=store)
     previous = previous_report(ref, store=store, table=table)
     write_council_report(ref, report, previous, national, store=store, table=table)
     return report
+
+
+def publish_latest(ref: SubmissionRef, report: CoverageReport, *, store: Store, attempts: int = 5) -> bool:
+    """Make report the council's latest for the period unless a later-validated submission's is there already.
+
+    A conditional put (If-Match on what was read, If-None-Match when nothing was) settles two runs racing;
+    returns whether this report is now the latest.
+    """
+    from tfnis.coverage.report import CoverageReport
+
+    bucket, key = store.settings.reports_bucket, coverage_latest_key(ref.period_end, ref.la_code)
+    for _ in range(attempts):
+        current = store.get_json_tagged(bucket, key)
+        if current is not None and not report.newer_than(CoverageReport.from_json(current[0])):
+            return False
+        if store.put_json_if(bucket, key, report.to_json(), current[1] if current else None):
+            return True
+    raise RuntimeError(f"coverage-latest for {ref.la_code} kept changing during {attempts} attempts")
 
 
 def refresh_national_table(ref: SubmissionRef, *, store: Store) -> dict[str, float]:

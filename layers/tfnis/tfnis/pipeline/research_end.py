@@ -45,25 +45,29 @@ def destroy_personal_data(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> DestructionCertificate:
     """Close the service, empty UploadBucket, LinkageBucket and WorkBucket of every version and delete marker,
-    schedule the pseudonymisation key's deletion, and write the certificate to AuditBucket.
+    schedule the pseudonymisation key's deletion, look again, destroy the row-level extract (ResearchBucket
+    extract/, every version) and schedule its key's deletion unless KeepExtractAfterResearchEnd, and only then
+    write the certificate, signed by the KMS SigningKey, to AuditBucket.
 
+    Closing comes first: from then on the API refuses submissions and every stage, reading the marker before
+    and after it writes, writes nothing personal that stays (tfnis/pipeline/closure.py). A stage that was
+    already writing when the service closed deletes its own write; the second look counts every bucket again.
     Raises DestructionIncomplete (after writing a certificate that says so) if objects remain.
     """
     settings = store.settings
     started = clock()
     key = certificate_key(settings.stack_name, started)
-    table.close(key)  # first: from now on the API refuses new submissions
+    table.close(key)  # first: the API refuses new submissions and every stage holds
 
     index_before = store.count_versions(settings.linkage_bucket, LINKAGE_INDEX_KEY)
-    buckets = tuple(
-        _empty_bucket(store, role, bucket)
-        for role, bucket in (
-            ("upload", settings.upload_bucket),
-            ("linkage", settings.linkage_bucket),
-            ("work", settings.work_bucket),
-        )
+    roles = (
+        ("upload", settings.upload_bucket),
+        ("linkage", settings.linkage_bucket),
+        ("work", settings.work_bucket),
     )
+    buckets = tuple(_empty_bucket(store, role, bucket) for role, bucket in roles)
     pseudonym_key = _destroy_key(store, settings.pseudonym_key_id, pending_window_days)
+    buckets = _look_again(store, buckets)
     extract = _destroy_extract(store, pending_window_days) if settings.research_bucket else None
     certificate = DestructionCertificate(
         stack_name=settings.stack_name,
@@ -91,17 +95,30 @@ def destroy_personal_data(
     return certificate
 
 
-def _empty_bucket(store: Store, role: str, bucket: str) -> BucketDestruction:
+def _look_again(store: Store, buckets: tuple[BucketDestruction, ...]) -> tuple[BucketDestruction, ...]:
+    """Count every bucket once more after all were emptied (a stage may have written into one already done),
+    and empty again any that is not empty; the counts after are the ones certified."""
+    return tuple(_empty_bucket(store, b.role, b.bucket, earlier=b) if store.count_versions(b.bucket) else b
+                 for b in buckets)  # fmt: skip
+
+
+def _empty_bucket(store: Store, role: str, bucket: str, earlier: BucketDestruction | None = None) -> BucketDestruction:
     before = store.count_versions(bucket)
-    versions = markers = passes = 0
-    after = before
-    while after and passes < MAX_PASSES:
+    versions = earlier.versions_deleted if earlier else 0
+    markers = earlier.delete_markers_deleted if earlier else 0
+    passes = earlier.passes if earlier else 0
+    after, passes_now = before, 0
+    while after and passes_now < MAX_PASSES:
         counts = store.delete_all_versions(bucket)
-        versions, markers, passes = versions + counts["versions"], markers + counts["delete_markers"], passes + 1
+        versions, markers, passes_now = (
+            versions + counts["versions"],
+            markers + counts["delete_markers"],
+            passes_now + 1,
+        )
         after = store.count_versions(bucket)
     return BucketDestruction(
-        role=role, bucket=bucket, objects_before=before, versions_deleted=versions,
-        delete_markers_deleted=markers, objects_after=after, passes=passes,
+        role=role, bucket=bucket, objects_before=earlier.objects_before if earlier else before,
+        versions_deleted=versions, delete_markers_deleted=markers, objects_after=after, passes=passes + passes_now,
     )  # fmt: skip
 
 

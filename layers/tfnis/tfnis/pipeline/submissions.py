@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tfnis.pipeline.expiry import ExpiryCheck, expiry_due, schedule_expiry
 from tfnis.pipeline.locations import REPORT_FILES, SubmissionRef
-from tfnis.storage import Store, SubmissionTable
+from tfnis.storage import ServiceClosed, Store, SubmissionTable
 from tfnis.submissions import RETURN_FILE_NAMES, Submission, check_period_end, upload_key
 from tfnis.submissions.model import VALID_FILE_SETS
 
@@ -51,8 +52,14 @@ def new_submission_id() -> str:
 def create_submission(
     la_code: str, request: CreateSubmission, *, store: Store, table: SubmissionTable
 ) -> dict[str, Any]:
-    """Record the submission as PENDING_UPLOAD and hand back one pre-signed POST per declared file."""
+    """Record the submission as PENDING_UPLOAD and hand back one pre-signed POST per declared file.
+
+    The forms never outlive the research: they expire at research end at the latest (and UploadBucket's policy
+    refuses puts after it). An expiry check is queued for when they have expired.
+    """
     now = datetime.now(UTC)
+    settings = store.settings
+    expires_in = form_seconds(settings.upload_url_seconds, settings.research_end_date, now)
     submission = table.create(
         Submission(
             la_code=la_code,
@@ -63,22 +70,34 @@ def create_submission(
             updated_at=now,
         )
     )
-    settings = store.settings
     uploads = {
         name: store.presigned_post(
             settings.upload_bucket,
             upload_key(la_code, submission.submission_id, name),
             max_bytes=settings.upload_max_bytes,
-            expires_in=settings.upload_url_seconds,
+            expires_in=expires_in,
         )
         for name in submission.files
     }
+    due = expiry_due(now, expires_in, settings.upload_expiry_grace_seconds)
+    schedule_expiry(ExpiryCheck(la_code, submission.submission_id, due), store=store, now=now)
     return {
         **summary(submission),
         "uploads": uploads,
-        "upload_expires_in_seconds": settings.upload_url_seconds,
+        "upload_expires_in_seconds": expires_in,
         "max_bytes": settings.upload_max_bytes,
     }
+
+
+def form_seconds(upload_url_seconds: int, research_end_date: str, now: datetime) -> int:
+    """How long a form may live: upload_url_seconds, cut short by research end (00:00 UTC that day)."""
+    if not research_end_date:
+        return upload_url_seconds
+    end = datetime.combine(date.fromisoformat(research_end_date), time(0, 0), tzinfo=UTC)
+    left = int((end - now).total_seconds())
+    if left <= 0:
+        raise ServiceClosed("the research has ended; no new submissions are accepted")
+    return min(upload_url_seconds, left)
 
 
 def summary(submission: Submission) -> dict[str, Any]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tfnis.pipeline.closure import CLOSED_OUTCOME, ResearchEnded, discard, write_personal
 from tfnis.pipeline.locations import SubmissionRef
 from tfnis.storage import InvalidTransition, Store, SubmissionNotFound, SubmissionTable
 from tfnis.submissions import Submission, SubmissionStatus, parse_upload_key, upload_key
@@ -40,6 +42,11 @@ def on_upload(upload: Upload, *, store: Store, table: SubmissionTable) -> str:
     if parsed is None:
         return "ignored: not an upload key"
     la_code, submission_id, file_name = parsed
+    where = {"la_code": la_code, "submission_id": submission_id, "file": file_name}
+    if table.is_closed():  # a form issued before research end, used after it
+        store.delete_version(upload.bucket, upload.key, upload.version_id)
+        store.audit("upload_deleted", reason="research_ended", **where)
+        return "deleted: research has ended"
     try:
         submission = table.get(la_code, submission_id)
     except SubmissionNotFound:
@@ -47,20 +54,57 @@ def on_upload(upload: Upload, *, store: Store, table: SubmissionTable) -> str:
     if file_name not in submission.files:
         return "ignored: file not declared by the submission"
     if submission.status is S.PENDING_UPLOAD:
-        missing = [
-            f for f in submission.files if store.head(upload.bucket, upload_key(la_code, submission_id, f)) is None
-        ]
-        if missing:
-            return f"waiting for {len(missing)} more file(s)"
-        try:
-            submission = table.transition(la_code, submission_id, S.RECEIVED)
-        except InvalidTransition:
-            return "ignored: another event claimed the submission"
+        claimed = receive(submission, upload, file_name, store=store, table=table)
+        if isinstance(claimed, str):
+            return claimed
+        submission = claimed
+    elif not is_validated_version(submission, file_name, upload.version_id):
+        # A replayed form (or one used after EXPIRED): nothing will read this version, so it goes now.
+        store.delete_version(upload.bucket, upload.key, upload.version_id)
+        store.audit("upload_deleted", reason=f"submission already {submission.status}", **where)
+        return f"deleted: submission already {submission.status}"
     elif submission.status in RESUMABLE and upload.receive_count > 1:
         logger.info("resuming validation after an earlier attempt failed", extra={"status": submission.status})
     else:
         return f"ignored: submission already {submission.status}"
-    return validate_submission(submission, store=store, table=table)
+    try:
+        return validate_submission(submission, store=store, table=table)
+    except ResearchEnded:
+        discard(store, what="raw_upload", bucket=store.settings.upload_bucket,
+                prefix=SubmissionRef(la_code, submission_id, submission.period_end).upload_prefix,
+                la_code=la_code, submission_id=submission_id)  # fmt: skip
+        return CLOSED_OUTCOME
+
+
+def receive(
+    submission: Submission, upload: Upload, file_name: str, *, store: Store, table: SubmissionTable
+) -> Submission | str:
+    """PENDING_UPLOAD → RECEIVED once every declared file is there, pinning the version of each to validate."""
+    versions: dict[str, str] = {}
+    for name in submission.files:
+        if name == file_name and upload.version_id:
+            versions[name] = upload.version_id  # the version this event is about, not whatever is latest
+            continue
+        head = store.head(upload.bucket, upload_key(submission.la_code, submission.submission_id, name))
+        if head is None:
+            return f"waiting for {len(submission.files) - len(versions)} more file(s)"
+        versions[name] = str(head.get("VersionId") or "")
+    try:
+        return table.transition(submission.la_code, submission.submission_id, S.RECEIVED, upload_versions=versions)
+    except InvalidTransition:
+        return "ignored: another event claimed the submission"
+
+
+def is_validated_version(submission: Submission, file_name: str, version_id: str | None) -> bool:
+    """Is this event about the version the submission took (a duplicate event), not a later one (a replay)?
+
+    Without a version on either side (an unversioned bucket) it cannot tell, and takes it as a duplicate.
+    An EXPIRED submission took no version: anything arriving for it is late.
+    """
+    if submission.status is S.EXPIRED:
+        return False
+    pinned = submission.upload_versions.get(file_name)
+    return not (version_id and pinned) or version_id == pinned
 
 
 def postcode_lookup(store: Store) -> pd.Series | None:
@@ -91,9 +135,12 @@ def validate_submission(submission: Submission, *, store: Store, table: Submissi
         table.transition(ref.la_code, ref.submission_id, S.VALIDATING)
     with tempfile.TemporaryDirectory(prefix="tfnis-") as tmp:
         paths = [
-            store.download(settings.upload_bucket, upload_key(ref.la_code, ref.submission_id, name), Path(tmp) / name)
+            store.download(
+                settings.upload_bucket, upload_key(ref.la_code, ref.submission_id, name), Path(tmp) / name,
+                version_id=submission.upload_versions.get(name) or None,
+            )
             for name in submission.files
-        ]
+        ]  # fmt: skip
         report = validate_return(paths, expected_la_code=ref.la_code, expected_period_end=ref.period_end)
 
     reports = {
@@ -113,21 +160,20 @@ def validate_submission(submission: Submission, *, store: Store, table: Submissi
             reason=f"{counts.get('errors', 0)} error(s) in the return; see the validation report",
         )  # fmt: skip
         store.audit("submission_rejected", la_code=ref.la_code, submission_id=ref.submission_id, counts=counts)
+        # The council keeps its own file; ours is not needed once the report is written.
+        discard(store, what="raw_upload", bucket=settings.upload_bucket, prefix=ref.upload_prefix,
+                la_code=ref.la_code, submission_id=ref.submission_id)  # fmt: skip
         return "rejected"
 
     split = split_return(report.families, report.individuals, postcode_lookup(store))
-    store.put_frame(settings.linkage_bucket, ref.identifiers_key, split.identifiers)
-    store.put_frame(settings.work_bucket, ref.families_key, split.family_attributes)
-    store.put_frame(settings.work_bucket, ref.individuals_key, split.individual_attributes)
+    write_personal(store, table, settings.linkage_bucket, ref.identifiers_key, split.identifiers)
+    write_personal(store, table, settings.work_bucket, ref.families_key, split.family_attributes)
+    write_personal(store, table, settings.work_bucket, ref.individuals_key, split.individual_attributes)
     try:
         table.transition(
-            ref.la_code,
-            ref.submission_id,
-            S.VALIDATED,
-            counts=counts,
-            findings_summary=summary,
-            reports=reports,
-        )
+            ref.la_code, ref.submission_id, S.VALIDATED, counts=counts, findings_summary=summary, reports=reports,
+            validated_at=datetime.now(UTC).isoformat(),
+        )  # fmt: skip
     except InvalidTransition:
         return "ignored: submission moved on while validating"
     store.send(settings.coverage_queue_url, ref.message())

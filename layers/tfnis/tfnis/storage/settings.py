@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     keep_extract_after_research_end: bool = False
     max_receive_count: int = 3
     upload_url_seconds: int = 900
+    upload_queue_url: str = ""  # where the API schedules a submission's expiry check (validate reads it)
+    upload_expiry_grace_seconds: int = 900  # an upload started just before its form expired may still finish
     report_url_seconds: int = 300
 
     @classmethod

@@ -47,9 +47,33 @@ class Store:
     def get_json(self, bucket: str, key: str) -> Any:
         return json.loads(self.get_bytes(bucket, key))
 
-    def download(self, bucket: str, key: str, path: Path) -> Path:
-        client("s3").download_file(bucket, key, str(path))
+    def download(self, bucket: str, key: str, path: Path, version_id: str | None = None) -> Path:
+        """The object (that version, when given: the one an event named, not whatever is latest now)."""
+        extra = {"VersionId": version_id} if version_id else None
+        client("s3").download_file(bucket, key, str(path), ExtraArgs=extra)
         return path
+
+    def get_json_tagged(self, bucket: str, key: str) -> tuple[Any, str] | None:
+        """The document and its ETag (for a conditional replace), or None when there is none."""
+        try:
+            response = client("s3").get_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return json.loads(response["Body"].read()), str(response["ETag"])
+
+    def put_json_if(self, bucket: str, key: str, document: Any, etag: str | None) -> bool:
+        """Write only if the object is still the one read (etag), or still absent (None); False if it changed."""
+        condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+        body = json.dumps(document, indent=2, default=str).encode()
+        try:
+            client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json", **condition)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409"):
+                return False
+            raise
+        return True
 
     def head(self, bucket: str, key: str) -> dict[str, Any] | None:
         """The object's metadata, or None when it does not exist."""
@@ -92,6 +116,13 @@ class Store:
             keys.update(v["Key"] for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])])
         return sorted(keys)
 
+    def delete_version(self, bucket: str, key: str, version_id: str | None) -> None:
+        """Delete one object version (every version of the key when the event named none)."""
+        if version_id:
+            client("s3").delete_object(Bucket=bucket, Key=key, VersionId=version_id)
+        else:
+            self.delete_all_versions(bucket, key)
+
     def count_versions(self, bucket: str, prefix: str = "") -> int:
         """Object versions plus delete markers still held under prefix."""
         total = 0
@@ -122,12 +153,18 @@ class Store:
         )
 
     # --- queues -------------------------------------------------------------------------------------------
-    def send(self, queue_url: str, message: dict[str, Any], group_id: str | None = None) -> None:
-        """Send a stage message; FIFO queues get a group (matching is serial) and a deduplication id."""
+    def send(
+        self, queue_url: str, message: dict[str, Any], group_id: str | None = None, delay_seconds: int = 0
+    ) -> None:
+        """Send a stage message; FIFO queues get a group (matching is serial) and a deduplication id.
+
+        delay_seconds (standard queues only; SQS caps it at 900) hides the message until then.
+        """
         body = json.dumps(message, sort_keys=True, default=str)
-        extra: dict[str, str] = {}
+        extra: dict[str, Any] = {"DelaySeconds": max(0, min(900, delay_seconds))} if delay_seconds else {}
         if queue_url.endswith(".fifo"):
             extra = {
+                **extra,
                 "MessageGroupId": group_id or "default",
                 "MessageDeduplicationId": str(uuid.uuid5(uuid.NAMESPACE_URL, body)),
             }

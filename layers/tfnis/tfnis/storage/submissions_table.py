@@ -147,7 +147,9 @@ class SubmissionTable:
         )  # fmt: skip
 
     def is_closed(self) -> bool:
-        return "Item" in self._table().get_item(Key={"la_code": SERVICE_PK, "submission_id": CLOSED_SK})
+        """Has research ended? A strongly consistent read: a stage asks just before and after it writes."""
+        item = self._table().get_item(Key={"la_code": SERVICE_PK, "submission_id": CLOSED_SK}, ConsistentRead=True)
+        return "Item" in item
 
     def all_submissions(self) -> list[Submission]:
         """Every council's submissions (research team's status view); a scan, fine at this table's size."""

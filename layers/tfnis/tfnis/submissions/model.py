@@ -18,22 +18,24 @@ class SubmissionStatus(StrEnum):
     MATCHED = "MATCHED"
     COMPLETE = "COMPLETE"
     FAILED = "FAILED"
+    EXPIRED = "EXPIRED"  # its upload forms expired before every file arrived; partial uploads deleted
 
 
 S = SubmissionStatus
 # Legal moves. Anything else (a duplicate or late event) is refused by the conditional write.
 SUCCESSORS: dict[SubmissionStatus, frozenset[SubmissionStatus]] = {
-    S.PENDING_UPLOAD: frozenset({S.RECEIVED, S.FAILED}),
+    S.PENDING_UPLOAD: frozenset({S.RECEIVED, S.FAILED, S.EXPIRED}),
     S.RECEIVED: frozenset({S.VALIDATING, S.FAILED}),
     S.VALIDATING: frozenset({S.REJECTED, S.VALIDATED, S.FAILED}),
     S.VALIDATED: frozenset({S.MATCHED, S.FAILED}),
     S.MATCHED: frozenset({S.COMPLETE, S.FAILED}),
     S.REJECTED: frozenset(),
     S.COMPLETE: frozenset(),
+    S.EXPIRED: frozenset(),
     # A FAILED submission is retried by redriving its message from the DLQ: the stage that failed may run again.
     S.FAILED: frozenset({S.VALIDATING, S.REJECTED, S.VALIDATED, S.MATCHED, S.COMPLETE}),
 }
-TERMINAL = frozenset({S.REJECTED, S.COMPLETE})
+TERMINAL = frozenset({S.REJECTED, S.COMPLETE, S.EXPIRED})
 
 
 def allowed_predecessors(target: SubmissionStatus) -> frozenset[SubmissionStatus]:
@@ -62,16 +64,30 @@ class Submission(BaseModel):
     findings_summary: dict[str, int] = Field(default_factory=dict)  # rule code → number of findings
     reason: str | None = None  # why FAILED or REJECTED, in words for the council
     reports: dict[str, str] = Field(default_factory=dict)  # report kind → key in ReportsBucket
+    # file name → the S3 version id validated: any other version of that key is a replayed form and is deleted
+    upload_versions: dict[str, str] = Field(default_factory=dict)
+    validated_at: datetime | None = None  # when it passed validation: the newer submission's coverage wins
+
+
+PERIOD_END_YEARS = range(2015, 2036)  # the programme's returns and the study's horizon
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def check_period_end(value: str) -> date:
-    """A period ends on 31 March or 30 September (DATA_SPEC.md); raise ValueError otherwise."""
+    """A period ends on 31 March or 30 September of 2015–2035, written YYYY-MM-DD (DATA_SPEC.md).
+
+    date.fromisoformat alone also takes 20240331 and 2024-W13-7 (Python 3.11+): the shape is checked first.
+    """
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("period_end must be a date written YYYY-MM-DD")
     try:
         period_end = date.fromisoformat(value)
-    except (TypeError, ValueError):
+    except ValueError:
         raise ValueError("period_end must be a date written YYYY-MM-DD") from None
     if (period_end.month, period_end.day) not in ((3, 31), (9, 30)):
         raise ValueError("period_end must be 31 March or 30 September")
+    if period_end.year not in PERIOD_END_YEARS:
+        raise ValueError(f"period_end must fall between {PERIOD_END_YEARS[0]} and {PERIOD_END_YEARS[-1]}")
     return period_end
 
 
