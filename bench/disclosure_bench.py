@@ -99,10 +99,17 @@ def old_risk(returns) -> dict[str, float]:
     return figures
 
 
-def protect_all(returns, policy: ExtractPolicy):
-    started = time.perf_counter()
-    extracts = [build_extract(f, i, k, PROJECT_KEY, policy) for f, i, k in returns]
-    return extracts, time.perf_counter() - started
+def protect_all(returns, policy: ExtractPolicy):  # noqa: ANN001, ANN201
+    """The extracts of every return the stage would write, the seconds it took, and how many it would refuse."""
+    from tfnis.disclosure import DisclosureRefused
+
+    started, extracts, refused = time.perf_counter(), [], 0
+    for families, individuals, key_map in returns:
+        try:
+            extracts.append(build_extract(families, individuals, key_map, PROJECT_KEY, policy))
+        except DisclosureRefused:
+            refused += 1
+    return extracts, time.perf_counter() - started, refused
 
 
 def new_risk(extracts) -> dict[str, float]:
@@ -173,17 +180,23 @@ def main() -> None:
 
     one = attribute_returns(1, max(1, args.people // 4), 1, seed=11)  # the generator makes ~4 people a family
     people = sum(len(i) for _, i, _ in one)
-    extracts, seconds = protect_all(one, policy)
+    extracts, seconds, refused = protect_all(one, policy)
     print(f"one return: {people} people, {sum(len(f) for f, _, _ in one)} families; build_extract {seconds:.2f}s")
+    if refused:
+        print("  refused by disclosure control")
+        return
     if args.save_individuals:
         extracts[0].individuals.to_parquet(args.save_individuals)  # for bench/disclosure_pycanon.py
     show("  before", old_risk(one))
     show("  after", new_risk(extracts))
 
     many = attribute_returns(args.councils, args.families, args.periods, seed=12)
-    extracts, seconds = protect_all(many, policy)
+    extracts, seconds, refused = protect_all(many, policy)
     people = sum(len(i) for _, i, _ in many)
     print(f"{args.councils} councils x {args.periods} periods: {len(many)} returns, {people} people; {seconds:.2f}s")
+    print(f"  returns refused by disclosure control: {refused} of {len(many)}")
+    if not extracts:
+        return
     show("  before", old_risk(many))
     show("  after", new_risk(extracts))
     show("  across periods (after)", across_periods(extracts))
