@@ -99,7 +99,7 @@ def old_risk(returns) -> dict[str, float]:
     return figures
 
 
-def protect_all(returns, policy: ExtractPolicy):  # noqa: ANN001, ANN201
+def protect_all(returns, policy: ExtractPolicy):
     """The extracts of every return the stage would write, the seconds it took, and how many it would refuse."""
     from tfnis.disclosure import DisclosureRefused
 
