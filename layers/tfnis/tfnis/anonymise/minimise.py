@@ -16,12 +16,12 @@ if TYPE_CHECKING:
     from tfnis.disclosure.control import TableRules
 
 LEVELS = 3
-# Lower bounds of the bands. Level 0's age bands meet the age-banded measures' limits (missing education
-# 5-16, NEET 16-24), so the eligibility flags say nothing the band does not.
+# Lower bounds of the bands. At every level the age bands meet the age-banded measures' limits (missing
+# education 5-16, NEET 16-24), so the eligibility flags say nothing the band does not and split no class.
 AGE_BANDS: tuple[tuple[int, ...], ...] = (
     (0, 5, 11, 16, 17, 25, 35, 50, 65),
-    (0, 5, 16, 25, 50),
-    (0, 16, 25),
+    (0, 5, 16, 17, 25, 50),
+    (0, 5, 16, 17, 25),
 )
 MONTH_BANDS: tuple[tuple[int, ...], ...] = (
     tuple(range(0, 37, 3)),
