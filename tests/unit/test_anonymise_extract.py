@@ -184,3 +184,13 @@ def test_no_area_below_the_council_unless_the_policy_asks_for_one():
 def test_a_council_smaller_than_k_is_refused_with_the_reason_and_no_value():
     with pytest.raises(DisclosureRefused, match="fewer than 5 records"):
         extract_of(policy=ExtractPolicy(k=5))
+
+
+def test_the_extract_and_its_risk_report_are_built_without_pyarrow_as_in_the_anonymise_lambda():
+    from tests.unit.test_spec_without_arrow import pyarrow_blocked
+
+    with pyarrow_blocked():
+        extract = extract_of()
+        files = extract.parquet()
+        html = extract.risk.html()
+    assert set(files) == {"families", "individuals"} and "Households" in html

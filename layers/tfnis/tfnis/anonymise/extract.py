@@ -30,6 +30,7 @@ from tfnis.anonymise.minimise import (
     ethnic_group,
     family_rules,
     family_size_band,
+    flags_follow_age_band,
     in_age_band,
     individual_rules,
     months_band,
@@ -108,7 +109,7 @@ def build_extract(
     )  # fmt: skip
     extract = ResearchExtract(
         families=shuffled(protected.families),
-        individuals=shuffled(protected.individuals),
+        individuals=shuffled(flags_follow_age_band(protected.individuals)),
         area=policy.area,
         risk=protected.risk,
     )

@@ -135,13 +135,25 @@ def individual_rules() -> TableRules:
         fixed=("la_code", "period_end"),
         quasi_identifiers=(
             "relation_in_family", "sex", "age_band", "ethnic_group", "no_fixed_abode", "postcode_district", "lsoa",
-            "missing_education_eligible", "neet_eligible",
-        ),
+        ),  # the eligibility flags are not here: they follow the age band (flags_follow_age_band)
         sensitive={
             "domestic_violence": frozenset({"NONE"}), "mental_health": no, "drug_dependent": no,
             "alcohol_dependent": no,
         },
     )  # fmt: skip
+
+
+ELIGIBILITY_FLAGS: tuple[str, ...] = ("missing_education_eligible", "neet_eligible")
+
+
+def flags_follow_age_band(individuals: pd.DataFrame) -> pd.DataFrame:
+    """Blank the eligibility flags wherever the age band is blank. Every level's bands meet the measures' age
+    limits, so a flag is then a function of the band (blank included) and splits no class: the flags need not
+    be quasi-identifiers, and a suppressed age band cannot be narrowed by them."""
+    out = individuals.copy()
+    for flag in ELIGIBILITY_FLAGS:
+        out[flag] = out[flag].mask(out["age_band"].isna())
+    return out
 
 
 MEMBER_IDENTIFIERS: tuple[str, ...] = ("relation_in_family", "sex", "age_band", "ethnic_group")
