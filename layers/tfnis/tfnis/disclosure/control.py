@@ -111,9 +111,9 @@ def sensitive_risk(
     """Distinct l-diversity and homogeneous positive classes of each sensitive measure present."""
     out: dict[str, SensitiveRisk] = {}
     for measure, negative in sensitive.items():
-        if measure not in frame.columns or not len(frame):
+        recorded = frame[measure].notna() if measure in frame.columns else None
+        if recorded is None or not recorded.any():  # not recorded anywhere (another framework's problem)
             continue
-        recorded = frame[measure].notna()
         diversity = l_diversity(frame, qis, measure)[recorded]
         positive = homogeneous_positive(frame, qis, measure, negative)
         out[measure] = SensitiveRisk(
