@@ -71,7 +71,13 @@ def load_function(resources: Any, logical_id: str) -> Any:
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    saved = dict(os.environ)
+    os.environ.update(function.environment)  # module-level settings read the function's own values, as on Lambda
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     # Powertools loggers of one service share a process-wide logging.Logger whose level the first one set
     # (a local stack sets WARNING); tests read a handler's INFO lines, e.g. to scan them for identifiers.
     if hasattr(module, "logger"):

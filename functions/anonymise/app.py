@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
@@ -14,36 +13,43 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tfnis.anonymise import ExtractRefused
 from tfnis.disclosure.control import DisclosureRefused
 from tfnis.pipeline.anonymise import anonymise_stage
-from tfnis.pipeline.failures import failing_stage, mark_failed
-from tfnis.pipeline.locations import SubmissionRef
+from tfnis.pipeline.failures import dead_letter, failing_stage, mark_failed
+from tfnis.pipeline.messages import UnreadableMessage, submission_named
 from tfnis.storage import Settings, Store, SubmissionTable
 
 logger, tracer = Logger(), Tracer()
-processor = BatchProcessor(event_type=EventType.SQS)
+# A failed batch is reported in batchItemFailures, not raised: BatchProcessingError's text would quote the errors.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 settings = Settings.from_env()
 
 
 def record_handler(record: SQSRecord) -> None:
-    ref = SubmissionRef.from_message(json.loads(record.body))
     store, table = Store(settings), SubmissionTable(settings.submissions_table, settings.research_end_date)
-    where = {"la_code": ref.la_code, "submission_id": ref.submission_id}
     try:
-        with failing_stage(
-            "anonymisation", ref.la_code, ref.submission_id, table=table, log=logger.error,
-            receive_count=int(record.attributes.approximate_receive_count or 1),
-            max_receive_count=settings.max_receive_count,
-        ):  # fmt: skip
+        ref = submission_named(record.body, table=table)
+    except UnreadableMessage as poison:  # to AnonymiseDLQ now: no retry can read it
+        dead_letter(record.body, record.message_id, poison, store=store, log=logger.error)
+        return
+    where = {"la_code": ref.la_code, "submission_id": ref.submission_id}
+    with failing_stage(
+        "anonymisation", ref.la_code, ref.submission_id, table=table, log=logger.error,
+        receive_count=int(record.attributes.approximate_receive_count or 1),
+        max_receive_count=settings.max_receive_count,
+    ):  # fmt: skip
+        try:
             outcome = anonymise_stage(ref, store=store, table=table)
-    except ExtractRefused as refused:
-        # Loud and at once: a retry would be refused the same way. The message still goes to the DLQ.
-        logger.error("research extract refused", extra={**where, "violations": [str(v) for v in refused.violations]})
-        mark_failed(ref.la_code, ref.submission_id, "the research extract failed its privacy check", table=table)
-        raise
-    except DisclosureRefused as refused:
-        # k cannot be reached within the suppression limit: nothing written; the reason holds counts only.
-        logger.error("research extract refused by disclosure control", extra={**where, "reason": str(refused)})
-        mark_failed(ref.la_code, ref.submission_id, f"disclosure control refused the extract: {refused}", table=table)
-        raise
+        except ExtractRefused as refused:
+            # Loud and at once: a retry would be refused the same way. The message still goes to the DLQ.
+            violations = [str(v) for v in refused.violations]
+            logger.error("research extract refused", extra={**where, "violations": violations})
+            mark_failed(ref.la_code, ref.submission_id, "the research extract failed its privacy check", table=table)
+            raise
+        except DisclosureRefused as refused:
+            # k cannot be reached within the suppression limit: nothing written; the reason holds counts only.
+            logger.error("research extract refused by disclosure control", extra={**where, "reason": str(refused)})
+            reason = f"disclosure control refused the extract: {refused}"
+            mark_failed(ref.la_code, ref.submission_id, reason, table=table)
+            raise
     if outcome == "complete":
         submission = table.get(ref.la_code, ref.submission_id)
         metrics = EphemeralMetrics()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
@@ -12,12 +11,13 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tfnis.pipeline.coverage import coverage_stage
-from tfnis.pipeline.failures import failure_fields
-from tfnis.pipeline.locations import SubmissionRef
+from tfnis.pipeline.failures import StageFailed, dead_letter, failure_fields
+from tfnis.pipeline.messages import UnreadableMessage, submission_named
 from tfnis.storage import Settings, Store, SubmissionTable
 
 logger, tracer = Logger(), Tracer()
-processor = BatchProcessor(event_type=EventType.SQS)
+# A failed batch is reported in batchItemFailures, not raised: BatchProcessingError's text would quote the errors.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 settings = Settings.from_env()
 # Headline figures published as EMF metrics, one set per submission with an la_code dimension.
 METRIC_FIGURES = {
@@ -27,13 +27,17 @@ METRIC_FIGURES = {
 
 
 def record_handler(record: SQSRecord) -> None:
-    ref = SubmissionRef.from_message(json.loads(record.body))
     store, table = Store(settings), SubmissionTable(settings.submissions_table, settings.research_end_date)
+    try:
+        ref = submission_named(record.body, table=table)
+    except UnreadableMessage as poison:  # to CoverageDLQ now: no retry can read it
+        dead_letter(record.body, record.message_id, poison, store=store, log=logger.error)
+        return
     try:
         report = coverage_stage(ref, store=store, table=table)
     except Exception as error:
         logger.error("coverage stage failed", extra={"submission_id": ref.submission_id, **failure_fields(error)})
-        raise
+        raise StageFailed.of("coverage", error) from None
     if report is None:
         logger.info("coverage not reported: research has ended", extra={"submission_id": ref.submission_id})
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
@@ -10,19 +9,26 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tfnis.pipeline.failures import failing_stage
-from tfnis.pipeline.locations import SubmissionRef
+from tfnis.pipeline.failures import dead_letter, failing_stage
 from tfnis.pipeline.match import match_stage
+from tfnis.pipeline.messages import UnreadableMessage, submission_named
 from tfnis.storage import Settings, Store, SubmissionTable
 
 logger, tracer = Logger(), Tracer()
 processor = SqsFifoPartialProcessor()  # a failure stops the batch: later messages keep their order
+# A failed batch is reported in batchItemFailures, not raised: BatchProcessingError's text would quote the errors.
+processor.raise_on_entire_batch_failure = False
 settings = Settings.from_env()
 
 
 def record_handler(record: SQSRecord) -> None:
-    ref = SubmissionRef.from_message(json.loads(record.body))
     store, table = Store(settings), SubmissionTable(settings.submissions_table, settings.research_end_date)
+    try:
+        ref = submission_named(record.body, table=table)
+    except UnreadableMessage as poison:  # to MatchDLQ now: a retry would hold every council's matching
+        group = record.attributes.message_group_id
+        dead_letter(record.body, record.message_id, poison, store=store, log=logger.error, group_id=group)
+        return
     with failing_stage(
         "matching", ref.la_code, ref.submission_id, table=table, log=logger.error,
         receive_count=int(record.attributes.approximate_receive_count or 1),

@@ -11,6 +11,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tfnis.pipeline.failures import StageFailed, failure_fields
 from tfnis.pipeline.research_end import destroy_personal_data
 from tfnis.storage import Settings, Store, SubmissionTable
 
@@ -28,7 +29,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("confirm") is not True:
         raise NotConfirmed('research_end destroys all personal data; invoke it with {"confirm": true}')
     store, table = Store(settings), SubmissionTable(settings.submissions_table, settings.research_end_date)
-    certificate = destroy_personal_data(store, table, trigger=str(event.get("source") or "schedule"))
+    try:
+        certificate = destroy_personal_data(store, table, trigger=str(event.get("source") or "schedule"))
+    except Exception as error:
+        # Raised again for Lambda's retries and ResearchEndDLQ, but cleaned: the runtime logs the message.
+        logger.error("research end failed", extra=failure_fields(error))
+        raise StageFailed.of("research end", error) from None
     logger.info(
         "personal data destroyed",
         extra={

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import BadRequestError, UnauthorizedError
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from tfnis.pipeline import submissions as api
+from tfnis.pipeline.failures import failure_fields
 from tfnis.storage import ServiceClosed, Settings, Store, SubmissionNotFound, SubmissionTable
 
 logger, tracer = Logger(), Tracer()
@@ -20,12 +22,7 @@ settings = Settings.from_env()
 
 
 def _council() -> str:
-    """The caller's la_code, from its verified token only (privacy invariant 6)."""
-    claims = app.current_event.request_context.authorizer.jwt_claim or {}
-    la_code = claims.get(api.LA_CODE_CLAIM)
-    if not la_code:
-        raise UnauthorizedError("your token carries no council (custom:la_code)")
-    return str(la_code)
+    return api.council_of(app.current_event.request_context.authorizer.jwt_claim or {})
 
 
 def _services() -> tuple[Store, SubmissionTable]:
@@ -34,15 +31,12 @@ def _services() -> tuple[Store, SubmissionTable]:
 
 @app.post("/submissions")
 def create_submission() -> Response:
-    try:
-        body = app.current_event.json_body
-    except ValueError:
-        raise BadRequestError('the body is not JSON: send {"period_end": "YYYY-MM-DD", "files": [...]}') from None
-    if not isinstance(body, dict):
-        raise BadRequestError("the body must be a JSON object with period_end and files")
-    request = api.CreateSubmission.model_validate(body)
+    la_code = _council()
+    event = app.current_event
+    body = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+    request = api.read_create_request(body)
     store, table = _services()
-    created = api.create_submission(_council(), request, store=store, table=table)
+    created = api.create_submission(la_code, request, store=store, table=table)
     logger.info("submission created", extra={"submission_id": created["submission_id"], "la_code": created["la_code"]})
     return Response(201, content_types.APPLICATION_JSON, created)
 
@@ -58,20 +52,54 @@ def show_submission(submission_id: str) -> dict[str, Any]:
     return api.show_submission(_council(), submission_id, store=store, table=table)
 
 
+def _answer(status: int, message: str, **more: Any) -> Response:
+    return Response(status, content_types.APPLICATION_JSON, {"message": message, **more})
+
+
 @app.exception_handler(ValidationError)
 def _invalid_request(error: ValidationError) -> Response:
     problems = [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in error.errors()]
-    return Response(400, content_types.APPLICATION_JSON, {"message": "invalid request", "problems": problems})
+    return _answer(400, "invalid request", problems=problems)
+
+
+@app.exception_handler(api.NotJson)
+def _not_json(error: api.NotJson) -> Response:
+    return _answer(400, str(error))
+
+
+@app.exception_handler(api.BodyTooLarge)
+def _too_large(error: api.BodyTooLarge) -> Response:
+    return _answer(413, str(error))
+
+
+@app.exception_handler(api.NoCouncil)
+def _no_council(error: api.NoCouncil) -> Response:
+    return _answer(401, str(error))
+
+
+@app.exception_handler(api.NotACouncil)
+def _not_a_council(error: api.NotACouncil) -> Response:
+    return _answer(403, str(error))
 
 
 @app.exception_handler(SubmissionNotFound)
 def _not_found(error: SubmissionNotFound) -> Response:
-    return Response(404, content_types.APPLICATION_JSON, {"message": f"no submission {error} for your council"})
+    return _answer(404, f"no submission {error} for your council")
 
 
 @app.exception_handler(ServiceClosed)
 def _closed(error: ServiceClosed) -> Response:
-    return Response(410, content_types.APPLICATION_JSON, {"message": str(error)})
+    return _answer(410, str(error))
+
+
+@app.exception_handler(Exception)
+def _crashed(error: Exception) -> Response:
+    """Anything else is a 500 logged by type and place only: Powertools would log the message (and so would the
+    runtime, if it escaped), and a message can quote data."""
+    if isinstance(error, ServiceError):
+        raise error  # Powertools answers its own errors (400, 401, …)
+    logger.error("request failed", extra=failure_fields(error))
+    return _answer(500, "Internal Server Error")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

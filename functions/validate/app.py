@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -18,14 +15,15 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tfnis.pipeline.expiry import EXPIRE, ExpiryCheck, on_expiry_check
-from tfnis.pipeline.failures import failing_stage
+from tfnis.pipeline.expiry import on_expiry_check
+from tfnis.pipeline.failures import dead_letter, failing_stage
+from tfnis.pipeline.messages import UnreadableMessage, expiry_check_in, loggable_upload, uploaded_objects
 from tfnis.pipeline.validate import Upload, on_upload
 from tfnis.storage import Settings, Store, SubmissionTable
-from tfnis.submissions import parse_upload_key
 
 logger, metrics, tracer = Logger(), Metrics(), Tracer()
-processor = BatchProcessor(event_type=EventType.SQS)
+# A failed batch is reported in batchItemFailures, not raised: BatchProcessingError's text would quote the errors.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 settings = Settings.from_env()
 persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table or "idempotency")
 # Idempotent on bucket + key + version id: a duplicate S3 event does the work once.
@@ -33,15 +31,9 @@ idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, version_id]", 
 
 
 def uploads_in(record: SQSRecord) -> list[Upload]:
-    """The uploads an SQS message carries (S3 event JSON in the body; keys arrive URL-encoded)."""
-    body = json.loads(record.body)
-    if body.get("Event") == "s3:TestEvent":
-        return []
+    """The uploads an SQS message carries (S3 event JSON in the body); UnreadableMessage for a body of no known kind."""
     receive_count = int(record.attributes.approximate_receive_count or 1)
-    return [
-        Upload(r.s3.bucket.name, unquote_plus(r.s3.get_object.key), r.s3.get_object.version_id, receive_count)
-        for r in S3Event(body).records
-    ]
+    return [Upload(bucket, key, version, receive_count) for bucket, key, version in uploaded_objects(record.body)]
 
 
 @idempotent_function(data_keyword_argument="upload", config=idempotency, persistence_store=persistence)
@@ -52,19 +44,24 @@ def handle_upload(upload: dict[str, Any]) -> str:
 
 def record_handler(record: SQSRecord) -> None:
     table = SubmissionTable(settings.submissions_table, settings.research_end_date)
-    if EXPIRE in json.loads(record.body):  # the API's expiry check, due when a submission's forms have expired
-        check = ExpiryCheck.from_message(json.loads(record.body))
+    try:
+        check = expiry_check_in(record.body)  # the API's, due when a submission's forms have expired
+        uploads = [] if check else uploads_in(record)
+    except UnreadableMessage as poison:  # to UploadDLQ now: no retry can read it
+        dead_letter(record.body, record.message_id, poison, store=Store(settings), log=logger.error)
+        return
+    if check is not None:
         outcome = on_expiry_check(check, store=Store(settings), table=table)
         logger.info("expiry check", extra={"submission_id": check.submission_id, "outcome": outcome})
         return
-    for upload in uploads_in(record):
-        la_code, submission_id, _ = parse_upload_key(upload.key) or ("", "", "")
+    for upload in uploads:
+        where = loggable_upload(upload.key)  # a key that is not one of ours could hold anything: not logged
         with failing_stage(
-            "validation", la_code, submission_id, table=table, log=logger.error,
+            "validation", where.get("la_code", ""), where.get("submission_id", ""), table=table, log=logger.error,
             receive_count=upload.receive_count, max_receive_count=settings.max_receive_count,
         ):  # fmt: skip
             outcome = handle_upload(upload=asdict(upload))
-        logger.info("upload handled", extra={"key": upload.key, "outcome": outcome})
+        logger.info("upload handled", extra={**where, "outcome": outcome})
 
 
 @logger.inject_lambda_context

@@ -16,6 +16,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,26 @@ def where_raised(error: BaseException) -> str:
     """file:line of the innermost frame, to point at a crash without echoing its message (which may quote data)."""
     frames = traceback.extract_tb(error.__traceback__)
     return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
+
+
+def runtime_error_line(error: BaseException, request_id: str) -> str:
+    """The line the python3.13 runtime writes to the function's log for an exception escaping the handler.
+
+    As awslambdaric's bootstrap.handle_event_request does (JSON log format): make_error(str(value), type name,
+    traceback.format_list(frames), invoke id) with a timestamp and level, frames of the runtime itself dropped.
+    So an identifier in an exception's message reaches CloudWatch on AWS, and the log here, the same way.
+    """
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename != __file__]
+    return json.dumps(
+        {
+            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "level": "ERROR",
+            "errorMessage": str(error),
+            "errorType": type(error).__name__,
+            "requestId": request_id,
+            "stackTrace": traceback.format_list(frames),
+        }
+    )
 
 
 def module_name(function: LocalFunction) -> str:
@@ -120,5 +141,13 @@ class LocalLambda:
         )
 
     def invoke(self, event: Any, context: LambdaContext | None = None) -> Any:
+        """Call the handler; an exception escaping it is logged as the Lambda runtime logs it, then raised."""
+        context = context or self.context()
         with self._one_at_a_time:
-            return self.handler(event, context or self.context())
+            try:
+                return self.handler(event, context)
+            except Exception as error:
+                # stdout, where the runtime's log sink and the handlers' Powertools loggers write
+                sys.stdout.write(runtime_error_line(error, context.aws_request_id) + "\n")
+                sys.stdout.flush()
+                raise

@@ -39,6 +39,8 @@ _LOCAL_ENVIRONMENT = {
     "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
     "AWS_XRAY_SDK_ENABLED": "false",
 }
+# Variables every function has with a value of its own, read only by module-level settings at import.
+_READ_AT_IMPORT_ONLY = frozenset({"DEAD_LETTER_QUEUE_URL"})
 _REMOVED_ENVIRONMENT = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CONTAINER_CREDENTIALS_FULL_URI")
 
 
@@ -309,6 +311,8 @@ class LocalStack:
         owner: dict[str, str] = {}
         for logical_id, function in self.resources.functions.items():
             for name, value in function.environment.items():
+                if name in _READ_AT_IMPORT_ONLY:
+                    continue  # each function's module read its own at import (_load_functions)
                 if name in owner and merged[name] != value:
                     # one process, one environment: the later function's module-level settings see its own
                     log.warning("%s: %s differs from %s's; both see one value", logical_id, name, owner[name])

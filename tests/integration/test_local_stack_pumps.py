@@ -103,6 +103,20 @@ def test_a_raised_error_leaves_the_whole_batch_for_retry(stack: LocalStack, seen
     assert dlq_outcomes(stack, "WorkDLQ") == ["raise"]
 
 
+def test_an_escaping_exception_is_logged_with_its_message_as_the_lambda_runtime_does(
+    stack: LocalStack, seen: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """awslambdaric's bootstrap writes {errorMessage: str(e), errorType, requestId, stackTrace} to the log: an
+    identifier in an exception's message reaches CloudWatch, so the stack must show it too."""
+    with pytest.raises(RuntimeError):
+        stack.invoke("WorkerFunction", {"Records": [{"messageId": "m1", "body": json.dumps({"outcome": "raise"})}]})
+    [line] = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"errorType"' in x]
+    assert line["errorMessage"] == "asked to raise" and line["errorType"] == "RuntimeError"
+    assert line["level"] == "ERROR" and line["requestId"]
+    assert any("in handler" in frame and "raise RuntimeError" in frame for frame in line["stackTrace"])
+    assert not any("lambdas.py" in frame for frame in line["stackTrace"])  # the runtime's own frames are dropped
+
+
 def test_fifo_queue_is_pumped_with_its_group_attributes(stack: LocalStack, seen: list[dict[str, Any]]) -> None:
     ids = send(stack, "OrderedQueue", "ok", "ok", MessageGroupId="matching")
     stack.drain(timeout=30)

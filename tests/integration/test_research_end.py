@@ -179,3 +179,16 @@ def test_the_cli_destroys_the_stack_named_by_a_stack_file_and_prints_the_certifi
     assert certificate["complete"] is True and certificate["trigger"] == "cli"
     assert {b["role"]: b["objects_before"] for b in certificate["buckets"]} == mid_study
     assert all(store.count_versions(bucket) == 0 for bucket in personal_buckets(store).values())
+
+
+def test_a_failing_research_end_raises_for_retry_without_the_error_message(store, aws, lambda_context, mid_study):
+    """The runtime logs an escaping exception's message (CloudWatch): what escapes names only type and place."""
+    from tfnis.pipeline.failures import StageFailed
+
+    module = load_function(aws, "ResearchEndFunction")
+    aws.client("dynamodb").delete_table(TableName=aws.tables["SubmissionsTable"])  # an infrastructure fault
+    with pytest.raises(StageFailed) as failed:
+        module.handler(load_event("scheduler_research_end.json"), lambda_context)
+    assert "ResourceNotFoundException" in str(failed.value)
+    assert "Requested resource not found" not in str(failed.value)  # the ClientError's message
+    assert failed.value.__cause__ is None and failed.value.__suppress_context__

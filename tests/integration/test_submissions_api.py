@@ -119,3 +119,39 @@ def test_after_research_end_new_submissions_are_refused_with_410(api: Any, aws: 
     status, answer = api(load_event("api_create_submission.json"))
     assert status == 410
     assert "research has ended" in answer["message"]
+
+
+def test_a_deeply_nested_body_is_a_400_not_a_500(api: Any) -> None:
+    status, answer = api(with_body(load_event("api_create_submission.json"), "[" * 30_000 + "]" * 30_000))
+    assert status == 400
+    assert "nested too deeply" in answer["message"]
+
+
+def test_a_body_over_64_kib_is_a_413(api: Any) -> None:
+    body = {"period_end": "2025-03-31", "files": ["return.xlsx"], "padding": "x" * 70_000}
+    status, answer = api(with_body(load_event("api_create_submission.json"), body))
+    assert status == 413
+    assert "64 KiB" in answer["message"]
+
+
+@pytest.mark.parametrize("claim", ["E07000008", "E08000025 ", "W06000015", "QQ123456C"])
+def test_a_malformed_council_claim_is_refused_with_403_before_anything_is_created(
+    api: Any, aws: Any, claim: str
+) -> None:
+    status, answer = api(as_council(load_event("api_create_submission.json"), claim))
+    assert status == 403
+    assert "GSS code" in answer["message"] and claim.strip() not in answer["message"]
+    assert aws.client("dynamodb").scan(TableName=aws.tables["SubmissionsTable"])["Count"] == 0
+
+
+def test_an_unexpected_error_is_a_500_logged_by_type_and_place_only(
+    api: Any, aws: Any, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    aws.client("dynamodb").delete_table(TableName=aws.tables["SubmissionsTable"])  # an infrastructure fault
+    status, answer = api(load_event("api_create_submission.json"))
+    assert status == 500 and answer == {"message": "Internal Server Error"}
+    [failed] = [r for r in caplog.records if r.getMessage() == "request failed"]
+    assert failed.error_type == "ResourceNotFoundException"  # type: ignore[attr-defined]
+    captured = capfd.readouterr()
+    logs = captured.out + captured.err + caplog.text + json.dumps([vars(r) for r in caplog.records], default=str)
+    assert "Requested resource not found" not in logs  # the exception's message: Powertools would log it

@@ -253,3 +253,12 @@ def test_every_figure_id_is_documented_with_its_label():
             else (f"`{f.id}` | {f.label} | {f.level} |")
         )
         assert documented in doc, f.id
+
+
+def test_a_pipeline_report_also_says_which_submission_and_when_it_was_validated():
+    from dataclasses import replace
+
+    report = replace(coverage_report(family_frame({}), individual_frame({})), submission_id="s1", validated_at="t")
+    document = report.to_json()
+    assert list(document)[-2:] == ["submission_id", "validated_at"]
+    assert type(report).from_json(document) == report

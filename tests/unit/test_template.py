@@ -573,3 +573,32 @@ def test_disclosure_parameters_reach_the_anonymise_function(template, resources)
     assert variables["EXTRACT_AREA"] == {"Ref": "ExtractArea"}
     keep = resources["ResearchEndFunction"]["Properties"]["Environment"]["Variables"]
     assert keep["KEEP_EXTRACT_AFTER_RESEARCH_END"] == {"Ref": "KeepExtractAfterResearchEnd"}
+
+
+# --- unreadable messages: each stage sends them to its own DLQ at once (issue 9, item 4) ------------------------
+
+STAGE_DLQS = {
+    "ValidateFunction": "UploadDLQ",
+    "CoverageFunction": "CoverageDLQ",
+    "MatchFunction": "MatchDLQ",
+    "AnonymiseFunction": "AnonymiseDLQ",
+}
+
+
+@pytest.mark.parametrize(("function", "dlq"), STAGE_DLQS.items())
+def test_each_stage_may_send_to_the_dlq_of_its_own_queue_and_no_other(
+    resources: dict[str, dict[str, Any]], function: str, dlq: str
+) -> None:
+    properties = resources[function]["Properties"]
+    [queue_arn] = [e["Properties"]["Queue"] for e in properties["Events"].values() if e["Type"] == "SQS"]
+    queue = resources[queue_arn["Fn::GetAtt"][0]]
+    assert queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": [dlq, "Arn"]}
+    assert properties["Environment"]["Variables"]["DEAD_LETTER_QUEUE_URL"] == {"Ref": dlq}
+    dead_letter_targets = [
+        target
+        for statement in _allow_statements(resources[function])
+        if _grants(_as_list(statement["Action"]), ("sqs:SendMessage",))
+        for target in _as_list(statement["Resource"])
+        if "DLQ" in json.dumps(target)
+    ]
+    assert dead_letter_targets == [{"Fn::GetAtt": [dlq, "Arn"]}]

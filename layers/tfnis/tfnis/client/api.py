@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 # Where a council's wait ends: validation has said yes or no, or the pipeline gave up.
-SETTLED = frozenset({"REJECTED", "VALIDATED", "MATCHED", "COMPLETE", "FAILED"})
-FINISHED = frozenset({"REJECTED", "COMPLETE", "FAILED"})
+SETTLED = frozenset({"REJECTED", "VALIDATED", "MATCHED", "COMPLETE", "FAILED", "EXPIRED"})
+FINISHED = frozenset({"REJECTED", "COMPLETE", "FAILED", "EXPIRED"})
 
 
 class ApiError(RuntimeError):

@@ -42,8 +42,8 @@ class CoverageReport:
             "la_code": self.la_code,
             "period_end": self.period_end,
             "figures": [{k: getattr(f, k) for k in FIGURE_FIELDS} for f in self.figures],
-            "submission_id": self.submission_id,
-            "validated_at": self.validated_at,
+            # the pipeline's reports say which submission they are of; `tfnis coverage` on a file has none
+            **({"submission_id": self.submission_id, "validated_at": self.validated_at} if self.submission_id else {}),
         }
 
     @classmethod

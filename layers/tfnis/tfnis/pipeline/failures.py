@@ -1,7 +1,9 @@
-"""When a stage fails: what may be logged about it, and FAILED on the last delivery of its message.
+"""When a stage fails: what may be logged about it, FAILED on the last delivery, and poison to the DLQ at once.
 
 An exception message can quote a cell (pandas does: "could not convert 'Smith' …"), and identifier values
-must never reach a log (privacy invariant 2): only the exception's type and where it happened are logged.
+must never reach a log (privacy invariant 2). What leaves a handler is therefore a `StageFailed` that carries
+only the exception's type and where it happened: the Lambda runtime logs an uncaught exception's message to
+CloudWatch, Powertools' batch processor puts it in BatchProcessingError's, and the tracer in the X-Ray segment.
 """
 
 from __future__ import annotations
@@ -11,16 +13,32 @@ import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from tfnis.storage import InvalidTransition, SubmissionNotFound, SubmissionTable
+from tfnis.pipeline.messages import UnreadableMessage
+from tfnis.storage import InvalidTransition, Store, SubmissionNotFound, SubmissionTable
 from tfnis.submissions import SubmissionStatus
 
 
-def failure_fields(error: BaseException, frames: int = 6) -> dict[str, object]:
+def where_raised(error: BaseException, frames: int = 6) -> list[str]:
+    """file:line in function of the innermost frames: points at a crash without quoting anything."""
     stack = traceback.extract_tb(error.__traceback__)[-frames:]
-    return {
-        "error_type": type(error).__name__,
-        "where": [f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}" for frame in stack],
-    }
+    return [f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}" for frame in stack]
+
+
+def failure_fields(error: BaseException, frames: int = 6) -> dict[str, object]:
+    return {"error_type": type(error).__name__, "where": where_raised(error, frames)}
+
+
+class StageFailed(RuntimeError):
+    """A stage's crash retold without its message. Raise it `from None`: neither the message nor the cause's
+    text may reach the runtime's log line, Powertools' error or a trace."""
+
+    def __init__(self, stage: str, error_type: str, where: list[str]) -> None:
+        super().__init__(f"{stage} failed: {error_type} at {' < '.join(reversed(where)) or '?'}")
+        self.stage, self.error_type, self.where = stage, error_type, where
+
+    @classmethod
+    def of(cls, stage: str, error: BaseException) -> StageFailed:
+        return cls(stage, type(error).__name__, where_raised(error))
 
 
 def mark_failed(la_code: str, submission_id: str, reason: str, *, table: SubmissionTable) -> None:
@@ -40,7 +58,7 @@ def failing_stage(
     table: SubmissionTable,
     log: Callable[..., None],
 ) -> Iterator[None]:
-    """Log a crash safely and re-raise it (the queue retries); on the last delivery also mark FAILED."""
+    """Log a crash safely and raise it again as StageFailed (the queue retries); on the last delivery mark FAILED."""
     try:
         yield
     except Exception as error:
@@ -48,4 +66,25 @@ def failing_stage(
         if receive_count >= max_receive_count and la_code and submission_id:
             reason = f"{stage} failed {receive_count} times; the message is in the dead-letter queue for redrive"
             mark_failed(la_code, submission_id, reason, table=table)
-        raise
+        raise StageFailed.of(stage, error) from None
+
+
+def dead_letter(
+    body: str,
+    message_id: str,
+    problem: UnreadableMessage,
+    *,
+    store: Store,
+    log: Callable[..., None],
+    group_id: str | None = None,
+) -> None:
+    """Send a message that can never be read to the stage's own DLQ now, instead of after maxReceiveCount retries.
+
+    Retrying cannot help it, and in the FIFO MatchQueue (one message group) it would hold back every council's
+    matching for VisibilityTimeout x maxReceiveCount. The log names the problem and the message id, never a value.
+    """
+    store.send_dead_letter(body, problem=problem.problem, message_id=message_id, group_id=group_id)
+    log(
+        "unreadable message sent to the dead-letter queue without retries",
+        extra={"problem": problem.problem, "message_id": message_id},
+    )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -10,11 +13,31 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tfnis.pipeline.expiry import ExpiryCheck, expiry_due, schedule_expiry
 from tfnis.pipeline.locations import REPORT_FILES, SubmissionRef
+from tfnis.spec.columns import LA_CODE_PATTERN
 from tfnis.storage import ServiceClosed, Store, SubmissionTable
 from tfnis.submissions import RETURN_FILE_NAMES, Submission, check_period_end, upload_key
 from tfnis.submissions.model import VALID_FILE_SETS
 
 LA_CODE_CLAIM = "custom:la_code"
+# A real body is about 100 bytes; anything past 64 KiB is refused (413) before it is parsed.
+MAX_BODY_BYTES = 64 * 1024
+BODY_SHAPE = '{"period_end": "YYYY-MM-DD", "files": [...]}'
+
+
+class NoCouncil(PermissionError):
+    """The caller's token names no council (401: the token is not a council officer's)."""
+
+
+class NotACouncil(PermissionError):
+    """The token's council claim is not an upper-tier authority's GSS code (403, before anything is created)."""
+
+
+class BodyTooLarge(ValueError):
+    """The request body is larger than MAX_BODY_BYTES (413)."""
+
+
+class NotJson(ValueError):
+    """The request body is not a JSON object, or is nested too deeply to parse (400)."""
 
 
 class CreateSubmission(BaseModel):
@@ -44,7 +67,36 @@ class CreateSubmission(BaseModel):
         return value
 
 
+def council_of(claims: Mapping[str, Any]) -> str:
+    """The caller's la_code, from its verified token only (privacy invariant 6); never echoed when malformed."""
+    la_code = claims.get(LA_CODE_CLAIM)
+    if not la_code:
+        raise NoCouncil(f"your token carries no council ({LA_CODE_CLAIM})")
+    if not isinstance(la_code, str) or not re.match(LA_CODE_PATTERN, la_code):
+        raise NotACouncil(
+            f"your token's council ({LA_CODE_CLAIM}) is not the GSS code of an upper-tier local authority "
+            "(E06, E08, E09 or E10 and 6 digits); ask the service team to correct your account"
+        )
+    return la_code
+
+
+def read_create_request(body: bytes) -> CreateSubmission:
+    """The body of POST /submissions; BodyTooLarge, NotJson or pydantic's ValidationError when it is not one."""
+    if len(body) > MAX_BODY_BYTES:
+        raise BodyTooLarge(f"the body is larger than {MAX_BODY_BYTES // 1024} KiB: send {BODY_SHAPE}")
+    try:
+        document = json.loads(body) if body else None
+    except RecursionError:  # json gives up on deep nesting with RecursionError, not a ValueError
+        raise NotJson(f"the body is nested too deeply: send {BODY_SHAPE}") from None
+    except ValueError:
+        raise NotJson(f"the body is not JSON: send {BODY_SHAPE}") from None
+    if not isinstance(document, dict):
+        raise NotJson("the body must be a JSON object with period_end and files")
+    return CreateSubmission.model_validate(document)
+
+
 def new_submission_id() -> str:
+    """Creation time and 8 random hex digits; stage messages are checked against this shape (messages.py)."""
     now = datetime.now(UTC)
     return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
 

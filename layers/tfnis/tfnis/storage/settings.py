@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     coverage_queue_url: str = ""
     match_queue_url: str = ""
     anonymise_queue_url: str = ""
+    dead_letter_queue_url: str = ""  # the function's own DLQ: unreadable messages go there at once
     upload_max_bytes: int = 104_857_600
     research_end_date: str = ""
     raw_retention_days: int = 30

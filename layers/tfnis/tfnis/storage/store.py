@@ -170,6 +170,25 @@ class Store:
             }
         client("sqs").send_message(QueueUrl=queue_url, MessageBody=body, **extra)
 
+    def send_dead_letter(self, body: str, *, problem: str, message_id: str, group_id: str | None = None) -> None:
+        """Put a message's original body in this function's DLQ (a FIFO one needs a group and a dedup id: the
+        message id, so a redelivery of the same message is sent once). `problem` must hold no value."""
+        queue_url = self.settings.dead_letter_queue_url
+        if not queue_url:
+            raise RuntimeError("DEAD_LETTER_QUEUE_URL is not set")
+        extra: dict[str, str] = {}
+        if queue_url.endswith(".fifo"):
+            extra = {"MessageGroupId": group_id or "default", "MessageDeduplicationId": message_id}
+        client("sqs").send_message(
+            QueueUrl=queue_url,
+            MessageBody=body,
+            MessageAttributes={
+                "problem": {"DataType": "String", "StringValue": problem[:1000]},
+                "source_message_id": {"DataType": "String", "StringValue": message_id},
+            },
+            **extra,
+        )
+
     # --- keys ---------------------------------------------------------------------------------------------
     def generate_mac(self, message: bytes) -> bytes:
         """HMAC-SHA256 under the project's pseudonymisation key, computed inside KMS (the key never leaves)."""
