@@ -145,6 +145,7 @@ def test_k_beyond_the_suppression_limit_writes_nothing_and_fails_with_the_reason
     from tests.conftest import load_event, load_function
 
     monkeypatch.setenv("MAX_SUPPRESSION_SHARE", "0")
+    monkeypatch.setitem(aws.functions["AnonymiseFunction"].environment, "MAX_SUPPRESSION_SHARE", "0")
     store = Store(Settings.from_env())
     ref = seed(store, table, council_return)
     module = load_function(aws, "AnonymiseFunction")
