@@ -2,7 +2,10 @@
 
 Lambda refuses a function whose code and layers add up to more than 250 MB unzipped (262,144,000 bytes),
 so this prints, per function, its code, each layer and the total against that limit, and the largest
-packages of each layer. With --smoke it also runs, in a python3.13 that sees only that function's code and
+packages of each layer, and each function's cold import time: its handler module imported in a fresh
+python3.13 that sees only the function's code and layers, without writing bytecode (Lambda's /var/task and
+/opt are read-only, so a .pyc that the build did not ship is recompiled on every cold start), median of 3.
+With --smoke it also runs, in a python3.13 that sees only that function's code and
 layers (as /var/task and /opt/python would), a DataFrame through tfnis.storage.parquet and back, pyarrow's
 CSV reader and compute where the function has pyarrow, the match fields where it has pandas, and
 matching end to end (keys, splink training and prediction) where it has splink.
@@ -16,6 +19,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +57,26 @@ print("ok:", ", ".join(name for name, present in has.items() if present))
 """
 
 
+# A Lambda cold start imports the handler module: module level holds the Logger, Metrics, Tracer and settings.
+COLD_IMPORT = """
+import sys, time
+started = time.perf_counter()
+sys.path[:0] = {paths!r}
+import app
+print(time.perf_counter() - started)
+"""
+# What the runtime sets and Powertools reads at import; no credentials, no endpoint: nothing is called.
+LAMBDA_ENVIRONMENT = {
+    "AWS_REGION": "eu-west-2",
+    "AWS_DEFAULT_REGION": "eu-west-2",
+    "AWS_LAMBDA_FUNCTION_NAME": "layer-size",
+    "POWERTOOLS_SERVICE_NAME": "tfnis",
+    "POWERTOOLS_METRICS_NAMESPACE": "tfnis",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "LANG": "C.UTF-8",
+}
+
+
 def tree_bytes(path: Path) -> int:
     """Sum of file sizes: what Lambda counts, unlike du's blocks."""
     total = 0
@@ -76,14 +100,51 @@ def function_layers(template: dict[str, Any], function: dict[str, Any]) -> list[
     return [ref["Ref"] for ref in refs if isinstance(ref, dict) and "Ref" in ref]
 
 
-def smoke(paths: list[Path]) -> str:
-    python = shutil.which("python3.13")
-    if python is None:
-        return "skipped (no python3.13)"
+def python313() -> tuple[str | None, dict[str, str]]:
+    """The python3.13 to run a function's code with, and an environment without PYTHON* variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env["PYENV_VERSION"] = "3.13.0"
+    return shutil.which("python3.13"), env
+
+
+def cold_import_seconds(paths: list[Path], runs: int = 3) -> float | None:
+    """Median time to import the handler (`app`) in a fresh interpreter; None when it does not import."""
+    python, env = python313()
+    if python is None:
+        return None
+    env = {k: env[k] for k in ("PATH", "HOME", "PYENV_ROOT", "PYENV_VERSION") if k in env} | LAMBDA_ENVIRONMENT
+    times = []
+    for _ in range(runs):
+        # -B: write no bytecode, as on Lambda's read-only file system, so every run is as cold as the first.
+        run = subprocess.run(
+            [python, "-I", "-B", "-c", COLD_IMPORT.format(paths=[str(p.resolve()) for p in paths])],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        if run.returncode != 0:
+            return None
+        times.append(float(run.stdout.strip().splitlines()[-1]))
+    return statistics.median(times)
+
+
+def compiled_share(paths: list[Path]) -> float:
+    """Share of .py files that have a .pyc beside them in __pycache__ (what `make build` compiles)."""
+    sources = [p for path in paths for p in path.rglob("*.py")]
+    if not sources:
+        return 1.0
+    tag = "cpython-313"
+    compiled = sum(1 for p in sources if (p.parent / "__pycache__" / f"{p.stem}.{tag}.pyc").exists())
+    return compiled / len(sources)
+
+
+def smoke(paths: list[Path]) -> str:
+    python, env = python313()
+    if python is None:
+        return "skipped (no python3.13)"
     run = subprocess.run(
-        [python, "-I", "-c", SMOKE.format(paths=[str(p) for p in paths])],
+        [python, "-I", "-B", "-c", SMOKE.format(paths=[str(p) for p in paths])],
         capture_output=True,
         text=True,
         env=env,
@@ -99,6 +160,7 @@ def main() -> int:
     parser.add_argument("--build-dir", type=Path, default=Path(".aws-sam/build"))
     parser.add_argument("--smoke", action="store_true", help="import each function's libraries from its layers")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--no-import-time", action="store_true", help="skip the cold import of each handler")
     args = parser.parse_args()
 
     built = args.build_dir / "template.yaml"
@@ -133,8 +195,13 @@ def main() -> int:
             "headroom_mb": round((LAMBDA_UNZIPPED_LIMIT - total) / MB, 1),
             "fits": total <= LAMBDA_UNZIPPED_LIMIT,
         }
+        paths = [code] + [layers[layer] / "python" for layer in used]
+        if not args.no_import_time:
+            seconds = cold_import_seconds(paths)
+            figure["cold_import_s"] = None if seconds is None else round(seconds, 3)
+            figure["compiled_share"] = round(compiled_share(paths), 3)
         if args.smoke:
-            figure["smoke"] = smoke([code] + [layers[layer] / "python" for layer in used])
+            figure["smoke"] = smoke(paths)
         figures.append(figure)
 
     if args.json:
@@ -147,12 +214,14 @@ def main() -> int:
         print(f"{lid:<26} {size / MB:>12.1f}   {top}")
     print()
     limit = LAMBDA_UNZIPPED_LIMIT / MB
-    print(f"function                   total MiB  (limit {limit:.0f})  headroom  layers")
+    print(f"function                   total MiB  (limit {limit:.0f})  headroom  cold import  .pyc  layers")
     for f in figures:
         flag = "" if f["fits"] else "  OVER THE LIMIT"
         smoke_note = f"  smoke: {f['smoke']}" if "smoke" in f else ""
+        cold = "-" if f.get("cold_import_s") is None else f"{f['cold_import_s']:.2f} s"
+        share = f"{f['compiled_share']:.0%}" if "compiled_share" in f else "-"
         print(
-            f"{f['function']:<26} {f['total_mb']:>9.1f}  {'':>11} {f['headroom_mb']:>9.1f}  "
+            f"{f['function']:<26} {f['total_mb']:>9.1f}  {'':>11} {f['headroom_mb']:>9.1f}  {cold:>11}  {share:>4}  "
             f"{'+'.join(f['layers'])}{flag}{smoke_note}"
         )
     return 0 if all(f["fits"] for f in figures) else 1

@@ -94,13 +94,17 @@ def test_research_end_date_reaches_the_lifecycle_backstop() -> None:
         assert resources.environment()["RESEARCH_END_DATE"] == "2032-09-30"
 
 
-def test_buckets_are_encrypted_with_the_data_key_and_closed_to_the_public(stack: Resources) -> None:
+def test_buckets_are_encrypted_with_their_key_and_closed_to_the_public(stack: Resources) -> None:
     s3 = stack.client("s3")
-    data_key_arn = stack.template.get_att("DataKey", "Arn")
+    # Identifiers under IdentifierKey, the access logs under SSE-S3 (log delivery cannot write SSE-KMS), the rest
+    # under DataKey.
+    expected = {logical_id: ("aws:kms", stack.template.get_att("DataKey", "Arn")) for logical_id in stack.buckets}
+    expected["UploadBucket"] = expected["LinkageBucket"] = ("aws:kms", stack.template.get_att("IdentifierKey", "Arn"))
+    expected["AccessLogBucket"] = ("AES256", None)
     for logical_id, bucket in stack.buckets.items():
         rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
-        assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms", logical_id
-        assert rule["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"] == data_key_arn
+        default = rule["ApplyServerSideEncryptionByDefault"]
+        assert (default["SSEAlgorithm"], default.get("KMSMasterKeyID")) == expected[logical_id], logical_id
         block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
         assert all(block.values()), logical_id
 

@@ -27,7 +27,9 @@ from tfnis.pipeline.locations import (
 REPO = Path(__file__).resolve().parents[2]
 
 PERSONAL_BUCKETS = ("UploadBucket", "LinkageBucket", "WorkBucket")
-ALL_BUCKETS = (*PERSONAL_BUCKETS, "ReportsBucket", "ResearchBucket", "AuditBucket")
+DATA_BUCKETS = (*PERSONAL_BUCKETS, "ReportsBucket", "ResearchBucket", "AuditBucket")
+ALL_BUCKETS = (*DATA_BUCKETS, "AccessLogBucket")
+IDENTIFIER_BUCKETS = ("UploadBucket", "LinkageBucket")
 RESEARCH_END_DATE = {"Fn::Sub": "${ResearchEndDate}T00:00:00Z"}
 # Actions that hand over an object's content (or everything: wildcards are expanded against these).
 S3_READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:RestoreObject")
@@ -50,6 +52,8 @@ ENVIRONMENT_CONTRACT = {
     "RAW_RETENTION_DAYS": {"Ref": "RawRetentionDays"},
     "PSEUDONYM_KEY_ID": {"Ref": "PseudonymKey"},
     "DATA_KEY_ID": {"Ref": "DataKey"},
+    "IDENTIFIER_KEY_ID": {"Ref": "IdentifierKey"},
+    "UPLOAD_QUEUE_URL": {"Ref": "UploadQueue"},
     "STACK_NAME": {"Ref": "AWS::StackName"},
 }
 
@@ -201,12 +205,63 @@ def test_bucket_blocks_public_access(resources, bucket):
     )
 
 
-@pytest.mark.parametrize("bucket", ALL_BUCKETS)
-def test_bucket_is_encrypted_with_the_data_key(resources, bucket):
+def _bucket_key(resources: dict[str, dict[str, Any]], bucket: str) -> tuple[str, Any]:
     encryption = resources[bucket]["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     default = encryption[0]["ServerSideEncryptionByDefault"]
-    assert default["SSEAlgorithm"] == "aws:kms"
-    assert default["KMSMasterKeyID"] == {"Fn::GetAtt": ["DataKey", "Arn"]}
+    return default["SSEAlgorithm"], default.get("KMSMasterKeyID")
+
+
+@pytest.mark.parametrize("bucket", [b for b in DATA_BUCKETS if b not in IDENTIFIER_BUCKETS])
+def test_bucket_is_encrypted_with_the_data_key(resources, bucket):
+    assert _bucket_key(resources, bucket) == ("aws:kms", {"Fn::GetAtt": ["DataKey", "Arn"]})
+
+
+@pytest.mark.parametrize("bucket", IDENTIFIER_BUCKETS)
+def test_identifier_buckets_are_encrypted_with_the_identifier_key(resources, bucket):
+    assert _bucket_key(resources, bucket) == ("aws:kms", {"Fn::GetAtt": ["IdentifierKey", "Arn"]})
+
+
+def test_identifier_key_rotates_and_its_policy_delegates_use_to_iam(resources):
+    key = resources["IdentifierKey"]
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key.get("UpdateReplacePolicy") == "Retain"  # a replaced key leaves every object unreadable
+    (statement,) = key["Properties"]["KeyPolicy"]["Statement"]
+    assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+
+
+def _kms_users(resources: dict[str, dict[str, Any]], key: str, action: str) -> set[str]:
+    return {
+        lid
+        for lid, function in _of_type(resources, "AWS::Serverless::Function").items()
+        if _grants(sorted(_actions_on(function, key)), (action,))
+    }
+
+
+def test_only_validate_match_and_research_end_may_decrypt_with_the_identifier_key(resources):
+    decrypters = _kms_users(resources, "IdentifierKey", "kms:Decrypt")
+    assert (
+        {"ValidateFunction", "MatchFunction"}
+        <= decrypters
+        <= {
+            "ValidateFunction",
+            "MatchFunction",
+            "ResearchEndFunction",
+        }
+    )
+
+
+def test_sse_kms_presigned_post_acts_with_the_signers_key_permissions_but_never_decrypt(resources):
+    # S3 encrypts a pre-signed POST's object with the permissions of whoever signed the policy: the API role
+    # must be able to generate data keys under IdentifierKey, and has no need (so no right) to decrypt.
+    api = resources["SubmissionsApiFunction"]
+    assert "kms:GenerateDataKey" in _actions_on(api, "IdentifierKey")
+    assert "SubmissionsApiFunction" not in _kms_users(resources, "IdentifierKey", "kms:Decrypt")
+    assert api["Properties"]["Environment"]["Variables"]["IDENTIFIER_KEY_ID"] == {"Ref": "IdentifierKey"}
+
+
+def test_bucket_is_encrypted(resources):
+    for bucket in ALL_BUCKETS:
+        assert _bucket_key(resources, bucket)[0] in ("aws:kms", "AES256"), bucket
 
 
 @pytest.mark.parametrize("bucket", ALL_BUCKETS)
@@ -391,6 +446,7 @@ def test_a_council_cannot_change_its_own_la_code(resources):
     assert "la_code" in schema
     client = resources["UserPoolClient"]["Properties"]
     assert "custom:la_code" in client["ReadAttributes"]
+    # Cognito lets a signed-in user UpdateUserAttributes on every attribute in the client's WriteAttributes.
     assert "custom:la_code" not in client["WriteAttributes"]
 
 
@@ -573,6 +629,212 @@ def test_disclosure_parameters_reach_the_anonymise_function(template, resources)
     assert variables["EXTRACT_AREA"] == {"Ref": "ExtractArea"}
     keep = resources["ResearchEndFunction"]["Properties"]["Environment"]["Variables"]
     assert keep["KEEP_EXTRACT_AFTER_RESEARCH_END"] == {"Ref": "KeepExtractAfterResearchEnd"}
+
+
+# --- where moto is kinder than AWS (STYLE.md): each test names the AWS behaviour it pins ------------------------
+
+LAMBDA_MEMORY_QUOTA_OF_A_NEW_ACCOUNT_MB = 3008
+NSPL_ALLOWANCE_MB = 2048  # the ONS postcode lookup CSV is about 1 GB uncompressed; room for a bigger edition
+MIB = 1024 * 1024
+
+
+def _resolve_parameter_default(template: dict[str, Any], value: Any) -> Any:
+    if isinstance(value, dict) and "Ref" in value:
+        return template["Parameters"][value["Ref"]]["Default"]
+    return value
+
+
+def _list_bucket_prefixes(function: dict[str, Any], bucket: str) -> list[str] | None:
+    """The s3:prefix patterns of the function's s3:ListBucket on `bucket` ([] = unconditional), None = none."""
+    prefixes: list[str] | None = None
+    for statement in _allow_statements(function):
+        if not _grants(_as_list(statement["Action"]), ("s3:ListBucket",)):
+            continue
+        if {"Fn::GetAtt": [bucket, "Arn"]} not in _as_list(statement["Resource"]):
+            continue
+        prefixes = prefixes or []
+        for values in statement.get("Condition", {}).values():
+            prefixes += _as_list(values.get("s3:prefix", []))
+    return prefixes
+
+
+def _object_patterns(function: dict[str, Any], bucket: str, actions: tuple[str, ...]) -> list[str]:
+    patterns = []
+    for statement in _allow_statements(function):
+        if not _grants(_as_list(statement["Action"]), actions):
+            continue
+        for resource in _as_list(statement["Resource"]):
+            sub = resource.get("Fn::Sub", "") if isinstance(resource, dict) else ""
+            match = re.fullmatch(rf"\$\{{{bucket}\.Arn\}}/(.+)", sub)
+            if match:
+                patterns.append(match.group(1))
+    return patterns
+
+
+def test_s3_answers_403_not_404_for_a_missing_key_without_list_bucket(resources):
+    # HeadObject/GetObject of a missing key is 404 only for a caller with s3:ListBucket on the bucket; without it
+    # S3 answers 403 (moto answers 404 regardless). Match's "does the index exist yet?" head would then raise.
+    for lid, function in _of_type(resources, "AWS::Serverless::Function").items():
+        for bucket in ALL_BUCKETS:
+            reads = _object_patterns(function, bucket, ("s3:GetObject",))
+            if not reads:
+                continue
+            prefixes = _list_bucket_prefixes(function, bucket)
+            assert prefixes is not None, f"{lid} reads {bucket} without s3:ListBucket"
+            for read in reads:
+                assert not prefixes or any(fnmatch.fnmatchcase(read, p) for p in prefixes), (lid, bucket, read)
+
+
+def test_list_bucket_prefix_condition_is_if_exists_because_a_head_request_carries_no_prefix(resources):
+    # The ListBucket check behind a missing key's 404 is made for a GetObject/HeadObject request, which has no
+    # s3:prefix key; a plain StringLike on an absent key is false, so S3 would still answer 403.
+    for lid, function in _of_type(resources, "AWS::Serverless::Function").items():
+        for statement in _allow_statements(function):
+            if "s3:ListBucket" in _as_list(statement["Action"]) and "Condition" in statement:
+                for operator, values in statement["Condition"].items():
+                    if "s3:prefix" in values:
+                        assert operator.endswith("IfExists"), (lid, statement.get("Sid"))
+
+
+def test_no_function_asks_for_more_memory_than_the_3008_mb_quota_of_a_new_account(template, resources):
+    # Lambda's memory quota of a new account is 3008 MB; a function above it fails the whole deployment.
+    default = template["Globals"]["Function"]["MemorySize"]
+    for lid, function in _of_type(resources, "AWS::Serverless::Function").items():
+        memory = _resolve_parameter_default(template, function["Properties"].get("MemorySize", default))
+        assert memory <= LAMBDA_MEMORY_QUOTA_OF_A_NEW_ACCOUNT_MB, lid
+
+
+def test_match_memory_can_rise_to_lambdas_10240_mb_once_the_quota_is_raised(template, resources):
+    assert resources["MatchFunction"]["Properties"]["MemorySize"] == {"Ref": "MatchMemorySize"}
+    parameter = template["Parameters"]["MatchMemorySize"]
+    assert parameter["Default"] == LAMBDA_MEMORY_QUOTA_OF_A_NEW_ACCOUNT_MB
+    assert parameter["MaxValue"] == 10240
+
+
+def test_validate_tmp_holds_two_files_at_the_upload_cap_and_the_postcode_lookup(template, resources):
+    # Lambda's /tmp is 512 MB unless EphemeralStorage says more (at most 10240); validate downloads the lookup,
+    # then every file of the return. UploadMaxBytes' MaxValue is what a deployment may set.
+    cap_mb = template["Parameters"]["UploadMaxBytes"]["MaxValue"] / MIB
+    size_mb = resources["ValidateFunction"]["Properties"]["EphemeralStorage"]["Size"]
+    assert size_mb >= 2 * cap_mb + NSPL_ALLOWANCE_MB
+    assert size_mb <= 10240
+
+
+def test_uploads_are_refused_after_the_research_end_date_whatever_signed_them(resources):
+    policy = resources["UploadBucketPolicy"]["Properties"]["PolicyDocument"]
+    (deny,) = [s for s in policy["Statement"] if s.get("Sid") == "DenyUploadsAfterResearchEnd"]
+    assert (deny["Effect"], deny["Principal"], deny["Action"]) == ("Deny", "*", "s3:PutObject")
+    assert deny["Resource"] == {"Fn::Sub": "${UploadBucket.Arn}/uploads/*"}
+    assert deny["Condition"] == {"DateGreaterThan": {"aws:CurrentTime": RESEARCH_END_DATE}}
+
+
+# Queues each function may send to: the next stage, its own dead-letter queue (a stage that gives up parks the
+# message itself), and the upload queue for the API (a delayed expiry check of a new submission's forms) and for
+# validate, its consumer (an expiry check that came early is queued again).
+ALLOWED_SENDS = {
+    "SubmissionsApiFunction": {"UploadQueue"},
+    "ValidateFunction": {"CoverageQueue", "MatchQueue", "UploadQueue", "UploadDLQ"},
+    "CoverageFunction": {"CoverageDLQ"},
+    "MatchFunction": {"AnonymiseQueue", "MatchDLQ"},
+    "AnonymiseFunction": {"AnonymiseDLQ"},
+    "ResearchEndFunction": set(),
+}
+
+
+def _queues_granted(function: dict[str, Any]) -> dict[str, set[str]]:
+    """queue logical id -> SQS actions this function's own statements allow on it."""
+    granted: dict[str, set[str]] = {}
+    for statement in _allow_statements(function):
+        actions = [a for a in _as_list(statement["Action"]) if a.lower().startswith("sqs:")]
+        if not actions:
+            continue
+        for resource in _as_list(statement["Resource"]):
+            assert isinstance(resource, dict) and list(resource) == ["Fn::GetAtt"], resource  # no ARN patterns
+            granted.setdefault(resource["Fn::GetAtt"][0], set()).update(actions)
+    return granted
+
+
+def test_each_function_sends_only_to_the_queues_it_names_no_wildcards(resources):
+    functions = _of_type(resources, "AWS::Serverless::Function")
+    assert set(functions) == set(ALLOWED_SENDS)
+    for lid, function in functions.items():
+        granted = _queues_granted(function)
+        assert set(granted) <= ALLOWED_SENDS[lid], lid
+        assert all(actions == {"sqs:SendMessage"} for actions in granted.values()), lid
+        urls = {
+            value["Ref"]
+            for name, value in function["Properties"].get("Environment", {}).get("Variables", {}).items()
+            if name.endswith("QUEUE_URL")
+        }
+        assert urls == set(granted), lid  # every queue it may send to is one its code is told about, and back
+
+
+def test_the_api_may_schedule_expiry_of_a_submission_on_the_upload_queue(resources):
+    api = resources["SubmissionsApiFunction"]
+    assert _queues_granted(api) == {"UploadQueue": {"sqs:SendMessage"}}
+    assert api["Properties"]["Environment"]["Variables"]["UPLOAD_QUEUE_URL"] == {"Ref": "UploadQueue"}
+
+
+# --- Cognito: what a deployed pool enforces and moto does not --------------------------------------------------
+
+
+def test_council_users_sign_in_with_an_authenticator_app(resources):
+    pool = resources["UserPool"]["Properties"]
+    assert pool["MfaConfiguration"] == "ON"
+    assert pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+
+
+def test_cognito_keeps_the_old_email_until_the_new_one_is_verified(resources):
+    # Without AttributesRequireVerificationBeforeUpdate Cognito makes an unverified new email the sign-in name.
+    pool = resources["UserPool"]["Properties"]
+    assert pool["UserAttributeUpdateSettings"] == {"AttributesRequireVerificationBeforeUpdate": ["email"]}
+
+
+@pytest.mark.parametrize("logical_id", ["UserPool", "SubmissionsTable"])
+def test_cloudformation_keeps_the_user_pool_and_submissions_table_on_stack_deletion(resources, logical_id):
+    assert resources[logical_id].get("DeletionPolicy") == "Retain"
+    assert resources[logical_id].get("UpdateReplacePolicy") == "Retain"
+
+
+def test_cognito_refuses_to_delete_the_user_pool_while_deletion_protection_is_active(resources):
+    assert resources["UserPool"]["Properties"]["DeletionProtection"] == "ACTIVE"
+
+
+# --- access logs -----------------------------------------------------------------------------------------------
+
+
+def test_research_bucket_is_versioned(resources):
+    assert resources["ResearchBucket"]["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+
+
+@pytest.mark.parametrize("bucket", DATA_BUCKETS)
+def test_bucket_writes_s3_server_access_logs_to_the_access_log_bucket(resources, bucket):
+    logging = resources[bucket]["Properties"]["LoggingConfiguration"]
+    assert logging == {"DestinationBucketName": {"Ref": "AccessLogBucket"}, "LogFilePrefix": f"{bucket}/"}
+
+
+def test_s3_server_access_logs_cannot_be_delivered_to_an_sse_kms_bucket(resources):
+    # Log delivery supports SSE-S3 only on the target bucket: with SSE-KMS default encryption logs are dropped.
+    assert _bucket_key(resources, "AccessLogBucket") == ("AES256", None)
+
+
+def test_access_log_bucket_lets_the_logging_service_of_this_account_deliver(resources):
+    policy = resources["AccessLogBucketPolicy"]["Properties"]["PolicyDocument"]
+    (grant,) = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert grant["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert grant["Action"] == "s3:PutObject"
+    assert grant["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert "aws:SourceArn" in grant["Condition"]["ArnLike"]
+    rules = resources["AccessLogBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert any(r.get("ExpirationInDays") == {"Ref": "AccessLogRetentionDays"} for r in rules)
+
+
+def test_http_api_writes_access_logs_to_an_encrypted_log_group(resources):
+    settings = resources["HttpApi"]["Properties"]["AccessLogSettings"]
+    assert settings["DestinationArn"] == {"Fn::GetAtt": ["HttpApiAccessLogGroup", "Arn"]}
+    assert "$context.requestId" in settings["Format"]
+    assert "$context.identity.sourceIp" in settings["Format"]
+    assert resources["HttpApiAccessLogGroup"]["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["DataKey", "Arn"]}
 
 
 # --- unreadable messages: each stage sends them to its own DLQ at once (issue 9, item 4) ------------------------

@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "generate",
     "serve",
     "demo",
+    "smoke",
 )
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3

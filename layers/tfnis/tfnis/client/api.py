@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
+import json
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -52,6 +55,20 @@ def period_end_of(path: Path) -> str | None:
     value = ((row or {}).get("period_end") or "").strip()
     day_first = re.fullmatch(r"(\d{2})/(\d{2})/(\d{4})", value)  # DATA_SPEC accepts DD/MM/YYYY in returns
     return f"{day_first[3]}-{day_first[2]}-{day_first[1]}" if day_first else (value or None)
+
+
+def council_of_token(token: str) -> str | None:
+    """The `custom:la_code` claim of a Cognito ID token, read without checking the signature: only to choose
+    which council's data to send; the API's authorizer checks the token and takes the council from it itself."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    la_code = claims.get("custom:la_code") if isinstance(claims, dict) else None
+    return la_code if isinstance(la_code, str) and la_code else None
 
 
 @dataclass

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     raw_retention_days: int = 30
     pseudonym_key_id: str = ""
     data_key_id: str = ""
+    identifier_key_id: str = ""  # KMS key of UploadBucket and LinkageBucket; named in pre-signed POSTs
     stack_name: str = "tfnis"
     postcode_lookup_key: str = ""  # LinkageBucket key of an ONS postcode → LSOA lookup (NSPL CSV); "" = none
     # Disclosure control of the research extract (template parameters DisclosureK, MaxSuppressionShare,

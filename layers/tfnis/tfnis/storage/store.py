@@ -132,7 +132,10 @@ class Store:
 
     # --- pre-signed URLs ----------------------------------------------------------------------------------
     def presigned_post(self, bucket: str, key: str, max_bytes: int, expires_in: int) -> dict[str, Any]:
-        """A browser-style POST pinned to one key, capped in size, short-lived, encrypted with the data key."""
+        """A browser-style POST pinned to one key, capped in size, short-lived, encrypted with IdentifierKey.
+
+        With SSE-KMS the uploader's PutObject runs with the signer's permissions, so the signing role needs
+        kms:GenerateDataKey on the key (not kms:Decrypt: a single-part upload never decrypts)."""
         fields: dict[str, str] = {"x-amz-server-side-encryption": "aws:kms"}
         conditions: list[Any] = [
             {"bucket": bucket},
@@ -140,9 +143,9 @@ class Store:
             ["content-length-range", 1, max_bytes],
             {"x-amz-server-side-encryption": "aws:kms"},
         ]
-        if self.settings.data_key_id:
-            fields["x-amz-server-side-encryption-aws-kms-key-id"] = self.settings.data_key_id
-            conditions.append({"x-amz-server-side-encryption-aws-kms-key-id": self.settings.data_key_id})
+        if self.settings.identifier_key_id:
+            fields["x-amz-server-side-encryption-aws-kms-key-id"] = self.settings.identifier_key_id
+            conditions.append({"x-amz-server-side-encryption-aws-kms-key-id": self.settings.identifier_key_id})
         return client("s3").generate_presigned_post(
             Bucket=bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
         )
