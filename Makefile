@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 export SAM_CLI_TELEMETRY := 0
 export PYENV_VERSION := 3.11.7:3.12.1:3.13.0
 
-.PHONY: install install-sam install-checkov checkov test lint lint-template unit integration e2e demo bench clean build layer-size
+.PHONY: install install-sam install-checkov checkov test lint lint-template unit integration e2e demo bench clean build layer-size web chromium
 
 install: $(VENV)/.installed
 
@@ -28,6 +28,23 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/pip install --quiet "aws-sam-cli==1.170.0"
 	touch $@
+
+# The upload page: GOV.UK Frontend and axe-core from npm (pinned by web/package-lock.json), built into web/build/.
+web: web/build/index.html
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+web/build/index.html: web/node_modules/.installed web/build.mjs $(wildcard web/src/*)
+	cd web && node build.mjs
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used); CI runs as root.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y chromium chromium-driver; \
+	fi
 
 # checkov pins its own boto3 and friends too: a venv of its own. Skips and their reasons: docs/deploy.md.
 install-checkov: $(CHECKOV_VENV)/.installed
@@ -50,13 +67,13 @@ lint-template: install install-sam
 	$(BIN)/cfn-lint template.yaml
 	$(SAM_VENV)/bin/sam validate --lint --template template.yaml --region eu-west-2
 
-test: install lint lint-template checkov
+test: install lint lint-template checkov web chromium
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 unit: install
 	$(BIN)/pytest -q tests/unit
 
-demo: install
+demo: install web
 	$(BIN)/tfnis demo --out out/demo
 
 bench: install
@@ -74,4 +91,4 @@ layer-size: install build
 	$(BIN)/python bench/layer_size.py --smoke
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam out .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam out .pytest_cache .ruff_cache web/node_modules web/build

@@ -43,7 +43,8 @@ def create_submission() -> Response:
 
 @app.get("/submissions")
 def list_submissions() -> dict[str, Any]:
-    return api.list_submissions(_council(), table=_services()[1])
+    store, table = _services()
+    return api.list_for_page(_council(), store=store, table=table)
 
 
 @app.get("/submissions/<submission_id>")

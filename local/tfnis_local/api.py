@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from tfnis_local.lambdas import LocalLambda, where_raised
 from tfnis_local.template import Route
 from tfnis_local.tokens import DevTokenIssuer, Unauthorized, claims_as_api_gateway_passes_them
+from tfnis_local.web import UploadPage
 
 # Not named tfnis_local.*: Powertools adds a filter to the root handlers that drops every record whose logger
 # name contains its service name ("tfnis").
@@ -82,6 +83,7 @@ class HttpApi:
         self.authorizer = authorizer
         self.account_id = account_id
         self.cors = cors
+        self.page: UploadPage | None = None  # the upload page and dev sign-in, on the API's origin
         self.server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -138,7 +140,8 @@ class HttpApi:
         path = url.path or "/"
         matched = self.match(method, path)
         if matched is None:
-            return _json(404, {"message": "Not Found"})
+            answered = self.page.handle(method, path, body) if self.page is not None else None
+            return answered or _json(404, {"message": "Not Found"})
         bound, path_parameters = matched
         claims: dict[str, Any] | None = None
         if bound.route.authorized:

@@ -25,8 +25,9 @@ from tfnis_local.lambdas import LocalLambda, load_handler, module_name
 from tfnis_local.post_policy import PostPolicyCheck
 from tfnis_local.provision import DUMMY_CREDENTIALS, Resources, provision
 from tfnis_local.pumps import PumpCounts, QueuePump
-from tfnis_local.template import DEFAULT_STACK_NAME, Template
+from tfnis_local.template import DEFAULT_STACK_NAME, Template, default_template_path, load_body
 from tfnis_local.tokens import DEV_COUNCILS, DevTokenIssuer
+from tfnis_local.web import UploadPage, default_page_root
 
 # Not named tfnis_local.*: Powertools adds a filter to the root handlers that drops every record whose logger
 # name contains its service name ("tfnis").
@@ -143,6 +144,7 @@ class LocalStack:
             key=lambda r: r.specificity,
         )
         self.api.authorizer = self.authorizer
+        self.api.page = UploadPage(default_page_root(), self.councils, self.authorizer)
         self.api.serve()
         self.pumps = self._pumps()
         if self.background:
@@ -287,7 +289,14 @@ class LocalStack:
         if isinstance(self._template_arg, Template):
             self.template = self._template_arg
         else:
-            self.template = Template.load(self._template_arg, stack_name=self.stack_name, parameters=self.parameters)
+            parameters = dict(self.parameters)
+            if "UploadAllowedOrigin" in (
+                load_body(Path(self._template_arg or default_template_path())).get("Parameters") or {}
+            ):
+                # The page is served from the API's own origin here, whose port is known only once bound: the local
+                # upload bucket takes any origin (on AWS only the page's CloudFront origin, template.yaml).
+                parameters.setdefault("UploadAllowedOrigin", "*")
+            self.template = Template.load(self._template_arg, stack_name=self.stack_name, parameters=parameters)
         return self.template
 
     def _set_aws_environment(self, region: str) -> None:

@@ -32,15 +32,23 @@ def test_a_rejected_return_exits_1_and_names_rule_row_and_column(served_stack: A
     done = upload(served_stack, "--token", served_stack.tokens[COUNCIL_A], "--wait", *map(str, files.values()))
     assert done.returncode == 1, done.stdout + done.stderr
     assert "REJECTED" in done.stdout
-    assert "DUPLICATE_PERSON_ID" in done.stdout and "individuals.csv row" in done.stdout
+    assert "DUPLICATE_PERSON_ID" in done.stdout and "individuals.csv, row" in done.stdout
     assert "P-0001" not in done.stdout + done.stderr
 
 
-def test_a_bad_token_exits_2_with_the_api_message(served_stack: Any, tmp_path: Path) -> None:
+def test_a_malformed_token_exits_2_saying_so_before_any_request(served_stack: Any, tmp_path: Path) -> None:
     files = council_return(tmp_path, COUNCIL_A)
     done = upload(served_stack, "--token", "not-a-token", *map(str, files.values()))
     assert done.returncode == 2
-    assert "401" in done.stderr
+    assert "not a sign-in token" in done.stderr
+
+
+def test_a_token_the_service_refuses_exits_2_saying_to_sign_in_again(served_stack: Any, tmp_path: Path) -> None:
+    files = council_return(tmp_path, COUNCIL_A)
+    header, claims, _ = served_stack.tokens[COUNCIL_A].split(".")
+    done = upload(served_stack, "--token", f"{header}.{claims}.bm90LXRoZS1zaWduYXR1cmU", *map(str, files.values()))
+    assert done.returncode == 2
+    assert "did not accept your token" in done.stderr and "Sign in again" in done.stderr
 
 
 def test_a_missing_file_exits_2(served_stack: Any, tmp_path: Path) -> None:

@@ -121,6 +121,32 @@ def test_after_research_end_new_submissions_are_refused_with_410(api: Any, aws: 
     assert "research has ended" in answer["message"]
 
 
+def test_create_and_list_carry_the_size_limit_a_page_checks_files_against(api: Any, aws: Any) -> None:
+    max_bytes = int(aws.template.parameters["UploadMaxBytes"])
+    _, created = api(load_event("api_create_submission.json"))
+    _, listed = api(load_event("api_list_submissions.json"))
+    assert created["max_bytes"] == listed["max_bytes"] == max_bytes
+
+
+def test_status_carries_the_first_findings_so_a_page_needs_no_second_request(api: Any, aws: Any) -> None:
+    from tfnis.storage import SubmissionTable
+    from tfnis.submissions import SubmissionStatus as S
+
+    _, created = api(load_event("api_create_submission.json"))
+    submission_id = created["submission_id"]
+    table = SubmissionTable(aws.tables["SubmissionsTable"])
+    finding = {"file": "return.xlsx", "sheet": "individuals", "row": 7, "column": "upn", "rule": "UPN_CHECK_LETTER",
+               "severity": "warning", "message": "The UPN's check letter is wrong."}  # fmt: skip
+    for status in (S.RECEIVED, S.VALIDATING):
+        table.transition("E08000025", submission_id, status)
+    table.transition("E08000025", submission_id, S.REJECTED, first_findings=[finding] * 3)
+    status, shown = api(get_event(submission_id))
+    assert status == 200
+    assert shown["findings"] == [finding] * 3  # row comes back from DynamoDB as a whole number
+    _, listed = api(load_event("api_list_submissions.json"))
+    assert "findings" not in listed["submissions"][0]  # the list stays small
+
+
 def test_a_deeply_nested_body_is_a_400_not_a_500(api: Any) -> None:
     status, answer = api(with_body(load_event("api_create_submission.json"), "[" * 30_000 + "]" * 30_000))
     assert status == 400

@@ -92,3 +92,52 @@ def test_national_figures_without_a_percent_are_left_out():
     row = re.search(r"<tr><td>Housing status.*?</tr>", page, re.S).group(0)
     assert row.endswith("<td class=n>–</td></tr>")
     assert "National: 48.0%" in page
+
+
+def _previous(report: CoverageReport, figure_id: str, percent: float) -> CoverageReport:
+    earlier = replace(report.figure(figure_id), percent=percent)
+    return CoverageReport(report.spec_version, report.la_code, "2023-09-30", (earlier,))
+
+
+def _change_cell(page: str, figure_id: str) -> str:
+    row = re.search(rf"<tr><td>[^<]*<br><code>{figure_id}</code>.*?</tr>", page, re.S).group(0)
+    return re.findall(r"<td class=n>(.*?)</td>", row)[2]
+
+
+def test_a_drop_in_people_with_neither_nino_nor_upn_is_an_improvement_not_red():
+    report = a_report()
+    now = report.figure("no_nino_or_upn").percent
+    page = render_html(report, _previous(report, "no_nino_or_upn", now + 10))
+    assert _change_cell(page, "no_nino_or_upn") == '<span class="better">-10.0 pts</span>'
+
+
+def test_a_drop_in_data_provided_is_red():
+    report = a_report()
+    page = render_html(report, _previous(report, "housing_status_provided", 60.0))
+    assert _change_cell(page, "housing_status_provided") == '<span class="worse">-35.0 pts</span>'
+
+
+def test_a_change_in_how_common_a_problem_is_is_neither_good_nor_bad():
+    report = a_report()
+    hp = next(f for f in report.figures if f.id.startswith("hp_") and f.percent is not None)
+    page = render_html(report, _previous(report, hp.id, hp.percent + 5))
+    assert 'class="neutral"' in _change_cell(page, hp.id)
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_the_national_marker_has_at_least_3_to_1_contrast_with_the_bar_and_its_track():
+    page = render_html(a_report(), national={"housing_status_provided": 20.0})
+    marker = re.search(r'<line [^>]*stroke="(#[0-9a-f]{6})"', page).group(1)
+    bar, track = "#1d70b8", "#e8eaeb"
+    assert f'fill="{bar}"' in page and f'fill="{track}"' in page
+    assert min(_contrast(marker, bar), _contrast(marker, track), _contrast(marker, "#ffffff")) >= 3

@@ -837,6 +837,64 @@ def test_http_api_writes_access_logs_to_an_encrypted_log_group(resources):
     assert resources["HttpApiAccessLogGroup"]["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["DataKey", "Arn"]}
 
 
+# --- the upload page on AWS: S3 + CloudFront, Cognito's hosted UI --------------------------------------------
+
+
+def test_page_bucket_is_private_and_read_only_by_its_distribution_through_origin_access_control(resources):
+    bucket = resources["WebBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    (policy,) = [
+        r["Properties"]["PolicyDocument"]
+        for r in _of_type(resources, "AWS::S3::BucketPolicy").values()
+        if r["Properties"]["Bucket"] == {"Ref": "WebBucket"}
+    ]
+    (allow,) = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"} and allow["Action"] == "s3:GetObject"
+    assert "${WebDistribution}" in allow["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+               for s in policy["Statement"])  # fmt: skip
+    config = resources["WebDistribution"]["Properties"]["DistributionConfig"]
+    (origin,) = config["Origins"]
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["WebOriginAccessControl", "Id"]}
+    assert origin["S3OriginConfig"]["OriginAccessIdentity"] == ""
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    control = resources["WebOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
+    assert (control["OriginAccessControlOriginType"], control["SigningBehavior"]) == ("s3", "always")
+    (decrypt,) = [
+        s for s in resources["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
+        if s["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    ]  # fmt: skip
+    assert decrypt["Action"] == "kms:Decrypt"
+    web_bucket_arns = decrypt["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"]
+    assert [arn["Fn::Sub"].split(":::")[1] for arn in web_bucket_arns] == [
+        bucket["BucketName"]["Fn::Sub"],
+        bucket["BucketName"]["Fn::Sub"] + "/*",
+    ]
+
+
+def test_api_and_upload_bucket_allow_only_the_pages_origin(template, resources):
+    page_origin = {
+        "Fn::If": [
+            "PageOnCloudFront",
+            {"Fn::Sub": "https://${WebDistribution.DomainName}"},
+            {"Ref": "UploadAllowedOrigin"},
+        ]
+    }
+    assert template["Parameters"]["UploadAllowedOrigin"]["Default"] == ""
+    assert resources["HttpApi"]["Properties"]["CorsConfiguration"]["AllowOrigins"] == [page_origin]
+    (rule,) = resources["UploadBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedOrigins"] == [page_origin] and rule["AllowedMethods"] == ["POST"]
+
+
+def test_the_page_signs_in_with_the_hosted_ui_authorization_code_and_pkce(resources):
+    client = resources["UserPoolClient"]["Properties"]
+    assert client["AllowedOAuthFlows"] == ["code"]  # no implicit flow: tokens never travel in a URL
+    assert client["GenerateSecret"] is False  # a public client: PKCE instead of a secret
+    assert client["AllowedOAuthFlowsUserPoolClient"] is True
+    assert client["CallbackURLs"] == [{"Fn::Sub": "https://${WebDistribution.DomainName}/"}]
+    assert resources["UserPoolDomain"]["Properties"]["UserPoolId"] == {"Ref": "UserPool"}
+
+
 # --- unreadable messages: each stage sends them to its own DLQ at once (issue 9, item 4) ------------------------
 
 STAGE_DLQS = {
@@ -864,3 +922,18 @@ def test_each_stage_may_send_to_the_dlq_of_its_own_queue_and_no_other(
         if "DLQ" in json.dumps(target)
     ]
     assert dead_letter_targets == [{"Fn::GetAtt": [dlq, "Arn"]}]
+
+
+def test_function_environment_is_encrypted_with_data_key_and_every_role_can_decrypt_it(template):
+    """Lambda decrypts a CMK-encrypted environment with the function's permissions: a role without kms:Decrypt on
+    the key fails at start with KMSAccessDeniedException, which no local run shows."""
+    assert template["Globals"]["Function"]["KmsKeyArn"] == {"Fn::GetAtt": ["DataKey", "Arn"]}
+    for logical_id, function in _of_type(template["Resources"], "AWS::Serverless::Function").items():
+        decrypts = [
+            s
+            for policy in function["Properties"].get("Policies", [])
+            for s in _as_list(policy.get("Statement", []))
+            if s["Effect"] == "Allow" and "kms:Decrypt" in _as_list(s["Action"])
+            and {"Fn::GetAtt": ["DataKey", "Arn"]} in _as_list(s["Resource"])
+        ]  # fmt: skip
+        assert decrypts, f"{logical_id} cannot decrypt its environment"

@@ -64,3 +64,41 @@ def test_directory_instead_of_a_file_exits_2(tmp_path):
     shutil.copy(VALID / "families.csv", tmp_path / "families.csv")
     (tmp_path / "individuals.csv").mkdir()
     assert main(["validate", str(tmp_path / "families.csv"), str(tmp_path / "individuals.csv")]) == 2
+
+
+STARTS = [
+    ("report.html", "<!DOCTYPE html>"),
+    ("report.json", "{"),
+    ("report.csv", "file,row"),
+    ("report.txt", "Return"),
+]
+
+
+@pytest.mark.parametrize(("name", "starts"), STARTS)
+def test_out_writes_the_format_its_extension_names(tmp_path, name, starts):
+    folder = BAD / "ragged_rows"
+    code = main(
+        ["validate", str(folder / "families.csv"), str(folder / "individuals.csv"), "--out", str(tmp_path / name)]
+    )
+    assert code == 1 and (tmp_path / name).read_text(encoding="utf-8").startswith(starts)
+
+
+def test_out_with_an_extension_it_cannot_write_is_refused_before_checking(tmp_path, capsys):
+    code = main(
+        ["validate", str(VALID / "families.csv"), str(VALID / "individuals.csv"), "--out", str(tmp_path / "r.pdf")]
+    )
+    assert code == 2 and not (tmp_path / "r.pdf").exists()
+    assert "cannot write a report as .pdf" in capsys.readouterr().err
+
+
+def test_format_that_contradicts_the_extension_is_refused(tmp_path, capsys):
+    args = [str(VALID / "families.csv"), str(VALID / "individuals.csv"), "--out", str(tmp_path / "r.html")]
+    assert main(["validate", *args, "--format", "json"]) == 2
+
+
+def test_an_old_xls_workbook_is_told_to_save_as_xlsx(tmp_path, capsys):
+    old = tmp_path / "return.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    assert main(["validate", str(old)]) == 1
+    out = capsys.readouterr().out
+    assert "Excel 97-2003 workbook (.xls)" in out and "families.csv" not in out

@@ -35,6 +35,7 @@ def register(subparsers: Any) -> None:
         "--parameter", action="append", default=[], metavar="NAME=VALUE",
         help="a template parameter for the embedded stack, e.g. MaxSuppressionShare=0.5 (repeatable)",
     )  # fmt: skip
+    parser.add_argument("--serve", action="store_true", help="then keep the stack and its upload page up until Ctrl-C")
     parser.set_defaults(func=run)
 
 
@@ -73,8 +74,9 @@ def run(args: argparse.Namespace) -> int:
     from tfnis_local.stack import LocalStack
 
     parameters = dict(p.split("=", 1) for p in args.parameter if "=" in p)
-    with LocalStack(parameters=parameters) as stack:
+    with LocalStack(parameters=parameters, background=args.serve) as stack:
         console.print(f"embedded stack up: API {stack.api_url}")
+        console.print(f"upload page {stack.api_url}/  (development sign-in: choose a council)")
         results = upload_all(stack, dirs, console)
         print_results(results, console)
         print_coverage(stack, results, console)
@@ -82,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
         if args.research_end:
             certificate = stack.invoke("ResearchEndFunction", {"source": "tfnis.demo", "confirm": True})
         stack.mirror(out)
+        if args.serve:
+            wait_for_ctrl_c(console, stack.api_url)
     console.print(f"\nEvery bucket is mirrored under {out}/<LogicalId>/<key>:")
     console.print(
         f"  council reports     {out}/ReportsBucket/reports/<la_code>/<submission_id>/ (validation.html, coverage.html)"
@@ -95,6 +99,20 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"\ndone in {time.monotonic() - started:.1f} s")
     failed = [r for r in results if r["status"] == "FAILED"]
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def wait_for_ctrl_c(console: Any, api_url: str) -> None:
+    import signal
+    import threading
+
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    console.print(f"\nThe upload page is at {api_url}/ with the demo's submissions; Ctrl-C to stop.")
+    try:
+        stop.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def upload_all(stack: Any, dirs: list[Path], console: Any) -> list[dict[str, Any]]:

@@ -16,6 +16,8 @@ COMMANDS: tuple[str, ...] = (
     # council
     "validate",
     "upload",
+    "result",
+    "template",
     # research team
     "status",
     "coverage",

@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         ) as stack:
             tokens = stack.tokens
             print(f"API       {stack.api_url}")
+            print(f"Page      {stack.api_url}/  (the upload page; development sign-in: choose a council)")
             print(f"AWS       {stack.endpoint_url}  (moto; AWS_ENDPOINT_URL for the aws CLI and boto3)")
             for logical_id, reason in stack.missing_handlers.items():
                 print(f"not run   {logical_id}: {reason}")
@@ -107,6 +108,7 @@ def stack_file(stack: Any, tokens: dict[str, str]) -> dict[str, Any]:
     functions' environment (tfnis research-end, scripts)."""
     return {
         "api": stack.api_url,
+        "page": f"{stack.api_url}/",
         "tokens": tokens,
         "aws": stack.endpoint_url,
         "region": stack.template.region,

@@ -1,5 +1,21 @@
 """The council's HTTP client of the submissions API: create, upload to pre-signed POSTs, wait, read reports."""
 
-from tfnis.client.api import ApiError, SubmissionClient, declared_files
+from tfnis.client.api import (
+    ApiError,
+    FilesNotReady,
+    SubmissionClient,
+    check_files,
+    declared_files,
+    oversized,
+    token_problem,
+)
 
-__all__ = ["ApiError", "SubmissionClient", "declared_files"]
+__all__ = [
+    "ApiError",
+    "FilesNotReady",
+    "SubmissionClient",
+    "check_files",
+    "declared_files",
+    "oversized",
+    "token_problem",
+]

@@ -16,7 +16,7 @@ from tfnis.pipeline.locations import REPORT_FILES, SubmissionRef
 from tfnis.spec.columns import LA_CODE_PATTERN
 from tfnis.storage import ServiceClosed, Store, SubmissionTable
 from tfnis.submissions import RETURN_FILE_NAMES, Submission, check_period_end, upload_key
-from tfnis.submissions.model import VALID_FILE_SETS
+from tfnis.submissions.model import FIRST_FINDINGS, VALID_FILE_SETS
 
 LA_CODE_CLAIM = "custom:la_code"
 # A real body is about 100 bytes; anything past 64 KiB is refused (413) before it is parsed.
@@ -170,6 +170,11 @@ def list_submissions(la_code: str, *, table: SubmissionTable) -> dict[str, Any]:
     return {"submissions": [summary(s) for s in table.for_council(la_code)]}
 
 
+def list_for_page(la_code: str, *, store: Store, table: SubmissionTable) -> dict[str, Any]:
+    """The list, with the size limit a file may have, so a page can check files before creating anything."""
+    return {**list_submissions(la_code, table=table), "max_bytes": store.settings.upload_max_bytes}
+
+
 def show_submission(la_code: str, submission_id: str, *, store: Store, table: SubmissionTable) -> dict[str, Any]:
     """One submission of the caller's council with its findings summary and short-lived report links."""
     submission = table.get(la_code, submission_id)  # another council's id is simply not found
@@ -183,6 +188,7 @@ def show_submission(la_code: str, submission_id: str, *, store: Store, table: Su
     return {
         **summary(submission),
         "findings_summary": submission.findings_summary,
+        "findings": submission.first_findings[:FIRST_FINDINGS],  # file, sheet, row, column, rule; never values
         "reason": submission.reason,
         "reports": links,
         "report_links_expire_in_seconds": seconds,

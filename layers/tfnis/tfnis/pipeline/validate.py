@@ -127,6 +127,7 @@ def postcode_lookup(store: Store) -> pd.Series | None:
 
 def validate_submission(submission: Submission, *, store: Store, table: SubmissionTable) -> str:
     from tfnis.validation import findings_csv, render_html, report_json, validate_return
+    from tfnis.validation.report import first_findings
     from tfnis.validation.split import split_return
 
     settings = store.settings
@@ -150,13 +151,15 @@ def validate_submission(submission: Submission, *, store: Store, table: Submissi
     }
     store.put_json(settings.reports_bucket, reports["validation_json"], report_json(report))
     store.put_text(settings.reports_bucket, reports["validation_csv"], findings_csv(report), "text/csv; charset=utf-8")
-    store.put_text(settings.reports_bucket, reports["validation_html"], render_html(report), "text/html; charset=utf-8")
+    page = render_html(report, submission_id=ref.submission_id)
+    store.put_text(settings.reports_bucket, reports["validation_html"], page, "text/html; charset=utf-8")
     counts = {k: int(report.counts[k]) for k in SUBMISSION_COUNTS if isinstance(report.counts.get(k), int)}
     summary = {k: int(v) for k, v in report.counts.get("by_rule", {}).items()}
 
     if report.status != "VALID":
         table.transition(
             ref.la_code, ref.submission_id, S.REJECTED, counts=counts, findings_summary=summary, reports=reports,
+            first_findings=first_findings(report),
             reason=f"{counts.get('errors', 0)} error(s) in the return; see the validation report",
         )  # fmt: skip
         store.audit("submission_rejected", la_code=ref.la_code, submission_id=ref.submission_id, counts=counts)
@@ -172,6 +175,7 @@ def validate_submission(submission: Submission, *, store: Store, table: Submissi
     try:
         table.transition(
             ref.la_code, ref.submission_id, S.VALIDATED, counts=counts, findings_summary=summary, reports=reports,
+            first_findings=first_findings(report),
             validated_at=datetime.now(UTC).isoformat(),
         )  # fmt: skip
     except InvalidTransition:

@@ -77,10 +77,16 @@ HOUSING_NOT_PROVIDED: frozenset[str] = frozenset({"NOT_KNOWN"})
 RELATIONS: tuple[str, ...] = ("MAIN_CARER", "PARTNER", "CHILD", "OTHER_ADULT", "OTHER_CHILD")
 DOMESTIC_VIOLENCE: tuple[str, ...] = ("VICTIM", "PERPETRATOR", "BOTH", "NONE")
 YES_NO: tuple[str, ...] = ("Y", "N")
+# What Excel and people write for Y/N (matched after upper-casing); each use is noted once per column.
+YES_NO_ALIASES: dict[str, str] = {"YES": "Y", "NO": "N", "TRUE": "Y", "FALSE": "N"}
 
 # ISO/IEC 5218, with the letters councils commonly send.
 SEX_CODES: tuple[str, ...] = ("0", "1", "2", "9")
-SEX_ALIASES: dict[str, str] = {"M": "1", "F": "2", "U": "0"}
+SEX_ALIASES: dict[str, str] = {
+    "M": "1", "F": "2", "U": "0",
+    "MALE": "1", "MAN": "1", "BOY": "1", "FEMALE": "2", "WOMAN": "2", "GIRL": "2",
+    "NOT KNOWN": "0", "UNKNOWN": "0", "NOT STATED": "0", "NOT APPLICABLE": "9",
+}  # fmt: skip
 SEX_LABELS: dict[str, str] = {"0": "Not known", "1": "Male", "2": "Female", "9": "Not applicable"}
 
 # DfE school-census ethnicity main codes, with REFU/NOBT counted as "Not known / Not given".

@@ -146,3 +146,31 @@ def column(table: str, name: str) -> Column:
 
 def headline_problem_columns(framework: str) -> tuple[str, ...]:
     return tuple(f"hp_{code}" for code in FRAMEWORKS[framework].problems)
+
+
+def header_key(raw: object) -> str:
+    """A header cell reduced to how people vary it: lower case, every run of spaces, hyphens or punctuation one
+    '_'. 'Date of Birth', 'date-of-birth' and 'DATE_OF_BIRTH' all become 'date_of_birth'."""
+    import re
+
+    text = str(raw if raw is not None else "").replace("\ufeff", "").strip().lower()
+    return re.sub(r"[^0-9a-z]+", "_", text).strip("_")
+
+
+# Header names councils' systems and officers commonly write for a column (keys as header_key gives them).
+# Documented in docs/rules.md; a finding (HEADER_RENAMED, info) says each time one was used.
+HEADER_ALIASES: dict[str, str] = {
+    "la": "la_code", "la_gss_code": "la_code", "gss_code": "la_code", "local_authority_code": "la_code",
+    "period_end_date": "period_end",
+    "family_ref": "family_id", "family_reference": "family_id", "family_number": "family_id",
+    "person_ref": "person_id", "person_reference": "person_id", "individual_id": "person_id",
+    "relationship": "relation_in_family", "relation": "relation_in_family", "role_in_family": "relation_in_family",
+    "first_name": "forename", "firstname": "forename", "given_name": "forename",
+    "middle_name": "middle_names", "last_name": "surname", "lastname": "surname",
+    "dob": "date_of_birth", "birth_date": "date_of_birth", "gender": "sex",
+    "post_code": "postcode", "nfa": "no_fixed_abode",
+    "ni_number": "nino", "ni_no": "nino", "national_insurance_number": "nino",
+    "unique_pupil_number": "upn", "nhs_no": "nhs_number", "ethnic_group": "ethnicity", "ethnic_origin": "ethnicity",
+    "intervention": "intervention_status",
+    "support_start": "support_start_date", "support_end": "support_end_date", "identified_date": "date_identified",
+}  # fmt: skip

@@ -42,6 +42,10 @@ def _from_item(item: dict[str, Any]) -> Submission:
     clean = dict(item)  # DynamoDB numbers come back as Decimal
     for field in ("counts", "findings_summary"):
         clean[field] = {k: int(v) for k, v in (item.get(field) or {}).items()}
+    clean["first_findings"] = [
+        {k: int(v) if k == "row" and v is not None else v for k, v in finding.items()}
+        for finding in item.get("first_findings") or []
+    ]
     return Submission.model_validate(clean)
 
 

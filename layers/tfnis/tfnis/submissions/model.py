@@ -22,6 +22,7 @@ class SubmissionStatus(StrEnum):
 
 
 S = SubmissionStatus
+FIRST_FINDINGS = 50  # findings a submission's status carries, so the upload page needs no second request
 # Legal moves. Anything else (a duplicate or late event) is refused by the conditional write.
 SUCCESSORS: dict[SubmissionStatus, frozenset[SubmissionStatus]] = {
     S.PENDING_UPLOAD: frozenset({S.RECEIVED, S.FAILED, S.EXPIRED}),
@@ -62,6 +63,8 @@ class Submission(BaseModel):
     updated_at: datetime
     counts: dict[str, int] = Field(default_factory=dict)
     findings_summary: dict[str, int] = Field(default_factory=dict)  # rule code → number of findings
+    # the first findings of the validation report (file, sheet, row, column, rule, severity, message; no values)
+    first_findings: list[dict[str, str | int | None]] = Field(default_factory=list)
     reason: str | None = None  # why FAILED or REJECTED, in words for the council
     reports: dict[str, str] = Field(default_factory=dict)  # report kind → key in ReportsBucket
     # file name → the S3 version id validated: any other version of that key is a replayed form and is deleted

@@ -14,6 +14,11 @@ if TYPE_CHECKING:
 
 _ISO_DATE = r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})$"
 _UK_DATE = r"^(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4})$"
+# Excel writes a date cell into a CSV with its (midnight) time when the cell's format shows one.
+_MIDNIGHT = r"[ T]00:00(:00(\.0+)?)?$"
+# What Excel makes of a long number typed into a General cell, and of a date cell formatted General.
+SCIENTIFIC = r"^[0-9](\.[0-9]+)?[Ee]\+?[0-9]+$"
+DATE_SERIAL = r"^[1-9][0-9]{3,4}(\.0+)?$"
 _INTEGER = r"^[+-]?[0-9]{1,9}(\.0*)?$"
 _LONG_INTEGER = r"^[+-]?[0-9]+(\.0*)?$"
 # Spreadsheet formula triggers (OWASP CSV injection); a plain signed number is data, not a formula.
@@ -138,6 +143,7 @@ class Parsed:
     values: pd.Series
     bad_format: np.ndarray  # not the shape of the type at all
     impossible: np.ndarray  # the shape is right but the value cannot exist / is too large
+    midnight: np.ndarray | None = None  # a date read although written with a midnight time
 
 
 def parse_dates(series: pd.Series) -> Parsed:
@@ -148,6 +154,9 @@ def parse_dates(series: pd.Series) -> Parsed:
     import pyarrow.compute as pc
 
     values, indices = distinct(series)
+    midnight = mask_of(pc.match_substring_regex(values, _MIDNIGHT))
+    if midnight.any():
+        values = pc.replace_substring_regex(values, _MIDNIGHT, "")
     parts = []
     for pattern in (_ISO_DATE, _UK_DATE):
         fields = pc.extract_regex(values, pattern)
@@ -164,7 +173,12 @@ def parse_dates(series: pd.Series) -> Parsed:
     dates = (month.astype("datetime64[D]") + np.where(ok, d - 1, 0).astype("timedelta64[D]")).astype("datetime64[ns]")
     dates[~ok] = np.datetime64("NaT")
     out = pd.Series(spread(dates, indices, np.datetime64("NaT", "ns")), index=series.index)
-    return Parsed(out, spread(~shaped, indices, False), spread(shaped & ~ok, indices, False))
+    return Parsed(
+        out,
+        spread(~shaped, indices, False),
+        spread(shaped & ~ok, indices, False),
+        spread(midnight & ok, indices, False),
+    )
 
 
 def parse_integers(series: pd.Series) -> Parsed:

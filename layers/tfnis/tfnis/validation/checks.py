@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tfnis.spec.codes import ETHNICITY_EXTENDED, ETHNICITY_MAIN, FRAMEWORKS, SEX_ALIASES
+from tfnis.spec.codes import ETHNICITY_EXTENDED, ETHNICITY_MAIN, FRAMEWORKS, SEX_ALIASES, YES_NO_ALIASES
 from tfnis.spec.columns import (
     AGE_BANDS,
     LA_CODE_PATTERN,
@@ -31,6 +31,8 @@ from tfnis.spec.identifiers import (
     upn_valid_mask,
 )
 from tfnis.validation.cells import (
+    DATE_SERIAL,
+    SCIENTIFIC,
     age_in_years,
     arrow,
     cleaned,
@@ -59,17 +61,30 @@ def _printable(name: str) -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
+# Ten digits is an NHS (or CHI) number; nine digits is one whose leading zero a number cell dropped.
+NHS_LOST_ZERO = r"^[0-9]{9}$"
+
+
 def _is_hp(name: str) -> bool:
     return name.startswith("hp_")
 
 
 # --- header -------------------------------------------------------------------------------------------------
 def check_header(table: Table, log: FindingLog) -> pd.DataFrame | None:
-    """Drop unknown and repeated columns (reporting them) and report missing ones; None if nothing to check."""
+    """Drop unknown and repeated columns (reporting them) and report missing ones; None if nothing to check.
+    A header naming none of the table's columns is one finding, not one per missing column."""
     frame = table.frame
     if frame is None:
         return None
     known = {c.name for c in TABLES[table.name]}
+    if not known & set(table.header):
+        log.file_level(
+            table.file,
+            "HEADER_NOT_FOUND",
+            f"No row near the top names the columns of the {table.name} table (for example la_code, "
+            f"{'person_id' if table.name == 'individuals' else 'family_id'}); row 1 must be the header row.",
+        )
+        return None
     seen: set[str] = set()
     keep: list[int] = []
     for position, name in enumerate(table.header):
@@ -87,6 +102,15 @@ def check_header(table: Table, log: FindingLog) -> pd.DataFrame | None:
         else:
             keep.append(position)
         seen.add(name)
+    if table.renamed:
+        examples = [f"'{_printable(written)}' as {name}" for name, written in list(table.renamed.items())[:4]]
+        more = len(table.renamed) - len(examples)
+        log.file_level(
+            table.file,
+            "HEADER_RENAMED",
+            f"{len(table.renamed)} column heading(s) were read as the specification's names: {', '.join(examples)}"
+            + (f" and {more} more." if more else "."),
+        )
     for spec in TABLES[table.name]:
         if spec.need is not Need.OPTIONAL and not _is_hp(spec.name) and spec.name not in seen:
             log.file_level(table.file, "MISSING_COLUMN", f"The column '{spec.name}' is required.", column=spec.name)
@@ -112,6 +136,10 @@ def _check_text(file: str, spec: Column, values: pd.Series, log: FindingLog) -> 
         )
     if spec.pattern == LOCAL_ID_PATTERN:
         bad = values.notna().to_numpy() & ~matches(values, LOCAL_ID_PATTERN)
+        if bad.any():
+            excel = bad & matches(values, SCIENTIFIC)
+            log.at_rows(file, "EXCEL_NUMBER_FORMAT", spec.name, values.index[excel], _excel_scientific(spec))
+            bad &= ~excel
         log.at_rows(
             file,
             "ID_FORMAT",
@@ -140,48 +168,83 @@ def _check_text(file: str, spec: Column, values: pd.Series, log: FindingLog) -> 
     return values
 
 
+_ALIASES = {"sex": (SEX_ALIASES, "SEX_ALIAS", "written as words or M/F/U were read as ISO/IEC 5218 codes")}
+_YES_NO = (YES_NO_ALIASES, "YES_NO_ALIAS", "written Yes/No or TRUE/FALSE were read as Y/N")
+
+
 def _check_code(file: str, spec: Column, values: pd.Series, log: FindingLog) -> pd.Series:
+    """Codes upper-cased; the plain words people write for a code (Yes, Male, an extended ethnicity code) are
+    read as the code and noted once per column. Only values that are not codes are looked at twice."""
     codes = upper(values)
-    present = codes.notna()
-    if spec.name == "sex":
-        alias = isin(codes, SEX_ALIASES)
-        message = "Sex given as M/F/U was read as 1/2/0 (ISO/IEC 5218)."
-        log.at_rows(file, "SEX_ALIAS", spec.name, codes.index[alias], message)
-        codes = recode(codes, SEX_ALIASES) if alias.any() else codes
+    allowed_codes = ETHNICITY_MAIN if spec.name == "ethnicity" else spec.codes
+    invalid = codes.notna().to_numpy() & ~isin(codes, allowed_codes)
+    aliases, rule, what = _ALIASES.get(spec.name, _YES_NO if spec.kind is Kind.YES_NO else ({}, "", ""))
     if spec.name == "ethnicity":
-        extended = isin(codes, ETHNICITY_EXTENDED)
-        log.at_rows(
-            file,
+        aliases, rule, what = (
+            ETHNICITY_EXTENDED,
             "ETHNICITY_EXTENDED",
-            spec.name,
-            codes.index[extended],
-            "An extended DfE ethnicity code was rolled up to its main code.",
+            "with extended DfE codes were rolled up to their main codes",
         )
-        codes = recode(codes, ETHNICITY_EXTENDED) if extended.any() else codes
+    if aliases and invalid.any():
+        alias = invalid & isin(codes, aliases)
+        if alias.any():
+            log.once(file, rule, spec.name, codes.index[alias], what)
+            codes = recode(codes, aliases)
+            invalid &= ~alias
+    if spec.name == "ethnicity":
         allowed = "a DfE ethnicity main or extended code (e.g. WBRI, AIND, REFU, NOBT)"
+    elif spec.name == "sex":
+        allowed = ", ".join(spec.codes) + " (or M, F, U, Male, Female)"
     else:
-        allowed = ", ".join(spec.codes) + (" (or M, F, U)" if spec.name == "sex" else "")
-    invalid = present.to_numpy() & ~isin(codes, spec.codes if spec.name != "ethnicity" else ETHNICITY_MAIN)
+        allowed = ", ".join(spec.codes) + (" (or Yes, No)" if spec.kind is Kind.YES_NO else "")
     log.at_rows(file, "INVALID_CODE", spec.name, codes.index[invalid], f"{_label(spec)} must be one of: {allowed}.")
     return codes
 
 
-def _check_date(file: str, spec: Column, values: pd.Series, log: FindingLog) -> pd.Series:
+def _excel_scientific(spec: Column) -> str:
+    return (
+        f"Excel has turned {_label(spec)} into a number in scientific notation (like 1.23E+09), losing digits: "
+        "format the column as Text and re-enter the values, or export them again from your case system."
+    )
+
+
+def _check_date(table: Table, spec: Column, values: pd.Series, log: FindingLog) -> pd.Series:
     parsed = parse_dates(values)
+    bad = parsed.bad_format
+    if bad.any():
+        serial = bad & matches(values, DATE_SERIAL)
+        log.at_rows(
+            table.file,
+            "EXCEL_NUMBER_FORMAT",
+            spec.name,
+            values.index[serial],
+            f"{_label(spec)} is a number, not a date: Excel shows a date as its day count when the cell is "
+            "formatted General or Number. Format the column as a date (Short Date) and save again.",
+        )
+        bad = bad & ~serial
     log.at_rows(
-        file,
+        table.file,
         "DATE_FORMAT",
         spec.name,
-        values.index[parsed.bad_format],
+        values.index[bad],
         f"{_label(spec)} must be a date written YYYY-MM-DD (or DD/MM/YYYY).",
     )
     log.at_rows(
-        file,
+        table.file,
         "INVALID_DATE",
         spec.name,
         values.index[parsed.impossible],
         f"{_label(spec)} is not a real calendar date.",
     )
+    if parsed.midnight is not None and parsed.midnight.any():
+        log.once(
+            table.file,
+            "DATE_WITH_TIME",
+            spec.name,
+            values.index[parsed.midnight],
+            "with a midnight time were read as dates",
+        )
+    table.unparsed[spec.name] = parsed.bad_format | parsed.impossible
     return parsed.values
 
 
@@ -211,7 +274,8 @@ def _check_int(file: str, spec: Column, values: pd.Series, log: FindingLog) -> p
     return numbers
 
 
-def _check_column(file: str, spec: Column, raw: pd.Series, log: FindingLog) -> pd.Series:
+def _check_column(table: Table, spec: Column, raw: pd.Series, log: FindingLog) -> pd.Series:
+    file = table.file
     values, formula = cleaned(raw)
     log.at_rows(
         file,
@@ -225,7 +289,7 @@ def _check_column(file: str, spec: Column, raw: pd.Series, log: FindingLog) -> p
     if spec.kind in (Kind.ENUM, Kind.YES_NO):
         return _check_code(file, spec, values, log)
     if spec.kind is Kind.DATE:
-        return _check_date(file, spec, values, log)
+        return _check_date(table, spec, values, log)
     if spec.kind is Kind.INT:
         return _check_int(file, spec, values, log)
     return _check_text(file, spec, values, log)
@@ -236,7 +300,7 @@ def check_cells(table: Table, frame: pd.DataFrame, log: FindingLog) -> pd.DataFr
     import pandas as pd
 
     typed = {
-        spec.name: _check_column(table.file, spec, frame[spec.name], log)
+        spec.name: _check_column(table, spec, frame[spec.name], log)
         for spec in TABLES[table.name]
         if spec.name in frame.columns
     }
@@ -306,6 +370,15 @@ def check_submission(
     return la_code, (None if period is None else pd.Timestamp(period))
 
 
+def _blank(table: Table, name: str, dates: pd.Series) -> np.ndarray:
+    """Cells left blank (a filled cell that is not a date has its own finding, not 'required')."""
+    import numpy as np
+
+    blank = dates.isna().to_numpy()
+    unparsed = table.unparsed.get(name)
+    return blank if unparsed is None else blank & ~np.asarray(unparsed, dtype=bool)
+
+
 # --- families -----------------------------------------------------------------------------------------------
 def _duplicates(values: pd.Series) -> pd.Series:
     """True on every row whose (non-null) value is on another row too."""
@@ -338,7 +411,7 @@ def check_families(table: Table, families: pd.DataFrame, log: FindingLog, period
                 file,
                 "SUPPORT_START_REQUIRED",
                 "support_start_date",
-                families.index[isin(status, ["ACTIVE", "ENDED"]) & start.isna().to_numpy()],
+                families.index[isin(status, ["ACTIVE", "ENDED"]) & _blank(table, "support_start_date", start)],
                 "support_start_date is required when intervention_status is ACTIVE or ENDED.",
             )
             log.where(
@@ -349,11 +422,11 @@ def check_families(table: Table, families: pd.DataFrame, log: FindingLog, period
                 "support_start_date must be blank for a COMPARISON family (it receives no support).",
             )
         if end is not None:
-            log.where(
+            log.at_rows(
                 file,
                 "SUPPORT_END_REQUIRED",
                 "support_end_date",
-                (status == "ENDED") & end.isna(),
+                families.index[isin(status, ["ENDED"]) & _blank(table, "support_end_date", end)],
                 "support_end_date is required when intervention_status is ENDED.",
             )
     identified, start, end = (families.get(c) for c in ("date_identified", "support_start_date", "support_end_date"))
@@ -383,14 +456,16 @@ def _check_headline_problems(table: Table, families: pd.DataFrame, log: FindingL
         if not rows.any():
             continue
         own = [f"hp_{p}" for p in spec.problems]
-        for name in own:
-            if name not in families:
-                log.file_level(
-                    table.file,
-                    "MISSING_COLUMN",
-                    f"The column '{name}' is required for {code} families.",
-                    column=name,
-                )
+        missing = [name for name in own if name not in families]
+        for name in missing:
+            log.file_level(
+                table.file,
+                "MISSING_COLUMN",
+                f"The column '{name}' is required for {code} families.",
+                column=name,
+            )
+        if missing:  # the count of problems cannot be known: MISSING_COLUMN says why, once
+            continue
         yes = np.zeros(len(families), dtype=np.int64)
         for name in own:
             if name in families:
@@ -517,11 +592,23 @@ def check_individuals(
         )
     if "nhs_number" in ind:
         nhs = ind["nhs_number"]
+        invalid = nhs.notna().to_numpy() & ~nhs_valid_mask(nhs).to_numpy()
+        if invalid.any():
+            excel = invalid & (matches(nhs, SCIENTIFIC) | matches(nhs, NHS_LOST_ZERO))
+            log.at_rows(
+                file,
+                "EXCEL_NUMBER_FORMAT",
+                "nhs_number",
+                ind.index[excel],
+                "Excel has turned the NHS number into a number, losing digits (scientific notation like "
+                "9.43E+09, or a leading zero dropped): format the column as Text and re-enter the values.",
+            )
+            invalid &= ~excel
         log.at_rows(
             file,
             "NHS_NUMBER_CHECK",
             "nhs_number",
-            ind.index[nhs.notna().to_numpy() & ~nhs_valid_mask(nhs).to_numpy()],
+            ind.index[invalid],
             "The NHS number is not 10 digits with a valid check digit.",
         )
     for band, rule, ages in (("neet", "NEET_AGE", "16-24"), ("missing_education", "MISSING_EDUCATION_AGE", "5-16")):

@@ -15,9 +15,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def _place(finding: Finding) -> tuple[str, int, str]:
+    return (finding.file, -1 if finding.row is None else finding.row, finding.column or "")
+
+
 @dataclass(frozen=True)
 class FindingBlock:
-    """One rule broken in one column of one file, at `rows` (1 = first data row) or at file level (None)."""
+    """One rule broken in one column of one file, at `rows` (spreadsheet rows: the header is row 1) or at file
+    level (None)."""
 
     file: str
     column: str | None
@@ -63,6 +71,17 @@ class FindingLog:
         if len(rows):
             self.blocks.append(FindingBlock(file, column, rule, message, rows))
 
+    def once(self, file: str, rule: str, column: str | None, rows: pd.Index | np.ndarray, what: str) -> None:
+        """Record something accepted and changed once for the column, at its first row, however many rows had it
+        (`what` completes "N cells ..."): a note, not a list to work through."""
+        import numpy as np
+
+        rows = np.sort(np.asarray(rows, dtype=np.int64))
+        if len(rows):
+            cells = "1 cell" if len(rows) == 1 else f"{len(rows):,} cells"
+            message = f"{cells} {what} (the first at row {rows[0]})."
+            self.blocks.append(FindingBlock(file, column, rule, message, rows[:1]))
+
     def where(self, file: str, rule: str, column: str | None, mask: pd.Series, message: str) -> None:
         """Record the rule broken at the rows where `mask` is True (NA counts as False)."""
         import numpy as np
@@ -87,16 +106,16 @@ class FindingLog:
         return any(b.rule == rule for b in self.blocks)
 
     def findings(self, per_rule: int | None = None) -> list[Finding]:
-        """Findings ordered by severity, rule, file and row; at most `per_rule` of each rule."""
-        order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-        by_rule: dict[str, list[FindingBlock]] = {}
-        for block in sorted(self.blocks, key=lambda b: (order[b.severity], b.rule)):
-            by_rule.setdefault(block.rule, []).append(block)
+        """Findings in the order to act on them: errors, then warnings, then notes; within each, problems with a
+        whole file first, then by file and row. At most `per_rule` of each rule."""
+        by_rule: dict[str, list[Finding]] = {}
+        for block in self.blocks:
+            by_rule.setdefault(block.rule, []).extend(block.findings(per_rule))
         out: list[Finding] = []
-        for blocks in by_rule.values():
-            found = [f for b in blocks for f in b.findings(per_rule)]
-            found.sort(key=lambda f: (f.file, -1 if f.row is None else f.row, f.column or ""))
+        for found in by_rule.values():
+            found.sort(key=_place)
             out.extend(found[:per_rule])
+        out.sort(key=lambda f: (_SEVERITY_ORDER[f.severity], f.row is not None, *_place(f), f.rule))
         return out
 
     def frame(self) -> pd.DataFrame:

@@ -2,8 +2,10 @@
 
 Every problem with the bytes themselves (unreadable, empty, not UTF-8, wrong delimiter, ragged rows, not a
 workbook, a zip bomb) becomes a finding; nothing here raises for bad input. Tables come back with every
-cell as a string (Arrow-backed) and the frame's index set to the data-row number (1 = first data row), so
-every later check can cite rows without carrying a second array around.
+cell as a string (Arrow-backed) and the frame's index set to the row number as the spreadsheet shows it
+(the header is row 1 — or the row it was found on, below a title — and the first data row is row 2), so every
+later check cites the row a council officer sees in Excel without carrying a second array around.
+Blank rows, and rows of nothing but separators, are skipped and keep their numbers, in CSVs as in workbooks.
 """
 
 from __future__ import annotations
@@ -11,14 +13,16 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tfnis.spec.columns import TABLES
+from tfnis.spec.columns import HEADER_ALIASES, TABLES, header_key
 from tfnis.validation.findings_log import FindingLog
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 TABLE_NAMES = ("families", "individuals")
@@ -26,7 +30,15 @@ TABLE_NAMES = ("families", "individuals")
 # for every cell, so a workbook much bigger than this would not fit a validate Lambda: send CSVs instead.
 DEFAULT_MAX_XLSX_UNCOMPRESSED_BYTES = 256 << 20
 _HEAD_BYTES = 1 << 16
+_BLANK_BYTES = b"\xef\xbb\xbf \t\r\n,;"
 _DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "pipes"}
+# A title above the header is looked for in the first rows only; the header is the first row naming at least
+# this many of the specification's columns.
+_TITLE_ROWS_LOOKED_AT = 10
+_HEADER_MIN_KNOWN = 3
+# Characters Windows-1252 gives that a council return plausibly holds (letters are always plausible): when every
+# non-ASCII character decodes to one of these, the decoding is unambiguous enough to read the file.
+_CP1252_PLAUSIBLE = set("£€‘’‚“”„–—…•·°´`½¼¾©®™ ")
 
 
 @dataclass
@@ -36,17 +48,58 @@ class Table:
     name: str  # families | individuals
     file: str  # how findings name the file: 'families.csv', or 'RETURN.xlsx[families]'
     frame: pd.DataFrame | None = None
-    header: list[str] = field(default_factory=list)  # normalised names, in file order, duplicates kept
+    header: list[str] = field(default_factory=list)  # specification names, in file order, duplicates kept
+    header_row: int = 1  # the spreadsheet row the header was found on
+    renamed: dict[str, str] = field(default_factory=dict)  # specification name -> the header as written
+    unparsed: dict[str, np.ndarray] = field(default_factory=dict)  # column -> rows filled but unreadable
 
 
-_CANONICAL = {c.name.lower(): c.name for columns in TABLES.values() for c in columns}
+_CANONICAL = {header_key(c.name): c.name for columns in TABLES.values() for c in columns}
+_CANONICAL.update(HEADER_ALIASES)
 
 
 def header_name(raw: object) -> str:
-    """A header cell as its specification name: matched trimmed and case-insensitively (Excel users retype
-    headers); an unknown name comes back trimmed, as written."""
-    name = str(raw if raw is not None else "").replace("\ufeff", "").strip()
-    return _CANONICAL.get(name.lower(), name)
+    """A header cell as its specification name: matched in any case, with spaces, hyphens or punctuation for
+    underscores, or by a documented alias; an unknown name comes back trimmed, as written."""
+    written = str(raw if raw is not None else "").replace("\ufeff", "").strip()
+    return _CANONICAL.get(header_key(written), written)
+
+
+def _known_count(row: Sequence[object]) -> int:
+    return len({header_name(v) for v in row} & set(_CANONICAL.values()))
+
+
+def header_index(rows: Sequence[Sequence[object]]) -> int:
+    """Which of the first rows is the header: the first naming enough specification columns (0 if none does)."""
+    for index, row in enumerate(rows[:_TITLE_ROWS_LOOKED_AT]):
+        if _known_count(row) >= _HEADER_MIN_KNOWN:
+            return index
+    return 0
+
+
+def header_row(rows: Sequence[Sequence[object]]) -> Sequence[object]:
+    """The header row among the first rows (see header_index)."""
+    return rows[header_index(rows)] if rows else []
+
+
+def _set_header(table: Table, raw: Sequence[object], index: int, log: FindingLog) -> None:
+    """Record the header (found on 0-based row `index`), saying once each what was skipped or renamed."""
+    table.header_row = index + 1
+    table.header = [header_name(v) for v in raw]
+    for written, name in zip(raw, table.header, strict=True):
+        text = str(written if written is not None else "").replace("\ufeff", "").strip()
+        if name in _CANONICAL.values() and text.lower() != name.lower() and name not in table.renamed:
+            table.renamed[name] = text
+    if index:
+        log.file_level(
+            table.file,
+            "TITLE_ROW_SKIPPED",
+            f"The header row is row {index + 1}; the {index} row(s) above it (a title) were skipped.",
+        )
+
+
+def _blank(values: Sequence[object]) -> bool:
+    return all(v is None or not str(v).strip() for v in values)
 
 
 # --- CSV ----------------------------------------------------------------------------------------------------
@@ -59,101 +112,144 @@ def _head_is_utf8(head: bytes) -> bool:
     return True
 
 
+def _cp1252_is_unambiguous(text: str) -> bool:
+    return all(c.isascii() or c.isalpha() or c in _CP1252_PLAUSIBLE for c in set(text))
+
+
 def _non_utf8_encoding(path: Path, head: bytes, log: FindingLog, file: str) -> str:
-    """Say what a file that is not UTF-8 is, and the encoding to read it with to check the rest."""
+    """Say what a file that is not UTF-8 is, and the encoding to read it with (to check the rest, or for good
+    when it is plainly Windows-1252, as Excel's 'CSV (Comma delimited)' saves)."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         log.file_level(file, "NOT_UTF8", "The file is UTF-16 ('Unicode text'); save it as 'CSV UTF-8'.")
         return "utf-16"
     try:
-        path.read_bytes().decode("cp1252")
+        text = path.read_bytes().decode("cp1252")
     except UnicodeDecodeError:
         log.file_level(
             file, "NOT_UTF8", "The file is not UTF-8 and not Windows-1252; save it as 'CSV UTF-8' and re-send."
         )
         return "latin-1"
-    log.file_level(
-        file,
-        "NOT_UTF8",
-        "The file is Windows-1252 (cp1252), as Excel saves 'CSV (Comma delimited)'; "
-        "save it as 'CSV UTF-8 (Comma delimited)' instead. It was read as Windows-1252 to check the rest.",
-    )
+    if _cp1252_is_unambiguous(text):
+        log.file_level(
+            file,
+            "WINDOWS_1252",
+            "The file is Windows-1252, as Excel saves 'CSV (Comma delimited)'; it was read as such. Next time "
+            "save it as 'CSV UTF-8 (Comma delimited)' so no character can be misread.",
+        )
+    else:
+        log.file_level(
+            file,
+            "NOT_UTF8",
+            "The file is not UTF-8, and some of its characters could be read more than one way; save it as "
+            "'CSV UTF-8 (Comma delimited)' and re-send. It was read as Windows-1252 to check the rest.",
+        )
     return "cp1252"
 
 
-def _header_and_delimiter(head_text: str, log: FindingLog, file: str) -> tuple[list[str], str]:
-    first_line = head_text.split("\n", 1)[0]
-    delimiter = ","
-    if "," not in first_line:
-        found = max(_DELIMITERS, key=first_line.count)
-        if first_line.count(found):
-            delimiter = found
-            log.file_level(
-                file,
-                "WRONG_DELIMITER",
-                f"The columns are separated by {_DELIMITERS[found]}, not commas; save the file as "
-                "'CSV UTF-8 (Comma delimited)'. It was read with that separator to check the rest.",
-            )
-    try:
-        row = next(csv.reader(io.StringIO(head_text), delimiter=delimiter), [])
-    except csv.Error:
-        row = first_line.split(delimiter)
-    return [header_name(name) for name in row], delimiter
-
-
-def _ragged_record_numbers(source: Path | bytes, encoding: str, delimiter: str, width: int) -> list[int]:
-    """Data-row numbers whose field count differs from the header's (only run when Arrow saw some)."""
-    text = (
-        io.TextIOWrapper(io.BytesIO(source), encoding=encoding, newline="")
-        if isinstance(source, bytes)
-        else source.open(encoding=encoding, errors="replace", newline="")
+def _delimiter(head_text: str, log: FindingLog, file: str) -> str:
+    lines = head_text.split("\n", _TITLE_ROWS_LOOKED_AT)[:_TITLE_ROWS_LOOKED_AT]
+    if any("," in line for line in lines):
+        return ","
+    found = max(_DELIMITERS, key=lambda d: sum(line.count(d) for line in lines))
+    if not any(found in line for line in lines):
+        return ","
+    log.file_level(
+        file,
+        "WRONG_DELIMITER",
+        f"The columns are separated by {_DELIMITERS[found]}, not commas; save the file as "
+        "'CSV UTF-8 (Comma delimited)'. It was read with that separator to check the rest.",
     )
-    ragged: list[int] = []
-    with text:
-        reader = csv.reader(text, delimiter=delimiter)
-        next(reader, None)
-        number = 0
-        for record in reader:
-            if not record:  # blank line: Arrow skips these too
-                continue
-            number += 1
-            if len(record) != width:
-                ragged.append(number)
-    return ragged
+    return found
 
 
-def read_csv_table(path: Path, name: str, log: FindingLog) -> Table:
-    """Read one CSV table: all cells as strings, the index the data-row number."""
-    import numpy as np
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    file = path.name
-    table = Table(name, file)
+def _head_records(head_text: str, delimiter: str) -> list[list[str]]:
+    """The first records of the file as csv reads them (a blank line is an empty record)."""
+    records: list[list[str]] = []
+    reader = csv.reader(io.StringIO(head_text), delimiter=delimiter)
     try:
-        with path.open("rb") as stream:
-            head = stream.read(_HEAD_BYTES)
+        for record in reader:
+            records.append(record)
+            if len(records) >= _TITLE_ROWS_LOOKED_AT:
+                break
+    except csv.Error:
+        pass
+    return records or [head_text.split("\n", 1)[0].split(delimiter)]
+
+
+def _blank_line_before_data(data: bytes) -> bool:
+    """A blank line followed by more data: only then do rows after it need counting one by one."""
+    for mark in (b"\n\n", b"\n\r\n"):
+        at = data.find(mark)
+        if at >= 0 and data[at:].strip():
+            return True
+    return False
+
+
+def _record_rows(data: bytes, delimiter: str, skip: int, width: int) -> tuple[list[int], list[int]]:
+    """Spreadsheet rows of the records Arrow keeps (as many fields as the header) and of ragged ones (a record
+    with another number of fields that is not blank). The slow path: only for files with blank lines or
+    ragged rows."""
+    kept: list[int] = []
+    ragged: list[int] = []
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace", newline="")
+    for number, record in enumerate(csv.reader(text, delimiter=delimiter), start=1):
+        if number <= skip or not record:
+            continue
+        if len(record) == width:
+            kept.append(number)
+        elif not _blank(record):
+            ragged.append(number)
+    return kept, ragged
+
+
+def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of nothing but separators (',,,,' as Excel saves a blank row) are not records."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from tfnis.validation.cells import arrow, mask_of
+
+    if frame.empty:
+        return frame
+    candidates = np.flatnonzero(mask_of(pc.equal(arrow(frame.iloc[:, 0]), "")))
+    if not len(candidates):
+        return frame
+    subset = frame.iloc[candidates]
+    blank = np.ones(len(candidates), dtype=bool)
+    for position in range(1, subset.shape[1]):
+        blank &= mask_of(pc.equal(pc.utf8_trim_whitespace(arrow(subset.iloc[:, position])), ""))
+    return frame.drop(index=frame.index[candidates[blank]]) if blank.any() else frame
+
+
+def _utf8_bytes(path: Path, log: FindingLog) -> bytes | None:
+    """The file's bytes as UTF-8 without a BOM, saying what it was when it was not; None when it cannot be read
+    as text at all (missing, empty, binary)."""
+    file = path.name
+    try:
+        data = path.read_bytes()
     except OSError as error:
         log.file_level(file, "FILE_UNREADABLE", f"The file cannot be opened ({error.strerror or 'not a file'}).")
-        return table
-    if not head.strip(b"\xef\xbb\xbf \t\r\n"):
+        return None
+    head = data[:_HEAD_BYTES]
+    if not head.strip(_BLANK_BYTES) and not data.strip(_BLANK_BYTES):  # strip copies: only when the head is blank
         log.file_level(file, "FILE_EMPTY", "The file is empty: it needs a header row and one row per record.")
-        return table
-
+        return None
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         log.file_level(
             file, "NOT_UTF8", "The file is not text (it looks like a binary file); export the table as 'CSV UTF-8'."
         )
-        return table
-    # Fast path: Arrow checks UTF-8 as it parses; only a file that fails is decoded again to say what it is.
-    encoding = "utf-8"
-    source: Path | bytes = path
-    if not _head_is_utf8(head):
-        encoding = _non_utf8_encoding(path, head, log, file)
-    header, delimiter = _header_and_delimiter(head.decode(encoding, errors="replace").lstrip("\ufeff"), log, file)
-    table.header = header
-    if encoding != "utf-8":  # Arrow reads UTF-8 only: transcode in memory (rejected anyway; rare)
-        source = path.read_bytes().decode(encoding, errors="replace").lstrip("\ufeff").encode("utf-8")
+        return None
+    # Fast path: Arrow checks UTF-8 as it parses; only a file whose head fails is decoded here to say what it is.
+    if not _head_is_utf8(head):  # Arrow reads UTF-8 only: transcode in memory (rare)
+        data = data.decode(_non_utf8_encoding(path, head, log, file), errors="replace").encode("utf-8")
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+
+def _arrow_csv(data: bytes, delimiter: str, skip: int, width: int):  # -> tuple[pa.Table, int]
+    """Every record after the first `skip` as `width` string columns; records of another width are skipped and
+    counted."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
 
     skipped = 0
 
@@ -162,55 +258,78 @@ def read_csv_table(path: Path, name: str, log: FindingLog) -> Table:
         skipped += 1
         return "skip"
 
-    def parse(source: Path | bytes):
-        positional = [f"c{i}" for i in range(len(header))]
-        return pacsv.read_csv(
-            io.BytesIO(source) if isinstance(source, bytes) else str(source),
-            read_options=pacsv.ReadOptions(column_names=positional, skip_rows=1, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=skip_ragged
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(positional, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+    positional = [f"c{i}" for i in range(width)]
+    table = pacsv.read_csv(
+        pa.BufferReader(pa.py_buffer(data)),  # zero-copy, read natively (a BytesIO would be read through Python)
+        read_options=pacsv.ReadOptions(column_names=positional, skip_rows=skip, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=skip_ragged),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(positional, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    return table, skipped
 
+
+def _spreadsheet_rows(data: bytes, table: Table, delimiter: str, parsed: int, skipped: int, log: FindingLog):
+    """The spreadsheet row of each parsed record: counted from the header when every line is one record (the
+    usual case, one cheap pass), else record by record — citing the ragged rows on the way."""
+    import numpy as np
+
+    first = table.header_row + 1
+    rows = np.arange(first, first + parsed, dtype=np.int64)
+    lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    if skipped or (lines != table.header_row + parsed and _blank_line_before_data(data)):
+        width = len(table.header)
+        kept, ragged = _record_rows(data, delimiter, table.header_row, width)
+        log.at_rows(
+            table.file,
+            "RAGGED_ROW",
+            None,
+            np.asarray(ragged, dtype=np.int64),
+            f"The row does not have {width} fields like the header row (a stray or missing separator, "
+            "or an unclosed quote); it was not checked further.",
+        )
+        if len(kept) == parsed:  # csv and Arrow agree on the records (always, but for oddities)
+            rows = np.asarray(kept, dtype=np.int64)
+    return rows
+
+
+def read_csv_table(path: Path, name: str, log: FindingLog) -> Table:
+    """Read one CSV table: all cells as strings, the index the spreadsheet row number."""
+    import pandas as pd
+    import pyarrow as pa
+
+    table = Table(name, path.name)
+    data = _utf8_bytes(path, log)
+    if data is None:
+        return table
+    head_text = data[:_HEAD_BYTES].decode("utf-8", errors="replace")
+    delimiter = _delimiter(head_text, log, table.file)
+    records = _head_records(head_text, delimiter)
+    index = header_index(records)
+    _set_header(table, records[index], index, log)
     try:
         try:
-            arrow_table = parse(source)
-        except pa.ArrowInvalid as error:
-            if "utf8" not in str(error).lower() or encoding != "utf-8":
+            arrow_table, skipped = _arrow_csv(data, delimiter, index + 1, len(table.header))
+        except pa.ArrowInvalid as error:  # not UTF-8 after the head: say what it is, read it as that
+            if "utf8" not in str(error).lower():
                 raise
-            encoding = _non_utf8_encoding(path, head, log, file)
-            source = path.read_bytes().decode(encoding, errors="replace").lstrip("\ufeff").encode("utf-8")
-            skipped = 0
-            arrow_table = parse(source)
+            encoding = _non_utf8_encoding(path, data[:_HEAD_BYTES], log, table.file)
+            data = path.read_bytes().decode(encoding, errors="replace").lstrip("\ufeff").encode("utf-8")
+            arrow_table, skipped = _arrow_csv(data, delimiter, index + 1, len(table.header))
     except (pa.ArrowException, OSError, ValueError) as error:
         message = "The file could not be read as CSV"
         if "straddling" in str(error) or "quote" in str(error).lower():
             message += " (a quoted value is never closed)"
-        log.file_level(file, "RAGGED_ROW", message + ".")
+        log.file_level(table.file, "RAGGED_ROW", message + ".")
         return table
-
-    rows = np.arange(1, arrow_table.num_rows + 1, dtype=np.int64)
-    if skipped:
-        ragged = _ragged_record_numbers(source, "utf-8", delimiter, len(header))
-        log.at_rows(
-            file,
-            "RAGGED_ROW",
-            None,
-            np.asarray(ragged, dtype=np.int64),
-            f"The row does not have {len(header)} fields like the header row (a stray or missing separator, "
-            "or an unclosed quote); it was not checked further.",
-        )
-        kept = np.setdiff1d(np.arange(1, arrow_table.num_rows + len(ragged) + 1), ragged)
-        rows = kept[: arrow_table.num_rows] if len(kept) >= arrow_table.num_rows else rows
+    rows = _spreadsheet_rows(data, table, delimiter, arrow_table.num_rows, skipped, log)
     frame = arrow_table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
-    frame.columns = header
+    frame.columns = table.header
     frame.index = pd.Index(rows, name="row")
-    table.frame = frame
+    table.frame = _drop_blank_rows(frame)
     return table
 
 
@@ -239,6 +358,19 @@ def _cell_text(value: object) -> str:
 def _workbook_refused(path: Path, log: FindingLog, max_uncompressed_bytes: int) -> bool:
     """Check the zip directory before any XML is parsed: not a zip, not a workbook, or a zip bomb."""
     file = path.name
+    try:
+        with path.open("rb") as stream:
+            old_format = stream.read(4) == b"\xd0\xcf\x11\xe0"
+    except OSError:
+        old_format = False
+    if old_format or path.suffix.lower() == ".xls":
+        log.file_level(
+            file,
+            "XLSX_NOT_WORKBOOK",
+            "The file is an Excel 97-2003 workbook (.xls) or a password-protected one: open it in Excel and "
+            "save it as 'Excel Workbook (.xlsx)' without a password, or as two 'CSV UTF-8' files.",
+        )
+        return True
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
@@ -274,9 +406,6 @@ def read_workbook(path: Path, log: FindingLog, max_uncompressed_bytes: int) -> l
     python-calamine (Rust) reads the cells' values — for a formula, its last computed value, never the
     formula — about twenty times faster than openpyxl.
     """
-    import numpy as np
-    import pandas as pd
-
     if _workbook_refused(path, log, max_uncompressed_bytes):
         return [Table(name, f"{path.name}[{name}]") for name in TABLE_NAMES]
     try:
@@ -305,29 +434,39 @@ def read_workbook(path: Path, log: FindingLog, max_uncompressed_bytes: int) -> l
         except Exception:
             log.file_level(table.file, "XLSX_NOT_WORKBOOK", "The sheet is damaged and cannot be read.")
             continue
-        if not rows or all(v in (None, "") for v in rows[0]):
+        if not rows or all(_blank(r) for r in rows[:_TITLE_ROWS_LOOKED_AT]):
             log.file_level(table.file, "FILE_EMPTY", "The sheet is empty: it needs a header row.")
             continue
-        header = [header_name(v) for v in rows[0]]
-        while header and header[-1] == "":
-            header.pop()
-        width = len(header)
-        body = [(i, r) for i, r in enumerate(rows[1:], start=1) if any(v not in (None, "") for v in r)]
-        frame = pd.DataFrame(
-            {
-                j: pd.array([_cell_text(r[j]) if j < len(r) else "" for _, r in body], dtype=pd.StringDtype("pyarrow"))
-                for j in range(width)
-            },
-            index=pd.Index(np.asarray([i for i, _ in body], dtype=np.int64), name="row"),
-        )
-        overflow = [i for i, r in body if any(v not in (None, "") for v in r[width:])]
-        log.at_rows(
-            table.file,
-            "RAGGED_ROW",
-            None,
-            np.asarray(overflow, dtype=np.int64),
-            "The row has values to the right of the last named column.",
-        )
-        frame.columns = header
-        table.header, table.frame = header, frame
+        _read_sheet(table, rows, log)
     return tables
+
+
+def _read_sheet(table: Table, rows: Sequence[Sequence[object]], log: FindingLog) -> None:
+    """Rows of a sheet (row 1 first) to a frame indexed by spreadsheet row; blank rows are not records."""
+    import numpy as np
+    import pandas as pd
+
+    index = header_index(rows)
+    raw = list(rows[index])
+    while raw and _blank(raw[-1:]):
+        raw.pop()
+    _set_header(table, raw, index, log)
+    width = len(raw)
+    body = [(number, r) for number, r in enumerate(rows[index + 1 :], start=index + 2) if not _blank(r)]
+    frame = pd.DataFrame(
+        {
+            j: pd.array([_cell_text(r[j]) if j < len(r) else "" for _, r in body], dtype=pd.StringDtype("pyarrow"))
+            for j in range(width)
+        },
+        index=pd.Index(np.asarray([number for number, _ in body], dtype=np.int64), name="row"),
+    )
+    overflow = [number for number, r in body if not _blank(r[width:])]
+    log.at_rows(
+        table.file,
+        "RAGGED_ROW",
+        None,
+        np.asarray(overflow, dtype=np.int64),
+        "The row has values to the right of the last named column.",
+    )
+    frame.columns = table.header
+    table.frame = frame

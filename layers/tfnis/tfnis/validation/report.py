@@ -7,12 +7,13 @@ Findings are listed up to a cap per rule; the counts always carry the true total
 from __future__ import annotations
 
 import datetime as dt
-import html
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tfnis.spec.findings import Finding, Severity, Status
 from tfnis.spec.rules import RULES
+from tfnis.submissions.model import FIRST_FINDINGS
 from tfnis.validation.findings_log import FindingLog
 from tfnis.validation.formula import escape_formula
 
@@ -105,24 +106,64 @@ def report_json(report: ValidationReport) -> dict[str, Any]:
     }
 
 
+_SHEET = re.compile(r"^(?P<file>[^\[]+)\[(?P<sheet>[^\]]+)\]$")
+
+
+def first_findings(report: ValidationReport, limit: int = FIRST_FINDINGS) -> list[dict[str, Any]]:
+    """The first findings, errors first, with a workbook's sheet apart from its file name ("return.xlsx[families]")."""
+    ordered = sorted(report.findings, key=lambda f: f.severity is not Severity.ERROR)
+    out = []
+    for finding in ordered[:limit]:
+        sheet = _SHEET.match(finding.file)
+        out.append(
+            {
+                "file": sheet["file"] if sheet else finding.file,
+                "sheet": sheet["sheet"] if sheet else None,
+                "row": finding.row,
+                "column": finding.column,
+                "rule": finding.rule,
+                "severity": finding.severity.value,
+                "message": finding.message,
+            }
+        )
+    return out
+
+
 def _by_rule(report: ValidationReport) -> dict[str, list[Finding]]:
+    """Findings grouped by rule, rules in the order of their first finding (errors, warnings, then notes)."""
     grouped: dict[str, list[Finding]] = {}
     for finding in report.findings:
         grouped.setdefault(finding.rule, []).append(finding)
     return grouped
 
 
+def place(file: str) -> str:
+    """A finding's file as a person reads it: 'RETURN.xlsx[families]' is 'RETURN.xlsx, sheet families'."""
+    if file.endswith("]") and "[" in file:
+        book, sheet = file[:-1].split("[", 1)
+        return f"{book}, sheet {sheet}"
+    return file
+
+
 def _where(finding: Finding) -> str:
-    place = finding.file
+    where = place(finding.file)
     if finding.row is not None:
-        place += f" row {finding.row}"
+        where += f", row {finding.row}"
     if finding.column:
-        place += f", column {finding.column}"
-    return place
+        where += f", column {finding.column}"
+    return where
 
 
 def _many(count: int, one: str, more: str | None = None) -> str:
     return f"{count:,} {one if count == 1 else more or one + 's'}"
+
+
+def _verdict(report: ValidationReport) -> str:
+    return (
+        "VALID — it can be submitted."
+        if report.valid
+        else "REJECTED — correct the errors below and check the return again."
+    )
 
 
 def _headline(report: ValidationReport) -> str:
@@ -132,39 +173,65 @@ def _headline(report: ValidationReport) -> str:
         subject += f" from {report.la_code}"
     if report.period_end:
         subject += f" for the period ending {report.period_end.isoformat()}"
-    verdict = (
-        "VALID — it can be submitted."
-        if report.valid
-        else "REJECTED — correct the errors below and check the return again."
-    )
     return (
-        f"{subject}: {verdict}\n"
+        f"{subject}: {_verdict(report)}\n"
         f"{_many(c['families'], 'family', 'families')}, {_many(c['individuals'], 'individual')}; "
         f"{_many(c['errors'], 'error')}, {_many(c['warnings'], 'warning')}, {_many(c['info'], 'note')}.  "
         f"(spec v{report.spec_version})"
     )
 
 
-def render_text(report: ValidationReport, rows_per_rule: int = TEXT_ROWS_PER_RULE) -> str:
-    """For a council officer: a verdict, then each rule broken (errors first) with its first rows, then counts."""
-    lines = [_headline(report), ""]
+_GROUPS = (
+    (Severity.ERROR, "Errors: fix these", "An error rejects the return; correct each one and check the return again."),
+    (Severity.WARNING, "Warnings: check these", "The rows are kept; an invalid identifier is not used for matching."),
+    (Severity.INFO, "Notes: accepted and changed", "Nothing to do: what was accepted and how it was read."),
+)
+
+
+def _rule_sections(report: ValidationReport, rows_per_rule: int) -> list[dict[str, Any]]:
     total = report.counts["by_rule"]
-    for rule, findings in _by_rule(report).items():
-        meta = RULES[rule]
-        count = total.get(rule, len(findings))
-        lines.append(f"{rule} ({meta.severity.value}) — {count:,} {'time' if count == 1 else 'times'}: {meta.meaning}")
-        for finding in findings[:rows_per_rule]:
-            lines.append(f"  {_where(finding)}: {finding.message}")
-        if count > rows_per_rule:
-            lines.append(f"  … and {count - rows_per_rule:,} more (see the JSON or CSV report for all of them)")
+    groups = []
+    for severity, title, explanation in _GROUPS:
+        rules = [
+            {
+                "code": rule,
+                "heading": RULES[rule].heading,
+                "meaning": RULES[rule].meaning,
+                "count": total.get(rule, len(findings)),
+                "findings": [
+                    {"place": place(f.file), "row": f.row, "column": f.column, "message": f.message, "where": _where(f)}
+                    for f in findings[:rows_per_rule]
+                ],
+            }
+            for rule, findings in _by_rule(report).items()
+            if RULES[rule].severity is severity
+        ]
+        if rules:
+            groups.append({"severity": severity.value, "title": title, "explanation": explanation, "rules": rules})
+    return groups
+
+
+def render_text(report: ValidationReport, rows_per_rule: int = TEXT_ROWS_PER_RULE) -> str:
+    """For a council officer: the verdict, what to fix first, then each rule (errors, warnings, notes) under its
+    plain heading with its code second and its first rows."""
+    lines = [_headline(report), ""]
+    groups = _rule_sections(report, rows_per_rule)
+    errors: list[dict[str, Any]] = next((g["rules"] for g in groups if g["severity"] == "error"), [])
+    if errors:
+        lines.append("There is a problem. Fix these first, then check the return again:")
+        lines += [f"  - {r['heading']} ({r['code']}): {_many(r['count'], 'time')}" for r in errors]
         lines.append("")
-    if total:
-        lines.append("Counts by rule:")
-        width = max(len(rule) for rule in total)
-        lines += [f"  {rule:<{width}}  {RULES[rule].severity.value:<7}  {n:>10,}" for rule, n in total.items()]
-    else:
+    for group in groups:
+        lines += [group["title"].upper(), ""]
+        for r in group["rules"]:
+            lines.append(f"{r['heading']} ({r['code']}, {group['severity']}) — {_many(r['count'], 'time')}")
+            lines += [f"  {f['where']}: {f['message']}" for f in r["findings"]]
+            if r["count"] > len(r["findings"]):
+                lines.append(f"  … and {r['count'] - len(r['findings']):,} more (the CSV report lists them all)")
+            lines.append("")
+    if not groups:
         lines.append("No problems found.")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def findings_csv(report: ValidationReport, rows_per_rule: int | None = CSV_ROWS_PER_RULE) -> str:
@@ -172,9 +239,14 @@ def findings_csv(report: ValidationReport, rows_per_rule: int | None = CSV_ROWS_
     import pandas as pd
 
     frame = report.findings_frame()
+    if len(frame):  # the report's order: errors, warnings, notes; whole-file findings first; then file and row
+        frame = frame.assign(
+            _severity=frame["severity"].map({"error": 0, "warning": 1, "info": 2}), _in_row=frame["row"].notna()
+        )
+        frame = frame.sort_values(["_severity", "_in_row", "file", "row", "column", "rule"], kind="stable")
+        frame = frame.drop(columns=["_severity", "_in_row"])
     if rows_per_rule is not None and len(frame):
         frame = frame.groupby("rule", sort=False).head(rows_per_rule)
-    frame = frame.sort_values(["severity", "rule", "file", "row"], na_position="first", kind="stable")
     for name in ("file", "column", "rule", "severity", "message"):
         frame[name] = escape_formula(frame[name].astype("string"))
     frame["row"] = frame["row"].astype("Int64")
@@ -185,58 +257,28 @@ def findings_csv(report: ValidationReport, rows_per_rule: int | None = CSV_ROWS_
     )
 
 
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Arial,sans-serif;margin:2rem auto;max-width:72rem;
-color:#0b0c0c;line-height:1.4;padding:0 1rem}
-h1{font-size:1.6rem}h2{font-size:1.15rem;margin-top:2rem}
-.verdict{padding:1rem;border-left:.5rem solid}.VALID{border-color:#00703c;background:#e6f4ea}
-.REJECTED{border-color:#d4351c;background:#fbe9e7}
-table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border-bottom:1px solid #b1b4b6;
-padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:#f3f2f1}
-.error{color:#d4351c;font-weight:600}.warning{color:#b35900;font-weight:600}.info{color:#1d70b8}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
-"""
+def render_html(
+    report: ValidationReport,
+    rows_per_rule: int = HTML_ROWS_PER_RULE,
+    *,
+    submission_id: str | None = None,
+    checked_on: dt.date | None = None,
+) -> str:
+    """One self-contained page (inline CSS, no scripts, no external assets), GOV.UK's error summary first."""
+    from tfnis.reports import render_page
 
-
-def render_html(report: ValidationReport, rows_per_rule: int = HTML_ROWS_PER_RULE) -> str:
-    """One self-contained page (inline CSS, no scripts, no external assets)."""
-    esc = html.escape
-    c = report.counts
-    headline = esc(_headline(report)).replace("\n", "<br>")
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        "<meta name='viewport' content='width=device-width,initial-scale=1'>",
-        f"<title>Validation report — {esc(report.status.value)}</title><style>{_CSS}</style></head><body>",
-        "<h1>Validation report</h1>",
-        f"<div class='verdict {esc(report.status.value)}'><p>{headline}</p></div>",
-        "<h2>Counts by rule</h2><table><thead><tr><th>rule</th><th>severity</th><th>meaning</th>"
-        "<th>count</th></tr></thead><tbody>",
-    ]
-    for rule, count in c["by_rule"].items():
-        meta = RULES[rule]
-        sev = meta.severity.value
-        parts.append(
-            f"<tr><td><a href='#{esc(rule)}'>{esc(rule)}</a></td><td class='{sev}'>{sev}</td>"
-            f"<td>{esc(meta.meaning)}</td><td class='n'>{count:,}</td></tr>"
-        )
-    if not c["by_rule"]:
-        parts.append("<tr><td colspan='4'>No problems found.</td></tr>")
-    parts.append("</tbody></table>")
-    for rule, findings in _by_rule(report).items():
-        meta = RULES[rule]
-        count = c["by_rule"].get(rule, len(findings))
-        parts.append(
-            f"<h2 id='{esc(rule)}'>{esc(rule)} <span class='{meta.severity.value}'>({meta.severity.value})</span>"
-            f" — {count:,}</h2><p>{esc(meta.meaning)}</p>"
-            "<table><thead><tr><th>file</th><th>row</th><th>column</th><th>message</th></tr></thead><tbody>"
-        )
-        for f in findings[:rows_per_rule]:
-            parts.append(
-                f"<tr><td>{esc(f.file)}</td><td class='n'>{'' if f.row is None else f.row}</td>"
-                f"<td>{esc(f.column or '')}</td><td>{esc(f.message)}</td></tr>"
-            )
-        parts.append("</tbody></table>")
-        if count > rows_per_rule:
-            parts.append(f"<p>… and {count - rows_per_rule:,} more.</p>")
-    parts.append(f"<p><small>Data specification v{esc(report.spec_version)}.</small></p></body></html>")
-    return "\n".join(parts)
+    groups = _rule_sections(report, rows_per_rule)
+    return render_page(
+        "validation.html",
+        valid=report.valid,
+        status=report.status.value,
+        verdict=_verdict(report),
+        la_code=report.la_code,
+        period_end=report.period_end.isoformat() if report.period_end else None,
+        submission_id=submission_id,
+        checked_on=(checked_on or dt.date.today()).isoformat(),
+        spec_version=report.spec_version,
+        counts=report.counts,
+        summary=next((g["rules"] for g in groups if g["severity"] == "error"), []),
+        groups=groups,
+    )

@@ -22,6 +22,7 @@ from tfnis.validation.reading import (
     TABLE_NAMES,
     Table,
     header_name,
+    header_row,
     read_csv_table,
     read_workbook,
 )
@@ -34,12 +35,16 @@ _NAME_HINTS = {"families": ("famil",), "individuals": ("individ", "person", "peo
 _HEADER_HINTS = {"individuals": "person_id", "families": "framework"}
 
 
+# An old Excel (.xls) or a password-protected workbook is an OLE2 compound file.
+_OLE2 = b"\xd0\xcf\x11\xe0"
+
+
 def _is_workbook(path: Path) -> bool:
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
         return True
     try:
         with path.open("rb") as stream:
-            return path.suffix.lower() != ".csv" and stream.read(4) == b"PK\x03\x04"
+            return path.suffix.lower() != ".csv" and stream.read(4) in (b"PK\x03\x04", _OLE2)
     except OSError:
         return False
 
@@ -55,7 +60,8 @@ def _table_of_csv(path: Path) -> str | None:
             head = stream.read(1 << 16).decode("utf-8", errors="replace")
     except OSError:
         return None
-    columns = {header_name(c) for c in head.split("\n", 1)[0].replace(";", ",").replace("\t", ",").split(",")}
+    lines = head.replace(";", ",").replace("\t", ",").split("\n")[:20]
+    columns = {header_name(c) for c in header_row([line.split(",") for line in lines])}
     for name, marker in _HEADER_HINTS.items():
         if marker in columns:
             return name

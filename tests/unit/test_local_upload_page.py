@@ -1,0 +1,63 @@
+"""The local stack's page server and development sign-in (tfnis_local.web), without a stack."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tfnis_local.tokens import DevTokenIssuer
+from tfnis_local.web import UploadPage
+
+
+def page(tmp_path: Path) -> tuple[UploadPage, DevTokenIssuer]:
+    root = tmp_path / "build"
+    (root / "assets").mkdir(parents=True)
+    (root / "index.html").write_text("<!DOCTYPE html><title>page</title>")
+    (root / "assets" / "app.js").write_text("start();")
+    (tmp_path / "secret.txt").write_text("outside the page")
+    issuer = DevTokenIssuer(issuer="https://issuer.example", audiences=("client",))
+    return UploadPage(root, ("E08000025", "E09000012"), issuer), issuer
+
+
+def test_the_page_is_served_at_the_root_with_its_assets_and_no_referrer(tmp_path: Path) -> None:
+    upload_page, _ = page(tmp_path)
+    status, headers, body = upload_page.handle("GET", "/", b"")
+    assert status == 200 and body.startswith(b"<!DOCTYPE html>")
+    assert headers["content-type"] == "text/html; charset=utf-8" and headers["referrer-policy"] == "no-referrer"
+    status, headers, _ = upload_page.handle("GET", "/assets/app.js", b"")
+    assert status == 200 and "javascript" in headers["content-type"]
+
+
+def test_nothing_outside_the_built_page_is_served(tmp_path: Path) -> None:
+    upload_page, _ = page(tmp_path)
+    assert upload_page.handle("GET", "/../secret.txt", b"") is None
+    assert upload_page.handle("GET", "/assets/../../secret.txt", b"") is None
+    assert upload_page.handle("GET", "/submissions", b"") is None  # left to the API's routes
+    assert upload_page.handle("POST", "/index.html", b"") is None
+
+
+def test_an_unbuilt_page_says_how_to_build_it(tmp_path: Path) -> None:
+    upload_page = UploadPage(tmp_path / "missing", ("E08000025",))
+    status, _, body = upload_page.handle("GET", "/", b"")
+    assert status == 503 and b"make web" in body
+
+
+def test_dev_sign_in_mints_a_token_for_one_of_the_stacks_councils_only(tmp_path: Path) -> None:
+    upload_page, issuer = page(tmp_path)
+    status, _, body = upload_page.handle("GET", "/dev/councils", b"")
+    assert status == 200
+    assert json.loads(body)["councils"][0] == {"la_code": "E08000025", "name": "Birmingham"}
+    status, _, body = upload_page.handle("POST", "/dev/sign-in", b'{"la_code": "E09000012"}')
+    assert status == 200
+    assert issuer.verify(json.loads(body)["id_token"])["custom:la_code"] == "E09000012"
+    for refused in (b'{"la_code": "E06000001"}', b"not json", b"[]"):
+        assert upload_page.handle("POST", "/dev/sign-in", refused)[0] == 400
+
+
+def test_the_template_workbook_is_made_by_tfnis_template(tmp_path: Path) -> None:
+    from tfnis.spec.template_workbook import template_workbook
+
+    upload_page, _ = page(tmp_path)
+    status, headers, body = upload_page.handle("GET", "/return-template.xlsx", b"")
+    assert status == 200 and body[:2] == b"PK" and len(body) == len(template_workbook())
+    assert headers["content-disposition"] == 'attachment; filename="return.xlsx"'
