@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tfnis.anonymise import ExtractRefused
+from tfnis.disclosure.control import DisclosureRefused
 from tfnis.pipeline.anonymise import anonymise_stage
 from tfnis.pipeline.failures import dead_letter, failing_stage, mark_failed
 from tfnis.pipeline.messages import UnreadableMessage, submission_named
@@ -42,6 +43,12 @@ def record_handler(record: SQSRecord) -> None:
             violations = [str(v) for v in refused.violations]
             logger.error("research extract refused", extra={**where, "violations": violations})
             mark_failed(ref.la_code, ref.submission_id, "the research extract failed its privacy check", table=table)
+            raise
+        except DisclosureRefused as refused:
+            # k cannot be reached within the suppression limit: nothing written; the reason holds counts only.
+            logger.error("research extract refused by disclosure control", extra={**where, "reason": str(refused)})
+            reason = f"disclosure control refused the extract: {refused}"
+            mark_failed(ref.la_code, ref.submission_id, reason, table=table)
             raise
     if outcome == "complete":
         submission = table.get(ref.la_code, ref.submission_id)

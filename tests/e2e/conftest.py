@@ -70,7 +70,9 @@ class ServeProcess:
 
 @pytest.fixture(scope="session")
 def served_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedStack]:
-    server = ServeProcess(tmp_path_factory.mktemp("serve"))
+    # The council fixtures are returns of a few families: k = 5 would refuse them, and these tests are about the
+    # journey, not k (tests/integration/test_disclosure_stage.py pins k on a generated return).
+    server = ServeProcess(tmp_path_factory.mktemp("serve"), "--parameter", "DisclosureK=1")
     try:
         served = server.wait_until_up()
     except BaseException:

@@ -21,7 +21,7 @@ def smoke(served_stack: Any, token: str, *args: str) -> subprocess.CompletedProc
 
 
 def test_smoke_sends_a_generated_return_through_to_complete_and_exits_0(served_stack: Any) -> None:
-    done = smoke(served_stack, served_stack.tokens[COUNCIL_B], "--timeout", "300")
+    done = smoke(served_stack, served_stack.tokens[COUNCIL_B], "--timeout", "300", "--families", "25")
     assert done.returncode == 0, done.stdout + done.stderr
     submission_id, status = done.stdout.split()
     assert status == "COMPLETE"

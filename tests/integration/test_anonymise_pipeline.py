@@ -46,7 +46,9 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     with (
         contextlib.redirect_stdout(logs),  # Powertools loggers bind sys.stdout when the handlers are loaded
         contextlib.redirect_stderr(logs),
-        LocalStack(stack_name="tfnis-scan", log_level="DEBUG") as stack,
+        # 25 families a return: k = 5 costs more suppression than the default limit allows, and this test is
+        # about identifier values, not k (tests/integration/test_disclosure_stage.py pins that).
+        LocalStack(stack_name="tfnis-scan", log_level="DEBUG", parameters={"MaxSuppressionShare": "0.5"}) as stack,
     ):
         for period_end in sorted({r.period_end for r in generated.returns}):
             for r in (r for r in generated.returns if r.period_end == period_end):
@@ -169,14 +171,32 @@ def test_research_end_leaves_no_personal_object_version_and_certifies_the_counts
         assert counted["objects_after"] == pipeline_run["after"][logical_id] == 0
 
 
-def test_the_extract_holds_every_council_and_period(pipeline_run):
+def test_the_extract_holds_every_council_and_period_with_its_risk_report(pipeline_run):
     keys = {key for key, _ in pipeline_run["objects"]["ResearchBucket"] if key.startswith("extract/")}
     expected = {
-        f"extract/period_end={r.period_end}/la_code={r.la_code}/{table}.parquet"
+        f"extract/period_end={r.period_end}/la_code={r.la_code}/{name}"
         for r in pipeline_run["returns"]
-        for table in ("families", "individuals")
+        for name in ("families.parquet", "individuals.parquet", "risk.json", "risk.html")
     }
     assert keys == expected
+
+
+def test_research_end_destroys_the_extract_and_lists_it_in_the_certificate(pipeline_run):
+    extract = pipeline_run["certificate"]["extract"]
+    written = {key for key, _ in pipeline_run["objects"]["ResearchBucket"] if key.startswith("extract/")}
+    assert extract["objects_after"] == 0 and set(extract["objects_destroyed"]) == written
+    assert pipeline_run["certificate"]["signature"]["algorithm"] == "ECDSA_SHA_256"
+
+
+def test_the_national_coverage_table_is_published_only_checked(pipeline_run, tmp_path):
+    from tfnis.cli.main import main
+
+    published = [(k, b) for k, b in pipeline_run["objects"]["ResearchBucket"] if k.startswith("published/")]
+    assert published and all(k.startswith("published/coverage/") for k, _ in published)
+    for number, (_, body) in enumerate(published):
+        table = tmp_path / f"table{number}.csv"
+        table.write_bytes(body)
+        assert main(["check-output", str(table), "--counts", "numerator,denominator"]) == 0
 
 
 def test_no_identifier_value_is_in_the_logs(pipeline_run):

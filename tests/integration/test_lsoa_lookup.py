@@ -6,9 +6,10 @@ import io
 import os
 from pathlib import Path
 
-from tests.integration.test_validate_stage import council_files, submit
+from tests.integration.test_validate_stage import SMALL_RETURNS, council_files, submit
 
 LOOKUP_KEY = "reference/nspl.csv"
+LSOA_PARAMETERS = {"PostcodeLookupKey": LOOKUP_KEY, "ExtractArea": "lsoa", **SMALL_RETURNS}  # LSOA only when asked for
 # SW1A 1AA is the postcode of every person in the hand-written valid return who has one.
 LOOKUP = "pcds,lsoa21cd,other\nSW1A 1AA,E01004736,x\nSW1A 2AA,E01004737,y\n"
 
@@ -18,7 +19,7 @@ def test_the_extract_carries_lsoa_when_a_lookup_is_configured(tmp_path: Path) ->
 
     from tfnis_local.stack import LocalStack
 
-    with LocalStack(stack_name=f"tfnis-lsoa-{os.getpid()}", parameters={"PostcodeLookupKey": LOOKUP_KEY}) as stack:
+    with LocalStack(stack_name=f"tfnis-lsoa-{os.getpid()}", parameters=LSOA_PARAMETERS) as stack:
         s3 = stack.client("s3")
         s3.put_object(Bucket=stack.resources.buckets["LinkageBucket"], Key=LOOKUP_KEY, Body=LOOKUP.encode())
         client, submission_id = submit(stack, council_files(tmp_path))

@@ -19,12 +19,16 @@ from tests.integration.test_validate_stage import COUNCIL, council_files
 from tfnis.client import SubmissionClient
 from tfnis.pipeline.expiry import ExpiryCheck
 
+# The fixture returns are a few families: k = 5 would refuse them, and this file is not about k
+# (tests/integration/test_disclosure_stage.py pins k on a generated return).
+SMALL_RETURNS = {"DisclosureK": "1"}
+
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Any]:
     from tfnis_local.stack import LocalStack
 
-    with LocalStack(stack_name=f"tfnis-left-{os.getpid()}") as running:
+    with LocalStack(stack_name=f"tfnis-left-{os.getpid()}", parameters=SMALL_RETURNS) as running:
         yield running
 
 

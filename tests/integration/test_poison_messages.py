@@ -20,6 +20,10 @@ import requests
 
 from tests.integration.test_validate_stage import COUNCIL, council_files, submit
 
+# The fixture returns are a few families: k = 5 would refuse them, and this file is not about k
+# (tests/integration/test_disclosure_stage.py pins k on a generated return).
+SMALL_RETURNS = {"DisclosureK": "1"}
+
 SUBMISSION_ID = "20261124T210000-abcd1234"  # well formed, but no such submission
 STAGE_QUEUES = {
     "UploadQueue": "UploadDLQ",
@@ -40,7 +44,7 @@ POISON = {
 def stack() -> Iterator[Any]:
     from tfnis_local.stack import LocalStack
 
-    with LocalStack(stack_name=f"tfnis-poison-{os.getpid()}") as running:
+    with LocalStack(stack_name=f"tfnis-poison-{os.getpid()}", parameters=SMALL_RETURNS) as running:
         yield running
 
 

@@ -11,11 +11,13 @@ from tests.conftest import load_event, load_function
 from tests.integration.test_anonymise_stage import REF, seed_matched
 from tfnis.anonymise import DestructionCertificate
 from tfnis.cli.main import main
-from tfnis.pipeline.anonymise import anonymise_stage
+from tfnis.pipeline.anonymise import anonymise_stage, extract_key
 from tfnis.pipeline.research_end import destroy_personal_data
-from tfnis.storage import ServiceClosed, Store, SubmissionTable
+from tfnis.storage import ServiceClosed, Settings, Store, SubmissionTable
 from tfnis.storage.clients import client
 from tfnis.submissions import Submission
+
+pytestmark = pytest.mark.usefixtures("k_of_one")
 
 
 def personal_buckets(store: Store) -> dict[str, str]:
@@ -70,11 +72,61 @@ def test_the_pseudonymisation_key_is_scheduled_for_deletion(store, table, mid_st
     assert certificate.pseudonym_key.pending_window_days == 7 and certificate.pseudonym_key.deletion_date
 
 
-def test_research_outputs_are_kept(store, table, mid_study):
+def test_published_outputs_and_the_coverage_table_are_kept(store, table, mid_study):
     research = store.settings.research_bucket
-    before = store.list_keys(research, "extract/")
+    store.put_text(research, "published/coverage/period_end=2025-03-31/coverage.csv", "period_end,la_code\n")
+    store.put_text(research, "coverage/period_end=2025-03-31/coverage.csv", "period_end,la_code\n")
     destroy_personal_data(store, table, trigger="test")
-    assert before and store.list_keys(research, "extract/") == before
+    assert store.list_keys(research, "published/") == ["published/coverage/period_end=2025-03-31/coverage.csv"]
+    assert store.list_keys(research, "coverage/") == ["coverage/period_end=2025-03-31/coverage.csv"]
+
+
+def test_research_end_leaves_no_extract_object_version_and_lists_what_it_destroyed(store, table, mid_study):
+    research = store.settings.research_bucket
+    client("s3").put_bucket_versioning(Bucket=research, VersioningConfiguration={"Status": "Enabled"})
+    anonymise_stage(REF, store=store, table=table)  # a replay: nothing new, but the bucket is versioned now
+    families = extract_key(REF, "families")
+    store.put_text(research, families, "an older version")  # two versions of one object and a delete marker
+    store.put_text(research, families, "a newer version")
+    client("s3").delete_object(Bucket=research, Key=families)
+    assert store.count_versions(research, "extract/") >= 6
+    certificate = destroy_personal_data(store, table, trigger="test")
+    assert store.count_versions(research, "extract/") == 0
+    assert certificate.extract is not None and certificate.extract.objects_after == 0
+    assert certificate.extract.delete_markers_deleted == 1
+    assert families in certificate.extract.objects_destroyed
+    assert all(key.startswith("extract/period_end=") for key in certificate.extract.objects_destroyed)
+    key_state = client("kms").describe_key(KeyId=store.settings.extract_key_id)["KeyMetadata"]["KeyState"]
+    assert key_state == "PendingDeletion" and certificate.extract.extract_key.state == "PendingDeletion"
+
+
+def test_the_extract_is_kept_when_the_template_says_so_and_the_certificate_says_it_was_kept(
+    store, table, mid_study, monkeypatch
+):
+    monkeypatch.setenv("KEEP_EXTRACT_AFTER_RESEARCH_END", "true")
+    kept = Store(Settings.from_env())
+    before = kept.list_keys(kept.settings.research_bucket, "extract/")
+    certificate = destroy_personal_data(kept, table, trigger="test")
+    assert before and kept.list_keys(kept.settings.research_bucket, "extract/") == before
+    assert certificate.extract is not None and certificate.extract.kept and certificate.complete
+
+
+def test_the_certificate_is_signed_and_verifies_offline_and_a_changed_one_does_not(store, table, mid_study, tmp_path):
+    certificate = destroy_personal_data(store, table, trigger="test")
+    audit = store.settings.audit_bucket
+    assert certificate.signature is not None
+    public_key = tmp_path / "signing-key.pem"
+    public_key.write_bytes(store.get_bytes(audit, certificate.signature["public_key"]))
+    stored = tmp_path / "certificate.json"
+    stored.write_bytes(store.get_bytes(audit, certificate.key))
+    assert main(["verify-certificate", str(stored), "--public-key", str(public_key)]) == 0
+    document = json.loads(stored.read_text())
+    document["buckets"][0]["objects_after"] = 0 if document["buckets"][0]["objects_after"] else 1
+    document["extract"]["objects_destroyed"] = document["extract"]["objects_destroyed"][1:]
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(document))
+    assert main(["verify-certificate", str(tampered), "--public-key", str(public_key)]) == 1
+    assert main(["verify-certificate", str(tmp_path / "absent.json"), "--public-key", str(public_key)]) == 2
 
 
 def test_after_research_end_the_service_refuses_new_submissions(store, table, mid_study):

@@ -12,6 +12,10 @@ import pytest
 from tests.integration.test_validate_stage import COUNCIL, council_files, submit
 from tfnis.cli.main import main
 
+# The fixture returns are a few families: k = 5 would refuse them, and this file is not about k
+# (tests/integration/test_disclosure_stage.py pins k on a generated return).
+SMALL_RETURNS = {"DisclosureK": "1"}
+
 
 def test_status_lists_every_council_submission_and_national_coverage_without_identifiers(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
@@ -19,7 +23,7 @@ def test_status_lists_every_council_submission_and_national_coverage_without_ide
     from tfnis.cli.serve import stack_file
     from tfnis_local.stack import LocalStack
 
-    with LocalStack(stack_name=f"tfnis-status-{os.getpid()}") as stack:
+    with LocalStack(stack_name=f"tfnis-status-{os.getpid()}", parameters=SMALL_RETURNS) as stack:
         _, submission_id = submit(stack, council_files(tmp_path))
         stack.drain(timeout=120)
         path = tmp_path / "stack.json"

@@ -17,6 +17,10 @@ import pytest
 from tests.conftest import DATA
 from tfnis.client import SubmissionClient
 
+# The fixture returns are a few families: k = 5 would refuse them, and this file is not about k
+# (tests/integration/test_disclosure_stage.py pins k on a generated return).
+SMALL_RETURNS = {"DisclosureK": "1"}
+
 COUNCIL = "E08000025"
 
 
@@ -24,7 +28,7 @@ COUNCIL = "E08000025"
 def stack() -> Iterator[Any]:
     from tfnis_local.stack import LocalStack
 
-    with LocalStack(stack_name=f"tfnis-validate-{os.getpid()}") as running:
+    with LocalStack(stack_name=f"tfnis-validate-{os.getpid()}", parameters=SMALL_RETURNS) as running:
         yield running
 
 

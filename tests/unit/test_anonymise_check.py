@@ -8,13 +8,18 @@ import pandas as pd
 import pytest
 
 from tests.unit.test_anonymise_extract import PROJECT_KEY, families_frame, individuals_frame, key_map_frame
-from tfnis.anonymise import FAMILY_EXTRACT, INDIVIDUAL_EXTRACT, ExtractRefused, check_extract
-from tfnis.anonymise.extract import build_extract
+from tfnis.anonymise import FAMILY_EXTRACT, ExtractRefused, check_extract
+from tfnis.anonymise.columns import individual_extract
+from tfnis.anonymise.extract import ExtractPolicy, build_extract
+
+# k = 1: the hand-built return has two families; the area is asked for so its column can be tampered with.
+POLICY = ExtractPolicy(k=1, area="postcode_district")
+INDIVIDUAL_EXTRACT = individual_extract("postcode_district")
 
 
 @pytest.fixture
 def extract():
-    return build_extract(families_frame(), individuals_frame(), key_map_frame(), PROJECT_KEY)
+    return build_extract(families_frame(), individuals_frame(), key_map_frame(), PROJECT_KEY, POLICY)
 
 
 def refusal_rules(frame: pd.DataFrame, table: str = "individuals") -> set[tuple[str, str]]:
@@ -35,7 +40,7 @@ def test_a_column_not_on_the_allow_list_is_refused(extract):
 
 
 def test_a_missing_allowed_column_is_refused(extract):
-    assert ("age", "EXTRACT_COLUMN_MISSING") in refusal_rules(extract.individuals.drop(columns="age"))
+    assert ("age_band", "EXTRACT_COLUMN_MISSING") in refusal_rules(extract.individuals.drop(columns="age_band"))
 
 
 @pytest.mark.parametrize(
@@ -55,8 +60,8 @@ def test_a_missing_allowed_column_is_refused(extract):
 )
 def test_an_identifier_shaped_value_in_a_text_column_is_refused(extract, value, rule):
     frame = extract.individuals.copy()
-    frame.loc[1, "postcode_district"] = value
-    assert ("postcode_district", rule) in refusal_rules(frame)
+    frame.loc[1, "age_band"] = value
+    assert ("age_band", rule) in refusal_rules(frame)
 
 
 def test_a_full_postcode_where_the_district_belongs_is_refused_by_shape_not_only_by_pattern(extract):
@@ -71,16 +76,22 @@ def test_a_name_in_a_coded_column_is_refused(extract):
     assert ("housing_status", "EXTRACT_VALUE_NOT_ALLOWED") in refusal_rules(frame, "families")
 
 
-def test_a_date_of_birth_in_the_month_of_birth_column_is_refused(extract):
+def test_a_date_of_birth_in_the_age_band_column_is_refused(extract):
     frame = extract.individuals.copy()
-    frame["birth_year_month"] = frame["birth_year_month"].astype(object)
-    frame.loc[0, "birth_year_month"] = dt.date(1989, 11, 23)
-    assert ("birth_year_month", "EXTRACT_DATE_NOT_ALLOWED") in refusal_rules(frame)
+    frame["age_band"] = frame["age_band"].astype(object)
+    frame.loc[0, "age_band"] = dt.date(1989, 11, 23)
+    assert ("age_band", "EXTRACT_DATE_NOT_ALLOWED") in refusal_rules(frame)
 
 
-def test_programme_dates_are_allowed_in_their_date_columns(extract):
-    assert extract.families["date_identified"].notna().all()
-    check_extract(extract.families, "families", FAMILY_EXTRACT)
+def test_period_end_is_the_only_date_column_of_the_allow_list():
+    dates = {c.name for c in (*FAMILY_EXTRACT, *INDIVIDUAL_EXTRACT) if c.kind == "date"}
+    assert dates == {"period_end"}
+
+
+def test_an_exact_date_in_a_months_column_is_refused(extract):
+    frame = extract.families.copy()
+    frame.loc[0, "months_since_identified"] = "2023-06-01"
+    assert ("months_since_identified", "EXTRACT_DATE_SHAPE") in refusal_rules(frame, "families")
 
 
 def test_a_linkage_key_that_is_not_a_pseudonym_is_refused(extract):
@@ -109,4 +120,4 @@ def test_building_an_extract_from_attributes_carrying_a_nino_fails_loudly():
     individuals = individuals_frame()
     individuals.loc[0, "postcode_district"] = "AB123456C"  # a split that put the wrong column in place
     with pytest.raises(ExtractRefused):
-        build_extract(families_frame(), individuals, key_map_frame(), PROJECT_KEY)
+        build_extract(families_frame(), individuals, key_map_frame(), PROJECT_KEY, POLICY)

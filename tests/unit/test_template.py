@@ -562,6 +562,75 @@ def test_coverage_cannot_read_the_key_map(resources):
     assert not _allowed(resources["CoverageFunction"], "s3:GetObject", "WorkBucket", REF.key_map_key)
 
 
+# --- issue 10: the research extract ----------------------------------------------------------------------------
+
+
+def _extract_reads(statements: list[dict[str, Any]]) -> set[str]:
+    reads: set[str] = set()
+    for statement in statements:
+        targets = [json.dumps(t) for t in _as_list(statement["Resource"])]
+        if any(t == '"*"' or ("ResearchBucket" in t and ("/extract/" in t or t.endswith('/*"'))) for t in targets):
+            reads |= _grants(_as_list(statement["Action"]), S3_READ_ACTIONS)
+    return reads
+
+
+def test_no_function_may_read_the_research_extract(resources):
+    for logical_id, function in _of_type(resources, "AWS::Serverless::Function").items():
+        assert not _extract_reads(_allow_statements(function)), logical_id
+
+
+def test_only_the_researcher_role_reads_the_extract_and_the_bucket_policy_denies_everyone_else(resources):
+    role = resources["ResearcherRole"]
+    statements = [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    assert "s3:GetObject" in _extract_reads(statements)
+    assumed = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert assumed["Condition"]["Bool"]["aws:MultiFactorAuthPresent"] == "true"
+    policy = resources["ResearchBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    deny = next(s for s in policy if s["Sid"] == "OnlyTheResearcherRoleReadsTheExtract")
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and "s3:GetObject" in deny["Action"]
+    assert deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] == {"Fn::GetAtt": ["ResearcherRole", "Arn"]}
+
+
+def test_every_read_or_write_of_the_extract_is_logged_as_a_cloudtrail_data_event(resources):
+    trail = resources["ExtractAccessTrail"]["Properties"]
+    (selector,) = trail["AdvancedEventSelectors"]
+    fields = {f["Field"]: f for f in selector["FieldSelectors"]}
+    assert fields["eventCategory"]["Equals"] == ["Data"] and fields["resources.type"]["Equals"] == ["AWS::S3::Object"]
+    assert "extract/" in json.dumps(fields["resources.ARN"]["StartsWith"])
+    assert trail["IsLogging"] is True and trail["S3BucketName"] == {"Ref": "AuditBucket"}
+
+
+def test_the_extract_is_written_under_its_own_key_which_research_end_destroys(resources):
+    anonymise, research_end = resources["AnonymiseFunction"], resources["ResearchEndFunction"]
+    assert anonymise["Properties"]["Environment"]["Variables"]["EXTRACT_KEY_ID"] == {
+        "Fn::GetAtt": ["ExtractKey", "Arn"]
+    }
+    assert "kms:ScheduleKeyDeletion" in _actions_on(research_end, "ExtractKey")
+    deleting = [s for s in _allow_statements(research_end) if "s3:DeleteObjectVersion" in _as_list(s["Action"])]
+    assert any(
+        "ResearchBucket" in json.dumps(s["Resource"]) and "/extract/" in json.dumps(s["Resource"]) for s in deleting
+    )
+
+
+def test_the_certificate_is_signed_by_an_asymmetric_key_that_outlives_the_stack(resources):
+    key = resources["SigningKey"]
+    assert key["Properties"]["KeyUsage"] == "SIGN_VERIFY" and key["Properties"]["KeySpec"] == "ECC_NIST_P256"
+    assert key["DeletionPolicy"] == "Retain"
+    assert {"kms:Sign", "kms:GetPublicKey"} <= _actions_on(resources["ResearchEndFunction"], "SigningKey")
+
+
+def test_disclosure_parameters_reach_the_anonymise_function(template, resources):
+    parameters = template["Parameters"]
+    assert parameters["DisclosureK"]["Default"] == 5 and parameters["ExtractArea"]["Default"] == "none"
+    assert parameters["KeepExtractAfterResearchEnd"]["Default"] == "false"
+    variables = resources["AnonymiseFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["DISCLOSURE_K"] == {"Ref": "DisclosureK"}
+    assert variables["MAX_SUPPRESSION_SHARE"] == {"Ref": "MaxSuppressionShare"}
+    assert variables["EXTRACT_AREA"] == {"Ref": "ExtractArea"}
+    keep = resources["ResearchEndFunction"]["Properties"]["Environment"]["Variables"]
+    assert keep["KEEP_EXTRACT_AFTER_RESEARCH_END"] == {"Ref": "KeepExtractAfterResearchEnd"}
+
+
 # --- where moto is kinder than AWS (STYLE.md): each test names the AWS behaviour it pins ------------------------
 
 LAMBDA_MEMORY_QUOTA_OF_A_NEW_ACCOUNT_MB = 3008

@@ -40,6 +40,28 @@ class KeyDestruction(BaseModel):
     pending_window_days: int
 
 
+class ExtractDestruction(BaseModel):
+    """The row-level research extract in ResearchBucket extract/: every version and delete marker, and the
+    objects (by key: extract/period_end=…/la_code=…/<table>.parquet, no personal value) that were destroyed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bucket: str
+    prefix: str
+    kept: bool  # KeepExtractAfterResearchEnd: nothing deleted now; research end must be run again later
+    objects_before: int
+    versions_deleted: int
+    delete_markers_deleted: int
+    objects_after: int
+    objects_destroyed: tuple[str, ...]
+    extract_key: KeyDestruction
+
+    @property
+    def destroyed(self) -> bool:
+        key_done = self.extract_key.state in ("PendingDeletion", "NotConfigured")
+        return self.kept or (self.objects_after == 0 and key_done)
+
+
 class DestructionCertificate(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -53,14 +75,24 @@ class DestructionCertificate(BaseModel):
     linkage_index_objects_before: int
     linkage_index_objects_after: int
     pseudonym_key: KeyDestruction
+    extract: ExtractDestruction | None = None
     service_closed: bool
     key: str  # where this certificate lives in AuditBucket
+    # KMS SigningKey's signature over the rest of the document (tfnis.anonymise.signing), with the key id and
+    # where its public key is published; None only for a stack without a signing key.
+    signature: dict[str, str] | None = None
 
     @property
     def complete(self) -> bool:
         """Every personal bucket is empty of every version and the key's deletion is scheduled."""
         key_done = self.pseudonym_key.state in ("PendingDeletion", "NotConfigured")
-        return all(b.destroyed for b in self.buckets) and self.linkage_index_objects_after == 0 and key_done
+        extract_done = self.extract is None or self.extract.destroyed
+        return (
+            all(b.destroyed for b in self.buckets)
+            and self.linkage_index_objects_after == 0
+            and key_done
+            and extract_done
+        )
 
     def document(self) -> dict[str, object]:
         """The JSON document as stored, with the overall verdict spelled out."""

@@ -9,13 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from tfnis.anonymise.minimise import (
+    AGE_BAND_PATTERN,
+    ETHNIC_GROUP_CODES,
+    FAMILY_SIZE_PATTERN,
+    MONTH_BAND_PATTERN,
+)
 from tfnis.spec.codes import (
     DOMESTIC_VIOLENCE,
     FRAMEWORKS,
     HEADLINE_PROBLEMS,
     HOUSING_STATUSES,
     INTERVENTION_STATUSES,
-    ONS_ETHNIC_GROUP,
     RELATIONS,
     SEX_CODES,
     SUPPORT_INTENSITIES,
@@ -66,19 +71,20 @@ INTERVENTION_GROUP_OF_STATUS: dict[str, str] = {
 }
 POSTCODE_DISTRICT_PATTERN = r"^[A-Z]{1,2}[0-9][A-Z0-9]?$"  # an outward code, never a full postcode
 LSOA_PATTERN = r"^[EW]0[0-9]{7}$"  # ONS GSS code of a Lower Layer Super Output Area
-BIRTH_YEAR_MONTH_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$"  # month and year of birth, no day
+# Areas below la_code the extract may carry, by the ExtractArea parameter; "" (the default) carries none.
+AREAS: tuple[str, ...] = ("", "postcode_district", "lsoa")
 
 FAMILY_EXTRACT: tuple[ExtractColumn, ...] = (
     _pseudonym("family_key"),
     _code("la_code", pattern=LA_CODE_PATTERN),
     _date("period_end"),
     _code("framework", tuple(FRAMEWORKS)),
-    _date("date_identified"),
+    _code("months_since_identified", pattern=MONTH_BAND_PATTERN),
     *(_code(f"hp_{code}", YES_NO) for code in HEADLINE_PROBLEMS),
     _code("intervention_status", INTERVENTION_STATUSES),
     _code("intervention_group", INTERVENTION_GROUPS),
-    _date("support_start_date"),
-    _date("support_end_date"),
+    _code("months_since_support_start", pattern=MONTH_BAND_PATTERN),
+    _code("months_since_support_end", pattern=MONTH_BAND_PATTERN),
     _code("support_intensity", SUPPORT_INTENSITIES),
     _code("housing_status", HOUSING_STATUSES),
     _int("evictions"),
@@ -86,15 +92,16 @@ FAMILY_EXTRACT: tuple[ExtractColumn, ...] = (
     _int("weeks_homeless"),
     _code("rent_arrears", YES_NO),
     _int("police_callouts"),
-    _int("members"),
+    _code("family_size", pattern=FAMILY_SIZE_PATTERN),
 )
 
 
-def individual_extract(area: str = "postcode_district") -> tuple[ExtractColumn, ...]:
-    """The individuals' allow-list; area is postcode_district, or lsoa when a lookup is configured."""
-    area_column = {
-        "postcode_district": _code("postcode_district", pattern=POSTCODE_DISTRICT_PATTERN),
-        "lsoa": _code("lsoa", pattern=LSOA_PATTERN),
+def individual_extract(area: str = "") -> tuple[ExtractColumn, ...]:
+    """The individuals' allow-list; area is "" (none), postcode_district, or lsoa (ExtractArea parameter)."""
+    area_columns = {
+        "": (),
+        "postcode_district": (_code("postcode_district", pattern=POSTCODE_DISTRICT_PATTERN),),
+        "lsoa": (_code("lsoa", pattern=LSOA_PATTERN),),
     }[area]
     return (
         _pseudonym("person_key"),
@@ -103,11 +110,12 @@ def individual_extract(area: str = "postcode_district") -> tuple[ExtractColumn, 
         _date("period_end"),
         _code("relation_in_family", RELATIONS),
         _code("sex", SEX_CODES),
-        _int("age"),
-        _code("birth_year_month", pattern=BIRTH_YEAR_MONTH_PATTERN),
-        _code("ethnic_group", frozenset(ONS_ETHNIC_GROUP.values())),
+        _code("age_band", pattern=AGE_BAND_PATTERN),
+        _code("ethnic_group", ETHNIC_GROUP_CODES),
         _code("no_fixed_abode", YES_NO),
-        area_column,
+        *area_columns,
+        _code("missing_education_eligible", YES_NO),
+        _code("neet_eligible", YES_NO),
         _int("asb_nfi"),
         _int("asb_fi"),
         _code("domestic_violence", DOMESTIC_VIOLENCE),
@@ -122,6 +130,6 @@ def individual_extract(area: str = "postcode_district") -> tuple[ExtractColumn, 
 INDIVIDUAL_EXTRACT: tuple[ExtractColumn, ...] = individual_extract()
 
 
-def extract_columns(table: str, area: str = "postcode_district") -> tuple[ExtractColumn, ...]:
+def extract_columns(table: str, area: str = "") -> tuple[ExtractColumn, ...]:
     """The allow-list of 'families' or 'individuals'."""
     return FAMILY_EXTRACT if table == "families" else individual_extract(area)

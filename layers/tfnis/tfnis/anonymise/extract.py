@@ -2,20 +2,46 @@
 
 Inputs are what validation and matching leave in WorkBucket (briefs/ATTRIBUTES.md): family and individual
 attributes keyed by random tokens, and the key map record_token → person_key, family_key. Nothing here ever
-sees an identifier; the output carries pseudonyms in place of tokens and linkage keys, coarsened fields in
-place of fine ones (ONS ethnic group, month and year of birth), and exactly the allow-listed columns.
+sees an identifier; the output carries pseudonyms in place of tokens and linkage keys, minimised fields in
+place of fine ones (tfnis.anonymise.minimise: bands of months, age and family size, ONS high-level ethnic
+group, no area by default), goes through disclosure control (tfnis.disclosure: k-anonymity by local
+suppression, or a refusal), is shuffled, and has exactly the allow-listed columns.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from tfnis.anonymise.check import check_extract
-from tfnis.anonymise.columns import INTERVENTION_GROUP_OF_STATUS, ExtractColumn, ExtractKind, extract_columns
+from tfnis.anonymise.columns import (
+    AREAS,
+    INTERVENTION_GROUP_OF_STATUS,
+    ExtractColumn,
+    ExtractKind,
+    extract_columns,
+)
+from tfnis.anonymise.minimise import (
+    LEVELS,
+    MEMBER_IDENTIFIERS,
+    age_band,
+    ethnic_group,
+    family_rules,
+    family_size_band,
+    flags_follow_age_band,
+    in_age_band,
+    individual_rules,
+    months_band,
+    months_before,
+)
 from tfnis.anonymise.pseudonyms import pseudonymise
-from tfnis.spec.codes import ONS_ETHNIC_GROUP
+from tfnis.disclosure.control import DEFAULT_K, DEFAULT_MAX_SUPPRESSION
+from tfnis.spec.columns import AGE_BANDS as AGE_BANDS_OF_MEASURES
+
+if TYPE_CHECKING:
+    from tfnis.disclosure.report import RiskReport
 
 
 class KeyMapMismatch(ValueError):
@@ -23,12 +49,28 @@ class KeyMapMismatch(ValueError):
 
 
 @dataclass(frozen=True)
+class ExtractPolicy:
+    """The disclosure settings of the extract (template parameters DisclosureK, MaxSuppressionShare, ExtractArea)."""
+
+    k: int = DEFAULT_K
+    max_suppression: float = DEFAULT_MAX_SUPPRESSION
+    area: str = ""  # "", postcode_district or lsoa
+
+    def __post_init__(self) -> None:
+        if self.area not in AREAS:
+            raise ValueError(f"area must be one of {AREAS}")
+        if self.k < 1 or not 0.0 <= self.max_suppression <= 1.0:
+            raise ValueError("k must be at least 1 and max_suppression between 0 and 1")
+
+
+@dataclass(frozen=True)
 class ResearchExtract:
-    """One submission's contribution to extract/period_end=…/la_code=…/."""
+    """One submission's contribution to extract/period_end=…/la_code=…/, with its disclosure risk report."""
 
     families: pd.DataFrame
     individuals: pd.DataFrame
-    area: str = "postcode_district"
+    area: str = ""
+    risk: RiskReport | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"families": self.families, "individuals": self.individuals}
@@ -46,9 +88,39 @@ class ResearchExtract:
 
 
 def build_extract(
-    families: pd.DataFrame, individuals: pd.DataFrame, key_map: pd.DataFrame, project_key: bytes
+    families: pd.DataFrame,
+    individuals: pd.DataFrame,
+    key_map: pd.DataFrame,
+    project_key: bytes,
+    policy: ExtractPolicy | None = None,
 ) -> ResearchExtract:
-    """The pseudonymised extract; checked before it is returned, so a caller cannot write an unchecked one."""
+    """The minimised, disclosure-controlled, shuffled and pseudonymised extract; checked before it is returned,
+    so a caller cannot write an unchecked one. Raises DisclosureRefused when k costs too much suppression."""
+    from tfnis.disclosure import protect_extract
+
+    policy = policy or ExtractPolicy()
+    fam, ind = pseudonymised(families, individuals, key_map, project_key)
+    individual_columns = extract_columns("individuals", policy.area)
+    protected = protect_extract(
+        lambda level: _conform(minimised_families(fam, level), extract_columns("families")),
+        lambda level: _conform(minimised_individuals(ind, level, policy.area), individual_columns),
+        family_rules(), individual_rules(), MEMBER_IDENTIFIERS,
+        k=policy.k, max_suppression=policy.max_suppression, levels=LEVELS,
+    )  # fmt: skip
+    extract = ResearchExtract(
+        families=shuffled(protected.families),
+        individuals=shuffled(flags_follow_age_band(protected.individuals)),
+        area=policy.area,
+        risk=protected.risk,
+    )
+    extract.check()
+    return extract
+
+
+def pseudonymised(
+    families: pd.DataFrame, individuals: pd.DataFrame, key_map: pd.DataFrame, project_key: bytes
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The attribute frames with keyed pseudonyms in place of tokens; every record must be in the key map."""
     family_keys = _family_keys(key_map)
     person_keys = key_map[["record_token", "person_key", "family_key"]]
     if person_keys["record_token"].duplicated().any():  # cheaper than merge(validate=...) at 100k rows
@@ -58,26 +130,53 @@ def build_extract(
     if fam["family_key"].isna().any():
         raise KeyMapMismatch(f"{int(fam['family_key'].isna().sum())} family(ies) without a family_key")
     fam["family_key"] = pseudonymise(fam["family_key"], project_key, "family")
-    fam["intervention_group"] = fam["intervention_status"].astype("string").map(INTERVENTION_GROUP_OF_STATUS)
 
     ind = individuals.merge(person_keys, on="record_token", how="left")
     if ind["person_key"].isna().any():
         raise KeyMapMismatch(f"{int(ind['person_key'].isna().sum())} record(s) without a person_key")
     ind["person_key"] = pseudonymise(ind["person_key"], project_key, "person")
     ind["family_key"] = pseudonymise(ind["family_key"], project_key, "family")
-    ind["ethnic_group"] = ind["ethnicity"].astype("string").map(ONS_ETHNIC_GROUP, na_action="ignore")
-    birth_month = pd.to_datetime(ind["birth_month"])
-    months = {month: f"{month:%Y-%m}" for month in birth_month.dropna().unique()}  # a few hundred distinct
-    ind["birth_year_month"] = birth_month.map(months)
+    return fam, ind
 
-    area = "lsoa" if "lsoa" in ind.columns and ind["lsoa"].notna().any() else "postcode_district"
-    extract = ResearchExtract(
-        families=_conform(fam, extract_columns("families")),
-        individuals=_conform(ind, extract_columns("individuals", area)),
-        area=area,
-    )
-    extract.check()
-    return extract
+
+def minimised_families(fam: pd.DataFrame, level: int = 0) -> pd.DataFrame:
+    """Months (banded) before period_end in place of dates, family size banded, intervention group added."""
+    out = fam.copy()
+    out["intervention_group"] = out["intervention_status"].astype("string").map(INTERVENTION_GROUP_OF_STATUS)
+    for column, date in (
+        ("months_since_identified", "date_identified"),
+        ("months_since_support_start", "support_start_date"),
+        ("months_since_support_end", "support_end_date"),
+    ):
+        dates = out[date] if date in out.columns else pd.Series(pd.NaT, index=out.index)
+        out[column] = months_band(months_before(dates, out["period_end"]), level)
+    out["family_size"] = family_size_band(out["members"], level)
+    return out
+
+
+def minimised_individuals(ind: pd.DataFrame, level: int = 0, area: str = "") -> pd.DataFrame:
+    """Age band and eligibility flags in place of age and birth month; ONS high-level ethnic group; the area
+    only if asked for (and none from level 1 up)."""
+    out = ind.copy()
+    out["age_band"] = age_band(out["age"], level)
+    for flag, band in (("missing_education_eligible", "missing_education"), ("neet_eligible", "neet")):
+        out[flag] = in_age_band(out["age"], *AGE_BANDS_OF_MEASURES[band])
+    ethnicity = out["ethnicity"] if "ethnicity" in out.columns else pd.Series(pd.NA, index=out.index)
+    out["ethnic_group"] = ethnic_group(ethnicity, level)
+    if area and (level > 0 or area not in out.columns):
+        out[area] = pd.Series(pd.NA, index=out.index, dtype="string")
+    return out
+
+
+def shuffled(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows in an order drawn from the operating system's CSPRNG, so row position says nothing about the
+    council's return (sorting by 64 random bits per row: vectorised, and ties are vanishingly rare)."""
+    import os
+
+    import numpy as np
+
+    order = np.argsort(np.frombuffer(os.urandom(8 * len(frame)), dtype=np.uint64), kind="stable")
+    return frame.iloc[order].reset_index(drop=True)
 
 
 SQL_TYPES = {

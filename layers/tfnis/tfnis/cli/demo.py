@@ -21,13 +21,20 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default out/demo)")
     parser.add_argument("--input", type=Path, help="returns laid out as `tfnis generate` writes them")
     parser.add_argument("--councils", type=int, default=3)
-    parser.add_argument("--families", type=int, default=150, help="families per council and period")
+    parser.add_argument(
+        "--families", type=int, default=300,
+        help="families per council and period (default 300: smaller returns may be refused at DisclosureK=5)",
+    )  # fmt: skip
     parser.add_argument("--periods", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2015)
     parser.add_argument("--error-rate", type=float, default=0.02, help="share of invalid identifiers generated")
     parser.add_argument(
         "--research-end", action="store_true", help="then destroy all personal data and print the certificate"
     )
+    parser.add_argument(
+        "--parameter", action="append", default=[], metavar="NAME=VALUE",
+        help="a template parameter for the embedded stack, e.g. MaxSuppressionShare=0.5 (repeatable)",
+    )  # fmt: skip
     parser.add_argument("--serve", action="store_true", help="then keep the stack and its upload page up until Ctrl-C")
     parser.set_defaults(func=run)
 
@@ -66,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
 
     from tfnis_local.stack import LocalStack
 
-    with LocalStack(background=args.serve) as stack:
+    parameters = dict(p.split("=", 1) for p in args.parameter if "=" in p)
+    with LocalStack(parameters=parameters, background=args.serve) as stack:
         console.print(f"embedded stack up: API {stack.api_url}")
         console.print(f"upload page {stack.api_url}/  (development sign-in: choose a council)")
         results = upload_all(stack, dirs, console)

@@ -22,6 +22,8 @@ COMMANDS: tuple[str, ...] = (
     "status",
     "coverage",
     "link",
+    "check_output",
+    "verify_certificate",
     "research_end",
     # engineer
     "generate",

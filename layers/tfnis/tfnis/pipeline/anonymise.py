@@ -8,10 +8,16 @@ only what future matching needs; its columns belong to tfnis.linkage.
 
 from __future__ import annotations
 
-from tfnis.pipeline.closure import CLOSED_OUTCOME, ResearchEnded, write_personal
+import json
+from typing import TYPE_CHECKING
+
+from tfnis.pipeline.closure import CLOSED_OUTCOME, ResearchEnded
 from tfnis.pipeline.locations import SubmissionRef
-from tfnis.storage import InvalidTransition, Store, SubmissionTable
+from tfnis.storage import InvalidTransition, Settings, Store, SubmissionTable
 from tfnis.submissions import SubmissionStatus
+
+if TYPE_CHECKING:
+    from tfnis.anonymise.extract import ExtractPolicy, ResearchExtract
 
 S = SubmissionStatus
 EXTRACT_TABLES = ("families", "individuals")
@@ -22,11 +28,24 @@ def extract_key(ref: SubmissionRef, table: str) -> str:
     return f"{ref.research_prefix}{table}.parquet"
 
 
+def risk_report_key(ref: SubmissionRef, kind: str) -> str:
+    """extract/period_end=…/la_code=…/risk.json or risk.html: the disclosure risk report beside the extract."""
+    return f"{ref.research_prefix}risk.{kind}"
+
+
+def extract_policy(settings: Settings) -> ExtractPolicy:
+    from tfnis.anonymise.extract import ExtractPolicy
+
+    area = "" if settings.extract_area == "none" else settings.extract_area
+    return ExtractPolicy(k=settings.disclosure_k, max_suppression=settings.max_suppression_share, area=area)
+
+
 def anonymise_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> str:
     """Write the research extract, move MATCHED → COMPLETE, then remove the submission's personal data.
 
     A replay of a COMPLETE submission only finishes a removal an earlier run did not (nothing, usually).
-    Raises ExtractRefused (nothing written, status unchanged) when the pre-write check fails.
+    Raises ExtractRefused (nothing written, status unchanged) when the pre-write check fails, and
+    DisclosureRefused (nothing written) when k cannot be reached within the suppression limit.
     """
     from tfnis.anonymise import derive_project_key
     from tfnis.anonymise.extract import build_extract
@@ -45,13 +64,11 @@ def anonymise_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable)
     families = store.get_frame(settings.work_bucket, ref.families_key)
     individuals = store.get_frame(settings.work_bucket, ref.individuals_key)
     key_map = store.get_frame(settings.work_bucket, ref.key_map_key)
-    extract = build_extract(families, individuals, key_map, derive_project_key(store.generate_mac))
+    project_key = derive_project_key(store.generate_mac)
+    extract = build_extract(families, individuals, key_map, project_key, extract_policy(settings))
     try:
-        for name, body in extract.parquet().items():
-            write_personal(store, table, settings.research_bucket, extract_key(ref, name), body)
+        write_extract(ref, extract, store=store, table=table)
     except ResearchEnded:
-        for name in EXTRACT_TABLES:
-            store.delete_all_versions(settings.research_bucket, extract_key(ref, name))
         remove_personal_data(ref, store=store)
         return CLOSED_OUTCOME
 
@@ -66,10 +83,31 @@ def anonymise_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable)
         return "ignored: submission moved on while anonymising"
     store.audit(
         "extract_written", la_code=ref.la_code, submission_id=ref.submission_id, period_end=ref.period_end,
-        families=len(extract.families), individuals=len(extract.individuals), area=extract.area,
+        families=len(extract.families), individuals=len(extract.individuals), area=extract.area or "none",
+        k=settings.disclosure_k, **_suppression_counts(extract),
     )  # fmt: skip
     remove_personal_data(ref, store=store)
     return "complete"
+
+
+def write_extract(ref: SubmissionRef, extract: ResearchExtract, *, store: Store, table: SubmissionTable) -> None:
+    """Both tables under the extract's own key, and the risk report beside them (counts only). Like every
+    personal write (tfnis.pipeline.closure), refused once research has ended and taken back if it ends meanwhile.
+    """
+    settings = store.settings
+    bucket, key_id = settings.research_bucket, settings.extract_key_id
+    if table.is_closed():
+        raise ResearchEnded(ref.research_prefix)
+    for name, body in extract.parquet().items():
+        store.put_bytes(bucket, extract_key(ref, name), body, "application/vnd.apache.parquet", kms_key_id=key_id)
+    if extract.risk is not None:
+        document = json.dumps(extract.risk.to_json(), indent=2).encode()
+        store.put_bytes(bucket, risk_report_key(ref, "json"), document, "application/json", kms_key_id=key_id)
+        html = extract.risk.html().encode()
+        store.put_bytes(bucket, risk_report_key(ref, "html"), html, "text/html; charset=utf-8", kms_key_id=key_id)
+    if table.is_closed():
+        store.delete_all_versions(bucket, ref.research_prefix)
+        raise ResearchEnded(ref.research_prefix)
 
 
 def remove_personal_data(ref: SubmissionRef, *, store: Store) -> dict[str, int]:
@@ -94,3 +132,11 @@ def remove_personal_data(ref: SubmissionRef, *, store: Store) -> dict[str, int]:
                 versions=counts["versions"], delete_markers=counts["delete_markers"],
             )  # fmt: skip
     return removed
+
+
+def _suppression_counts(extract: ResearchExtract) -> dict[str, object]:
+    if extract.risk is None:
+        return {}
+    return {f"{t.table}_cells_suppressed": t.cells_suppressed for t in extract.risk.tables} | {
+        "households_unique_share": extract.risk.households.unique_share_after
+    }

@@ -13,11 +13,14 @@ from tfnis.pipeline.locations import (
     coverage_latest_key,
     national_coverage_prefix,
     previous_period_end,
+    published_coverage_key,
 )
 from tfnis.storage import Store, SubmissionTable
 from tfnis.submissions import SubmissionStatus
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from tfnis.coverage.report import CoverageReport
 
 S = SubmissionStatus
@@ -80,7 +83,19 @@ def refresh_national_table(ref: SubmissionRef, *, store: Store) -> dict[str, flo
     out = national_coverage_prefix(ref.period_end)
     store.put_frame(settings.research_bucket, out + "coverage.parquet", table)
     store.put_text(settings.research_bucket, out + "coverage.csv", national_csv(table), "text/csv; charset=utf-8")
+    publish_national_table(ref, table, store=store)
     return national_percent(table)
+
+
+def publish_national_table(ref: SubmissionRef, table: pd.DataFrame, *, store: Store) -> None:
+    """The table under published/ only once it passes output checking (tfnis.disclosure.publish)."""
+    from tfnis.coverage.national import national_csv
+    from tfnis.disclosure.publish import publishable_coverage
+
+    text = national_csv(publishable_coverage(table))
+    store.put_text(
+        store.settings.research_bucket, published_coverage_key(ref.period_end), text, "text/csv; charset=utf-8"
+    )
 
 
 def previous_report(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> CoverageReport | None:

@@ -76,6 +76,11 @@ def national_coverage_prefix(period_end: date) -> str:
     return f"coverage/period_end={period_end.isoformat()}/"
 
 
+def published_coverage_key(period_end: date) -> str:
+    """ResearchBucket published/: the national coverage table once it has passed output checking."""
+    return f"published/coverage/period_end={period_end.isoformat()}/coverage.csv"
+
+
 def previous_period_end(period_end: date) -> date:
     """The half-year before: 30 Sep → 31 Mar of the same year; 31 Mar → 30 Sep of the year before."""
     return date(period_end.year, 3, 31) if period_end.month == 9 else date(period_end.year - 1, 9, 30)

@@ -15,17 +15,25 @@ from tfnis.anonymise.certificate import (
     BucketDestruction,
     DestructionCertificate,
     DestructionIncomplete,
+    ExtractDestruction,
     KeyDestruction,
 )
+from tfnis.anonymise.signing import ALGORITHM, canonical_bytes
 from tfnis.pipeline.locations import LINKAGE_INDEX_KEY
 from tfnis.storage import Store, SubmissionTable
 
 MIN_PENDING_WINDOW_DAYS = 7  # KMS's minimum wait before a scheduled key deletion happens
 MAX_PASSES = 3  # a stage still finishing may write behind a pass; the service is closed, so this converges
+EXTRACT_PREFIX = "extract/"  # ResearchBucket: the row-level extract and its risk reports; published/ stays
 
 
 def certificate_key(stack_name: str, at: datetime) -> str:
     return f"certificates/{stack_name}/{at:%Y%m%dT%H%M%SZ}-destruction.json"
+
+
+def public_key_key(stack_name: str) -> str:
+    """Where the certificate signing key's public half is published in AuditBucket, beside the certificates."""
+    return f"certificates/{stack_name}/signing-key.pem"
 
 
 def destroy_personal_data(
@@ -37,7 +45,9 @@ def destroy_personal_data(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> DestructionCertificate:
     """Close the service, empty UploadBucket, LinkageBucket and WorkBucket of every version and delete marker,
-    schedule the pseudonymisation key's deletion, look again, and only then write the certificate to AuditBucket.
+    schedule the pseudonymisation key's deletion, look again, destroy the row-level extract (ResearchBucket
+    extract/, every version) and schedule its key's deletion unless KeepExtractAfterResearchEnd, and only then
+    write the certificate, signed by the KMS SigningKey, to AuditBucket.
 
     Closing comes first: from then on the API refuses submissions and every stage, reading the marker before
     and after it writes, writes nothing personal that stays (tfnis/pipeline/closure.py). A stage that was
@@ -58,6 +68,7 @@ def destroy_personal_data(
     buckets = tuple(_empty_bucket(store, role, bucket) for role, bucket in roles)
     pseudonym_key = _destroy_key(store, settings.pseudonym_key_id, pending_window_days)
     buckets = _look_again(store, buckets)
+    extract = _destroy_extract(store, pending_window_days) if settings.research_bucket else None
     certificate = DestructionCertificate(
         stack_name=settings.stack_name,
         research_end_date=settings.research_end_date,
@@ -68,9 +79,11 @@ def destroy_personal_data(
         linkage_index_objects_before=index_before,
         linkage_index_objects_after=store.count_versions(settings.linkage_bucket, LINKAGE_INDEX_KEY),
         pseudonym_key=pseudonym_key,
+        extract=extract,
         service_closed=table.is_closed(),
         key=key,
     )
+    certificate = certificate.model_copy(update={"signature": signature_of(store, certificate.document())})
     store.put_json(settings.audit_bucket, key, certificate.document())
     store.audit(
         "research_end", certificate=key, complete=certificate.complete, trigger=trigger,
@@ -117,4 +130,43 @@ def _destroy_key(store: Store, key_id: str, pending_window_days: int) -> KeyDest
     return KeyDestruction(
         key_id=scheduled["key_id"], state=scheduled["state"], deletion_date=scheduled["deletion_date"],
         pending_window_days=window,
+    )  # fmt: skip
+
+
+def signature_of(store: Store, document: dict[str, object]) -> dict[str, str] | None:
+    """The certificate's signature block (KMS SigningKey over canonical_bytes); the public key is published
+    beside the certificates. None when the stack has no signing key."""
+    settings = store.settings
+    if not settings.signing_key_id:
+        return None
+    signature = store.sign(settings.signing_key_id, canonical_bytes(document))
+    published = public_key_key(settings.stack_name)
+    store.put_text(settings.audit_bucket, published, signature["public_key_pem"], "application/x-pem-file")
+    return {"algorithm": ALGORITHM, "key_id": signature["key_id"], "value": signature["signature"],
+            "public_key": published}  # fmt: skip
+
+
+def _destroy_extract(store: Store, pending_window_days: int) -> ExtractDestruction:
+    """Every version and delete marker under ResearchBucket extract/, and the extract's key; or, with
+    KeepExtractAfterResearchEnd, nothing, said so in the certificate."""
+    settings = store.settings
+    bucket = settings.research_bucket
+    before = store.count_versions(bucket, EXTRACT_PREFIX)
+    objects = tuple(store.version_keys(bucket, EXTRACT_PREFIX))
+    if settings.keep_extract_after_research_end:
+        kept_key = KeyDestruction(key_id=settings.extract_key_id, state="Kept", pending_window_days=0)
+        return ExtractDestruction(
+            bucket=bucket, prefix=EXTRACT_PREFIX, kept=True, objects_before=before, versions_deleted=0,
+            delete_markers_deleted=0, objects_after=before, objects_destroyed=(), extract_key=kept_key,
+        )  # fmt: skip
+    versions = markers = passes = 0
+    after = before
+    while after and passes < MAX_PASSES:
+        counts = store.delete_all_versions(bucket, EXTRACT_PREFIX)
+        versions, markers, passes = versions + counts["versions"], markers + counts["delete_markers"], passes + 1
+        after = store.count_versions(bucket, EXTRACT_PREFIX)
+    return ExtractDestruction(
+        bucket=bucket, prefix=EXTRACT_PREFIX, kept=False, objects_before=before, versions_deleted=versions,
+        delete_markers_deleted=markers, objects_after=after, objects_destroyed=objects,
+        extract_key=_destroy_key(store, settings.extract_key_id, pending_window_days),
     )  # fmt: skip

@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     identifier_key_id: str = ""  # KMS key of UploadBucket and LinkageBucket; named in pre-signed POSTs
     stack_name: str = "tfnis"
     postcode_lookup_key: str = ""  # LinkageBucket key of an ONS postcode → LSOA lookup (NSPL CSV); "" = none
+    # Disclosure control of the research extract (template parameters DisclosureK, MaxSuppressionShare,
+    # ExtractArea) and its own key; research end's signing key and whether the extract outlives the research.
+    disclosure_k: int = 5
+    max_suppression_share: float = 0.10
+    extract_area: str = "none"  # none, postcode_district or lsoa
+    extract_key_id: str = ""
+    signing_key_id: str = ""
+    keep_extract_after_research_end: bool = False
     max_receive_count: int = 3
     upload_url_seconds: int = 900
     upload_queue_url: str = ""  # where the API schedules a submission's expiry check (validate reads it)

@@ -28,8 +28,12 @@ class Store:
         return cls(Settings.from_env())
 
     # --- objects ------------------------------------------------------------------------------------------
-    def put_bytes(self, bucket: str, key: str, body: bytes, content_type: str = "application/octet-stream") -> None:
-        client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+    def put_bytes(
+        self, bucket: str, key: str, body: bytes, content_type: str = "application/octet-stream", kms_key_id: str = ""
+    ) -> None:
+        """Put an object; with kms_key_id it is encrypted under that key instead of the bucket's default."""
+        extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id} if kms_key_id else {}
+        client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type, **extra)
 
     def put_text(self, bucket: str, key: str, text: str, content_type: str = "text/plain; charset=utf-8") -> None:
         self.put_bytes(bucket, key, text.encode("utf-8"), content_type)
@@ -104,6 +108,13 @@ class Store:
                 if batch[start : start + 1000]:
                     s3.delete_objects(Bucket=bucket, Delete={"Objects": batch[start : start + 1000], "Quiet": True})
         return counts
+
+    def version_keys(self, bucket: str, prefix: str = "") -> list[str]:
+        """The distinct keys under prefix that hold any version or delete marker, sorted."""
+        keys: set[str] = set()
+        for page in client("s3").get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+            keys.update(v["Key"] for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])])
+        return sorted(keys)
 
     def delete_version(self, bucket: str, key: str, version_id: str | None) -> None:
         """Delete one object version (every version of the key when the event named none)."""
@@ -189,12 +200,32 @@ class Store:
         )
         return response["Mac"]
 
+    def sign(self, key_id: str, message: bytes) -> dict[str, str]:
+        """An ECDSA P-256 / SHA-256 signature of message by an asymmetric KMS key (the private key never leaves
+        KMS), with the key's public key as PEM so anyone can verify it offline. Returns {"key_id", "algorithm",
+        "signature" (base64), "public_key_pem"}."""
+        import base64
+        import textwrap
+
+        kms = client("kms")
+        algorithm = "ECDSA_SHA_256"
+        signed = kms.sign(KeyId=key_id, Message=message, MessageType="RAW", SigningAlgorithm=algorithm)
+        public = kms.get_public_key(KeyId=key_id)
+        body = "\n".join(textwrap.wrap(base64.b64encode(public["PublicKey"]).decode(), 64))
+        return {
+            "key_id": public["KeyId"],
+            "algorithm": algorithm,
+            "signature": base64.b64encode(signed["Signature"]).decode(),
+            "public_key_pem": f"-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n",
+        }
+
     def schedule_key_deletion(self, key_id: str, pending_window_days: int = 7) -> dict[str, Any]:
         """Schedule a KMS key's deletion (7 days is KMS's minimum); a key already pending keeps its date.
 
         Returns {"key_id", "state", "deletion_date"}.
         """
         kms = client("kms")
+        key_id = kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyId"]  # moto schedules by key id only, not ARN
         try:
             response = kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=pending_window_days)
             deletion_date = response.get("DeletionDate")
