@@ -43,8 +43,12 @@ def latest_period_end(today: date) -> date:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedStack]:
-    """A stack of this module's own, so the councils' lists hold only what these tests sent."""
-    server = ServeProcess(tmp_path_factory.mktemp("page-stack"))
+    """A stack of this module's own, so the councils' lists hold only what these tests sent.
+
+    K=1: a 20-family return is refused by disclosure control at the default K=5 (tested in
+    tests/integration/test_disclosure_stage.py); the page's journey needs one that completes, quickly.
+    """
+    server = ServeProcess(tmp_path_factory.mktemp("page-stack"), "--parameter", "DisclosureK=1")
     try:
         yield server.wait_until_up()
     finally:
