@@ -30,12 +30,6 @@ class ExpiryCheck:
         return {EXPIRE: {"la_code": self.la_code, "submission_id": self.submission_id,
                          "due_at": self.due_at.isoformat()}}  # fmt: skip
 
-    @classmethod
-    def from_message(cls, body: dict[str, Any]) -> ExpiryCheck:
-        check = body[EXPIRE]
-        due_at = datetime.fromisoformat(str(check["due_at"]))
-        return cls(str(check["la_code"]), str(check["submission_id"]), due_at)
-
 
 def schedule_expiry(check: ExpiryCheck, *, store: Store, now: datetime) -> None:
     """Queue the check for its due time (or as near as SQS's 15-minute delay allows)."""

@@ -31,10 +31,6 @@ class SubmissionRef:
             "period_end": self.period_end.isoformat(),
         }
 
-    @classmethod
-    def from_message(cls, body: dict[str, str]) -> SubmissionRef:
-        return cls(body["la_code"], body["submission_id"], date.fromisoformat(body["period_end"]))
-
     @property
     def upload_prefix(self) -> str:
         return f"uploads/{self.la_code}/{self.submission_id}/"
