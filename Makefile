@@ -11,7 +11,7 @@ export SAM_CLI_TELEMETRY := 0
 export PYENV_VERSION := 3.11.7:3.12.1:3.13.0
 
 .PHONY: install install-sam install-checkov install-spark checkov test lint lint-template unit integration e2e demo bench \
-	clean build layer-size web chromium
+	clean build layer-size web chromium glue-artifacts
 
 install: $(VENV)/.installed
 
@@ -97,6 +97,17 @@ bench: install
 build: install-sam
 	$(SAM_VENV)/bin/sam build
 	PYENV_VERSION=3.13.0 python3.13 -m compileall -q -j 2 --invalidation-mode unchecked-hash .aws-sam/build
+
+# The national re-link's Glue job (template.yaml NationalRelinkJob): its script, the tfnis library as a zip for
+# --extra-py-files, and splink's similarity-UDF jar for Spark 3.x (--extra-jars), in .aws-sam/glue/. Upload with
+# `aws s3 sync .aws-sam/glue/ s3://<GlueArtifactsBucketName>/glue/` (docs/deploy.md, "National re-linkage").
+glue-artifacts: install
+	rm -rf .aws-sam/glue && mkdir -p .aws-sam/glue
+	cp glue/relink.py .aws-sam/glue/relink.py
+	cd layers/tfnis && zip -q -r -X ../../.aws-sam/glue/tfnis.zip tfnis -x '*/__pycache__/*' '*.pyc'
+	cp $$($(BIN)/python -c "import splink, pathlib; \
+		print(next(pathlib.Path(splink.__file__).parent.rglob('scala-udf-similarity-0.1.2_spark3.x.jar')))") .aws-sam/glue/
+	ls .aws-sam/glue
 
 # Unzipped size of each function with its layers against Lambda's 250 MB, and an import check per function.
 layer-size: install build

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -60,6 +61,61 @@ def deterministic_links(fields: pd.DataFrame, codes: KeyCodes | None = None) -> 
     return all_edges.astype(np.int64), rule_of
 
 
+@dataclass(frozen=True)
+class Links:
+    """Per record: its person (a cluster label, not a key), the rule that linked it and the model's probability."""
+
+    person: np.ndarray
+    rule: np.ndarray
+    probability: np.ndarray
+
+
+def link_fields(
+    fields: pd.DataFrame,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    engine: str = "duckdb",
+    known_links: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Links:
+    """Cluster records given as normalised MATCH_FIELDS: match keys, then the model (engine duckdb or spark).
+
+    known_links: pairs of record positions already known to be one person (the national re-link's council ids),
+    joined like key links before the model runs.
+    """
+    fields = fields.reset_index(drop=True)
+    codes = KeyCodes(fields)
+    tuple_of = distinct_records(fields, codes)
+    first = pd.Series(np.arange(len(tuple_of))).groupby(tuple_of).first().to_numpy()
+    codes = codes.take(first)  # the distinct records and their codes; the per-record fields are done with
+    tuples = codes.fields
+    n = len(tuples)
+
+    key_links, rule_of = deterministic_links(tuples, codes)
+    known_l, known_r = known_links if known_links is not None else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    key_l = np.r_[key_links["left"].to_numpy(), tuple_of[np.asarray(known_l, dtype=np.int64)]]
+    key_r = np.r_[key_links["right"].to_numpy(), tuple_of[np.asarray(known_r, dtype=np.int64)]]
+    cluster = connected_components(n, key_l, key_r)
+    model_records = tuples.assign(uid=np.arange(n), cluster=cluster)
+    scored = score_pairs(ModelInput(model_records, codes=codes), threshold, engine)
+    left = np.r_[key_l, scored["uid_l"].to_numpy(dtype=np.int64)]
+    right = np.r_[key_r, scored["uid_r"].to_numpy(dtype=np.int64)]
+    person = connected_components(n, left, right)
+
+    best = pd.concat(
+        [
+            scored[["uid_l", "match_probability"]].set_axis(["uid", "p"], axis=1),
+            scored[["uid_r", "match_probability"]].set_axis(["uid", "p"], axis=1),
+        ]
+    )
+    best_probability = best.groupby("uid")["p"].max().reindex(np.arange(n)).to_numpy()
+    rule = np.where(rule_of != "", rule_of, np.where(~np.isnan(best_probability), PROBABILISTIC, ""))
+    probability = np.where(rule == PROBABILISTIC, best_probability, np.nan)
+    record_rule = rule[tuple_of]
+    repeated = np.bincount(tuple_of, minlength=n)[tuple_of] > 1
+    record_rule = np.where((record_rule == "") & repeated, IDENTICAL, record_rule)
+    return Links(person=person[tuple_of], rule=record_rule, probability=probability[tuple_of])
+
+
 def link_records(
     records: pd.DataFrame,
     *,
@@ -78,42 +134,15 @@ def link_records(
     """
     records = records.reset_index(drop=True)
     fields = match_fields(records, allow_non_uk_postcodes=allow_non_uk_postcodes)
-    codes = KeyCodes(fields)
-    tuple_of = distinct_records(fields, codes)
-    first = pd.Series(np.arange(len(tuple_of))).groupby(tuple_of).first().to_numpy()
-    codes = codes.take(first)  # the distinct records and their codes; the per-record fields are done with
+    links = link_fields(fields, threshold=threshold, engine=engine)
     del fields
-    tuples = codes.fields
-    n = len(tuples)
-
-    key_links, rule_of = deterministic_links(tuples, codes)
-    cluster = connected_components(n, key_links["left"].to_numpy(), key_links["right"].to_numpy())
-    model_records = tuples.assign(uid=np.arange(n), cluster=cluster)
-    scored = score_pairs(ModelInput(model_records, codes=codes), threshold, engine)
-    left = np.r_[key_links["left"].to_numpy(), scored["uid_l"].to_numpy(dtype=np.int64)]
-    right = np.r_[key_links["right"].to_numpy(), scored["uid_r"].to_numpy(dtype=np.int64)]
-    person = connected_components(n, left, right)
-
-    best = pd.concat(
-        [
-            scored[["uid_l", "match_probability"]].set_axis(["uid", "p"], axis=1),
-            scored[["uid_r", "match_probability"]].set_axis(["uid", "p"], axis=1),
-        ]
-    )
-    best_probability = best.groupby("uid")["p"].max().reindex(np.arange(n)).to_numpy()
-    rule = np.where(rule_of != "", rule_of, np.where(~np.isnan(best_probability), PROBABILISTIC, ""))
-    probability = np.where(rule == PROBABILISTIC, best_probability, np.nan)
-
-    labels, person_code = np.unique(person, return_inverse=True)
+    labels, person_code = np.unique(links.person, return_inverse=True)
     keys = np.array([new_key() for _ in range(len(labels))], dtype=object)
-    record_rule = rule[tuple_of]
-    repeated = np.bincount(tuple_of, minlength=n)[tuple_of] > 1
-    record_rule = np.where((record_rule == "") & repeated, IDENTICAL, record_rule)
     return pd.DataFrame(
         {
             "record_id": records["record_id"].to_numpy() if "record_id" in records else np.arange(len(records)),
-            "person_key": keys[person_code][tuple_of],
-            "match_rule": record_rule,
-            "match_probability": probability[tuple_of],
+            "person_key": keys[person_code],
+            "match_rule": links.rule,
+            "match_probability": links.probability,
         }
     )

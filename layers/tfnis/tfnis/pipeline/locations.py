@@ -80,3 +80,8 @@ def published_coverage_key(period_end: date) -> str:
 def previous_period_end(period_end: date) -> date:
     """The half-year before: 30 Sep → 31 Mar of the same year; 31 Mar → 30 Sep of the year before."""
     return date(period_end.year, 3, 31) if period_end.month == 9 else date(period_end.year - 1, 9, 30)
+
+
+def relink_prefix(run_id: str) -> str:
+    """LinkageBucket: one national re-link's new index and key changes (personal: destroyed at research end)."""
+    return f"linkage/relink/{run_id}/"
