@@ -22,6 +22,7 @@ from tfnis.pipeline.locations import (
     SubmissionRef,
     coverage_latest_key,
     national_coverage_prefix,
+    relink_prefix,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -944,3 +945,55 @@ def test_function_environment_is_encrypted_with_data_key_and_every_role_can_decr
             and {"Fn::GetAtt": ["DataKey", "Arn"]} in _as_list(s["Resource"])
         ]  # fmt: skip
         assert decrypts, f"{logical_id} cannot decrypt its environment"
+
+
+# --- national re-linkage: the Glue job (issue 14 item 5) --------------------------------------------------------
+
+RELINK_KEY = relink_prefix("jr_0123") + "index.parquet"
+
+
+def _role_as_function(role: dict[str, Any]) -> dict[str, Any]:
+    """An IAM role's inline policies in the shape _allowed reads (a SAM function's Policies)."""
+    return {"Properties": {"Policies": [p["PolicyDocument"] for p in role["Properties"]["Policies"]]}}
+
+
+def test_the_national_relink_is_off_unless_asked_for(template, resources):
+    assert template["Parameters"]["EnableNationalRelink"]["Default"] == "false"
+    assert template["Conditions"]["NationalRelink"] == {"Fn::Equals": [{"Ref": "EnableNationalRelink"}, "true"]}
+    glue = [lid for lid, r in resources.items() if r["Type"].startswith("AWS::Glue::")]
+    assert glue and all(resources[lid].get("Condition") == "NationalRelink" for lid in glue)
+    for lid in ("NationalRelinkRole", "GlueArtifactsBucket", "GlueArtifactsBucketPolicy"):
+        assert resources[lid]["Condition"] == "NationalRelink"
+
+
+def test_the_relink_job_runs_the_shipped_script_on_glue_5_without_bookmarks(resources):
+    job = resources["NationalRelinkJob"]["Properties"]
+    assert job["GlueVersion"] == "5.0" and job["Command"]["Name"] == "glueetl"
+    assert job["Command"]["ScriptLocation"] == {"Fn::Sub": "s3://${GlueArtifactsBucket}/glue/relink.py"}
+    assert (REPO / "glue" / "relink.py").is_file()
+    arguments = job["DefaultArguments"]
+    assert arguments["--job-bookmark-option"] == "job-bookmark-disable"
+    assert arguments["--extra-py-files"] == {"Fn::Sub": "s3://${GlueArtifactsBucket}/glue/tfnis.zip"}
+    assert job["SecurityConfiguration"] == {"Ref": "NationalRelinkSecurityConfiguration"}
+    assert job["MaxRetries"] == 0 and job["ExecutionProperty"]["MaxConcurrentRuns"] == 1
+
+
+def test_the_relink_security_configuration_encrypts_with_the_stacks_keys(resources):
+    encryption = resources["NationalRelinkSecurityConfiguration"]["Properties"]["EncryptionConfiguration"]
+    identifier_key = {"Fn::GetAtt": ["IdentifierKey", "Arn"]}
+    assert encryption["S3Encryptions"] == [{"S3EncryptionMode": "SSE-KMS", "KmsKeyArn": identifier_key}]
+    assert encryption["CloudWatchEncryption"]["KmsKeyArn"] == {"Fn::GetAtt": ["DataKey", "Arn"]}
+    assert encryption["JobBookmarksEncryption"]["JobBookmarksEncryptionMode"] == "CSE-KMS"
+
+
+def test_the_relink_role_reads_the_index_and_writes_only_its_own_outputs(resources):
+    role = _role_as_function(resources["NationalRelinkRole"])
+    assert _allowed(role, "s3:GetObject", "LinkageBucket", LINKAGE_INDEX_KEY)
+    assert _allowed(role, "s3:PutObject", "LinkageBucket", RELINK_KEY)
+    assert _allowed(role, "s3:PutObject", "AuditBucket", "audit/2031/01/01/120000-national_relink.json")
+    assert not _allowed(role, "s3:GetObject", "LinkageBucket", REF.identifiers_key)
+    assert not _allowed(role, "s3:PutObject", "LinkageBucket", LINKAGE_INDEX_KEY)  # the live index stays match's
+    assert not _allowed(role, "s3:DeleteObjectVersion", "LinkageBucket", LINKAGE_INDEX_KEY)
+    for bucket in ("WorkBucket", "ResearchBucket", "UploadBucket"):
+        assert not _reads_of(role, bucket), bucket
+    assert not any("*" in a for s in _allow_statements(role) for a in _as_list(s["Action"]))

@@ -67,7 +67,9 @@ def continued_keys(old_keys: np.ndarray, cluster: np.ndarray, new_key: Callable[
     winners = homes.sort_values(["cluster", "n", "old_total", "old"], ascending=[True, False, False, True])
     winners = winners.drop_duplicates("cluster").set_index("cluster")["old"]
     clusters = first_row.sort_values().index  # new keys drawn in index order: deterministic given new_key
-    key_of = {c: winners[c] if c in winners.index else new_key() for c in clusters}
+    key_of = winners.reindex(clusters).astype(object)
+    unclaimed = key_of.isna().to_numpy()
+    key_of[unclaimed] = [new_key() for _ in range(int(unclaimed.sum()))]
     person_key = rows["cluster"].map(key_of).to_numpy(dtype=object)
 
     claimants = homes.groupby("cluster").size()
