@@ -87,6 +87,13 @@ def main() -> None:
     parser.add_argument("--data", nargs="+", choices=["febrl4", "febrl3", "hard"], default=["febrl4", "febrl3", "hard"])
     parser.add_argument("--records", type=int, default=20_000, help="records of the hard set")
     parser.add_argument("--engines", nargs="+", choices=["duckdb", "spark"], default=["duckdb", "spark"])
+    parser.add_argument(
+        "--pipeline-engines",
+        nargs="+",
+        choices=["duckdb", "spark"],
+        default=["duckdb"],
+        help="engines re-linking the hard set's pipeline index (continuity does not depend on the engine)",
+    )
     args = parser.parse_args()
     from tfnis.linkage import link_records
 
@@ -104,7 +111,7 @@ def main() -> None:
             truth_of_row = pd.Series(truth, index=records["record_id"].astype(str))[index["person_id"]].to_numpy()
             report(label + " pipeline index", "incremental", time.perf_counter() - started, truth_of_row,
                    index["person_key"].to_numpy())  # fmt: skip
-            relink_both(label + " pipeline index", index, truth_of_row, args.engines)
+            relink_both(label + " pipeline index", index, truth_of_row, args.pipeline_engines)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,9 @@ def live_index(store: Store) -> pd.DataFrame:
             {**ANN, "person_key": "K2", "family_key": "F2", "la_code": "E06000002", "person_id": "7"},
         ]
     )
-    store.put_frame(store.settings.linkage_bucket, LINKAGE_INDEX_KEY, index)
+    # The index as one file plus a segment a later submission added (issue 14's Parquet index): both are read.
+    store.put_frame(store.settings.linkage_bucket, LINKAGE_INDEX_KEY, index.iloc[:1])
+    store.put_frame(store.settings.linkage_bucket, "linkage/index/segment-E06000002-s1.parquet", index.iloc[1:])
     return index
 
 
@@ -76,7 +78,7 @@ def test_the_job_writes_a_new_index_and_key_changes_and_audits_counts_only(store
     assert relinked["person_key"].tolist() == ["K1", "K1"]
     changes = store.get_frame(bucket, "linkage/relink/jr_0123abcd/key_changes.parquet")
     assert changes[["old_person_key", "new_person_key", "change"]].values.tolist() == [["K2", "K1", "merged"]]
-    assert store.get_frame(bucket, LINKAGE_INDEX_KEY)["person_key"].tolist() == ["K1", "K2"]  # live index kept
+    assert store.get_frame(bucket, LINKAGE_INDEX_KEY)["person_key"].tolist() == ["K1"]  # the live index is kept
     (audit,) = [a for a in audit_records(store) if a["event"] == "national_relink"]
     assert audit["merges"] == 1 and audit["rows"] == 2 and audit["run_id"] == "jr_0123abcd"
     text = json.dumps(audit)

@@ -8,11 +8,16 @@ overwrite it; promoting a re-link is a deliberate step with the match queue paus
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from tfnis.pipeline.closure import CLOSED_OUTCOME, ResearchEnded, discard, write_personal
 from tfnis.pipeline.locations import LINKAGE_INDEX_KEY, relink_prefix
 from tfnis.storage import Store, SubmissionTable
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+INDEX_PREFIX = LINKAGE_INDEX_KEY.rsplit("/", 1)[0] + "/"  # the index is every Parquet file under it
 RUN_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
 
@@ -25,10 +30,11 @@ def national_relink(run_id: str, *, store: Store, table: SubmissionTable, engine
     settings = store.settings
     if table.is_closed():
         return CLOSED_OUTCOME
-    if not store.head(settings.linkage_bucket, LINKAGE_INDEX_KEY):
+    index = read_index(store)
+    if index is None:
         store.audit("national_relink", run_id=run_id, engine=engine, rows=0)
         return "no index yet: nothing to re-link"
-    result = relink_index(store.get_frame(settings.linkage_bucket, LINKAGE_INDEX_KEY), engine=engine)
+    result = relink_index(index, engine=engine)
     prefix = relink_prefix(run_id)
     try:
         write_personal(store, table, settings.linkage_bucket, prefix + "index.parquet", result.index)
@@ -42,3 +48,15 @@ def national_relink(run_id: str, *, store: Store, table: SubmissionTable, engine
         f"re-linked {counts['rows']} index rows: {counts['persons_before']} persons before, "
         f"{counts['persons_after']} after; {counts['merges']} merges, {counts['splits']} splits"
     )
+
+
+def read_index(store: Store) -> pd.DataFrame | None:
+    """The whole index: every Parquet file under linkage/index/ (one file, or one plus a segment per
+    submission), as one frame; None before the first match."""
+    import pandas as pd
+
+    bucket = store.settings.linkage_bucket
+    keys = sorted(k for k in store.list_keys(bucket, INDEX_PREFIX) if k.endswith(".parquet"))
+    if not keys:
+        return None
+    return pd.concat([store.get_frame(bucket, key) for key in keys], ignore_index=True).drop_duplicates()
