@@ -39,8 +39,8 @@ def test_a_merge_a_split_and_an_unchanged_person():
 
 def test_ties_are_broken_by_index_order_and_key():
     # E splits 1 + 1: it stays with the cluster whose first row comes first. F and G merge with equal
-    # weight: the smaller key stays. Whatever the cluster labels, the same answer.
-    old = np.array(["E", "E", "G", "F"], dtype=object)
+    # weight: the key first in the index (sorted by person_key: the smaller) stays. Labels do not matter.
+    old = np.array(["E", "E", "F", "G"], dtype=object)
     for labels in ([5, 3, 9, 9], [1, 2, 0, 0]):
         result = continued_keys(old, np.array(labels), numbered_keys())
         assert list(result.person_key) == ["E", "new1", "F", "F"]

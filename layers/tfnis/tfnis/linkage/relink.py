@@ -7,7 +7,8 @@ every index row again with the same model, then hands each new cluster a key wit
 - an old person_key's *home* is the new cluster holding most of its rows (ties: the cluster whose first row
   comes first in the index's canonical order);
 - a new cluster that is the home of one old key keeps that key; the home of several (a merge) keeps the one
-  with most rows in it, then most rows overall, then the smallest key: the others are retired;
+  with most rows in it, then most rows overall, then the one first in the index (the smallest key): the
+  others are retired;
 - a new cluster that is no key's home (a part split off an old person) gets a new key.
 
 So a person_key changes only where the person's rows were merged into another person (the key map says into
@@ -53,39 +54,42 @@ class Relinked:
 
 
 def continued_keys(old_keys: np.ndarray, cluster: np.ndarray, new_key: Callable[[], str] = random_key) -> Continuity:
-    """A key per row: an old key kept where its cluster continues, merges resolved, split-off parts new keys."""
-    rows = pd.DataFrame({"old": pd.Series(old_keys, dtype=object), "cluster": np.asarray(cluster)})
-    rows["position"] = np.arange(len(rows))
-    first_row = rows.groupby("cluster")["position"].min()
-    parts = rows.groupby(["old", "cluster"]).size().rename("n").reset_index()
-    parts["cluster_first_row"] = parts["cluster"].map(first_row)
-    parts["old_total"] = parts.groupby("old")["n"].transform("sum")
+    """A key per row: an old key kept where its cluster continues, merges resolved, split-off parts new keys.
+    Integer work throughout (codes in order of first row), so millions of rows take seconds."""
+    old_code, old_values = pd.factorize(pd.Series(old_keys, dtype=object))
+    cluster_code = pd.factorize(np.asarray(cluster))[0].astype(np.int64)  # cluster order = first-row order
+    n_clusters = int(cluster_code.max()) + 1 if len(cluster_code) else 0
+    valid = old_code >= 0
+    pair, n = np.unique(old_code[valid].astype(np.int64) * n_clusters + cluster_code[valid], return_counts=True)
+    p_old, p_cluster = pair // max(n_clusters, 1), pair % max(n_clusters, 1)
+    old_total = np.bincount(p_old, weights=n, minlength=len(old_values)).astype(np.int64)
     # Each old key's home: the cluster holding most of its rows; ties to the cluster first in the index.
-    homes = parts.sort_values(["old", "n", "cluster_first_row"], ascending=[True, False, True])
-    homes = homes.drop_duplicates("old")
-    # Each cluster keeps, of the keys at home in it, the one with most rows in it, then overall, then smallest.
-    winners = homes.sort_values(["cluster", "n", "old_total", "old"], ascending=[True, False, False, True])
-    winners = winners.drop_duplicates("cluster").set_index("cluster")["old"]
-    clusters = first_row.sort_values().index  # new keys drawn in index order: deterministic given new_key
-    key_of = winners.reindex(clusters).astype(object)
-    unclaimed = key_of.isna().to_numpy()
-    key_of[unclaimed] = [new_key() for _ in range(int(unclaimed.sum()))]
-    person_key = rows["cluster"].map(key_of).to_numpy(dtype=object)
+    by_old = np.lexsort((p_cluster, -n, p_old))
+    home = by_old[np.r_[True, p_old[by_old][1:] != p_old[by_old][:-1]]] if len(by_old) else by_old
+    h_old, h_cluster, h_n = p_old[home], p_cluster[home], n[home]
+    # Each cluster keeps, of the keys at home in it, the one with most rows in it, then overall, then the one
+    # first in the index (the canonical index is sorted by person_key: the smallest).
+    by_cluster = np.lexsort((h_old, -old_total[h_old], -h_n, h_cluster))
+    first = np.r_[True, h_cluster[by_cluster][1:] != h_cluster[by_cluster][:-1]] if len(by_cluster) else []
+    winner = by_cluster[first]
+    key_of = np.full(n_clusters, None, dtype=object)
+    key_of[h_cluster[winner]] = np.asarray(old_values, dtype=object)[h_old[winner]]
+    unclaimed = np.flatnonzero(pd.isna(key_of))  # in index order: new keys deterministic given new_key
+    key_of[unclaimed] = [new_key() for _ in range(len(unclaimed))]
+    person_key = key_of[cluster_code]
 
-    claimants = homes.groupby("cluster").size()
-    spread = parts.groupby("old").size()
-    parts_in = parts.groupby("cluster").size()
-    kept = person_key == rows["old"].to_numpy(dtype=object)
+    claimants = np.bincount(h_cluster, minlength=n_clusters)
+    parts_in = np.bincount(p_cluster, minlength=n_clusters)
     counts = {
-        "rows": len(rows),
-        "persons_before": int(rows["old"].nunique()),
-        "persons_after": len(clusters),
-        "persons_unchanged": int(((parts["n"] == parts["old_total"]) & parts["cluster"].map(parts_in).eq(1)).sum()),
+        "rows": len(cluster_code),
+        "persons_before": len(old_values),
+        "persons_after": n_clusters,
+        "persons_unchanged": int(((n == old_total[p_old]) & (parts_in[p_cluster] == 1)).sum()),
         "merges": int((claimants > 1).sum()),
-        "keys_retired_by_merge": int((claimants - 1).clip(lower=0).sum()),
-        "splits": int((spread > 1).sum()),
-        "new_keys_for_split_off_parts": int(len(clusters) - len(winners)),
-        "rows_keeping_key": int(kept.sum()),
+        "keys_retired_by_merge": int(np.clip(claimants - 1, 0, None).sum()),
+        "splits": int((np.bincount(p_old, minlength=len(old_values)) > 1).sum()),
+        "new_keys_for_split_off_parts": len(unclaimed),
+        "rows_keeping_key": int((person_key[valid] == np.asarray(old_keys, dtype=object)[valid]).sum()),
     }
     return Continuity(person_key=person_key, counts=counts)
 
