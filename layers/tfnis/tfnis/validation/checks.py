@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tfnis.spec.codes import ETHNICITY_EXTENDED, ETHNICITY_MAIN, FRAMEWORKS, SEX_ALIASES, YES_NO_ALIASES
+from tfnis.spec.columnar import arrow_strings
 from tfnis.spec.columns import (
     AGE_BANDS,
     LA_CODE_PATTERN,
@@ -34,15 +35,13 @@ from tfnis.validation.cells import (
     DATE_SERIAL,
     SCIENTIFIC,
     age_in_years,
-    arrow,
     cleaned,
-    distinct,
     isin,
     matches,
     parse_dates,
     parse_integers,
     recode,
-    spread,
+    repeated,
     upper,
 )
 from tfnis.validation.findings_log import FindingLog
@@ -382,12 +381,9 @@ def _blank(table: Table, name: str, dates: pd.Series) -> np.ndarray:
 # --- families -----------------------------------------------------------------------------------------------
 def _duplicates(values: pd.Series) -> pd.Series:
     """True on every row whose (non-null) value is on another row too."""
-    import numpy as np
     import pandas as pd
 
-    dictionary, indices = distinct(values)
-    counts = np.bincount(indices[indices >= 0], minlength=len(dictionary))
-    return pd.Series(spread(counts > 1, indices, False), index=values.index)
+    return pd.Series(repeated(values), index=values.index)
 
 
 def check_families(table: Table, families: pd.DataFrame, log: FindingLog, period_end: pd.Timestamp | None) -> None:
@@ -631,8 +627,8 @@ def check_join(
         return
     import pyarrow.compute as pc
 
-    known = pc.unique(arrow(families["family_id"]).combine_chunks()).drop_null()
-    members = pc.unique(arrow(individuals["family_id"]).combine_chunks()).drop_null()
+    known = pc.unique(arrow_strings(families["family_id"]).combine_chunks()).drop_null()
+    members = pc.unique(arrow_strings(individuals["family_id"]).combine_chunks()).drop_null()
     log.at_rows(
         individuals_table.file,
         "FAMILY_MISSING",

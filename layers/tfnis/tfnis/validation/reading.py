@@ -207,17 +207,17 @@ def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
     import numpy as np
     import pyarrow.compute as pc
 
-    from tfnis.validation.cells import arrow, mask_of
+    from tfnis.spec.columnar import arrow_strings, mask_of
 
     if frame.empty:
         return frame
-    candidates = np.flatnonzero(mask_of(pc.equal(arrow(frame.iloc[:, 0]), "")))
+    candidates = np.flatnonzero(mask_of(pc.equal(arrow_strings(frame.iloc[:, 0]), "")))
     if not len(candidates):
         return frame
     subset = frame.iloc[candidates]
     blank = np.ones(len(candidates), dtype=bool)
     for position in range(1, subset.shape[1]):
-        blank &= mask_of(pc.equal(pc.utf8_trim_whitespace(arrow(subset.iloc[:, position])), ""))
+        blank &= mask_of(pc.equal(pc.utf8_trim_whitespace(arrow_strings(subset.iloc[:, position])), ""))
     return frame.drop(index=frame.index[candidates[blank]]) if blank.any() else frame
 
 
@@ -262,9 +262,13 @@ def _arrow_csv(data: bytes, delimiter: str, skip: int, width: int):  # -> tuple[
     table = pacsv.read_csv(
         pa.BufferReader(pa.py_buffer(data)),  # zero-copy, read natively (a BytesIO would be read through Python)
         read_options=pacsv.ReadOptions(column_names=positional, skip_rows=skip, block_size=1 << 24),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=skip_ragged),
+        # A line break inside a value needs a quote around it: without any quote, Arrow may split the file at any
+        # line break and parse its blocks in parallel (twice as fast).
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=b'"' in data, invalid_row_handler=skip_ragged
+        ),
         convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(positional, pa.string()),
+            column_types=dict.fromkeys(positional, pa.large_string()),  # pandas' own: no cast
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
@@ -326,7 +330,7 @@ def read_csv_table(path: Path, name: str, log: FindingLog) -> Table:
         log.file_level(table.file, "RAGGED_ROW", message + ".")
         return table
     rows = _spreadsheet_rows(data, table, delimiter, arrow_table.num_rows, skipped, log)
-    frame = arrow_table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    frame = arrow_table.to_pandas(types_mapper={pa.large_string(): pd.StringDtype("pyarrow")}.get)
     frame.columns = table.header
     frame.index = pd.Index(rows, name="row")
     table.frame = _drop_blank_rows(frame)
