@@ -15,7 +15,6 @@ from tfnis.spec.columnar import (
     any_byte_in,
     arrow_available,
     arrow_strings,
-    byte_table,
     distinct,
     fixed_width_codes,
     labelled,
@@ -194,12 +193,12 @@ def _compact_upper_arrow(series: pd.Series):  # -> pa.ChunkedArray
     import pyarrow.compute as pc
 
     text = arrow_strings(series)
-    if any_byte_in(text, byte_table(b" ")):
+    if any_byte_in(text, b" "):
         text = pc.replace_substring(text, " ", "")
     # Any whitespace left other than ' '? Control bytes, and any multi-byte character, might be whitespace.
-    if any_byte_in(text, byte_table(_CONTROL_SPACE, non_ascii=True)):
+    if any_byte_in(text, _CONTROL_SPACE, non_ascii=True):
         text = pc.replace_substring_regex(text, _WHITESPACE_RE2, "")
-    if any_byte_in(text, byte_table(b"abcdefghijklmnopqrstuvwxyz")):
+    if any_byte_in(text, b"abcdefghijklmnopqrstuvwxyz"):
         text = pc.ascii_upper(text)
     empty = mask_of(pc.equal(text, ""))
     return with_nulls(text, empty) if empty.any() else text
@@ -337,7 +336,7 @@ def nhs_valid_mask(series: pd.Series) -> pd.Series:
     import pyarrow.compute as pc
 
     digits = arrow_strings(series)
-    if any_byte_in(digits, byte_table(b" -" + _CONTROL_SPACE, non_ascii=True)):
+    if any_byte_in(digits, b" -" + _CONTROL_SPACE, non_ascii=True):
         digits = pc.replace_substring_regex(digits, _WHITESPACE_RE2 + "|-", "")
     shaped = mask_of(pc.match_substring_regex(digits, r"^[0-9]{10}$"))
     result = np.zeros(len(series), dtype=bool)

@@ -100,7 +100,7 @@ def upper(series: pd.Series) -> pd.Series:
 
     values = arrow_strings(series)
     return string_series(
-        pc.utf8_upper(values) if any_byte_in(values, byte_table(_LOWER_CASE, non_ascii=True)) else values, series.index
+        pc.utf8_upper(values) if any_byte_in(values, _LOWER_CASE, non_ascii=True) else values, series.index
     )
 
 

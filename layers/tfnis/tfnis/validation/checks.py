@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tfnis.spec.codes import ETHNICITY_EXTENDED, ETHNICITY_MAIN, FRAMEWORKS, SEX_ALIASES, YES_NO_ALIASES
-from tfnis.spec.columnar import arrow_strings
+from tfnis.spec.columnar import any_byte_outside, arrow_strings
 from tfnis.spec.columns import (
     AGE_BANDS,
     LA_CODE_PATTERN,
@@ -124,7 +124,12 @@ def _label(spec: Column) -> str:
     return spec.label or spec.name
 
 
+_LOCAL_ID_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+
+
 def _check_text(file: str, spec: Column, values: pd.Series, log: FindingLog) -> pd.Series:
+    import numpy as np
+
     if spec.max_length:
         log.where(
             file,
@@ -134,7 +139,9 @@ def _check_text(file: str, spec: Column, values: pd.Series, log: FindingLog) -> 
             f"{_label(spec)} is longer than {spec.max_length} characters.",
         )
     if spec.pattern == LOCAL_ID_PATTERN:
-        bad = values.notna().to_numpy() & ~matches(values, LOCAL_ID_PATTERN)
+        bad = np.zeros(len(values), dtype=bool)
+        if any_byte_outside(arrow_strings(values), _LOCAL_ID_BYTES):  # else every id is well formed
+            bad = values.notna().to_numpy() & ~matches(values, LOCAL_ID_PATTERN)
         if bad.any():
             excel = bad & matches(values, SCIENTIFIC)
             log.at_rows(file, "EXCEL_NUMBER_FORMAT", spec.name, values.index[excel], _excel_scientific(spec))
@@ -147,7 +154,7 @@ def _check_text(file: str, spec: Column, values: pd.Series, log: FindingLog) -> 
             f"{_label(spec)} may use only letters A-Z, digits, '_' and '-'.",
         )
     elif spec.pattern == NAME_PATTERN:
-        bad = values.notna().to_numpy() & ~matches(values, NAME_PATTERN_RE2)
+        bad = values.notna().to_numpy() & ~matches(values, NAME_PATTERN_RE2, few_distinct=True)
         log.at_rows(
             file,
             "INVALID_CHARACTERS",
