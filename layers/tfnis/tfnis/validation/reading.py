@@ -300,6 +300,30 @@ def _spreadsheet_rows(data: bytes, table: Table, delimiter: str, parsed: int, sk
     return rows
 
 
+def _parsed_records(path: Path, data: bytes, table: Table, delimiter: str, log: FindingLog):
+    """The records below the header as an Arrow table, the number of ragged records skipped and the bytes they
+    were read from (transcoded when the file turns out not to be UTF-8 after its head); None when the file
+    cannot be read as CSV at all (said as RAGGED_ROW)."""
+    import pyarrow as pa
+
+    skip, width = table.header_row, len(table.header)
+    try:
+        try:
+            return (*_arrow_csv(data, delimiter, skip, width), data)
+        except pa.ArrowInvalid as error:  # not UTF-8 after the head: say what it is, read it as that
+            if "utf8" not in str(error).lower():
+                raise
+            encoding = _non_utf8_encoding(path, data[:_HEAD_BYTES], log, table.file)
+            data = path.read_bytes().decode(encoding, errors="replace").lstrip("\ufeff").encode("utf-8")
+            return (*_arrow_csv(data, delimiter, skip, width), data)
+    except (pa.ArrowException, OSError, ValueError) as error:
+        message = "The file could not be read as CSV"
+        if "straddling" in str(error) or "quote" in str(error).lower():
+            message += " (a quoted value is never closed)"
+        log.file_level(table.file, "RAGGED_ROW", message + ".")
+        return None
+
+
 def read_csv_table(path: Path, name: str, log: FindingLog) -> Table:
     """Read one CSV table: all cells as strings, the index the spreadsheet row number."""
     import pandas as pd
@@ -314,21 +338,10 @@ def read_csv_table(path: Path, name: str, log: FindingLog) -> Table:
     records = _head_records(head_text, delimiter)
     index = header_index(records)
     _set_header(table, records[index], index, log)
-    try:
-        try:
-            arrow_table, skipped = _arrow_csv(data, delimiter, index + 1, len(table.header))
-        except pa.ArrowInvalid as error:  # not UTF-8 after the head: say what it is, read it as that
-            if "utf8" not in str(error).lower():
-                raise
-            encoding = _non_utf8_encoding(path, data[:_HEAD_BYTES], log, table.file)
-            data = path.read_bytes().decode(encoding, errors="replace").lstrip("\ufeff").encode("utf-8")
-            arrow_table, skipped = _arrow_csv(data, delimiter, index + 1, len(table.header))
-    except (pa.ArrowException, OSError, ValueError) as error:
-        message = "The file could not be read as CSV"
-        if "straddling" in str(error) or "quote" in str(error).lower():
-            message += " (a quoted value is never closed)"
-        log.file_level(table.file, "RAGGED_ROW", message + ".")
+    parsed = _parsed_records(path, data, table, delimiter, log)
+    if parsed is None:
         return table
+    arrow_table, skipped, data = parsed
     rows = _spreadsheet_rows(data, table, delimiter, arrow_table.num_rows, skipped, log)
     frame = arrow_table.to_pandas(types_mapper={pa.large_string(): pd.StringDtype("pyarrow")}.get)
     frame.columns = table.header
@@ -421,28 +434,31 @@ def read_workbook(path: Path, log: FindingLog, max_uncompressed_bytes: int) -> l
         log.file_level(path.name, "XLSX_NOT_WORKBOOK", "The workbook is damaged and cannot be read.")
         return [Table(name, f"{path.name}[{name}]") for name in TABLE_NAMES]
 
-    tables: list[Table] = []
     sheets = {str(title).strip().lower(): title for title in sheet_names}
-    for name in TABLE_NAMES:
-        table = Table(name, f"{path.name}[{name}]")
-        tables.append(table)
-        if name not in sheets:
-            log.file_level(
-                path.name,
-                "XLSX_MISSING_SHEET",
-                f"The workbook has no sheet named '{name}' (it has {len(sheets)} sheet(s)).",
-            )
-            continue
-        try:
-            rows = workbook.get_sheet_by_name(sheets[name]).to_python(skip_empty_area=False)
-        except Exception:
-            log.file_level(table.file, "XLSX_NOT_WORKBOOK", "The sheet is damaged and cannot be read.")
-            continue
-        if not rows or all(_blank(r) for r in rows[:_TITLE_ROWS_LOOKED_AT]):
-            log.file_level(table.file, "FILE_EMPTY", "The sheet is empty: it needs a header row.")
-            continue
-        _read_sheet(table, rows, log)
-    return tables
+    return [_read_named_sheet(path, workbook, sheets, name, log) for name in TABLE_NAMES]
+
+
+def _read_named_sheet(path: Path, workbook, sheets: dict[str, str], name: str, log: FindingLog) -> Table:
+    """The table on the sheet called `name` (sheets: lower-cased title -> title), or why there is none."""
+    table = Table(name, f"{path.name}[{name}]")
+    title = sheets.get(name)
+    if title is None:
+        log.file_level(
+            path.name,
+            "XLSX_MISSING_SHEET",
+            f"The workbook has no sheet named '{name}' (it has {len(sheets)} sheet(s)).",
+        )
+        return table
+    try:
+        rows = workbook.get_sheet_by_name(title).to_python(skip_empty_area=False)
+    except Exception:
+        log.file_level(table.file, "XLSX_NOT_WORKBOOK", "The sheet is damaged and cannot be read.")
+        return table
+    if not rows or all(_blank(r) for r in rows[:_TITLE_ROWS_LOOKED_AT]):
+        log.file_level(table.file, "FILE_EMPTY", "The sheet is empty: it needs a header row.")
+        return table
+    _read_sheet(table, rows, log)
+    return table
 
 
 def _read_sheet(table: Table, rows: Sequence[Sequence[object]], log: FindingLog) -> None:
