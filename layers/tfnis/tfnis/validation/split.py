@@ -236,7 +236,7 @@ def split_return(
 ) -> SplitReturn:
     """The identifiers, family attributes and individual attributes of a validated, parsed return.
 
-    With `lsoa_lookup` (normalised postcode → LSOA, tfnis.anonymise.areas.read_lsoa_lookup) the individual
+    With `lsoa_lookup` (normalised postcode → LSOA, tfnis.spec.areas.read_lsoa_lookup) the individual
     attributes also carry `lsoa`: it has to be looked up here, the only stage after this one that sees a
     full postcode being match, and the research extract then uses it in place of the postcode district.
     """
@@ -250,7 +250,7 @@ def split_return(
     )
     individual_attributes = _individual_attributes(individuals, tokens, classes)
     if lsoa_lookup is not None:
-        from tfnis.anonymise.areas import lsoa_codes
+        from tfnis.spec.areas import lsoa_codes
 
         individual_attributes["lsoa"] = lsoa_codes(_column(individuals, "postcode"), lsoa_lookup)
     return SplitReturn(
