@@ -111,7 +111,9 @@ def repeated(series: pd.Series) -> np.ndarray:
     import pyarrow.compute as pc
 
     values = arrow_strings(series)
-    order = pc.sort_indices(values).to_numpy()  # nulls last[: len(values) - values.null_count]
+    order = pc.sort_indices(values).to_numpy()[: len(values) - values.null_count]  # nulls sort last: dropped
+    if len(order) < 2:
+        return np.zeros(len(values), dtype=bool)
     in_order = pc.take(values, order)
     same_as_next = mask_of(pc.equal(in_order.slice(0, len(order) - 1), in_order.slice(1)))
     out = np.zeros(len(values), dtype=bool)
