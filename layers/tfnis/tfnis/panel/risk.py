@@ -157,11 +157,11 @@ def sensitive(frame: pd.DataFrame, entity: str, qis: list[str], measures: dict[s
     table = patterns(frame, entity, qis)
     codes = class_codes(table, ["trajectory", *qis])
     out = []
+    row_codes = class_codes(frame, [*WITHIN, *qis])
     for measure, negative in measures.items():
-        recorded = frame[measure].notna()
-        if measure not in frame.columns or not recorded.any():
+        if measure not in frame.columns or not frame[measure].notna().any():
             continue
-        row_codes = class_codes(frame, [*WITHIN, *qis])
+        recorded = frame[measure].notna()
         row_l = row_codes.map(frame[measure].groupby(row_codes.to_numpy()).nunique(dropna=True))[recorded]
         positive = (frame[measure].astype(object) != negative).astype(float).where(recorded)
         ever = positive.groupby(frame[entity].to_numpy(), sort=False).max().reindex(table.index)
