@@ -11,9 +11,11 @@ quasi-identifier, the sequence of its values over the entity's periods (blank is
    value; blank in every period if blank in any), so a value blanked in one period cannot show in another and
    a birthday cannot be read off a changing band.
 3. Local suppression (tfnis.disclosure.suppression) on the entity table, with the trajectory fixed; a cell
-   blanked there is blanked in all the entity's rows. Families' support months are generalised to multiples
-   of 3, then 6 months, when suppression at the finer level would cost more than MaxSuppressionShare; beyond
-   the last level the release is refused (DisclosureRefused), with the shares it needed.
+   blanked there is blanked in all the entity's rows. When that costs more than PanelMaxSuppressionShare, the
+   next level is tried (FAMILY_LEVELS, INDIVIDUAL_LEVELS); beyond the last the release is refused
+   (DisclosureRefused), with the shares each level needed.
+Every quasi-identifier shown is constant per entity or part of its sequence, and the trajectory fixes council
+and period, so k across periods gives k in every period too (tests/unit/test_panel_protect.py).
 """
 
 from __future__ import annotations
