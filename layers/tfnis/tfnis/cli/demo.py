@@ -1,8 +1,10 @@
 """`tfnis demo`: the whole service on the embedded local stack, end to end, over real HTTP.
 
 Generates returns (or takes them from --input), uploads each council's return through pre-signed POSTs
-period by period, lets the pipeline run, prints what happened, and mirrors every bucket to --out so a person
-can look at what was produced.
+period by period, lets the pipeline run, prints what happened, mirrors every bucket to --out so a person
+can look at what was produced, and ends with the comparison the study exists for (`tfnis impact`) on the
+mirrored research extract. The generated returns are the Troubled Families programme's (TF6_2015, half-years
+up to September 2020) unless --last-period picks others, with a known effect of support planted (--effect).
 """
 
 from __future__ import annotations
@@ -10,10 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from tfnis.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+TF6_LAST_PERIOD = date(2020, 9, 30)
+DEMO_EFFECTS = ("police_callouts=-0.5", "neet=-0.1")  # what the demo's comparison should find
 
 
 def register(subparsers: Any) -> None:
@@ -25,7 +31,19 @@ def register(subparsers: Any) -> None:
         "--families", type=int, default=300,
         help="families per council and period (default 300: smaller returns may be refused at DisclosureK=5)",
     )  # fmt: skip
-    parser.add_argument("--periods", type=int, default=2)
+    parser.add_argument(
+        "--periods", type=int, default=4, help="half-years (default 4: the comparison needs periods before and after)"
+    )
+    parser.add_argument(
+        "--last-period", type=date.fromisoformat, default=TF6_LAST_PERIOD, metavar="YYYY-MM-DD",
+        help=f"the last period end (default {TF6_LAST_PERIOD}, the Troubled Families programme's TF6_2015 years; "
+        "from 2022-09-30 for Supporting Families)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--effect", action="append", default=None, metavar="MEASURE=DELTA",
+        help=f"effect of support planted in the generated returns (repeatable; default {' '.join(DEMO_EFFECTS)}); "
+        "see tfnis generate --effect",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=2015)
     parser.add_argument("--error-rate", type=float, default=0.02, help="share of invalid identifiers generated")
     parser.add_argument(
@@ -59,13 +77,19 @@ def run(args: argparse.Namespace) -> int:
         returns_root = args.input
     else:
         from tfnis.generate import generate_returns
+        from tfnis.generate.effects import parse_effects
 
         returns_root = out / "returns"
-        generate_returns(
-            returns_root, councils=args.councils, families=args.families, periods=args.periods, seed=args.seed,
-            error_rate=args.error_rate,
-        )  # fmt: skip
-        console.print(f"generated returns in {returns_root}")
+        try:
+            effects = parse_effects(DEMO_EFFECTS if args.effect is None else args.effect)
+            generate_returns(
+                returns_root, councils=args.councils, families=args.families, periods=args.periods, seed=args.seed,
+                error_rate=args.error_rate, last_period=args.last_period, effects=effects,
+            )  # fmt: skip
+        except ValueError as error:
+            console.print(f"[red]{error}[/red]")
+            return EXIT_USAGE
+        console.print(f"generated returns in {returns_root}; effects planted: {effects or 'none'}")
     dirs = return_dirs(returns_root)
     if not dirs:
         console.print(f"[red]no returns under {returns_root} (expected <la_code>/<period_end>/families.csv)[/red]")
@@ -93,12 +117,36 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"  research extract    {out}/ResearchBucket/extract/period_end=…/la_code=…/")
     console.print(f"  national coverage   {out}/ResearchBucket/coverage/period_end=…/coverage.csv")
     console.print(f"  audit log           {out}/AuditBucket/audit/")
+    console.print(f"  impact report       {out}/impact/impact.html (impact.json)")
+    print_impact(out, returns_root, console)
     if certificate is not None:
         console.print("\nResearch end: destruction certificate")
         console.print_json(json.dumps(certificate, default=str))
     console.print(f"\ndone in {time.monotonic() - started:.1f} s")
     failed = [r for r in results if r["status"] == "FAILED"]
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def print_impact(out: Path, returns_root: Path, console: Any) -> None:
+    """The comparison on the mirrored research extract (what `tfnis impact` does), its summary printed."""
+    from tfnis.cli.impact import print_summary
+    from tfnis.impact.estimate import compare
+    from tfnis.impact.panel import ExtractUnreadable, read_panel
+    from tfnis.impact.report import write_report
+
+    console.print("\nThe comparison: supported families against comparison families (tfnis impact)")
+    try:
+        panel = read_panel(out / "ResearchBucket" / "extract")
+    except ExtractUnreadable as error:
+        console.print(f"[yellow]no comparison: {error}[/yellow]")
+        return
+    planted_file = returns_root / "effects.json"
+    planted = json.loads(planted_file.read_text(encoding="utf-8"))["effects"] if planted_file.is_file() else []
+    estimates, skipped = compare(panel)
+    tables = write_report(estimates, out / "impact", periods=panel.period_ends, skipped=skipped, planted=planted)
+    print_summary(tables.summary, console, planted)
+    for measure, why in skipped.items():
+        console.print(f"  not estimated: {measure} ({why})")
 
 
 def wait_for_ctrl_c(console: Any, api_url: str) -> None:

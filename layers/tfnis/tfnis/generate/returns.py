@@ -156,9 +156,7 @@ def generate_frames(
     rng = np.random.default_rng(recording_seed)
     practice = Practice.draw(councils, rng)
     planting = Planting(dict(effects or {}))
-    recorded = tuple(
-        record(population, snap, practice, error_rate, rng, planting) for snap in population.snapshots()
-    )
+    recorded = tuple(record(population, snap, practice, error_rate, rng, planting) for snap in population.snapshots())
     return GeneratedFrames(tuple(period_ends), recorded, tuple(planting.manifest()))
 
 
