@@ -138,4 +138,8 @@ def _download_extract(stack_file: Path, into: Path) -> Path:
                 store.download(bucket, key, into / key)
     except Exception as error:  # botocore's errors: this module must not import them (only tfnis.storage does)
         raise StackUnreadable(f"cannot read the research extract: {type(error).__name__}") from None
+    if not any(key.endswith(".parquet") for key in keys):
+        from tfnis.impact.panel import ExtractUnreadable
+
+        raise ExtractUnreadable("the stack's ResearchBucket holds no research extract (nothing under extract/)")
     return into / "extract"
