@@ -93,7 +93,8 @@ def main() -> None:
     parser.add_argument("--periods", type=int, default=4)
     parser.add_argument("--skip-timing", action="store_true")
     args = parser.parse_args()
-    calibration(args.seeds, args.councils, args.families, args.periods)
+    if args.seeds > 0:
+        calibration(args.seeds, args.councils, args.families, args.periods)
     if not args.skip_timing:
         timing(10, 4, 1000)
 

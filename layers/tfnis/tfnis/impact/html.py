@@ -83,7 +83,13 @@ def _nones(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _short(label: str) -> str:
-    return str(label).replace(" months", "").replace(" (reference)", "")
+    return (
+        str(label)
+        .replace(" months", "")
+        .replace(" (reference)", "")
+        .replace(" or more", "+")
+        .replace(" or earlier", "-")
+    )
 
 
 def _nice_ticks(low: float, high: float) -> list[float]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tfnis.disclosure.output_check import THRESHOLD
-from tfnis.impact.estimate import METHOD, REFERENCE_HALF_YEAR, Estimate, EventTime
+from tfnis.impact.estimate import EVENT_WINDOW, METHOD, REFERENCE_HALF_YEAR, Estimate, EventTime
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,6 +33,10 @@ class ImpactTables:
 def event_label(half_year: int) -> str:
     """A half-year since support started as the months it covers (text, so no checker takes it for a count)."""
     low = half_year * 6
+    if half_year >= EVENT_WINDOW:
+        return f"{low} months or more"
+    if half_year <= -EVENT_WINDOW:
+        return f"{low + 5} months or earlier"
     return f"{low} to {low + 5} months" + (" (reference)" if half_year == REFERENCE_HALF_YEAR else "")
 
 
