@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from tfnis.generate import generate_returns
-from tfnis.pipeline.anonymise import anonymise_stage, extract_key, risk_report_key
+from tfnis.pipeline.anonymise import anonymise_stage, risk_report_key, staging_key
 from tfnis.pipeline.locations import SubmissionRef
 from tfnis.storage import Settings, Store, SubmissionTable
 from tfnis.storage.clients import client
@@ -82,8 +82,8 @@ def written(store: Store, table: SubmissionTable, council_return: dict) -> dict[
     research = store.settings.research_bucket
     return {
         "ref": ref,
-        "families": store.get_frame(research, extract_key(ref, "families")),
-        "individuals": store.get_frame(research, extract_key(ref, "individuals")),
+        "families": store.get_frame(research, staging_key(ref, "families")),
+        "individuals": store.get_frame(research, staging_key(ref, "individuals")),
         "risk": store.get_json(research, risk_report_key(ref, "json")),
     }
 
@@ -134,7 +134,7 @@ def test_no_column_but_period_end_holds_a_date(written):
 
 
 def test_the_extract_is_encrypted_under_its_own_key(store, written):
-    head = client("s3").head_object(Bucket=store.settings.research_bucket, Key=extract_key(written["ref"], "families"))
+    head = client("s3").head_object(Bucket=store.settings.research_bucket, Key=staging_key(written["ref"], "families"))
     assert head["ServerSideEncryption"] == "aws:kms"
     assert head["SSEKMSKeyId"] == store.settings.extract_key_id != store.settings.data_key_id
 

@@ -1,0 +1,216 @@
+"""Disclosure control across periods: k on the panel, not only per period (docs/disclosure.md "Across periods").
+
+A family (person) is one entity seen in several rows linked by its key. What someone may know of it is its
+trajectory (the council of each period it is in: visible in the partitions, so never blanked) and its
+quasi-identifiers in every period. So classes are formed on entities: the trajectory plus, for each
+quasi-identifier, the sequence of its values over the entity's periods (blank is a value of its own).
+
+1. Trajectories held by fewer than K entities are cut to their first stint (the rows at the first council,
+   before a move); still fewer than K, the entity's rows are left out. Their members' rows go with them.
+2. People's sex, ethnic group, relation and age band are made the same in every period (the first period's
+   value; blank in every period if blank in any), so a value blanked in one period cannot show in another and
+   a birthday cannot be read off a changing band.
+3. Local suppression (tfnis.disclosure.suppression) on the entity table, with the trajectory fixed; a cell
+   blanked there is blanked in all the entity's rows. Families' support months are generalised to multiples
+   of 3, then 6 months, when suppression at the finer level would cost more than MaxSuppressionShare; beyond
+   the last level the release is refused (DisclosureRefused), with the shares it needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from tfnis.disclosure.control import DisclosureRefused
+from tfnis.disclosure.measures import class_sizes
+from tfnis.disclosure.suppression import suppress_locally
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tfnis.panel.risk import PanelRisk
+
+FAMILY = "family_key"
+PERSON = "person_key"
+MONTH_STEPS: tuple[int, ...] = (1, 3, 6, 12)  # generalisation levels of the families' months since support start/end
+MONTH_COLUMNS: tuple[str, ...] = ("months_since_support_start",)
+INVARIANT: tuple[str, ...] = ("relation_in_family", "sex", "age_band", "ethnic_group")
+# A family's size in each period is also a count of its rows in the individuals table; the families table shows
+# the band at its first period, so a change (a birth, someone leaving) is not one more quasi-identifier.
+FAMILY_INVARIANT: tuple[str, ...] = ("family_size",)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """One table's quasi-identifiers as shown in its rows, and its sensitive measures (value meaning 'no')."""
+
+    table: str
+    entity: str
+    quasi_identifiers: tuple[str, ...]
+    sensitive: dict[str, object] = field(default_factory=dict)
+
+
+def family_rules() -> Rules:
+    return Rules(
+        "families", FAMILY, ("framework", "family_size", "months_since_support_start"),
+        {"hp_DOMESTIC_ABUSE": False, "hp_CRIME_ASB": False, "hp_CRIME": False},
+    )  # fmt: skip
+
+
+def individual_rules(area: str = "") -> Rules:
+    varying = ("no_fixed_abode", "missing_education_eligible", "neet_eligible", *((area,) if area else ()))
+    return Rules(
+        "individuals", PERSON, (*INVARIANT, *varying),
+        {"domestic_violence": "NONE", "mental_health": False, "drug_dependent": False, "alcohol_dependent": False},
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ProtectedPanel:
+    families: pd.DataFrame
+    individuals: pd.DataFrame
+    risk: PanelRisk
+
+
+def protect_panel(
+    families: pd.DataFrame, individuals: pd.DataFrame, *, k: int, max_suppression: float, area: str = ""
+) -> ProtectedPanel:
+    """Both tables k-anonymous across periods (entities) and so in every period (rows); the risk report."""
+    from tfnis.panel.risk import PanelRisk, TableOutcome
+
+    fam_rules, ind_rules = family_rules(), individual_rules(area)
+    fam = consistent(families, FAMILY, FAMILY_INVARIANT)
+    fam, fam_cut = settle_trajectories(fam, FAMILY, k)
+    fam_out, fam_stats = _protect_table(fam, fam_rules, k, max_suppression, MONTH_STEPS, len(families), fam_cut)
+    kept = fam_out[[FAMILY, "period_end", "la_code"]]
+    ind = individuals.merge(kept, on=[FAMILY, "period_end", "la_code"], how="inner")
+    ind = consistent(ind, PERSON, INVARIANT)
+    ind, ind_cut = settle_trajectories(ind, PERSON, k)
+    ind_out, ind_stats = _protect_table(ind, ind_rules, k, max_suppression, (1,), len(individuals), ind_cut)
+    risk = PanelRisk.of(
+        k=k, max_suppression=max_suppression,
+        families=TableOutcome(fam_rules, families, fam_out, **fam_stats),
+        individuals=TableOutcome(ind_rules, individuals, ind_out, **ind_stats),
+    )  # fmt: skip
+    return ProtectedPanel(fam_out, ind_out, risk)
+
+
+def _protect_table(frame, rules, k, max_suppression, steps, rows_staged, cut):  # type: ignore[no-untyped-def]
+    """The table at the finest month step whose suppression (with the entities left out) fits the limit."""
+    tried: list[tuple[int, float]] = []
+    for level, step in enumerate(steps):
+        stepped = months_in_steps(frame, step) if step > 1 else frame
+        out, blanked = suppress_entities(stepped, rules, k)
+        entities = max(out[rules.entity].nunique() + cut["entities_left_out"], 1)
+        cells = int(blanked.to_numpy().sum()) + cut["entities_left_out"] * len(rules.quasi_identifiers)
+        share = cells / (entities * len(rules.quasi_identifiers))
+        tried.append((level, share))
+        if share <= max_suppression:
+            stats = {"level": level, "levels_tried": tuple(tried), "blanked": blanked, **cut}
+            return out, stats
+    needed = ", ".join(f"level {lv}: {s:.1%}" for lv, s in tried)
+    raise DisclosureRefused(
+        f"panel {rules.table}: k={k} across periods needs more than {max_suppression:.0%} of quasi-identifier "
+        f"cells suppressed at every generalisation level ({needed})"
+    )
+
+
+def trajectories(frame: pd.DataFrame, entity: str) -> pd.Series:
+    """Each entity's trajectory as a class code: the sequence of (period, council) over its rows (the rows must
+    be in period order). Codes are comparable within one call only."""
+    return sequences(frame, entity, [frame["period_end"], frame["la_code"]])
+
+
+def sequences(frame: pd.DataFrame, entity: str, columns: list[pd.Series]) -> pd.Series:
+    """Per entity, one code for the sequence over its rows of the values of `columns` (<NA> a value of its own).
+    Vectorised: each row's value coded, spread to one column per place in the entity's sequence (-1 past its
+    end), and the places folded into one code as tfnis.disclosure.measures.class_codes does."""
+    import numpy as np
+    import pandas as pd
+
+    from tfnis.disclosure.measures import class_codes
+
+    codes = class_codes(pd.DataFrame({str(n): c.to_numpy() for n, c in enumerate(columns)}), [str(n) for n in
+                        range(len(columns))]).to_numpy()  # fmt: skip
+    key, place = frame[entity].to_numpy(), frame.groupby(frame[entity].to_numpy(), sort=False).cumcount().to_numpy()
+    entities, position = pd.factorize(key)
+    wide = np.full((len(position), int(place.max()) + 1 if len(place) else 1), -1, dtype=np.int64)
+    wide[entities, place] = codes
+    folded = class_codes(pd.DataFrame(wide), list(range(wide.shape[1])))
+    return pd.Series(folded.to_numpy(), index=pd.Index(position, name=entity))
+
+
+def patterns(frame: pd.DataFrame, entity: str, columns: tuple[str, ...] | list[str]) -> pd.DataFrame:
+    """One row per entity: its trajectory and, per column, a code for the sequence of its values."""
+    import pandas as pd
+
+    out = {"trajectory": trajectories(frame, entity)}
+    for column in columns:
+        out[column] = sequences(frame, entity, [frame[column]])
+    return pd.DataFrame(out)
+
+
+def panel_sizes(frame: pd.DataFrame, entity: str, columns: tuple[str, ...] | list[str]) -> pd.Series:
+    """Each entity's class size across periods: trajectory and the sequences of the columns."""
+    table = patterns(frame, entity, columns)
+    return class_sizes(table, ["trajectory", *columns])
+
+
+def settle_trajectories(frame: pd.DataFrame, entity: str, k: int) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Rare trajectories cut to the first stint, then left out (with counts of what that cost)."""
+    rare = _trajectory_sizes(frame, entity) < k
+    cut = 0
+    if rare.any():
+        key = frame[entity].to_numpy()
+        previous = frame["la_code"].groupby(key).shift()
+        moved = (previous.notna() & frame["la_code"].ne(previous)).astype(int)
+        drop = (rare & (moved.groupby(key).cumsum() > 0)).to_numpy()
+        cut = int(frame.loc[drop, entity].nunique())
+        frame = frame[~drop]
+        rare = _trajectory_sizes(frame, entity) < k
+    left_out = int(frame.loc[rare, entity].nunique())
+    return frame[~rare].reset_index(drop=True), {"entities_cut": cut, "entities_left_out": left_out}
+
+
+def _trajectory_sizes(frame: pd.DataFrame, entity: str) -> pd.Series:
+    """Per row: how many entities share its entity's trajectory."""
+    per_entity = trajectories(frame, entity)
+    sizes = per_entity.map(per_entity.value_counts())
+    return frame[entity].map(sizes).set_axis(frame.index)
+
+
+def consistent(frame: pd.DataFrame, entity: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Each column the same in all of an entity's rows: its first row's value, blank if blank in any row."""
+    out = frame.copy()
+    key = out[entity]
+    firsts = out.drop_duplicates(entity).set_index(entity)
+    for column in (c for c in columns if c in out.columns):
+        any_blank = out[column].isna().groupby(key.to_numpy()).transform("any").to_numpy()
+        at_first = key.map(firsts[column]).astype(out[column].dtype)
+        at_first[any_blank] = None
+        out[column] = at_first.to_numpy()
+    return out
+
+
+def months_in_steps(frame: pd.DataFrame, step: int) -> pd.DataFrame:
+    """Months since support start and end rounded down to multiples of `step` (the same block of start months
+    gives the same value in every period, because period ends fall in March and September)."""
+    out = frame.copy()
+    for column in MONTH_COLUMNS:
+        out[column] = ((out[column] // step) * step).astype("Int16")
+    return out
+
+
+def suppress_entities(frame: pd.DataFrame, rules: Rules, k: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Local suppression on the entity table (trajectory fixed); a blanked sequence is blanked in every row."""
+    columns = [c for c in rules.quasi_identifiers if c in frame.columns]
+    table = patterns(frame, rules.entity, columns)
+    suppression = suppress_locally(table, ["trajectory"], columns, k)
+    blanked = suppression.suppressed
+    out = frame.copy()
+    for column in columns:
+        hit = blanked.index[blanked[column].to_numpy()]
+        rows = out[rules.entity].isin(hit)
+        if rows.any():
+            out.loc[rows, column] = None
+    return out, blanked
