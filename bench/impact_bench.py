@@ -3,9 +3,12 @@
 1. 20 seeds with no effect planted: how often each measure's 95 % interval excludes 0 (should be near 5 %).
 2. 20 seeds with effects planted: how often the interval covers the planted shift (near 95 %) and excludes 0.
 3. Time to build the panel and run the comparison (every measure, event studies included) for 10 councils x
-   4 periods x 1000 families, median of 3 runs, beside the anchor: generating those returns in memory.
+   4 periods x 400 families, median of 3 runs, beside the anchor: generating those returns. The panel there is
+   the pipeline's own (validation, per-period extract, panel release with disclosure control, part files;
+   matching replaced by the generator's truth), read back as `tfnis impact` reads it.
 
-The panel is built by tfnis.impact.synthetic (the extract's columns, without the service in between).
+The 40 calibration runs use tfnis.impact.synthetic.panel_from_frames (the extract's columns without the
+service in between, no disclosure control): fast enough for many seeds.
 
     .venv/bin/python bench/impact_bench.py [--seeds 20] [--councils 4] [--families 400] [--periods 4]
 """
@@ -58,31 +61,48 @@ def calibration(seeds: int, councils: int, families: int, periods: int) -> None:
         f"{m} {covered[m]}/{seeds}, {powered[m]}/{seeds}" for m in EFFECTS))  # fmt: skip
 
 
-def timing(councils: int, periods: int, families: int, runs: int = 3) -> None:
-    from tfnis.generate import generate_frames
-    from tfnis.impact.estimate import compare
-    from tfnis.impact.synthetic import panel_from_frames
+def timing(councils: int, periods: int, families: int, runs: int, max_suppression: float) -> None:
+    """The pipeline's own panel (tfnis.impact.synthetic.released_extract's steps, timed one by one), then the
+    comparison on the part files read back; the anchor is generating the returns."""
+    import tempfile
+    from pathlib import Path
 
-    compare(panel_from_frames(generate_frames(councils=2, families=100, periods=2, seed=1)))  # imports, warm-up
-    generate_s, panel_s, compare_s = [], [], []
+    from tfnis.generate import generate_returns
+    from tfnis.impact.estimate import compare
+    from tfnis.impact.panel import read_panel
+    from tfnis.impact.synthetic import staged_returns
+    from tfnis.panel.release import PanelPolicy, release_panel
+
+    steps: dict[str, list[float]] = {"generate (anchor)": [], "stage": [], "release": [], "compare": []}
     for run in range(runs):
-        started = time.perf_counter()
-        frames = generate_frames(councils=councils, families=families, periods=periods, seed=run, effects=EFFECTS)
-        generated = time.perf_counter()
-        panel = panel_from_frames(frames)
-        built = time.perf_counter()
-        estimates, _ = compare(panel)
-        done = time.perf_counter()
-        generate_s.append(generated - started)
-        panel_s.append(built - generated)
-        compare_s.append(done - built)
-    rows = len(panel.families), len(panel.individuals)
-    g, p, c = (statistics.median(x) for x in (generate_s, panel_s, compare_s))
-    print(f"{councils} councils x {periods} periods x {families} families ({rows[0]:,} family rows, "
-          f"{rows[1]:,} person rows), {len(estimates)} measures, median of {runs}:")  # fmt: skip
-    print(f"  anchor: generate the returns {g:.2f} s")
-    print(f"  build the panel {p:.2f} s ({p / g:.2f}x anchor), run the comparison {c:.2f} s ({c / g:.2f}x anchor), "
-          f"panel + comparison {p + c:.2f} s")  # fmt: skip
+        with tempfile.TemporaryDirectory(prefix="tfnis-impact-bench-") as tmp:
+            started = time.perf_counter()
+            made = generate_returns(Path(tmp) / "returns", councils=councils, families=families, periods=periods,
+                                    seed=run, effects=EFFECTS)  # fmt: skip
+            generated = time.perf_counter()
+            staged = staged_returns(made, 5, max_suppression)
+            stage_done = time.perf_counter()
+            released = release_panel(*staged, PanelPolicy(max_suppression=max_suppression))
+            for key, body in released.parts().items():
+                (Path(tmp) / key).parent.mkdir(parents=True, exist_ok=True)
+                (Path(tmp) / key).write_bytes(body)
+            release_done = time.perf_counter()
+            panel = read_panel(Path(tmp) / "extract")
+            estimates, _ = compare(panel)
+            done = time.perf_counter()
+        for name, seconds in zip(steps, (generated - started, stage_done - generated, release_done - stage_done,
+                                         done - release_done), strict=True):  # fmt: skip
+            steps[name].append(seconds)
+    median = {name: statistics.median(values) for name, values in steps.items()}
+    anchor = median["generate (anchor)"]
+    print(f"{councils} councils x {periods} periods x {families} families, the pipeline's panel "
+          f"({len(panel.families):,} family rows, {len(panel.individuals):,} person rows; MaxSuppressionShare "
+          f"{max_suppression}), {len(estimates)} measures, median of {runs}:")  # fmt: skip
+    for name, seconds in median.items():
+        print(f"  {name:18s} {seconds:7.2f} s  ({seconds / anchor:.2f}x anchor)")
+    build = median["stage"] + median["release"]
+    print(f"  build the panel (stage + release) {build:.2f} s; run the comparison {median['compare']:.2f} s; "
+          f"together {build + median['compare']:.2f} s")  # fmt: skip
 
 
 def main() -> None:
@@ -92,11 +112,17 @@ def main() -> None:
     parser.add_argument("--families", type=int, default=400)
     parser.add_argument("--periods", type=int, default=4)
     parser.add_argument("--skip-timing", action="store_true")
+    parser.add_argument("--timing-families", type=int, default=400, help="families per return in the timing run")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--max-suppression", type=float, default=0.3,
+        help="the release's MaxSuppressionShare (at the default 0.1 it refuses these panels, see docs/impact.md)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.seeds > 0:
         calibration(args.seeds, args.councils, args.families, args.periods)
     if not args.skip_timing:
-        timing(10, 4, 1000)
+        timing(10, 4, args.timing_families, args.runs, args.max_suppression)
 
 
 if __name__ == "__main__":
