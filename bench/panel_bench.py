@@ -63,6 +63,21 @@ def staged_periods(councils: int, families: int, periods: int, seed: int) -> tup
         return pd.concat(fams, ignore_index=True), pd.concat(inds, ignore_index=True), refused
 
 
+def cached_staging(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The staged periods, from --staged if it holds them (generating and staging 40 returns takes minutes)."""
+    if args.staged is None:
+        return staged_periods(args.councils, args.families, args.periods, args.seed)
+    name = f"{args.councils}x{args.families}x{args.periods}-{args.seed}"
+    paths = [args.staged / f"{name}-{table}.pkl" for table in ("families", "individuals")]
+    if not all(p.exists() for p in paths):
+        args.staged.mkdir(parents=True, exist_ok=True)
+        families, individuals, refused = staged_periods(args.councils, args.families, args.periods, args.seed)
+        families.to_pickle(paths[0])
+        individuals.to_pickle(paths[1])
+        return families, individuals, refused
+    return pd.read_pickle(paths[0]), pd.read_pickle(paths[1]), 0
+
+
 def _digest(text: object) -> str:
     return hashlib.sha256(str(text).encode()).hexdigest()[:32]
 
@@ -74,9 +89,10 @@ def main() -> None:
     parser.add_argument("--periods", type=int, default=4)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2015)
+    parser.add_argument("--staged", type=Path, help="keep the staged periods here (pickles) and reuse them")
     parser.add_argument("--max-suppression", type=float, default=PanelPolicy().max_suppression)
     args = parser.parse_args()
-    families, individuals, refused = staged_periods(args.councils, args.families, args.periods, args.seed)
+    families, individuals, refused = cached_staging(args)
     print(
         f"staged: {families['family_key'].nunique()} families, {individuals['person_key'].nunique()} people, "
         f"{len(families)} family rows, {len(individuals)} person rows; {refused} return(s) refused per period"

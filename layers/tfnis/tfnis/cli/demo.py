@@ -121,7 +121,11 @@ def run(args: argparse.Namespace) -> int:
     console.print(
         f"  council reports     {out}/ReportsBucket/reports/<la_code>/<submission_id>/ (validation.html, coverage.html)"
     )
-    console.print(f"  research extract    {out}/ResearchBucket/extract/period_end=…/la_code=…/")
+    console.print(
+        f"  research panel      {out}/ResearchBucket/extract/{{families,individuals}}/period_end=…/la_code=…/"
+    )
+    console.print(f"  its data package    {out}/ResearchBucket/extract/datapackage.json (docs/research.md)")
+    console.print(f"  its risk reports    {out}/ResearchBucket/extract/risk/")
     console.print(f"  national coverage   {out}/ResearchBucket/coverage/period_end=…/coverage.csv")
     console.print(f"  audit log           {out}/AuditBucket/audit/")
     console.print(f"  impact report       {out}/impact/impact.html (impact.json)")

@@ -197,7 +197,6 @@ def _individuals(area: str) -> tuple[PanelColumn, ...]:
             sorted(ETHNIC_GROUP_CODES),
             "ONS high-level ethnic group, or Not known (the same in every period)",
         ),
-        _flag("no_fixed_abode", "No fixed abode at period_end"),
         *areas,
         _flag("missing_education_eligible", "Of an age (5-16) at period_end for which missing education is measured"),
         _flag("neet_eligible", "Of an age (16-24) at period_end for which NEET is measured"),

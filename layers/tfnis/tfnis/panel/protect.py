@@ -18,12 +18,15 @@ quasi-identifier, the sequence of its values over the entity's periods (blank is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from tfnis.anonymise.minimise import AGE_BANDS, FAMILY_SIZE_BANDS
 from tfnis.disclosure.control import DisclosureRefused
 from tfnis.disclosure.measures import class_sizes
 from tfnis.disclosure.suppression import suppress_locally
+from tfnis.panel.columns import PanelColumn, PanelType, panel_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,7 +35,11 @@ if TYPE_CHECKING:
 
 FAMILY = "family_key"
 PERSON = "person_key"
-MONTH_STEPS: tuple[int, ...] = (1, 3, 6, 12)  # generalisation levels of the families' months since support start/end
+# Generalisation levels, tried in turn while suppression would cost more than the limit: families' months since
+# support started in steps of 1, 3, 6 and 12 months with family size at minimise's levels 0, 0, 1 and 2; people's
+# age band and ethnic group at minimise's levels 0, 1 and 2 (bands coarser than the staged ones are re-banded).
+FAMILY_LEVELS: tuple[tuple[int, int], ...] = ((1, 0), (3, 0), (6, 1), (12, 2))
+INDIVIDUAL_LEVELS: tuple[int, ...] = (0, 1, 2)
 MONTH_COLUMNS: tuple[str, ...] = ("months_since_support_start",)
 INVARIANT: tuple[str, ...] = ("relation_in_family", "sex", "age_band", "ethnic_group")
 # A family's size in each period is also a count of its rows in the individuals table; the families table shows
@@ -58,7 +65,7 @@ def family_rules() -> Rules:
 
 
 def individual_rules(area: str = "") -> Rules:
-    varying = ("no_fixed_abode", "missing_education_eligible", "neet_eligible", *((area,) if area else ()))
+    varying = ("missing_education_eligible", "neet_eligible", *((area,) if area else ()))
     return Rules(
         "individuals", PERSON, (*INVARIANT, *varying),
         {"domestic_violence": "NONE", "mental_health": False, "drug_dependent": False, "alcohol_dependent": False},
@@ -81,12 +88,12 @@ def protect_panel(
     fam_rules, ind_rules = family_rules(), individual_rules(area)
     fam = consistent(families, FAMILY, FAMILY_INVARIANT)
     fam, fam_cut = settle_trajectories(fam, FAMILY, k)
-    fam_out, fam_stats = _protect_table(fam, fam_rules, k, max_suppression, MONTH_STEPS, len(families), fam_cut)
+    fam_out, fam_stats = _protect_table(fam, fam_rules, k, max_suppression, family_levels(fam), fam_cut)
     kept = fam_out[[FAMILY, "period_end", "la_code"]]
     ind = individuals.merge(kept, on=[FAMILY, "period_end", "la_code"], how="inner")
     ind = consistent(ind, PERSON, INVARIANT)
     ind, ind_cut = settle_trajectories(ind, PERSON, k)
-    ind_out, ind_stats = _protect_table(ind, ind_rules, k, max_suppression, (1,), len(individuals), ind_cut)
+    ind_out, ind_stats = _protect_table(ind, ind_rules, k, max_suppression, individual_levels(ind), ind_cut)
     risk = PanelRisk.of(
         k=k, max_suppression=max_suppression,
         families=TableOutcome(fam_rules, families, fam_out, **fam_stats),
@@ -95,24 +102,66 @@ def protect_panel(
     return ProtectedPanel(fam_out, ind_out, risk)
 
 
-def _protect_table(frame, rules, k, max_suppression, steps, rows_staged, cut):  # type: ignore[no-untyped-def]
-    """The table at the finest month step whose suppression (with the entities left out) fits the limit."""
+def _protect_table(frame, rules, k, max_suppression, levels, cut):  # type: ignore[no-untyped-def]
+    """The table at the finest level whose suppression (with the entities left out) fits the limit."""
     tried: list[tuple[int, float]] = []
-    for level, step in enumerate(steps):
-        stepped = months_in_steps(frame, step) if step > 1 else frame
-        out, blanked = suppress_entities(stepped, rules, k)
+    for level, generalised in enumerate(levels):
+        out, blanked = suppress_entities(generalised(), rules, k)
         entities = max(out[rules.entity].nunique() + cut["entities_left_out"], 1)
         cells = int(blanked.to_numpy().sum()) + cut["entities_left_out"] * len(rules.quasi_identifiers)
         share = cells / (entities * len(rules.quasi_identifiers))
         tried.append((level, share))
         if share <= max_suppression:
-            stats = {"level": level, "levels_tried": tuple(tried), "blanked": blanked, **cut}
-            return out, stats
+            return out, {"level": level, "levels_tried": tuple(tried), "blanked": blanked, **cut}
     needed = ", ".join(f"level {lv}: {s:.1%}" for lv, s in tried)
     raise DisclosureRefused(
         f"panel {rules.table}: k={k} across periods needs more than {max_suppression:.0%} of quasi-identifier "
         f"cells suppressed at every generalisation level ({needed})"
     )
+
+
+def family_levels(frame: pd.DataFrame) -> list[Callable[[], pd.DataFrame]]:
+    """The families at each level, built when tried."""
+    return [lambda step=step, size=size: rebanded(months_in_steps(frame, step), "family_size", FAMILY_SIZE_BANDS, size)
+            for step, size in FAMILY_LEVELS]  # fmt: skip
+
+
+def individual_levels(frame: pd.DataFrame) -> list[Callable[[], pd.DataFrame]]:
+    """The individuals at each level: age bands and ethnic groups coarsened from level 1 up."""
+    return [lambda level=level: coarser_ethnic_groups(rebanded(frame, "age_band", AGE_BANDS, level), level)
+            for level in INDIVIDUAL_LEVELS]  # fmt: skip
+
+
+def rebanded(frame: pd.DataFrame, column: str, ladder: tuple[tuple[int, ...], ...], level: int) -> pd.DataFrame:
+    """`column`'s band codes re-banded at `level` of the ladder from their lower bounds (the coarser levels'
+    bounds are among the finer ones', so a staged band falls in exactly one coarser band)."""
+    if level == 0:
+        return frame
+    from tfnis.anonymise.minimise import bands
+    from tfnis.panel.derive import as_type
+
+    out = frame.copy()
+    lower = out[column].astype("string").str.extract(r"^([0-9]+)")[0].astype("Int64")
+    codes = next(c.codes for c in panel_columns_of(frame) if c.name == column)
+    out[column] = as_type(bands(lower, ladder[level]), PanelType.CATEGORY, codes)
+    return out
+
+
+def coarser_ethnic_groups(frame: pd.DataFrame, level: int) -> pd.DataFrame:
+    if level < 2:
+        return frame
+    from tfnis.anonymise.minimise import COARSEST_ETHNIC_GROUP
+    from tfnis.panel.derive import as_type
+
+    out = frame.copy()
+    coarse = out["ethnic_group"].astype("string").map(COARSEST_ETHNIC_GROUP, na_action="ignore")
+    out["ethnic_group"] = as_type(coarse.fillna(out["ethnic_group"].astype("string")), PanelType.CATEGORY,
+                                  tuple(out["ethnic_group"].cat.categories))  # fmt: skip
+    return out
+
+
+def panel_columns_of(frame: pd.DataFrame) -> tuple[PanelColumn, ...]:
+    return panel_columns("families" if PERSON not in frame.columns else "individuals")
 
 
 def trajectories(frame: pd.DataFrame, entity: str) -> pd.Series:
@@ -185,10 +234,9 @@ def consistent(frame: pd.DataFrame, entity: str, columns: tuple[str, ...]) -> pd
     key = out[entity]
     firsts = out.drop_duplicates(entity).set_index(entity)
     for column in (c for c in columns if c in out.columns):
-        any_blank = out[column].isna().groupby(key.to_numpy()).transform("any").to_numpy()
+        any_blank = out[column].isna().groupby(key.to_numpy()).transform("any")
         at_first = key.map(firsts[column]).astype(out[column].dtype)
-        at_first[any_blank] = None
-        out[column] = at_first.to_numpy()
+        out[column] = at_first.mask(any_blank.to_numpy())
     return out
 
 

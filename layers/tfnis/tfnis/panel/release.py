@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tfnis.panel import part_key
 from tfnis.panel.derive import derive_families, derive_individuals
-from tfnis.panel.parquet import part_file
+from tfnis.panel.parquet import part_files
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -21,10 +20,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PanelPolicy:
-    """DisclosureK, MaxSuppressionShare and ExtractArea, as for the per-period extract."""
+    """DisclosureK, PanelMaxSuppressionShare and ExtractArea."""
 
     k: int = 5
-    max_suppression: float = 0.10
+    max_suppression: float = 0.25
     area: str = ""
 
 
@@ -39,9 +38,7 @@ class ReleasedPanel:
         """Every part file by its key: extract/<table>/period_end=…/la_code=…/part-0.parquet."""
         out: dict[str, bytes] = {}
         for table, frame in (("families", self.families), ("individuals", self.individuals)):
-            for (period_end, la_code), rows in frame.groupby(["period_end", "la_code"], observed=True, sort=True):
-                key = part_key(table, f"{period_end:%Y-%m-%d}", str(la_code))
-                out[key] = part_file(shuffled(rows), table, self.area)
+            out |= {f"extract/{name}": body for name, body in part_files(shuffled(frame), table, self.area).items()}
         return out
 
 

@@ -32,7 +32,7 @@ def panel_policy(settings: Settings) -> PanelPolicy:
     from tfnis.panel.release import PanelPolicy
 
     area = "" if settings.extract_area == "none" else settings.extract_area
-    return PanelPolicy(k=settings.disclosure_k, max_suppression=settings.max_suppression_share, area=area)
+    return PanelPolicy(k=settings.disclosure_k, max_suppression=settings.panel_max_suppression_share, area=area)
 
 
 def release(store: Store, table: SubmissionTable) -> ReleasedPanel | None:
