@@ -151,10 +151,9 @@ def test_the_impact_package_never_imports_boto3():
 
 def test_on_the_pipelines_own_extract_a_planted_effect_is_covered_and_not_zero(tmp_path):
     """The extract the service releases (validation, per-period extract, disclosure control across periods, part
-    files) with matching replaced by the generator's truth. MaxSuppressionShare 0.3: at the default 0.1 the
-    panel release refuses a panel this small (docs/impact.md)."""
+    files) with matching replaced by the generator's truth, at the template's default disclosure settings."""
     root, planted = released_extract(
-        tmp_path, councils=3, families=300, periods=4, seed=11, effects={"police_callouts": -0.5}, max_suppression=0.3
+        tmp_path, councils=3, families=300, periods=4, seed=11, effects={"police_callouts": -0.5}
     )
     assert sorted(p.name for p in root.iterdir()) == ["families", "individuals"]
     panel = read_panel(root)

@@ -20,10 +20,6 @@ from tfnis.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 TF6_LAST_PERIOD = date(2020, 9, 30)
 DEMO_EFFECTS = ("police_callouts=-0.5", "neet=-0.1")  # what the demo's comparison should find
-# The panel release (disclosure control across periods) refuses a panel of 3 councils x 300 families x 4
-# half-years at the template's MaxSuppressionShare 0.1 (it needs 12-14 % of cells suppressed): the demo runs at
-# 0.3 unless --parameter says otherwise, and says so. A demonstration setting, not a recommendation.
-DEMO_PARAMETERS = {"MaxSuppressionShare": "0.3"}
 
 
 def register(subparsers: Any) -> None:
@@ -101,10 +97,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tfnis_local.stack import LocalStack
 
-    parameters = {**DEMO_PARAMETERS, **dict(p.split("=", 1) for p in args.parameter if "=" in p)}
-    changed = {k: v for k, v in parameters.items() if DEMO_PARAMETERS.get(k) == v}
-    if changed:
-        console.print(f"demo template parameters {changed} (so small a panel is refused at the defaults)")
+    parameters = dict(p.split("=", 1) for p in args.parameter if "=" in p)
     with LocalStack(parameters=parameters, background=args.serve) as stack:
         console.print(f"embedded stack up: API {stack.api_url}")
         console.print(f"upload page {stack.api_url}/  (development sign-in: choose a council)")

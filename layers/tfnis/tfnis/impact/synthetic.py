@@ -95,13 +95,15 @@ def _individuals(ind: pd.DataFrame, families: pd.DataFrame) -> pd.DataFrame:
 
 def released_extract(
     out: Path, *, councils: int, families: int, periods: int, seed: int, effects: Mapping[str, float] | None = None,
-    last_period: date | None = None, k: int = 5, max_suppression: float = 0.10,
+    last_period: date | None = None, k: int = 5, max_suppression: float = 0.10, panel_max_suppression: float = 0.25,
 ) -> tuple[Path, list[dict[str, object]]]:  # fmt: skip
     """The research extract the pipeline would release for generated returns, written under out/extract, and
     the planted effects. Every step is the service's own code (validate, split, build_extract with its
     per-period disclosure control, release_panel with disclosure control across periods, the part files)
     except matching: family_key and person_key are digests of the generator's true family and person (what
-    a perfect linkage gives), so the run needs no stack. Returns refused by disclosure control are left out."""
+    a perfect linkage gives), so the run needs no stack. Returns refused by disclosure control are left out.
+    k, max_suppression and panel_max_suppression: the template's DisclosureK, MaxSuppressionShare and
+    PanelMaxSuppressionShare, at their defaults."""
     import tempfile
 
     from tfnis.generate import generate_returns
@@ -114,7 +116,8 @@ def released_extract(
         )  # fmt: skip
         staged_families, staged_individuals = staged_returns(made, k, max_suppression)
         planted = json.loads(made.effects.read_text(encoding="utf-8"))["effects"] if made.effects else []
-    released = release_panel(staged_families, staged_individuals, PanelPolicy(k=k, max_suppression=max_suppression))
+    policy = PanelPolicy(k=k, max_suppression=panel_max_suppression)
+    released = release_panel(staged_families, staged_individuals, policy)
     for key, body in released.parts().items():
         path = Path(out) / key
         path.parent.mkdir(parents=True, exist_ok=True)
