@@ -105,6 +105,26 @@ def timing(councils: int, periods: int, families: int, runs: int, max_suppressio
           f"together {build + median['compare']:.2f} s")  # fmt: skip
 
 
+def released_calibration(seeds: int) -> None:
+    """The no-effect check on the pipeline's own extract (slower: validation, extract, release per seed)."""
+    import tempfile
+    from pathlib import Path
+
+    from tfnis.impact.estimate import compare
+    from tfnis.impact.panel import read_panel
+    from tfnis.impact.synthetic import released_extract
+
+    excluded, tests = 0, 0
+    for seed in range(seeds):
+        with tempfile.TemporaryDirectory(prefix="tfnis-impact-bench-") as tmp:
+            root, _ = released_extract(Path(tmp), councils=3, families=300, periods=4, seed=3000 + seed)
+            estimates, _ = compare(read_panel(root))
+        excluded += sum(int(e.ci_low > 0 or e.ci_high < 0) for e in estimates)
+        tests += len(estimates)
+    print(f"no effect planted, the pipeline's own extract (3 councils x 300 families x 4 periods), {seeds} seeds:")
+    print(f"  95% interval excludes 0: {excluded}/{tests} = {100 * excluded / tests:.1f}% (expected about 5%)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
@@ -115,11 +135,16 @@ def main() -> None:
     parser.add_argument("--timing-families", type=int, default=400, help="families per return in the timing run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
+        "--released-seeds", type=int, default=0, help="also the no-effect check on the pipeline's extract"
+    )
+    parser.add_argument(
         "--panel-max-suppression", type=float, default=0.25, help="PanelMaxSuppressionShare (template default)"
     )
     args = parser.parse_args()
     if args.seeds > 0:
         calibration(args.seeds, args.councils, args.families, args.periods)
+    if args.released_seeds > 0:
+        released_calibration(args.released_seeds)
     if not args.skip_timing:
         timing(10, 4, args.timing_families, args.runs, args.panel_max_suppression)
 
