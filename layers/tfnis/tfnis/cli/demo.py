@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 from tfnis.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 TF6_LAST_PERIOD = date(2020, 9, 30)
+EXTRACT = Path("ResearchBucket") / "extract"
 DEMO_EFFECTS = ("police_callouts=-0.5", "neet=-0.1")  # what the demo's comparison should find
 
 
@@ -104,10 +106,15 @@ def run(args: argparse.Namespace) -> int:
         results = upload_all(stack, dirs, console)
         print_results(results, console)
         print_coverage(stack, results, console)
-        certificate = None
-        if args.research_end:
+        certificate, comparison = None, None
+        if args.research_end:  # the comparison first: research end destroys the extract it reads
+            with tempfile.TemporaryDirectory(prefix="tfnis-demo-") as before_end:
+                stack.mirror(Path(before_end))
+                comparison = compare_extract(Path(before_end) / EXTRACT, out / "impact", returns_root)
             certificate = stack.invoke("ResearchEndFunction", {"source": "tfnis.demo", "confirm": True})
         stack.mirror(out)
+        if comparison is None:
+            comparison = compare_extract(out / EXTRACT, out / "impact", returns_root)
         if args.serve:
             wait_for_ctrl_c(console, stack.api_url)
     console.print(f"\nEvery bucket is mirrored under {out}/<LogicalId>/<key>:")
@@ -122,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"  national coverage   {out}/ResearchBucket/coverage/period_end=…/coverage.csv")
     console.print(f"  audit log           {out}/AuditBucket/audit/")
     console.print(f"  impact report       {out}/impact/impact.html (impact.json)")
-    print_impact(out, returns_root, console)
+    print_impact(comparison, console)
     if certificate is not None:
         console.print("\nResearch end: destruction certificate")
         console.print_json(json.dumps(certificate, default=str))
@@ -131,24 +138,33 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def print_impact(out: Path, returns_root: Path, console: Any) -> None:
-    """The comparison on the mirrored research extract (what `tfnis impact` does), its summary printed."""
-    from tfnis.cli.impact import print_summary
+def compare_extract(extract: Path, into: Path, returns_root: Path) -> tuple[Any, dict[str, str], list] | str:
+    """`tfnis impact` on the mirrored extract, written to `into`: the published summary, what was not
+    estimated and the planted effects; or why there is no comparison."""
     from tfnis.impact.estimate import compare
     from tfnis.impact.panel import ExtractUnreadable, read_panel
     from tfnis.impact.report import write_report
 
-    console.print("\nThe comparison: supported families against comparison families (tfnis impact)")
     try:
-        panel = read_panel(out / "ResearchBucket" / "extract")
+        panel = read_panel(extract)
     except ExtractUnreadable as error:
-        console.print(f"[yellow]no comparison: {error}[/yellow]")
-        return
+        return str(error)
     planted_file = returns_root / "effects.json"
     planted = json.loads(planted_file.read_text(encoding="utf-8"))["effects"] if planted_file.is_file() else []
     estimates, skipped = compare(panel)
-    tables = write_report(estimates, out / "impact", periods=panel.period_ends, skipped=skipped, planted=planted)
-    print_summary(tables.summary, console, planted)
+    tables = write_report(estimates, into, periods=panel.period_ends, skipped=skipped, planted=planted)
+    return tables.summary, skipped, planted
+
+
+def print_impact(comparison: tuple[Any, dict[str, str], list] | str, console: Any) -> None:
+    from tfnis.cli.impact import print_summary
+
+    console.print("\nThe comparison: supported families against comparison families (tfnis impact)")
+    if isinstance(comparison, str):
+        console.print(f"[yellow]no comparison: {comparison}[/yellow]")
+        return
+    summary, skipped, planted = comparison
+    print_summary(summary, console, planted)
     for measure, why in skipped.items():
         console.print(f"  not estimated: {measure} ({why})")
 
