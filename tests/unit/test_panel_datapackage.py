@@ -17,6 +17,7 @@ import pytest
 import yaml
 from frictionless import Detector, Package, Resource, Schema
 
+from tfnis.panel.arrow_schema import SCHEMAS_PATH, generated
 from tfnis.panel.columns import file_columns, glue_table_input
 from tfnis.panel.datapackage import DICTIONARY_PATH, data_dictionary, datapackage
 from tfnis.panel.release import PanelPolicy, release_panel
@@ -76,6 +77,7 @@ def test_each_table_reads_in_one_line_with_typed_columns_and_no_partition_inside
     assert str(families["council_sequence"].dtype) == "Int8"
     assert str(families["ever_supported"].dtype) == str(families["rent_arrears"].dtype) == "boolean"
     assert str(families["police_callouts"].dtype) == "Int16"
+    assert str(families["intervention_group"].dtype) == "category"
     assert families["months_since_support_start"].min() < 0 < families["months_since_support_start"].max()
     assert families["moved_council"].any() and families["council_sequence"].max() == 2
     assert ds.dataset(extract / "individuals", partitioning="hive").count_rows() > 0
@@ -112,8 +114,9 @@ def test_a_value_outside_a_table_schema_is_found_by_the_validation(extract):
     assert not all(r.valid for r in reports)
 
 
-def test_the_data_dictionary_is_generated_from_the_registry():
+def test_the_data_dictionary_and_the_arrow_schemas_are_generated_from_the_registry():
     assert (ROOT / DICTIONARY_PATH).read_text() == data_dictionary(), "run python -m tfnis.panel.datapackage"
+    assert json.loads(SCHEMAS_PATH.read_text()) == generated(), "run python -m tfnis.panel.arrow_schema"
 
 
 def test_every_duckdb_query_in_docs_research_runs_on_a_demo_shaped_panel(extract):

@@ -58,7 +58,7 @@ def staged(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(families), pd.DataFrame(people)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(tables=staged(), k=st.integers(2, 4))
 def test_every_family_and_person_is_in_a_class_of_at_least_k_across_periods_and_in_every_period(tables, k):
     staged_families, staged_individuals = tables

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 from tfnis.disclosure.measures import class_sizes
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
+    from numpy.typing import NDArray
 
 
 class KAnonymityImpossible(ValueError):
@@ -121,7 +123,7 @@ def _top_up_partly_blank_classes(
     sizes = np.bincount(codes)[codes]
     spare = {int(c): int(n) - k for c, n in zip(*np.unique(codes, return_counts=True), strict=True) if n > k}
     members_of = _rows_by(codes)
-    fixed_code = class_codes(out, fixed).to_numpy() if fixed else np.zeros(len(out), dtype=np.int64)
+    fixed_code = (class_codes(out, fixed).to_numpy() if fixed else np.zeros(len(out))).astype(np.int64)
     by_fixed = _rows_by(fixed_code)
     to_blank: dict[int, list[np.ndarray]] = {}
     for code in np.unique(codes[sizes < k]):
@@ -145,8 +147,8 @@ def _top_up_partly_blank_classes(
             for donor in chosen:
                 spare[int(codes[donor])] += 1
             continue
-        for column in hidden:
-            to_blank.setdefault(int(column), []).append(np.asarray(chosen))
+        for position in hidden:
+            to_blank.setdefault(int(position), []).append(np.asarray(chosen))
     for column, chunks in to_blank.items():
         rows = np.unique(np.concatenate(chunks))
         name = qis[column]
@@ -156,11 +158,10 @@ def _top_up_partly_blank_classes(
     return bool(to_blank)
 
 
-def _rows_by(codes: object) -> dict[int, object]:
+def _rows_by(codes: NDArray[np.int64]) -> dict[int, NDArray[np.intp]]:
     """Row positions of each code, in row order."""
     import numpy as np
 
-    assert isinstance(codes, np.ndarray)
     order = np.argsort(codes, kind="stable")
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
     return {int(codes[group[0]]): group for group in np.split(order, bounds) if len(group)}

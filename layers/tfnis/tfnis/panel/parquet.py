@@ -1,8 +1,9 @@
 """Part files of the panel: Parquet written by DuckDB (no pyarrow in Lambda) in the registry's types.
 
 Codes are DuckDB ENUMs (dictionary-encoded strings in Parquet), counts SMALLINT/TINYINT, flags BOOLEAN, and
-the file carries pandas metadata (the key pyarrow itself writes), so `pd.read_parquet` gives Int16, Int8 and
-boolean columns with <NA> rather than floats and objects. The partition columns are never inside a file.
+the file carries the metadata pyarrow itself writes (its Arrow schema, tfnis.panel.arrow_schema, and pandas
+metadata), so `pd.read_parquet` gives categories, Int16, Int8 and boolean columns with <NA> rather than objects
+and floats. The partition columns are never inside a file.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from tfnis.panel.arrow_schema import arrow_schema
 from tfnis.panel.columns import SQL_TYPES, PanelColumn, PanelType, file_columns
 
 if TYPE_CHECKING:
@@ -49,8 +51,8 @@ def pandas_metadata(columns: tuple[PanelColumn, ...]) -> str:
 
 
 def _sql_type(column: PanelColumn) -> str:
-    if column.type is PanelType.CATEGORY:
-        return "ENUM(" + ", ".join("'" + code.replace("'", "''") + "'" for code in column.codes) + ")"
+    """VARCHAR for codes too: DuckDB dictionary-encodes them per file (its ENUMs, written by PARTITION_BY, keep
+    the indices of the whole ENUM in each file's smaller dictionary, which pyarrow cannot read as categories)."""
     return SQL_TYPES[column.type]
 
 
@@ -78,6 +80,6 @@ def part_files(frame: pd.DataFrame, table: str, area: str = "") -> dict[str, byt
         con.execute(
             f"COPY (SELECT {select}, CAST(period_end AS DATE) AS period_end, la_code FROM part) TO '{root}' "
             f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (period_end, la_code), FILENAME_PATTERN 'part-{{i}}', "
-            f"KV_METADATA {{pandas: '{metadata}'}})"
+            f"KV_METADATA {{pandas: '{metadata}', 'ARROW:schema': '{arrow_schema(table, area)}'}})"
         )
         return {path.relative_to(tmp).as_posix(): path.read_bytes() for path in sorted(root.rglob("*.parquet"))}

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tfnis.anonymise.minimise import AGE_BANDS, FAMILY_SIZE_BANDS
 from tfnis.disclosure.control import DisclosureRefused
@@ -102,7 +102,14 @@ def protect_panel(
     return ProtectedPanel(fam_out, ind_out, risk)
 
 
-def _protect_table(frame, rules, k, max_suppression, levels, cut):  # type: ignore[no-untyped-def]
+def _protect_table(
+    frame: pd.DataFrame,
+    rules: Rules,
+    k: int,
+    max_suppression: float,
+    levels: list[Callable[[], pd.DataFrame]],
+    cut: dict[str, int],
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The table at the finest level whose suppression (with the entities left out) fits the limit."""
     tried: list[tuple[int, float]] = []
     for level, generalised in enumerate(levels):
@@ -122,14 +129,24 @@ def _protect_table(frame, rules, k, max_suppression, levels, cut):  # type: igno
 
 def family_levels(frame: pd.DataFrame) -> list[Callable[[], pd.DataFrame]]:
     """The families at each level, built when tried."""
-    return [lambda step=step, size=size: rebanded(months_in_steps(frame, step), "family_size", FAMILY_SIZE_BANDS, size)
-            for step, size in FAMILY_LEVELS]  # fmt: skip
+    from functools import partial
+
+    return [partial(_family_level, frame, step, size) for step, size in FAMILY_LEVELS]
+
+
+def _family_level(frame: pd.DataFrame, step: int, size: int) -> pd.DataFrame:
+    return rebanded(months_in_steps(frame, step), "family_size", FAMILY_SIZE_BANDS, size)
 
 
 def individual_levels(frame: pd.DataFrame) -> list[Callable[[], pd.DataFrame]]:
     """The individuals at each level: age bands and ethnic groups coarsened from level 1 up."""
-    return [lambda level=level: coarser_ethnic_groups(rebanded(frame, "age_band", AGE_BANDS, level), level)
-            for level in INDIVIDUAL_LEVELS]  # fmt: skip
+    from functools import partial
+
+    return [partial(_individual_level, frame, level) for level in INDIVIDUAL_LEVELS]
+
+
+def _individual_level(frame: pd.DataFrame, level: int) -> pd.DataFrame:
+    return coarser_ethnic_groups(rebanded(frame, "age_band", AGE_BANDS, level), level)
 
 
 def rebanded(frame: pd.DataFrame, column: str, ladder: tuple[tuple[int, ...], ...], level: int) -> pd.DataFrame:
@@ -179,13 +196,14 @@ def sequences(frame: pd.DataFrame, entity: str, columns: list[pd.Series]) -> pd.
 
     from tfnis.disclosure.measures import class_codes
 
-    codes = class_codes(pd.DataFrame({str(n): c.to_numpy() for n, c in enumerate(columns)}), [str(n) for n in
-                        range(len(columns))]).to_numpy()  # fmt: skip
+    names = [str(n) for n in range(len(columns))]
+    codes = class_codes(pd.DataFrame(dict(zip(names, (c.to_numpy() for c in columns), strict=True))), names).to_numpy()
     key, place = frame[entity].to_numpy(), frame.groupby(frame[entity].to_numpy(), sort=False).cumcount().to_numpy()
     entities, position = pd.factorize(key)
     wide = np.full((len(position), int(place.max()) + 1 if len(place) else 1), -1, dtype=np.int64)
     wide[entities, place] = codes
-    folded = class_codes(pd.DataFrame(wide), list(range(wide.shape[1])))
+    places = [f"p{n}" for n in range(wide.shape[1])]
+    folded = class_codes(pd.DataFrame(wide, columns=places), places)
     return pd.Series(folded.to_numpy(), index=pd.Index(position, name=entity))
 
 
