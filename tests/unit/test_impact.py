@@ -60,7 +60,7 @@ def test_fixed_effects_by_demeaning_equal_the_dummy_regression(planted):
     keep = panel.families["family_key"].isin(panel.families["family_key"].drop_duplicates().iloc[:300])
     small = Panel(panel.families[keep].reset_index(drop=True), panel.individuals.iloc[:0])
     frame = analysis_frame(small, "police_callouts")
-    frame = frame[frame.groupby("family_key")["y"].transform("size") > 1]
+    frame = frame[frame.groupby("family_key")["period_end"].transform("nunique") > 1]
     post = (frame["supported"] & (frame["months"] >= 0)).astype(float)
     dummies = pd.get_dummies(frame[["family_key", "period_end"]], drop_first=False, dtype=float)
     design = np.column_stack([post, dummies.drop(columns=[c for c in dummies if c.startswith("period_end")][:1])])

@@ -113,7 +113,8 @@ def _numeric(values: pd.Series, kind: str) -> pd.Series:
 def estimate(panel: Panel, measure: str) -> Estimate:
     """The DiD estimate and event study of one measure (NotEstimable when the data cannot give one)."""
     frame = analysis_frame(panel, measure)
-    frame = frame[frame.groupby("family_key")["y"].transform("size") > 1]  # one row says nothing within a family
+    seen = frame.groupby("family_key")["period_end"].transform("nunique")
+    frame = frame[seen > 1]  # a family seen in one period says nothing within the family
     treated = frame["supported"] & (frame["months"] >= 0)
     switchers = frame.loc[frame["supported"]].assign(post=treated).groupby("family_key")["post"].agg(["min", "max"])
     n_supported = int((switchers["min"] != switchers["max"]).sum())
