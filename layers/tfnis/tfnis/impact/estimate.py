@@ -143,7 +143,10 @@ def event_study(frame: pd.DataFrame) -> tuple[tuple[EventTime, ...], float | Non
     columns = {f"e{h}": (half == h).astype(float) for h in times if h != REFERENCE_HALF_YEAR}
     if not columns:
         return (), None
-    fit = _fit(frame, pd.DataFrame(columns, index=frame.index))
+    try:
+        fit = _fit(frame, pd.DataFrame(columns, index=frame.index))
+    except np.linalg.LinAlgError:  # half-years that coincide with periods (months generalised to a year)
+        return (), None
     ci = fit.conf_int(alpha=0.05)
     counts = frame.assign(half=half).dropna(subset=["half"]).groupby("half")["family_key"].nunique()
     events = []
