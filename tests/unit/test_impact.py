@@ -34,6 +34,7 @@ def extract(planted, tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_a_planted_effect_is_recovered_its_interval_covers_it_and_excludes_zero(planted):
     panel, shifts = planted
     for measure in PLANTED:
@@ -45,6 +46,7 @@ def test_a_planted_effect_is_recovered_its_interval_covers_it_and_excludes_zero(
     assert len(after) == 2 and all(t.ci_high < 0 for t in after)  # seen from the first period end after
 
 
+@pytest.mark.slow
 def test_the_panel_lets_a_comparison_work_supported_families_are_seen_before_support(planted):
     families = planted[0].families
     supported = families[families["ever_supported"]]
@@ -55,6 +57,7 @@ def test_the_panel_lets_a_comparison_work_supported_families_are_seen_before_sup
     assert comparison.groupby("period_end")["family_key"].nunique().min() > 300  # in every period
 
 
+@pytest.mark.slow
 def test_fixed_effects_by_demeaning_equal_the_dummy_regression(planted):
     panel = planted[0]
     keep = panel.families["family_key"].isin(panel.families["family_key"].drop_duplicates().iloc[:300])
@@ -68,6 +71,7 @@ def test_fixed_effects_by_demeaning_equal_the_dummy_regression(planted):
     assert estimate(small, "police_callouts").estimate == pytest.approx(beta, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_suppressed_cells_are_left_out_not_fatal(planted):
     panel, shifts = planted
     rng = np.random.default_rng(0)
@@ -93,6 +97,7 @@ def test_counts_of_fewer_than_ten_families_are_suppressed_with_their_estimates()
     assert hidden["estimate"].isna().all() and len(hidden) >= 1
 
 
+@pytest.mark.slow
 def test_tfnis_impact_writes_json_html_and_output_checked_tables(extract, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["impact", "--extract", str(extract), "--out", str(out)]) == 0
@@ -108,6 +113,7 @@ def test_tfnis_impact_writes_json_html_and_output_checked_tables(extract, tmp_pa
         assert main(["check-output", str(out / name)]) == 0
 
 
+@pytest.mark.slow
 def test_the_extract_reads_back_typed(extract):
     panel = read_panel(extract)
     assert panel.families["police_callouts"].dtype == "Int64"
@@ -149,6 +155,7 @@ def test_the_impact_package_never_imports_boto3():
     assert done.stdout.strip() == "False"
 
 
+@pytest.mark.slow
 def test_on_the_pipelines_own_extract_a_planted_effect_is_covered_and_not_zero(tmp_path):
     """The extract the service releases (validation, per-period extract, disclosure control across periods, part
     files) with matching replaced by the generator's truth, at the template's default disclosure settings."""
