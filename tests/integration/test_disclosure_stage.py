@@ -175,7 +175,8 @@ def test_the_released_panel_beside_it_is_k_anonymous_and_names_its_risk(store, w
         assert len(panel) == len(written[table])  # one period: no trajectory is rare, nothing left out
         assert smallest_class(panel, [c for c in rules.quasi_identifiers if c in panel.columns]) >= 5
     risk = store.get_json(research, "extract/risk/panel.json")
-    assert {t["table"]: t["across_periods_after"]["k"] for t in risk["tables"]} == {"families": 5, "individuals": 5}
+    k_after = {t["table"]: t["across_periods_after"]["k"] for t in risk["tables"]}
+    assert set(k_after) == {"families", "individuals"} and min(k_after.values()) >= 5  # at least K, not exactly
     assert risk["households"]["enforced"] is False
     assert store.get_json(research, "extract/datapackage.json")["resources"][0]["name"] == "families"
 
