@@ -30,16 +30,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--last-period", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
         help="the last period end (31 March or 30 September); default: the latest that fits one framework",
     )  # fmt: skip
+    parser.add_argument(
+        "--effect", action="append", default=[], metavar="MEASURE=DELTA",
+        help="plant an effect of support (repeatable): from the first period end after a family's support starts, "
+        "MEASURE's expected value moves by DELTA (a count per period, or a Y/N measure's probability: "
+        "-0.1 is ten points less); written to DIR/effects.json. Default: no effect",
+    )  # fmt: skip
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from tfnis.generate import generate_returns
+    from tfnis.generate.effects import parse_effects
 
     try:
         made = generate_returns(
             args.out, councils=args.councils, families=args.families, periods=args.periods, seed=args.seed,
-            error_rate=args.error_rate, last_period=args.last_period,
+            error_rate=args.error_rate, last_period=args.last_period, effects=parse_effects(args.effect),
         )  # fmt: skip
     except ValueError as exc:
         print(f"tfnis generate: {exc}", file=sys.stderr)

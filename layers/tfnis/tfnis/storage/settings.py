@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     # ExtractArea) and its own key; research end's signing key and whether the extract outlives the research.
     disclosure_k: int = 5
     max_suppression_share: float = 0.10
+    panel_max_suppression_share: float = 0.25  # the panel release, across periods (PanelMaxSuppressionShare)
     extract_area: str = "none"  # none, postcode_district or lsoa
     extract_key_id: str = ""
     signing_key_id: str = ""
