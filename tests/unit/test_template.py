@@ -986,9 +986,9 @@ def _role_as_function(role: dict[str, Any]) -> dict[str, Any]:
 def test_the_national_relink_is_off_unless_asked_for(template, resources):
     assert template["Parameters"]["EnableNationalRelink"]["Default"] == "false"
     assert template["Conditions"]["NationalRelink"] == {"Fn::Equals": [{"Ref": "EnableNationalRelink"}, "true"]}
-    glue = [lid for lid, r in resources.items() if r["Type"].startswith("AWS::Glue::")]
-    assert glue and all(resources[lid].get("Condition") == "NationalRelink" for lid in glue)
-    for lid in ("NationalRelinkRole", "GlueArtifactsBucket", "GlueArtifactsBucketPolicy"):
+    relink = [lid for lid in resources if lid.startswith("NationalRelink")]
+    assert {"NationalRelinkJob", "NationalRelinkRole", "NationalRelinkSecurityConfiguration"} <= set(relink)
+    for lid in (*relink, "GlueArtifactsBucket", "GlueArtifactsBucketPolicy"):
         assert resources[lid]["Condition"] == "NationalRelink"
 
 
