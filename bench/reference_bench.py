@@ -38,7 +38,9 @@ def build_study(n_study: int, seed: int, work: Path) -> tuple[pd.DataFrame, pd.D
         identifiers = people[list(LINKAGE_COLUMNS)].assign(record_token=[f"t{i}" for i in range(len(people))])
         index = match_submission(identifiers, index).index
     assert index is not None
-    owners = frames.truth.merge(index[["la_code", "person_id", "person_key"]].drop_duplicates(), on=["la_code", "person_id"])
+    owners = frames.truth.merge(
+        index[["la_code", "person_id", "person_key"]].drop_duplicates(), on=["la_code", "person_id"]
+    )
     owners = owners[["true_person", "person_key"]].drop_duplicates()
     index.to_parquet(work / "index.parquet")
     return study_people(frames), owners, frames.period_ends[-1]
@@ -47,7 +49,10 @@ def build_study(n_study: int, seed: int, work: Path) -> tuple[pd.DataFrame, pd.D
 def match_in_child(work: Path, dataset: str) -> dict:
     """Run the matching in a fresh process so its peak RSS is its own."""
     done = subprocess.run(
-        [sys.executable, __file__, "--child", str(work), "--datasets", dataset], capture_output=True, text=True, check=True
+        [sys.executable, __file__, "--child", str(work), "--datasets", dataset],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -83,6 +88,7 @@ def main() -> None:
     parser.add_argument("--reference", type=int, default=1_000_000)
     parser.add_argument("--datasets", default="offending,benefits_employment,education")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--namesakes", type=float, default=None, help="share of outside records that are namesakes")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -99,7 +105,10 @@ def main() -> None:
         print("|---|---|---|---|---|---|---|---|---|")
         for dataset in args.datasets.split(","):
             rng = np.random.default_rng(args.seed)
-            extract, truth = reference_extract(study, dataset, period_end, rng, records=args.reference)
+            extract, truth = reference_extract(
+                study, dataset, period_end, rng, records=args.reference,
+                **({} if args.namesakes is None else {"namesakes": args.namesakes}),
+            )  # fmt: skip
             extract.to_csv(work / f"{dataset}.csv", index=False)
             measured = match_in_child(work, dataset)
             matches = pd.read_parquet(work / f"{dataset}.matches.parquet")

@@ -30,6 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--last-period", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
         help="the last period end (31 March or 30 September); default: the latest that fits one framework",
     )  # fmt: skip
+    parser.add_argument(
+        "--reference", default=None, metavar="DATASET[,DATASET]",
+        help="also write national reference extracts (education, offending, benefits_employment) to "
+        "DIR/reference/<dataset>/<period_end>/records.csv, with DIR/reference_truth.csv",
+    )  # fmt: skip
     parser.set_defaults(func=run)
 
 
@@ -48,4 +53,25 @@ def run(args: argparse.Namespace) -> int:
         f"wrote {len(made.returns)} returns ({made.n_families:,} families, {made.n_individuals:,} individuals) "
         f"to {made.out} in {made.seconds:.1f}s; truth in {made.truth.name}"
     )
+    return write_reference(args) if args.reference else EXIT_OK
+
+
+def write_reference(args: argparse.Namespace) -> int:
+    """The reference extracts of the same generated people (the returns are generated again from the seed)."""
+    from tfnis.generate import generate_frames
+    from tfnis.generate.national import generate_reference
+    from tfnis.reference import dataset_names
+
+    datasets = [d.strip() for d in args.reference.split(",") if d.strip()]
+    unknown = [d for d in datasets if d not in dataset_names()]
+    if unknown or not datasets:
+        print(f"tfnis generate: unknown reference dataset(s) {unknown}; known: {', '.join(dataset_names())}",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    frames = generate_frames(
+        councils=args.councils, families=args.families, periods=args.periods, seed=args.seed,
+        error_rate=args.error_rate, last_period=args.last_period,
+    )  # fmt: skip
+    for path in generate_reference(args.out, frames, datasets, seed=args.seed):
+        print(f"wrote reference extract {path.relative_to(args.out)}")
     return EXIT_OK

@@ -31,9 +31,10 @@ if TYPE_CHECKING:
 
 REFERENCE_TRUTH_COLUMNS = ("dataset", "period_end", "record_id", "true_person")
 OUTSIDE_PER_STUDY_RECORD = 3.0  # outside people per study record: a majority outside the study
-# Shares of outside records. Namesakes (name, sex and birthday of a study person) at 0.2 % give ~0.6 % of study
-# people one in the extract: tens of times what a 1M extract of England's 60M would hold, on purpose.
-LOOKALIKE_SHARE, NAMESAKE_SHARE = 0.05, 0.002
+# Shares of outside records. Namesakes (name, sex and birthday of a study person) at 0.05 % give ~0.15 % of
+# study people one in the extract: several times what a 1M extract of England's 56M people would hold (about
+# 0.03 %), on purpose; bench/reference_bench.py --namesakes raises it.
+LOOKALIKE_SHARE, NAMESAKE_SHARE = 0.05, 0.0005
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,9 @@ def study_people(frames: GeneratedFrames) -> pd.DataFrame:
     people["date_of_birth"] = normalise_dobs(people["date_of_birth"])
     people["sex"] = normalise_sexes(people["sex"])
     people["postcode"] = normalise_postcodes(people["postcode"])
-    people["nino"] = people["nino"].str.replace(" ", "").str.upper().where(nino_classes(people["nino"]) == NinoClass.VALID)
+    people["nino"] = (
+        people["nino"].str.replace(" ", "").str.upper().where(nino_classes(people["nino"]) == NinoClass.VALID)
+    )
     people["upn"] = people["upn"].where(upn_valid_mask(people["upn"]).fillna(False).astype(bool))
     latest = people.groupby("true_person", sort=True).last()  # last non-blank value of each column
     return latest.reset_index().replace({pd.NA: None})
@@ -79,7 +82,9 @@ def _ages(dob: pd.Series, period_end: date) -> np.ndarray:
     return ((pd.Timestamp(period_end) - pd.to_datetime(dob, errors="coerce")).dt.days / 365.25).to_numpy()
 
 
-def _outside_people(n: int, study: pd.DataFrame, spec: str, period_end: date, rng: np.random.Generator) -> pd.DataFrame:
+def _outside_people(
+    n: int, study: pd.DataFrame, spec: str, period_end: date, rng: np.random.Generator, namesakes: float
+) -> pd.DataFrame:
     """People outside the study in the dataset's age range, with look-alikes and namesakes of study people."""
     import pandas as pd
 
@@ -100,14 +105,16 @@ def _outside_people(n: int, study: pd.DataFrame, spec: str, period_end: date, rn
             "true_person": pd.Series([None] * n, dtype=object),
         }
     )
-    in_range = study[(_ages(study["date_of_birth"], period_end) >= low) & (_ages(study["date_of_birth"], period_end) < high + 1)]
+    in_range = study[
+        (_ages(study["date_of_birth"], period_end) >= low) & (_ages(study["date_of_birth"], period_end) < high + 1)
+    ]
     if len(in_range):
         like = np.flatnonzero(rng.random(n) < LOOKALIKE_SHARE)
         source = in_range.iloc[rng.integers(0, len(in_range), size=len(like))]
         outside.loc[like, "surname"] = source["surname"].to_numpy()
         outside.loc[like, "postcode"] = source["postcode"].to_numpy()
         if contract(spec).name != "offending":  # a namesake born the same day is told apart only by NINO/UPN
-            same = np.flatnonzero(rng.random(n) < NAMESAKE_SHARE)
+            same = np.flatnonzero(rng.random(n) < namesakes)
             source = in_range.iloc[rng.integers(0, len(in_range), size=len(same))]
             for column in ("forename", "surname", "date_of_birth", "sex"):
                 outside.loc[same, column] = source[column].to_numpy()
@@ -169,7 +176,12 @@ def _outcomes(spec: str, n: int, rng: np.random.Generator) -> dict[str, np.ndarr
 
 
 def reference_extract(
-    study: pd.DataFrame, spec: str, period_end: date, rng: np.random.Generator, records: int | None = None
+    study: pd.DataFrame,
+    spec: str,
+    period_end: date,
+    rng: np.random.Generator,
+    records: int | None = None,
+    namesakes: float = NAMESAKE_SHARE,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One dataset's extract for one period (columns of its contract) and its truth rows.
 
@@ -184,7 +196,7 @@ def reference_extract(
     n_outside = (records - len(held)) if records is not None else round(OUTSIDE_PER_STUDY_RECORD * len(held))
     if n_outside < 0:
         raise ValueError(f"{spec}: {records} records cannot hold the {len(held)} study people it covers")
-    outside = _outside_people(n_outside, study, spec, period_end, rng)
+    outside = _outside_people(n_outside, study, spec, period_end, rng, namesakes)
     people = pd.concat([held, outside], ignore_index=True)
     people = people.iloc[rng.permutation(len(people))].reset_index(drop=True)
     for key in ("upn", "nino"):
@@ -194,7 +206,9 @@ def reference_extract(
     recorded = _recorded(people, habits, rng)
     if spec != "offending":
         recorded["sex"] = recorded["sex"].map({"M": "1", "F": "2"})
-    recorded["record_id"] = [f"R{v:08x}" for v in ids.permute(np.arange(len(recorded)), 16**8, zlib.crc32(spec.encode()) % 1000)]
+    recorded["record_id"] = [
+        f"R{v:08x}" for v in ids.permute(np.arange(len(recorded)), 16**8, zlib.crc32(spec.encode()) % 1000)
+    ]
     for name, values in _outcomes(spec, len(recorded), rng).items():
         recorded[name] = values
     if spec == "offending":  # most_serious_offence is blank on a record with no proven offence

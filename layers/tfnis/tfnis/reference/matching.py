@@ -20,10 +20,18 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-REFERENCE_THRESHOLD = 0.999  # council-to-council: tfnis.linkage.DEFAULT_THRESHOLD (0.9)
+# A posterior at the reference prior (see _model_matches); council-to-council links at model probability 0.9
+# (tfnis.linkage.DEFAULT_THRESHOLD), a Bayes factor of 9e7 at the model's floor prior of 1e-7; 0.99 at the
+# reference prior of a 1M extract against 100k people (~6e-7) asks for about 1.6e8.
+REFERENCE_THRESHOLD = 0.99
 # The strict ONS keys, then full name + date of birth + sex: the national datasets often have no postcode (or
 # an old one), and ONS accepts this key when its value is unique on both sides, as it is used here.
-REFERENCE_KEY_RULES = ("nino_dob", "upn", "name_dob_postcode", "name_dob_sex")
+# The ONS variants that still need the full postcode or forename (never the initial key, which twins share)
+# come before it.
+REFERENCE_KEY_RULES = (
+    "nino_dob", "upn", "name_dob_postcode", "swapped_day_month", "phonetic_surname", "postcode_district",
+    "name_dob_sex",
+)  # fmt: skip
 MATCH_COLUMNS = ("position", "person_key", "match_rule", "match_probability")
 
 
@@ -97,13 +105,22 @@ def _sharing_a_blocking_key(old: pd.DataFrame, mine: pd.DataFrame) -> np.ndarray
     return np.flatnonzero(keep)
 
 
-def _model_matches(fields: pd.DataFrame, old: pd.DataFrame, waiting: np.ndarray, threshold: float) -> pd.DataFrame:
-    """The model's links from waiting records to index persons; a record with two persons over the threshold
-    is ambiguous (twins, a namesake) and left unmatched."""
+def _odds(p: np.ndarray | float) -> np.ndarray | float:
+    return p / (1.0 - p)
+
+
+def _model_matches(
+    fields: pd.DataFrame, old: pd.DataFrame, waiting: np.ndarray, threshold: float, prior: float
+) -> pd.DataFrame:
+    """The model's links from waiting records to index persons, at the reference prior: splink's probability
+    uses the prior of a council return against the index (pairs the keys found among all pairs, floored), so
+    it is turned back into a Bayes factor and recomputed with `prior`, the share of extract x index pairs the
+    strict keys matched (a lower bound: the keys find most, not all). A record with two persons over the
+    threshold is ambiguous (twins, a namesake) and left unmatched."""
     import pandas as pd
 
     from tfnis.linkage.incremental import INDEX_FIELDS, MODEL_INDEX_SAMPLE, MODEL_MINIMUM_RECORDS, model_candidates
-    from tfnis.linkage.model import ModelInput, score_pairs
+    from tfnis.linkage.model import ModelInput, prior_from_clusters, score_pairs
 
     empty = pd.DataFrame({c: [] for c in MATCH_COLUMNS})
     mine = fields.iloc[waiting][list(INDEX_FIELDS)].reset_index(drop=True)
@@ -121,7 +138,13 @@ def _model_matches(fields: pd.DataFrame, old: pd.DataFrame, waiting: np.ndarray,
     records["uid"] = np.arange(len(records))
     for absent in ("address", "other_id"):
         records[absent] = pd.Series(pd.NA, index=records.index, dtype="string")
-    pairs = score_pairs(ModelInput(records, scoped=True), threshold)
+    model_prior = prior_from_clusters(records)
+    # The model probability at which the posterior under the reference prior reaches the threshold.
+    needed = _odds(threshold) * _odds(model_prior) / _odds(prior)
+    pairs = score_pairs(ModelInput(records, scoped=True), min(float(needed / (1.0 + needed)), threshold))
+    factor = _odds(pairs["match_probability"].clip(upper=1 - 1e-15).to_numpy()) / _odds(model_prior)
+    posterior = factor * _odds(prior) / (1.0 + factor * _odds(prior))
+    pairs = pairs.assign(match_probability=posterior)[posterior >= threshold]
     uid_l, uid_r = pairs["uid_l"].to_numpy(np.int64), pairs["uid_r"].to_numpy(np.int64)
     to_index = (uid_l < base) != (uid_r < base)  # pairs of two reference records say nothing about the study
     new_side = np.where(uid_l >= base, uid_l, uid_r)[to_index] - base
@@ -195,7 +218,8 @@ def match_reference(
     keyed = _key_matches(fields, old, codes)
     rest = np.setdiff1d(np.arange(n), keyed["position"].to_numpy(np.int64))
     waiting = rest[_sharing_a_blocking_key(old, fields.iloc[rest].reset_index(drop=True))]
-    matches = pd.concat([keyed, _model_matches(fields, old, waiting, threshold)], ignore_index=True)
+    prior = max(len(keyed), 1) / (n * old["person_key"].nunique())
+    matches = pd.concat([keyed, _model_matches(fields, old, waiting, threshold, prior)], ignore_index=True)
     matches = matches[~_identifier_disagrees(matches, fields, old)]
     matches = matches[~_namesake_in_extract(matches, codes.take(np.arange(len(old), len(old) + n)))]
     # One record per person: the strongest rule, then the highest probability, keeps the person.

@@ -86,7 +86,9 @@ def _row_findings(file: str, column: str, rule: str, rows: pd.Series) -> list[Fi
 
 def check_columns(frame: pd.DataFrame, contract: ReferenceContract, file: str) -> list[Finding]:
     header = list(frame.columns)
-    found = [_finding(file, None, c, "REF_DUPLICATE_COLUMN") for c in sorted({c for c in header if header.count(c) > 1})]
+    found = [
+        _finding(file, None, c, "REF_DUPLICATE_COLUMN") for c in sorted({c for c in header if header.count(c) > 1})
+    ]
     found += [_finding(file, None, c, "REF_MISSING_COLUMN") for c in contract.columns if c not in header]
     # The column name is the contract's vocabulary or the sender's header; it is not an identifier value.
     found += [_finding(file, None, c, "REF_UNEXPECTED_COLUMN") for c in header if c not in contract.columns]
