@@ -164,7 +164,6 @@ def _model_matches(
 def _identifier_disagrees(matches: pd.DataFrame, fields: pd.DataFrame, old: pd.DataFrame) -> np.ndarray:
     """True where the record's valid NINO (stem) or UPN is not one its matched person holds in the index,
     while the person holds one: two people, however well names and date of birth agree."""
-    import pandas as pd
 
     disagree = np.zeros(len(matches), dtype=bool)
     for column in ("nino", "upn"):
