@@ -1,0 +1,148 @@
+"""Reference extracts on the embedded stack (issue 15): only the research team may send one; it is matched
+against the index without changing it, its outcomes land in the research extract under pseudonyms, the raw
+file goes, people outside the study leave no object, index row or log line, and research end destroys it all.
+
+One stack for the module; tests run in file order (--dist loadfile), research end last."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import requests
+
+from tests.integration.test_research_end_final import audit_events, end_research, versions
+from tfnis.client import SubmissionClient
+from tfnis.generate import generate_frames
+from tfnis.generate.national import reference_extract, study_people
+from tfnis.pipeline.locations import LINKAGE_INDEX_KEY
+from tfnis.reference import contract
+
+DATASET = "benefits_employment"
+OUTSIDER = {"forename": "Quillifer", "surname": "Zanzibarre", "nino": "JZ987654B", "date_of_birth": "1961-02-03"}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Any]:
+    from tfnis_local.stack import LocalStack
+
+    # The study here is one small return: k = 5 would refuse it, and this file is not about k.
+    with LocalStack(stack_name=f"tfnis-ref-{os.getpid()}", parameters={"DisclosureK": "1"}, log_level="INFO") as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def study(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One council's generated return, uploaded by the council and taken through to COMPLETE."""
+    frames = generate_frames(councils=1, families=60, periods=1, seed=4)
+    ((la_code, period_end, families, individuals),) = list(frames.returns())
+    folder = tmp_path_factory.mktemp("return")
+    files = {"families.csv": folder / "families.csv", "individuals.csv": folder / "individuals.csv"}
+    families.to_csv(files["families.csv"], index=False)
+    individuals.to_csv(files["individuals.csv"], index=False)
+    client = SubmissionClient(stack.api_url, stack.token_for(la_code))
+    created = client.create(period_end.isoformat(), list(files))
+    for name, path in files.items():
+        client.upload(created["uploads"][name], path)
+    stack.drain(timeout=300)
+    assert client.get(created["submission_id"])["status"] == "COMPLETE"
+    return {"frames": frames, "la_code": la_code, "period_end": period_end}
+
+
+def research_token(stack: Any) -> str:
+    return stack.token_for("", **{"cognito:groups": ["research-team"]})
+
+
+def index_rows(stack: Any) -> pd.DataFrame:
+    s3 = stack.client("s3")
+    body = s3.get_object(Bucket=stack.resources.buckets["LinkageBucket"], Key=LINKAGE_INDEX_KEY)["Body"].read()
+    return pd.read_parquet(io.BytesIO(body))
+
+
+def test_a_council_token_cannot_create_a_reference_upload(stack: Any, study: dict[str, Any]) -> None:
+    body = {"dataset": DATASET, "period_end": study["period_end"].isoformat(), "files": ["records.csv"]}
+    answer = requests.post(f"{stack.api_url}/references", json=body, headers=bearer(stack.token_for(study["la_code"])))
+    assert answer.status_code == 403
+    assert versions(stack, "UploadBucket", "references/") == 0
+
+
+@pytest.fixture(scope="module")
+def processed(stack: Any, study: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The research team sends a benefits extract of the study people among outsiders (one of them planted)."""
+    period_end = study["period_end"]
+    extract, truth = reference_extract(study_people(study["frames"]), DATASET, period_end, np.random.default_rng(2))
+    planted = {c: "" for c in extract.columns} | OUTSIDER | {"record_id": "RPLANTED1", "sex": "1"}
+    planted |= {"months_out_of_work_benefits": "6", "months_employed": "0"}
+    extract = pd.concat([extract, pd.DataFrame([planted])], ignore_index=True)
+    path = tmp_path_factory.mktemp("reference") / "records.csv"
+    extract.to_csv(path, index=False)
+    before = index_rows(stack)
+    body = {"dataset": DATASET, "period_end": period_end.isoformat(), "files": ["records.csv"]}
+    created = requests.post(f"{stack.api_url}/references", json=body, headers=bearer(research_token(stack)))
+    assert created.status_code == 201, created.text
+    SubmissionClient.upload(created.json()["uploads"]["records.csv"], path)
+    logged = io.StringIO()
+    with contextlib.redirect_stdout(logged):
+        stack._bind_loggers()  # the functions' log lines of this drain, and only them, into `logged`
+        stack.drain(timeout=300)
+    stack._bind_loggers()
+    upload_id = created.json()["upload_id"]
+    result = requests.get(f"{stack.api_url}/references/{upload_id}", headers=bearer(research_token(stack)))
+    assert result.status_code == 200, result.text
+    return {"result": result.json(), "before": before, "truth": truth, "upload_id": upload_id,
+            "logged": logged.getvalue()}  # fmt: skip
+
+
+def test_the_extract_is_matched_and_its_outcomes_written_under_pseudonyms(stack: Any, processed: dict) -> None:
+    result = processed["result"]
+    assert result["status"] == "COMPLETE" and 0 < result["match_rate"] < 1
+    in_study = int(processed["truth"]["true_person"].notna().sum())
+    assert 0.9 * in_study <= result["matched"] <= in_study
+    s3, bucket = stack.client("s3"), stack.resources.buckets["ResearchBucket"]
+    prefix = f"extract/reference/{DATASET}/period_end={processed['truth']['period_end'].iloc[0]}/part-0.parquet"
+    persons = pd.read_parquet(io.BytesIO(s3.get_object(Bucket=bucket, Key=prefix)["Body"].read()))
+    assert len(persons) == result["matched"]
+    assert persons["person_key"].str.fullmatch(r"[0-9a-f]{64}").all()
+    assert set(persons.columns) == {"person_key", "family_key", "period_end", *contract(DATASET).outcome_names}
+
+
+def test_the_index_is_unchanged_and_the_raw_extract_is_gone(stack: Any, processed: dict) -> None:
+    after = index_rows(stack)
+    pd.testing.assert_frame_equal(after, processed["before"])
+    assert versions(stack, "UploadBucket", "references/") == 0
+
+
+def test_people_outside_the_study_leave_no_object_index_row_or_log_line(stack: Any, processed: dict) -> None:
+    logged = processed["logged"]
+    assert "reference stage" in logged  # the capture holds the stage's own lines
+    audited = json.dumps(audit_events(stack)) + json.dumps(processed["result"])
+    for value in OUTSIDER.values():
+        assert value not in logged and value not in audited
+        assert value.lower() not in logged.lower()
+    index = index_rows(stack)
+    assert not (index["surname"] == OUTSIDER["surname"].lower()).any()
+    s3 = stack.client("s3")
+    for logical_id, bucket in stack.resources.buckets.items():
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            for version in page.get("Versions", []):
+                body = s3.get_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])["Body"].read()
+                assert OUTSIDER["surname"].encode() not in body, (logical_id, version["Key"])
+                assert OUTSIDER["nino"].encode() not in body, (logical_id, version["Key"])
+
+
+def test_research_end_destroys_reference_data(stack: Any, processed: dict) -> None:
+    assert versions(stack, "ResearchBucket", "extract/reference/") > 0
+    end_research(stack)
+    assert versions(stack, "ResearchBucket", "extract/reference/") == 0
+    assert versions(stack, "UploadBucket", "references/") == 0
