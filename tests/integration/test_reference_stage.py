@@ -10,7 +10,9 @@ import contextlib
 import io
 import json
 import os
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -139,6 +141,31 @@ def test_people_outside_the_study_leave_no_object_index_row_or_log_line(stack: A
                 body = s3.get_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])["Body"].read()
                 assert OUTSIDER["surname"].encode() not in body, (logical_id, version["Key"])
                 assert OUTSIDER["nino"].encode() not in body, (logical_id, version["Key"])
+
+
+def test_tfnis_upload_reference_prints_the_match_rate(
+    stack: Any, study: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tfnis.cli.main import main
+
+    extract, _ = reference_extract(
+        study_people(study["frames"]), "education", study["period_end"], np.random.default_rng(3)
+    )
+    folder = tmp_path / "reference" / "education" / study["period_end"].isoformat()
+    folder.mkdir(parents=True)
+    extract.to_csv(folder / "records.csv", index=False)
+    args = ["upload", str(folder / "records.csv"), "--api", stack.api_url, "--token", research_token(stack)]
+    codes: list[int] = []
+    client = threading.Thread(target=lambda: codes.append(main([*args, "--reference", "education", "--wait"])))
+    client.start()
+    while client.is_alive():  # the stack's queues are pumped here while the CLI waits for its result
+        stack.drain(timeout=300)
+        client.join(timeout=0.5)
+    printed = capsys.readouterr().out
+    assert codes == [0], printed
+    assert "COMPLETE" in printed and "match rate" in printed
+    council = ["upload", str(folder / "records.csv"), "--api", stack.api_url, "--token", stack.token_for("E08000025")]
+    assert main([*council, "--reference", "education"]) == 2  # 403: councils never send reference data
 
 
 def test_research_end_destroys_reference_data(stack: Any, processed: dict) -> None:
