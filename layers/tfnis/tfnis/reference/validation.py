@@ -74,7 +74,7 @@ def _finding(file: str, row: int | None, column: str | None, rule: str, message:
     return Finding(file=file, row=row, column=column, rule=rule, severity=severity, message=message or meaning)
 
 
-def _row_findings(file: str, column: str, rule: str, rows: pd.Series) -> list[Finding]:
+def _row_findings(file: str, column: str | None, rule: str, rows: pd.Series) -> list[Finding]:
     """One finding per offending row (1 = first data row), listed up to ROWS_LISTED_PER_RULE, then a count."""
     positions = rows.to_numpy().nonzero()[0]
     found = [_finding(file, int(p) + 1, column, rule) for p in positions[:ROWS_LISTED_PER_RULE]]
