@@ -26,6 +26,7 @@ def test_demo_runs_every_return_to_complete_and_leaves_reports_and_the_extract(t
     assert done.stdout.count(": COMPLETE") == 4
     assert "Coverage (% with data provided)" in done.stdout
     assert '"complete": true' in done.stdout  # the destruction certificate
+    assert "Reference extracts (research team):" in done.stdout and "match rate" in done.stdout  # issue 15
     assert len(list(out.glob("ReportsBucket/reports/*/*/coverage.html"))) == 4
     # research end destroyed the row-level extract too; the output-checked tables stay
     assert not list(out.glob("ResearchBucket/extract/**/*.parquet"))

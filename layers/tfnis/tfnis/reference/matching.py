@@ -77,6 +77,8 @@ def _key_matches(fields: pd.DataFrame, old: pd.DataFrame, codes) -> pd.DataFrame
         found = pd.DataFrame({"key": key}).reset_index(names="position")
         found = found[pd.isna(person) & (key >= 0)]
         found = found[found["key"].map(carried).eq(1)].merge(owners[["row"]], left_on="key", right_index=True)
+        if key_rule.name == "name_dob_sex":  # no postcode in the key: one that points elsewhere is left to the model
+            found = found[~_district_disagrees(found, fields, old)]
         person[found["position"].to_numpy()] = old["person_key"].to_numpy(dtype=object)[found["row"].to_numpy()]
         rule[found["position"].to_numpy()] = key_rule.name
     taken = pd.notna(person)
@@ -84,6 +86,19 @@ def _key_matches(fields: pd.DataFrame, old: pd.DataFrame, codes) -> pd.DataFrame
         {"position": np.flatnonzero(taken), "person_key": person[taken], "match_rule": rule[taken],
          "match_probability": 1.0}
     )  # fmt: skip
+
+
+def _district_disagrees(found: pd.DataFrame, fields: pd.DataFrame, old: pd.DataFrame) -> np.ndarray:
+    """True where the record states a postcode district that none of the index person's rows holds."""
+    districts = fields["postcode_district"].to_numpy(dtype=object, na_value=None)[found["position"].to_numpy()]
+    persons = old["person_key"].to_numpy(dtype=object)[found["row"].to_numpy()]
+    held = old[["person_key", "postcode_district"]].dropna().drop_duplicates()
+    pairs = set(zip(held["person_key"], held["postcode_district"], strict=True))
+    holders = set(held["person_key"])
+    return np.array(
+        [d is not None and p in holders and (p, d) not in pairs for p, d in zip(persons, districts, strict=True)],
+        dtype=bool,
+    )
 
 
 def _sharing_a_blocking_key(old: pd.DataFrame, mine: pd.DataFrame) -> np.ndarray:
