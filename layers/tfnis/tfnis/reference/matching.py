@@ -30,7 +30,7 @@ REFERENCE_THRESHOLD = 0.99
 # come before it.
 REFERENCE_KEY_RULES = (
     "nino_dob", "upn", "name_dob_postcode", "swapped_day_month", "phonetic_surname", "postcode_district",
-    "name_dob_sex",
+    "surname_dob_postcode", "name_dob_sex",
 )  # fmt: skip
 MATCH_COLUMNS = ("position", "person_key", "match_rule", "match_probability")
 
@@ -62,6 +62,7 @@ def _key_matches(fields: pd.DataFrame, old: pd.DataFrame, codes) -> pd.DataFrame
     from tfnis.linkage.match_keys import MATCH_KEY_RULES, MatchKeyRule
 
     rules = [*(r for r in MATCH_KEY_RULES if r.name in REFERENCE_KEY_RULES),
+             MatchKeyRule("surname_dob_postcode", ("surname", "dob", "postcode", "sex"), forename_relaxed=True),
              MatchKeyRule("name_dob_sex", ("forename", "surname", "dob", "sex"))]  # fmt: skip
     n_old = len(old)
     person = np.full(len(fields), None, dtype=object)
@@ -77,8 +78,10 @@ def _key_matches(fields: pd.DataFrame, old: pd.DataFrame, codes) -> pd.DataFrame
         found = pd.DataFrame({"key": key}).reset_index(names="position")
         found = found[pd.isna(person) & (key >= 0)]
         found = found[found["key"].map(carried).eq(1)].merge(owners[["row"]], left_on="key", right_index=True)
+        if key_rule.forename_relaxed:  # a nickname or a typo, never twins' two forenames
+            found = found[_forenames_agree(found, fields, old)]
         if key_rule.name == "name_dob_sex":  # no postcode in the key: one that points elsewhere is left to the model
-            found = found[~_district_disagrees(found, fields, old)]
+            found = found[~_district_disagrees(found, fields, old) & _rare_name(found, codes, old_person)]
         person[found["position"].to_numpy()] = old["person_key"].to_numpy(dtype=object)[found["row"].to_numpy()]
         rule[found["position"].to_numpy()] = key_rule.name
     taken = pd.notna(person)
@@ -86,6 +89,40 @@ def _key_matches(fields: pd.DataFrame, old: pd.DataFrame, codes) -> pd.DataFrame
         {"position": np.flatnonzero(taken), "person_key": person[taken], "match_rule": rule[taken],
          "match_probability": 1.0}
     )  # fmt: skip
+
+
+def _forenames_agree(found: pd.DataFrame, fields: pd.DataFrame, old: pd.DataFrame) -> np.ndarray:
+    """Both forenames stated and the same person's (equal, a nickname of one another, or a typo apart)."""
+    from tfnis.linkage.match_keys import forenames_compatible
+
+    positions, rows = found["position"].to_numpy(), found["row"].to_numpy()
+    mine = fields["forename"].to_numpy(dtype=object, na_value=None)[positions]
+    my_aliases = fields["forename_aliases"].to_numpy(dtype=object, na_value=None)[positions]
+    theirs = old["forename"].to_numpy(dtype=object, na_value=None)[rows]
+    their_aliases = old["forename_aliases"].to_numpy(dtype=object, na_value=None)[rows]
+    return np.array(
+        [
+            bool(a and b and len(a) > 1 and len(b) > 1 and forenames_compatible(a, b, x, y))
+            for a, b, x, y in zip(mine, theirs, my_aliases, their_aliases, strict=True)
+        ],
+        dtype=bool,
+    )
+
+
+def _rare_name(found: pd.DataFrame, codes, old_person: np.ndarray) -> np.ndarray:  # codes: of index + extract
+    """Full name and birth year carried by one record of the extract and one person of the index. A name and
+    date of birth alone are trusted only for a rare name: a common one (several of that name born that year)
+    meets a stranger born on the same day far too often when most of the study is absent from the extract."""
+    import pandas as pd
+
+    key = codes.combine(("forename", "surname", "dob_year"))
+    old_key, mine = key[: len(old_person)], key[len(old_person) :]
+    in_extract = pd.Series(mine[mine >= 0]).value_counts()
+    in_index = pd.Series(old_person[old_key >= 0]).groupby(old_key[old_key >= 0]).nunique()
+    wanted = mine[found["position"].to_numpy()]
+    return (pd.Series(wanted).map(in_extract).fillna(0).to_numpy() <= 1) & (
+        pd.Series(wanted).map(in_index).fillna(0).to_numpy() <= 1
+    )
 
 
 def _district_disagrees(found: pd.DataFrame, fields: pd.DataFrame, old: pd.DataFrame) -> np.ndarray:
