@@ -168,6 +168,39 @@ def test_tfnis_upload_reference_prints_the_match_rate(
     assert main([*council, "--reference", "education"]) == 2  # 403: councils never send reference data
 
 
+def test_a_rejected_extract_is_reported_by_rule_and_deleted_and_writes_no_outcomes(
+    stack: Any, study: dict[str, Any], tmp_path: Path
+) -> None:
+    period_end = study["period_end"].isoformat()
+    row = {"record_id": "R1", **OUTSIDER, "sex": "1", "postcode": "", "months_out_of_work_benefits": "9",
+           "months_employed": "0", "ethnicity": "WBRI"}  # fmt: skip
+    path = tmp_path / "records.csv"
+    pd.DataFrame([row]).to_csv(path, index=False)
+    body = {"dataset": DATASET, "period_end": period_end, "files": ["records.csv"]}
+    created = requests.post(f"{stack.api_url}/references", json=body, headers=bearer(research_token(stack))).json()
+    extract_before = versions(stack, "ResearchBucket", "extract/reference/")
+    SubmissionClient.upload(created["uploads"]["records.csv"], path)
+    stack.drain(timeout=120)
+    result = requests.get(
+        f"{stack.api_url}/references/{created['upload_id']}", headers=bearer(research_token(stack))
+    ).json()
+    assert result["status"] == "REJECTED"
+    assert {(f["column"], f["rule"]) for f in result["findings"]} == {("ethnicity", "REF_UNEXPECTED_COLUMN")}
+    assert OUTSIDER["surname"] not in json.dumps(result)
+    assert versions(stack, "UploadBucket", "references/") == 0
+    assert versions(stack, "ResearchBucket", "extract/reference/") == extract_before
+
+
+def test_an_event_for_a_key_that_is_not_a_reference_upload_goes_to_the_dead_letter_queue(stack: Any) -> None:
+    sqs, queues = stack.client("sqs"), stack.resources.queues
+    key = f"references/{OUTSIDER['surname']}/{OUTSIDER['date_of_birth']}/records.csv"
+    event = {"Records": [{"s3": {"bucket": {"name": stack.resources.buckets["UploadBucket"]}, "object": {"key": key}}}]}
+    sqs.send_message(QueueUrl=queues["ReferenceQueue"], MessageBody=json.dumps(event))
+    stack.drain(timeout=60)
+    dead = sqs.receive_message(QueueUrl=queues["ReferenceDLQ"], MaxNumberOfMessages=10).get("Messages", [])
+    assert any(OUTSIDER["surname"] in m["Body"] for m in dead)  # kept for inspection in the DLQ, not logged
+
+
 def test_research_end_destroys_reference_data(stack: Any, processed: dict) -> None:
     assert versions(stack, "ResearchBucket", "extract/reference/") > 0
     end_research(stack)
