@@ -40,6 +40,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tfnis.generate import generate_returns
+    from tfnis.reference import dataset_names
+
+    unknown = [d for d in (args.reference or "").split(",") if d.strip() and d.strip() not in dataset_names()]
+    if unknown:
+        print(f"tfnis generate: unknown reference dataset(s) {unknown}; known: {', '.join(dataset_names())}",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
 
     try:
         made = generate_returns(
