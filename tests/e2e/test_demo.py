@@ -21,12 +21,15 @@ def test_demo_runs_every_return_to_complete_and_leaves_reports_and_the_extract(t
     # 25 families a return cannot be 5-anonymous within the default 10% suppression: the demo says so with a
     # template parameter, as a deployment would (docs/disclosure.md).
     done = demo("--out", str(out), "--councils", "2", "--families", "25", "--periods", "2", "--research-end",
-                "--parameter", "MaxSuppressionShare=0.5")  # fmt: skip
+                "--parameter", "MaxSuppressionShare=0.5", "--parameter", "PanelMaxSuppressionShare=0.5")  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert done.stdout.count(": COMPLETE") == 4
     assert "Coverage (% with data provided)" in done.stdout
     assert '"complete": true' in done.stdout  # the destruction certificate
     assert "Reference extracts (research team):" in done.stdout and "match rate" in done.stdout  # issue 15
+    # the comparison ran on the extract before research end destroyed it; its output-checked results stay
+    assert "The comparison: supported families against comparison families" in done.stdout
+    assert (out / "impact" / "impact.json").is_file()
     assert len(list(out.glob("ReportsBucket/reports/*/*/coverage.html"))) == 4
     # research end destroyed the row-level extract too; the output-checked tables stay
     assert not list(out.glob("ResearchBucket/extract/**/*.parquet"))

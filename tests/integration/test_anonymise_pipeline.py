@@ -14,8 +14,6 @@ from typing import Any
 import pandas as pd
 import pytest
 
-pytest.importorskip("tfnis.validation.split")  # the stage that splits identifiers off a valid return
-
 from tfnis.generate import generate_returns
 from tfnis.spec.codes import HEADLINE_PROBLEM_LABELS, ONS_ETHNIC_GROUP, SEX_LABELS
 from tfnis.storage.parquet import frame_from_parquet
@@ -48,7 +46,11 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         contextlib.redirect_stderr(logs),
         # 25 families a return: k = 5 costs more suppression than the default limit allows, and this test is
         # about identifier values, not k (tests/integration/test_disclosure_stage.py pins that).
-        LocalStack(stack_name="tfnis-scan", log_level="DEBUG", parameters={"MaxSuppressionShare": "0.5"}) as stack,
+        LocalStack(
+            stack_name="tfnis-scan",
+            log_level="DEBUG",
+            parameters={"MaxSuppressionShare": "0.5", "PanelMaxSuppressionShare": "0.5"},
+        ) as stack,
     ):
         for period_end in sorted({r.period_end for r in generated.returns}):
             for r in (r for r in generated.returns if r.period_end == period_end):
@@ -172,18 +174,31 @@ def test_research_end_leaves_no_personal_object_version_and_certifies_the_counts
 
 
 def test_the_extract_holds_every_council_and_period_with_its_risk_report(pipeline_run):
-    keys = {key for key, _ in pipeline_run["objects"]["ResearchBucket"] if key.startswith("extract/")}
-    expected = {
-        f"extract/period_end={r.period_end}/la_code={r.la_code}/{name}"
-        for r in pipeline_run["returns"]
-        for name in ("families.parquet", "individuals.parquet", "risk.json", "risk.html")
-    }
+    keys = {key for key, _ in pipeline_run["objects"]["ResearchBucket"] if key.startswith(("extract/", "staging/"))}
+    expected = (
+        {
+            f"staging/period_end={r.period_end}/la_code={r.la_code}/{name}"
+            for r in pipeline_run["returns"]
+            for name in ("families.parquet", "individuals.parquet")
+        }
+        | {
+            f"extract/risk/period_end={r.period_end}/la_code={r.la_code}/{name}"
+            for r in pipeline_run["returns"]
+            for name in ("risk.json", "risk.html")
+        }
+        | {
+            f"extract/{table}/period_end={r.period_end}/la_code={r.la_code}/part-0.parquet"
+            for r in pipeline_run["returns"]
+            for table in ("families", "individuals")
+        }
+        | {"extract/risk/panel.json", "extract/risk/panel.html", "extract/datapackage.json"}
+    )
     assert keys == expected
 
 
 def test_research_end_destroys_the_extract_and_lists_it_in_the_certificate(pipeline_run):
     extract = pipeline_run["certificate"]["extract"]
-    written = {key for key, _ in pipeline_run["objects"]["ResearchBucket"] if key.startswith("extract/")}
+    written = {k for k, _ in pipeline_run["objects"]["ResearchBucket"] if k.startswith(("extract/", "staging/"))}
     assert extract["objects_after"] == 0 and set(extract["objects_destroyed"]) == written
     assert pipeline_run["certificate"]["signature"]["algorithm"] == "ECDSA_SHA_256"
 

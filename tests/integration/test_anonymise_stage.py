@@ -11,8 +11,9 @@ import pytest
 
 from tests.conftest import load_event, load_function
 from tests.unit.test_anonymise_extract import families_frame, individuals_frame, key_map_frame
-from tfnis.anonymise import FAMILY_EXTRACT, INDIVIDUAL_EXTRACT
-from tfnis.pipeline.anonymise import anonymise_stage, extract_key, risk_report_key
+from tfnis.anonymise import INDIVIDUAL_EXTRACT
+from tfnis.anonymise.columns import STAGING_FAMILY_EXTRACT
+from tfnis.pipeline.anonymise import anonymise_stage, risk_report_key, staging_key
 from tfnis.pipeline.locations import LINKAGE_INDEX_KEY, SubmissionRef
 from tfnis.storage import Store, SubmissionTable
 from tfnis.storage.clients import client
@@ -69,10 +70,10 @@ def test_a_matched_submission_becomes_complete_with_its_extract_in_the_research_
     assert anonymise_stage(REF, store=store, table=table) == "complete"
     assert table.get(LA, REF.submission_id).status is SubmissionStatus.COMPLETE
     research = store.settings.research_bucket
-    assert extract_key(REF, "families") == "extract/period_end=2025-03-31/la_code=E08000025/families.parquet"
-    families = store.get_frame(research, extract_key(REF, "families"))
-    individuals = store.get_frame(research, extract_key(REF, "individuals"))
-    assert list(families.columns) == [c.name for c in FAMILY_EXTRACT]
+    assert staging_key(REF, "families") == "staging/period_end=2025-03-31/la_code=E08000025/families.parquet"
+    families = store.get_frame(research, staging_key(REF, "families"))
+    individuals = store.get_frame(research, staging_key(REF, "individuals"))
+    assert list(families.columns) == [c.name for c in STAGING_FAMILY_EXTRACT]
     assert list(individuals.columns) == [c.name for c in INDIVIDUAL_EXTRACT]
     assert len(families) == 2 and len(individuals) == 3
     assert table.get(LA, REF.submission_id).counts["extract_individuals"] == 3
@@ -117,8 +118,8 @@ def test_a_person_keeps_one_pseudonym_across_periods_through_kms(store, table):
         seed_matched(store, table, ref)
         anonymise_stage(ref, store=store, table=table)
     research = store.settings.research_bucket
-    march_keys = store.get_frame(research, extract_key(REF, "individuals"))["person_key"]
-    september_keys = store.get_frame(research, extract_key(september, "individuals"))["person_key"]
+    march_keys = store.get_frame(research, staging_key(REF, "individuals"))["person_key"]
+    september_keys = store.get_frame(research, staging_key(september, "individuals"))["person_key"]
     assert sorted(march_keys) == sorted(september_keys)  # same people; each file in its own shuffled order
     assert not set(march_keys) & set(PERSON_KEYS)
 
@@ -132,8 +133,8 @@ def test_another_pseudonymisation_key_gives_other_pseudonyms(store, table, aws):
     seed_matched(other_store, table, other)
     anonymise_stage(other, store=other_store, table=table)
     research = store.settings.research_bucket
-    one = store.get_frame(research, extract_key(REF, "individuals"))["person_key"]
-    two = store.get_frame(research, extract_key(other, "individuals"))["person_key"]
+    one = store.get_frame(research, staging_key(REF, "individuals"))["person_key"]
+    two = store.get_frame(research, staging_key(other, "individuals"))["person_key"]
     assert not set(one) & set(two)
 
 
@@ -144,13 +145,12 @@ def test_a_resubmission_for_the_same_council_and_period_replaces_its_extract(sto
     seed_matched(store, table, again, person_keys=["4" * 32, "5" * 32, "6" * 32])
     anonymise_stage(again, store=store, table=table)
     research = store.settings.research_bucket
-    assert store.list_keys(research, REF.research_prefix) == [
-        extract_key(REF, "families"),
-        extract_key(REF, "individuals"),
-        risk_report_key(REF, "html"),
-        risk_report_key(REF, "json"),
+    assert store.list_keys(research, REF.staging_prefix) == [
+        staging_key(REF, "families"),
+        staging_key(REF, "individuals"),
     ]
-    individuals = store.get_frame(research, extract_key(again, "individuals"))
+    assert store.list_keys(research, REF.risk_prefix) == [risk_report_key(REF, "html"), risk_report_key(REF, "json")]
+    individuals = store.get_frame(research, staging_key(again, "individuals"))
     assert set(individuals["person_key"]) == {pseudonym_of(store, k) for k in ["4" * 32, "5" * 32, "6" * 32]}
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from tfnis.generate import generate_returns
-from tfnis.pipeline.anonymise import anonymise_stage, extract_key, risk_report_key
+from tfnis.pipeline.anonymise import anonymise_stage, risk_report_key, staging_key
 from tfnis.pipeline.locations import SubmissionRef
 from tfnis.storage import Settings, Store, SubmissionTable
 from tfnis.storage.clients import client
@@ -82,8 +82,8 @@ def written(store: Store, table: SubmissionTable, council_return: dict) -> dict[
     research = store.settings.research_bucket
     return {
         "ref": ref,
-        "families": store.get_frame(research, extract_key(ref, "families")),
-        "individuals": store.get_frame(research, extract_key(ref, "individuals")),
+        "families": store.get_frame(research, staging_key(ref, "families")),
+        "individuals": store.get_frame(research, staging_key(ref, "individuals")),
         "risk": store.get_json(research, risk_report_key(ref, "json")),
     }
 
@@ -134,7 +134,7 @@ def test_no_column_but_period_end_holds_a_date(written):
 
 
 def test_the_extract_is_encrypted_under_its_own_key(store, written):
-    head = client("s3").head_object(Bucket=store.settings.research_bucket, Key=extract_key(written["ref"], "families"))
+    head = client("s3").head_object(Bucket=store.settings.research_bucket, Key=staging_key(written["ref"], "families"))
     assert head["ServerSideEncryption"] == "aws:kms"
     assert head["SSEKMSKeyId"] == store.settings.extract_key_id != store.settings.data_key_id
 
@@ -158,3 +158,45 @@ def test_k_beyond_the_suppression_limit_writes_nothing_and_fails_with_the_reason
     assert "disclosure control refused the extract" in (submission.reason or "")
     assert "needs more than 0% of quasi-identifier cells" in (submission.reason or "")
     assert store.count_versions(store.settings.research_bucket, "extract/") == 0
+
+
+def test_the_released_panel_beside_it_is_k_anonymous_and_names_its_risk(store, written):
+    """The release after the stage: the researcher-facing panel (extract/<table>/…/part-0.parquet) holds every
+    staged record at k = 5 and says so in extract/risk/panel.json."""
+    from tfnis.panel import part_key
+    from tfnis.panel.protect import family_rules, individual_rules
+    from tfnis.storage.parquet import frame_from_parquet
+
+    research, ref = store.settings.research_bucket, written["ref"]
+    for table, rules in (("families", family_rules()), ("individuals", individual_rules())):
+        key = part_key(table, ref.period_end.isoformat(), ref.la_code)
+        panel = frame_from_parquet(store.get_bytes(research, key))
+        assert "la_code" not in panel.columns and "period_end" not in panel.columns
+        assert len(panel) == len(written[table])  # one period: no trajectory is rare, nothing left out
+        assert smallest_class(panel, [c for c in rules.quasi_identifiers if c in panel.columns]) >= 5
+    risk = store.get_json(research, "extract/risk/panel.json")
+    k_after = {t["table"]: t["across_periods_after"]["k"] for t in risk["tables"]}
+    assert set(k_after) == {"families", "individuals"} and min(k_after.values()) >= 5  # at least K, not exactly
+    assert risk["households"]["enforced"] is False
+    assert store.get_json(research, "extract/datapackage.json")["resources"][0]["name"] == "families"
+
+
+def test_a_panel_refused_across_periods_fails_the_submission_and_takes_its_staging_back(
+    aws, table, council_return, monkeypatch, lambda_context
+):
+    from tests.conftest import load_event, load_function
+
+    monkeypatch.setenv("PANEL_MAX_SUPPRESSION_SHARE", "0")
+    monkeypatch.setitem(aws.functions["AnonymiseFunction"].environment, "PANEL_MAX_SUPPRESSION_SHARE", "0")
+    store = Store(Settings.from_env())
+    ref = seed(store, table, council_return)
+    module = load_function(aws, "AnonymiseFunction")
+    event = load_event("sqs_anonymise.json")
+    event["Records"][0]["body"] = f'{{"la_code": "{ref.la_code}", "submission_id": "{ref.submission_id}", ' \
+        f'"period_end": "{ref.period_end.isoformat()}"}}'  # fmt: skip
+    assert module.handler(event, lambda_context)["batchItemFailures"]
+    submission = table.get(ref.la_code, ref.submission_id)
+    assert submission.status is SubmissionStatus.FAILED
+    assert "across periods needs more than 0% of quasi-identifier cells" in (submission.reason or "")
+    research = store.settings.research_bucket
+    assert store.count_versions(research, "staging/") == 0 and store.count_versions(research, "extract/") == 0

@@ -28,8 +28,8 @@ def test_the_extract_carries_lsoa_when_a_lookup_is_configured(tmp_path: Path) ->
         research = stack.resources.buckets["ResearchBucket"]
         key = next(
             o["Key"]
-            for o in s3.list_objects_v2(Bucket=research, Prefix="extract/")["Contents"]
-            if o["Key"].endswith("individuals.parquet")
+            for o in s3.list_objects_v2(Bucket=research, Prefix="extract/individuals/")["Contents"]
+            if o["Key"].endswith("part-0.parquet")
         )
         path = tmp_path / "individuals.parquet"
         path.write_bytes(s3.get_object(Bucket=research, Key=key)["Body"].read())

@@ -11,7 +11,7 @@ from tests.conftest import load_event, load_function
 from tests.integration.test_anonymise_stage import REF, seed_matched
 from tfnis.anonymise import DestructionCertificate
 from tfnis.cli.main import main
-from tfnis.pipeline.anonymise import anonymise_stage, extract_key
+from tfnis.pipeline.anonymise import anonymise_stage, staging_key
 from tfnis.pipeline.research_end import destroy_personal_data
 from tfnis.storage import ServiceClosed, Settings, Store, SubmissionTable
 from tfnis.storage.clients import client
@@ -85,17 +85,22 @@ def test_research_end_leaves_no_extract_object_version_and_lists_what_it_destroy
     research = store.settings.research_bucket
     client("s3").put_bucket_versioning(Bucket=research, VersioningConfiguration={"Status": "Enabled"})
     anonymise_stage(REF, store=store, table=table)  # a replay: nothing new, but the bucket is versioned now
-    families = extract_key(REF, "families")
+    families = staging_key(REF, "families")
     store.put_text(research, families, "an older version")  # two versions of one object and a delete marker
     store.put_text(research, families, "a newer version")
     client("s3").delete_object(Bucket=research, Key=families)
-    assert store.count_versions(research, "extract/") >= 6
+    assert store.count_versions(research, "extract/") >= 6  # the panel's part files, risk reports, data package
+    assert store.count_versions(research, "staging/") >= 4
     certificate = destroy_personal_data(store, table, trigger="test")
     assert store.count_versions(research, "extract/") == 0
+    assert store.count_versions(research, "staging/") == 0
     assert certificate.extract is not None and certificate.extract.objects_after == 0
     assert certificate.extract.delete_markers_deleted == 1
     assert families in certificate.extract.objects_destroyed
-    assert all(key.startswith("extract/period_end=") for key in certificate.extract.objects_destroyed)
+    assert "extract/families/period_end=2025-03-31/la_code=E08000025/part-0.parquet" in (
+        certificate.extract.objects_destroyed
+    )
+    assert all(key.startswith(("extract/", "staging/period_end=")) for key in certificate.extract.objects_destroyed)
     key_state = client("kms").describe_key(KeyId=store.settings.extract_key_id)["KeyMetadata"]["KeyState"]
     assert key_state == "PendingDeletion" and certificate.extract.extract_key.state == "PendingDeletion"
 

@@ -66,6 +66,7 @@ def test_a_form_issued_before_research_end_and_used_after_it_leaves_no_personal_
     assert {bucket: versions(stack, bucket) for bucket in PERSONAL} == dict.fromkeys(PERSONAL, 0)
     assert versions(stack, "LinkageBucket", LINKAGE_INDEX_KEY) == 0
     assert versions(stack, "ResearchBucket", "extract/") == 0
+    assert versions(stack, "ResearchBucket", "staging/") == 0
     deleted = [e for e in audit_events(stack) if e["event"] == "upload_deleted"]
     assert {e["reason"] for e in deleted} == {"research_ended"} and len(deleted) == len(files)
 
@@ -87,6 +88,7 @@ def test_a_message_queued_before_research_end_and_processed_after_it_writes_noth
     assert {bucket: versions(stack, bucket) for bucket in PERSONAL} == dict.fromkeys(PERSONAL, 0)
     assert versions(stack, "LinkageBucket", LINKAGE_INDEX_KEY) == 0
     assert versions(stack, "ResearchBucket", "extract/") == 0
+    assert versions(stack, "ResearchBucket", "staging/") == 0
     assert versions(stack, "ReportsBucket", "coverage-latest/") == 0
     assert client.get(created["submission_id"])["status"] == "VALIDATED"  # nothing moved it on
     assert all(stack.queue_depths()[q]["visible"] == 0 for q in ("MatchDLQ", "AnonymiseDLQ", "CoverageDLQ"))

@@ -37,7 +37,9 @@ def test_status_lists_every_council_submission_and_national_coverage_without_ide
     ours = next(s for s in status["submissions"] if s["submission_id"] == submission_id)
     assert ours["la_code"] == COUNCIL and ours["status"] == "COMPLETE" and ours["individuals"] == 8
     assert "2024-03-31" in status["national_coverage"]
-    assert any(key.endswith("individuals.parquet") for key in status["extract_files"])
+    assert any(
+        key.startswith("extract/individuals/") and key.endswith("part-0.parquet") for key in status["extract_files"]
+    )
     text = json.dumps(status)
     for identifier in ("O'Connor", "SW1A 1AA", "AB123456C", "P207000016049", "P-0001", "FAM-001"):
         assert identifier not in text

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from cfnlint.decode import decode_str
 
+from tfnis.panel import part_key
 from tfnis.pipeline.locations import (
     LINKAGE_INDEX_KEY,
     SubmissionRef,
@@ -540,7 +541,18 @@ STAGE_OBJECT_ACCESS = [
     ("MatchFunction", "s3:PutObject", "WorkBucket", REF.key_map_key),
     ("AnonymiseFunction", "s3:GetObject", "WorkBucket", REF.families_key),
     ("AnonymiseFunction", "s3:GetObject", "WorkBucket", REF.key_map_key),
-    ("AnonymiseFunction", "s3:PutObject", "ResearchBucket", REF.research_prefix + "individuals.parquet"),
+    ("AnonymiseFunction", "s3:PutObject", "ResearchBucket", REF.staging_prefix + "individuals.parquet"),
+    ("AnonymiseFunction", "s3:GetObject", "ResearchBucket", REF.staging_prefix + "individuals.parquet"),
+    ("AnonymiseFunction", "s3:PutObject", "ResearchBucket", part_key("individuals", "2024-03-31", "E08000025")),
+    ("AnonymiseFunction", "s3:PutObject", "ResearchBucket", REF.risk_prefix + "risk.json"),
+    ("AnonymiseFunction", "s3:DeleteObjectVersion", "ResearchBucket", part_key("families", "2024-03-31", "E08000025")),
+    ("ResearchEndFunction", "s3:DeleteObjectVersion", "ResearchBucket", REF.staging_prefix + "families.parquet"),
+    (
+        "ResearchEndFunction",
+        "s3:DeleteObjectVersion",
+        "ResearchBucket",
+        part_key("families", "2024-03-31", "E08000025"),
+    ),
     ("AnonymiseFunction", "s3:DeleteObjectVersion", "UploadBucket", UPLOAD_KEY),
     ("AnonymiseFunction", "s3:DeleteObjectVersion", "LinkageBucket", REF.identifiers_key),
     ("AnonymiseFunction", "s3:DeleteObjectVersion", "WorkBucket", REF.key_map_key),
@@ -589,6 +601,20 @@ def _extract_reads(statements: list[dict[str, Any]]) -> set[str]:
 def test_no_function_may_read_the_research_extract(resources):
     for logical_id, function in _of_type(resources, "AWS::Serverless::Function").items():
         assert not _extract_reads(_allow_statements(function)), logical_id
+
+
+def test_the_staged_periods_are_read_by_the_anonymise_function_only_not_by_researchers(resources):
+    """The researcher reads the released panel (protected across periods), never the staged periods."""
+    role = resources["ResearcherRole"]
+    statements = [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    assert not any("/staging/" in json.dumps(s["Resource"]) for s in statements if s["Effect"] == "Allow")
+    for logical_id, function in _of_type(resources, "AWS::Serverless::Function").items():
+        readable = _allowed(function, "s3:GetObject", "ResearchBucket", REF.staging_prefix + "families.parquet")
+        assert readable == (logical_id == "AnonymiseFunction"), logical_id
+    policy = resources["ResearchBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    deny = next(s for s in policy if s["Sid"] == "OnlyThePanelReleaseReadsStaging")
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and "s3:GetObject" in deny["Action"]
+    assert deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] == {"Fn::GetAtt": ["AnonymiseFunctionRole", "Arn"]}
 
 
 def test_only_the_researcher_role_reads_the_extract_and_the_bucket_policy_denies_everyone_else(resources):

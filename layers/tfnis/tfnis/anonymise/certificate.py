@@ -41,8 +41,9 @@ class KeyDestruction(BaseModel):
 
 
 class ExtractDestruction(BaseModel):
-    """The row-level research extract in ResearchBucket extract/: every version and delete marker, and the
-    objects (by key: extract/period_end=…/la_code=…/<table>.parquet, no personal value) that were destroyed."""
+    """The row-level research data in ResearchBucket extract/ (the released panel) and staging/ (the staged
+    periods): every version and delete marker, and the objects (by key: extract/<table>/period_end=…/la_code=…/
+    part-0.parquet, staging/period_end=…/la_code=…/<table>.parquet; no personal value) that were destroyed."""
 
     model_config = ConfigDict(frozen=True)
 

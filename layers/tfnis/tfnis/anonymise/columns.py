@@ -96,6 +96,16 @@ FAMILY_EXTRACT: tuple[ExtractColumn, ...] = (
 )
 
 
+# What the staging copy carries beside the extract (ResearchBucket staging/, read by the panel release only):
+# month numbers (year * 12 + month - 1) of the support start and end, from which the release derives months
+# since support started in every period of the panel, before the start too (tfnis.panel).
+STAGING_FAMILY_EXTRACT: tuple[ExtractColumn, ...] = (
+    *FAMILY_EXTRACT,
+    _int("support_start_month"),
+    _int("support_end_month"),
+)
+
+
 def individual_extract(area: str = "") -> tuple[ExtractColumn, ...]:
     """The individuals' allow-list; area is "" (none), postcode_district, or lsoa (ExtractArea parameter)."""
     area_columns = {
@@ -133,3 +143,8 @@ INDIVIDUAL_EXTRACT: tuple[ExtractColumn, ...] = individual_extract()
 def extract_columns(table: str, area: str = "") -> tuple[ExtractColumn, ...]:
     """The allow-list of 'families' or 'individuals'."""
     return FAMILY_EXTRACT if table == "families" else individual_extract(area)
+
+
+def staging_columns(table: str, area: str = "") -> tuple[ExtractColumn, ...]:
+    """The allow-list of a table's staging copy: the extract's columns and, for families, the support months."""
+    return STAGING_FAMILY_EXTRACT if table == "families" else individual_extract(area)

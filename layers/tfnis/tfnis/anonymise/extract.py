@@ -22,6 +22,7 @@ from tfnis.anonymise.columns import (
     ExtractColumn,
     ExtractKind,
     extract_columns,
+    staging_columns,
 )
 from tfnis.anonymise.minimise import (
     LEVELS,
@@ -71,6 +72,9 @@ class ResearchExtract:
     individuals: pd.DataFrame
     area: str = ""
     risk: RiskReport | None = None
+    # family_key → support_start_month, support_end_month (month numbers): what the panel release needs beside
+    # the bands to place every period before and after support started (staging only, never researcher-facing).
+    support_months: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"families": self.families, "individuals": self.individuals}
@@ -80,6 +84,23 @@ class ResearchExtract:
         return {
             table: extract_parquet(frame, extract_columns(table, self.area)) for table, frame in self.tables().items()
         }
+
+    def staging_tables(self) -> dict[str, pd.DataFrame]:
+        """The tables as staged for the panel release: the families with their support months."""
+        months = self.support_months
+        if months is None:
+            months = pd.DataFrame({"family_key": pd.Series(dtype="string")})
+        families = self.families.merge(months, on="family_key", how="left")  # left: keeps the shuffled order
+        return {"families": families, "individuals": self.individuals}
+
+    def staging_parquet(self) -> dict[str, bytes]:
+        """Both staging tables as Parquet bytes, checked against the staging allow-list first."""
+        out = {}
+        for table, frame in self.staging_tables().items():
+            allowed = staging_columns(table, self.area)
+            check_extract(frame, table, allowed)
+            out[table] = extract_parquet(_conform(frame, allowed), allowed)
+        return out
 
     def check(self) -> None:
         """Raise ExtractRefused unless both tables pass the pre-write check."""
@@ -112,6 +133,7 @@ def build_extract(
         individuals=shuffled(flags_follow_age_band(protected.individuals)),
         area=policy.area,
         risk=protected.risk,
+        support_months=support_months(fam),
     )
     extract.check()
     return extract
@@ -137,6 +159,24 @@ def pseudonymised(
     ind["person_key"] = pseudonymise(ind["person_key"], project_key, "person")
     ind["family_key"] = pseudonymise(ind["family_key"], project_key, "family")
     return fam, ind
+
+
+def month_number(dates: pd.Series) -> pd.Series:
+    """year * 12 + month - 1 of each date: months count by subtraction; <NA> where no date."""
+    when = pd.to_datetime(dates)
+    return (when.dt.year * 12 + when.dt.month - 1).astype("Int64")
+
+
+def support_months(fam: pd.DataFrame) -> pd.DataFrame:
+    """family_key → the month numbers of its support start and end in this return (staging only)."""
+    none = pd.Series(pd.NaT, index=fam.index)
+    return pd.DataFrame(
+        {
+            "family_key": fam["family_key"].astype("string"),
+            "support_start_month": month_number(fam.get("support_start_date", none)),
+            "support_end_month": month_number(fam.get("support_end_date", none)),
+        }
+    ).drop_duplicates("family_key")
 
 
 def minimised_families(fam: pd.DataFrame, level: int = 0) -> pd.DataFrame:

@@ -57,15 +57,20 @@ COARSEST_ETHNIC_GROUP = {
 ETHNIC_GROUP_CODES: frozenset[str] = frozenset((*ETHNIC_GROUPS, "Other than White"))
 
 
+def band_labels(lower_bounds: tuple[int, ...]) -> list[str]:
+    """The code of each band: "0-4", "16", "65+"."""
+    return [
+        f"{low}+" if high is None else (str(low) if high == low + 1 else f"{low}-{high - 1}")
+        for low, high in zip(lower_bounds, (*lower_bounds[1:], None), strict=True)
+    ]
+
+
 def bands(values: pd.Series, lower_bounds: tuple[int, ...]) -> pd.Series:
     """Each value's band code; <NA> stays <NA>; below the first bound counts in the first band."""
     import numpy as np
     import pandas as pd
 
-    labels = [
-        f"{low}+" if high is None else (str(low) if high == low + 1 else f"{low}-{high - 1}")
-        for low, high in zip(lower_bounds, (*lower_bounds[1:], None), strict=True)
-    ]
+    labels = band_labels(lower_bounds)
     numbers = pd.to_numeric(values).astype("Float64")
     position = np.searchsorted(np.asarray(lower_bounds), numbers.fillna(0).to_numpy(float), side="right") - 1
     coded = np.asarray(labels, dtype=object)[np.clip(position, 0, len(labels) - 1)]

@@ -1,19 +1,27 @@
 """`tfnis demo`: the whole service on the embedded local stack, end to end, over real HTTP.
 
 Generates returns (or takes them from --input), uploads each council's return through pre-signed POSTs
-period by period, lets the pipeline run, prints what happened, and mirrors every bucket to --out so a person
-can look at what was produced.
+period by period, lets the pipeline run, prints what happened, mirrors every bucket to --out so a person
+can look at what was produced, and ends with the comparison the study exists for (`tfnis impact`) on the
+mirrored research extract. The generated returns are the Troubled Families programme's (TF6_2015, half-years
+up to September 2020) unless --last-period picks others, with a known effect of support planted (--effect).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from tfnis.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+TF6_LAST_PERIOD = date(2020, 9, 30)
+EXTRACT = Path("ResearchBucket") / "extract"
+DEMO_EFFECTS = ("police_callouts=-0.5", "neet=-0.1")  # what the demo's comparison should find
 
 
 def register(subparsers: Any) -> None:
@@ -25,7 +33,19 @@ def register(subparsers: Any) -> None:
         "--families", type=int, default=300,
         help="families per council and period (default 300: smaller returns may be refused at DisclosureK=5)",
     )  # fmt: skip
-    parser.add_argument("--periods", type=int, default=2)
+    parser.add_argument(
+        "--periods", type=int, default=4, help="half-years (default 4: the comparison needs periods before and after)"
+    )
+    parser.add_argument(
+        "--last-period", type=date.fromisoformat, default=TF6_LAST_PERIOD, metavar="YYYY-MM-DD",
+        help=f"the last period end (default {TF6_LAST_PERIOD}, the Troubled Families programme's TF6_2015 years; "
+        "from 2022-09-30 for Supporting Families)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--effect", action="append", default=None, metavar="MEASURE=DELTA",
+        help=f"effect of support planted in the generated returns (repeatable; default {' '.join(DEMO_EFFECTS)}); "
+        "see tfnis generate --effect",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=2015)
     parser.add_argument("--error-rate", type=float, default=0.02, help="share of invalid identifiers generated")
     parser.add_argument(
@@ -63,19 +83,25 @@ def run(args: argparse.Namespace) -> int:
         returns_root = args.input
     else:
         from tfnis.generate import generate_returns
+        from tfnis.generate.effects import parse_effects
 
         returns_root = out / "returns"
-        generate_returns(
-            returns_root, councils=args.councils, families=args.families, periods=args.periods, seed=args.seed,
-            error_rate=args.error_rate,
-        )  # fmt: skip
-        console.print(f"generated returns in {returns_root}")
+        try:
+            effects = parse_effects(DEMO_EFFECTS if args.effect is None else args.effect)
+            generate_returns(
+                returns_root, councils=args.councils, families=args.families, periods=args.periods, seed=args.seed,
+                error_rate=args.error_rate, last_period=args.last_period, effects=effects,
+            )  # fmt: skip
+        except ValueError as error:
+            console.print(f"[red]{error}[/red]")
+            return EXIT_USAGE
+        console.print(f"generated returns in {returns_root}; effects planted: {effects or 'none'}")
         if args.reference:
             from tfnis.cli.generate import write_reference
 
             write_reference(argparse.Namespace(out=returns_root, councils=args.councils, families=args.families,
-                periods=args.periods, seed=args.seed, error_rate=args.error_rate, last_period=None,
-                reference=args.reference))  # fmt: skip
+                periods=args.periods, seed=args.seed, error_rate=args.error_rate, last_period=args.last_period,
+                reference=args.reference, effects=effects))  # fmt: skip
     dirs = return_dirs(returns_root)
     if not dirs:
         console.print(f"[red]no returns under {returns_root} (expected <la_code>/<period_end>/families.csv)[/red]")
@@ -93,26 +119,68 @@ def run(args: argparse.Namespace) -> int:
         from tfnis.cli.demo_reference import upload_references
 
         references = upload_references(stack, returns_root, console)
-        certificate = None
-        if args.research_end:
+        certificate, comparison = None, None
+        if args.research_end:  # the comparison first: research end destroys the extract it reads
+            with tempfile.TemporaryDirectory(prefix="tfnis-demo-") as before_end:
+                stack.mirror(Path(before_end))
+                comparison = compare_extract(Path(before_end) / EXTRACT, out / "impact", returns_root)
             certificate = stack.invoke("ResearchEndFunction", {"source": "tfnis.demo", "confirm": True})
         stack.mirror(out)
+        if comparison is None:
+            comparison = compare_extract(out / EXTRACT, out / "impact", returns_root)
         if args.serve:
             wait_for_ctrl_c(console, stack.api_url)
     console.print(f"\nEvery bucket is mirrored under {out}/<LogicalId>/<key>:")
     console.print(
         f"  council reports     {out}/ReportsBucket/reports/<la_code>/<submission_id>/ (validation.html, coverage.html)"
     )
-    console.print(f"  research extract    {out}/ResearchBucket/extract/period_end=…/la_code=…/")
+    console.print(
+        f"  research panel      {out}/ResearchBucket/extract/{{families,individuals}}/period_end=…/la_code=…/"
+    )
+    console.print(f"  its data package    {out}/ResearchBucket/extract/datapackage.json (docs/research.md)")
+    console.print(f"  its risk reports    {out}/ResearchBucket/extract/risk/")
     console.print(f"  reference outcomes  {out}/ResearchBucket/extract/reference/<dataset>/period_end=…/")
     console.print(f"  national coverage   {out}/ResearchBucket/coverage/period_end=…/coverage.csv")
     console.print(f"  audit log           {out}/AuditBucket/audit/")
+    console.print(f"  impact report       {out}/impact/impact.html (impact.json)")
+    print_impact(comparison, console)
     if certificate is not None:
         console.print("\nResearch end: destruction certificate")
         console.print_json(json.dumps(certificate, default=str))
     console.print(f"\ndone in {time.monotonic() - started:.1f} s")
     failed = [r for r in [*results, *references] if r["status"] in ("FAILED", "NO RESULT")]
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def compare_extract(extract: Path, into: Path, returns_root: Path) -> tuple[Any, dict[str, str], list] | str:
+    """`tfnis impact` on the mirrored extract, written to `into`: the published summary, what was not
+    estimated and the planted effects; or why there is no comparison."""
+    from tfnis.impact.estimate import compare
+    from tfnis.impact.panel import ExtractUnreadable, read_panel
+    from tfnis.impact.report import write_report
+
+    try:
+        panel = read_panel(extract)
+    except ExtractUnreadable as error:
+        return str(error)
+    planted_file = returns_root / "effects.json"
+    planted = json.loads(planted_file.read_text(encoding="utf-8"))["effects"] if planted_file.is_file() else []
+    estimates, skipped = compare(panel)
+    tables = write_report(estimates, into, periods=panel.period_ends, skipped=skipped, planted=planted)
+    return tables.summary, skipped, planted
+
+
+def print_impact(comparison: tuple[Any, dict[str, str], list] | str, console: Any) -> None:
+    from tfnis.cli.impact import print_summary
+
+    console.print("\nThe comparison: supported families against comparison families (tfnis impact)")
+    if isinstance(comparison, str):
+        console.print(f"[yellow]no comparison: {comparison}[/yellow]")
+        return
+    summary, skipped, planted = comparison
+    print_summary(summary, console, planted)
+    for measure, why in skipped.items():
+        console.print(f"  not estimated: {measure} ({why})")
 
 
 def wait_for_ctrl_c(console: Any, api_url: str) -> None:

@@ -7,7 +7,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-EXIT_OK, EXIT_USAGE = 0, 2
+from tfnis.cli.main import EXIT_OK, EXIT_USAGE
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,6 +31,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the last period end (31 March or 30 September); default: the latest that fits one framework",
     )  # fmt: skip
     parser.add_argument(
+        "--effect", action="append", default=[], metavar="MEASURE=DELTA",
+        help="plant an effect of support (repeatable): from the first period end after a family's support starts, "
+        "MEASURE's expected value moves by DELTA (a count per period, or a Y/N measure's probability: "
+        "-0.1 is ten points less); written to DIR/effects.json. Default: no effect",
+    )  # fmt: skip
+    parser.add_argument(
         "--reference", default=None, metavar="DATASET[,DATASET]",
         help="also write national reference extracts (education, offending, benefits_employment) to "
         "DIR/reference/<dataset>/<period_end>/records.csv, with DIR/reference_truth.csv",
@@ -40,6 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tfnis.generate import generate_returns
+    from tfnis.generate.effects import parse_effects
     from tfnis.reference import dataset_names
 
     unknown = [d for d in (args.reference or "").split(",") if d.strip() and d.strip() not in dataset_names()]
@@ -51,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         made = generate_returns(
             args.out, councils=args.councils, families=args.families, periods=args.periods, seed=args.seed,
-            error_rate=args.error_rate, last_period=args.last_period,
+            error_rate=args.error_rate, last_period=args.last_period, effects=parse_effects(args.effect),
         )  # fmt: skip
     except ValueError as exc:
         print(f"tfnis generate: {exc}", file=sys.stderr)
@@ -75,9 +82,12 @@ def write_reference(args: argparse.Namespace) -> int:
         print(f"tfnis generate: unknown reference dataset(s) {unknown}; known: {', '.join(dataset_names())}",
               file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
+    from tfnis.generate.effects import parse_effects
+
+    effects = getattr(args, "effects", None) or parse_effects(getattr(args, "effect", None) or [])
     frames = generate_frames(
         councils=args.councils, families=args.families, periods=args.periods, seed=args.seed,
-        error_rate=args.error_rate, last_period=args.last_period,
+        error_rate=args.error_rate, last_period=args.last_period, effects=effects,
     )  # fmt: skip
     for path in generate_reference(args.out, frames, datasets, seed=args.seed):
         print(f"wrote reference extract {path.relative_to(args.out)}")

@@ -23,6 +23,7 @@ COMMANDS: tuple[str, ...] = (
     "coverage",
     "link",
     "check_output",
+    "impact",
     "verify_certificate",
     "research_end",
     # engineer

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 from tfnis.disclosure.measures import class_sizes
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
+    from numpy.typing import NDArray
 
 
 class KAnonymityImpossible(ValueError):
@@ -109,23 +111,31 @@ def _top_up_partly_blank_classes(
     import numpy as np
     import pandas as pd
 
-    from tfnis.disclosure.measures import BLANK, class_codes
+    from tfnis.disclosure.measures import class_codes
 
     qis = [*fixed, *suppressible]
-    values = out[qis].astype(object).where(out[qis].notna(), BLANK).to_numpy()
+    # Integer codes per column (-1 blank) and rows grouped by class and by fixed class: donors agree on the
+    # fixed columns (never blank), so only the rows of the same fixed class are compared, and the changes are
+    # applied once at the end (the choice reads the table as it was, as one pass over the classes always did).
+    values = np.column_stack([pd.factorize(out[c].astype(object))[0] for c in qis])
+    blank = values < 0
     codes = class_codes(out, qis).to_numpy()
     sizes = np.bincount(codes)[codes]
     spare = {int(c): int(n) - k for c, n in zip(*np.unique(codes, return_counts=True), strict=True) if n > k}
-    changed = False
+    members_of = _rows_by(codes)
+    fixed_code = (class_codes(out, fixed).to_numpy() if fixed else np.zeros(len(out))).astype(np.int64)
+    by_fixed = _rows_by(fixed_code)
+    to_blank: dict[int, list[np.ndarray]] = {}
     for code in np.unique(codes[sizes < k]):
-        members = np.flatnonzero(codes == code)
-        shown = values[members[0]] != BLANK
-        blank_columns = [c for c, is_shown in zip(qis, shown, strict=True) if not is_shown]
-        if not blank_columns:
+        members = members_of[int(code)]
+        shown = ~blank[members[0]]
+        if shown.all():
             continue
-        match = (values[:, shown] == values[members[0], shown]).all(axis=1) & (sizes > k)
-        donors = np.flatnonzero(match)
-        cost = (values[np.ix_(donors, [qis.index(c) for c in blank_columns])] != BLANK).sum(axis=1)
+        candidates = by_fixed[int(fixed_code[members[0]])]
+        match = (values[np.ix_(candidates, np.flatnonzero(shown))] == values[members[0], shown]).all(axis=1)
+        donors = candidates[match & (sizes[candidates] > k)]
+        hidden = np.flatnonzero(~shown)
+        cost = (~blank[np.ix_(donors, hidden)]).sum(axis=1)
         chosen: list[int] = []
         for donor in donors[np.lexsort((-sizes[donors], cost))]:
             if spare.get(int(codes[donor]), 0) > 0:
@@ -137,13 +147,24 @@ def _top_up_partly_blank_classes(
             for donor in chosen:
                 spare[int(codes[donor])] += 1
             continue
-        rows = out.index[chosen]
-        for column in blank_columns:
-            newly = out.loc[rows, column].notna()
-            out.loc[rows, column] = pd.NA
-            blanked.loc[rows[newly.to_numpy()], column] = True
-        changed = True
-    return changed
+        for position in hidden:
+            to_blank.setdefault(int(position), []).append(np.asarray(chosen))
+    for column, chunks in to_blank.items():
+        rows = np.unique(np.concatenate(chunks))
+        name = qis[column]
+        newly = rows[~blank[rows, column]]
+        out.iloc[rows, out.columns.get_loc(name)] = pd.NA
+        blanked.iloc[newly, blanked.columns.get_loc(name)] = True
+    return bool(to_blank)
+
+
+def _rows_by(codes: NDArray[np.int64]) -> dict[int, NDArray[np.intp]]:
+    """Row positions of each code, in row order."""
+    import numpy as np
+
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    return {int(codes[group[0]]): group for group in np.split(order, bounds) if len(group)}
 
 
 def _pool_the_rest(

@@ -34,6 +34,11 @@ TWINS = 0.03  # of siblings, roughly the UK multiple-birth rate
 PARTNER_LEAVES, PARTNER_JOINS = 0.04, 0.025
 ADULT_CHILD_LEAVES, OTHER_ADULT_LEAVES, OTHER_CHILD_LEAVES = 0.15, 0.08, 0.05
 SURNAME_CHANGE_ADULT, SURNAME_CHANGE_CHILD = 0.015, 0.006
+# Half-years an intervention family waits from identification to support (0: within the half-year it was
+# identified), and a delayed start's day after the period end before it.
+SUPPORT_WAIT = (0.3, 0.3, 0.2, 0.1, 0.1)
+SUPPORT_DELAY_DAYS = (95, 175)
+HALF_YEAR_DAYS = 183
 PERSON_ID_REISSUED = 0.01  # a duplicate record merged, a system migration: a new council person_id
 
 # How often each headline problem is Y among eligible families (before topping up to the minimum).
@@ -153,7 +158,7 @@ class Population:
         identified = rng.integers(after, end_day + 1, size=n)
         intervention = rng.random(n) < 0.72
         withdrawn = intervention & (rng.random(n) < 0.1)
-        start = np.minimum(identified + rng.exponential(35, size=n).astype(np.int64), end_day)
+        start = self._support_starts(identified, p, rng)
         length = np.where(withdrawn, rng.integers(7, 150, size=n), rng.integers(90, 460, size=n))
         problems = self.framework.problems
         rates = np.array([PROBLEM_RATES[c] for c in problems])
@@ -178,6 +183,23 @@ class Population:
             }
         )
         self.stint_now[fam] = stint
+
+    def _support_starts(self, identified: np.ndarray, p: int, rng: np.random.Generator) -> np.ndarray:
+        """Support starts soon after identification for some families; the rest wait one to four half-years
+        (a keyworker to be free, consent), so they are on the caseload before support starts: what lets a
+        comparison see a supported family's before and after. A delayed start falls 3 to 6 months after a
+        period end, so every month banding of it stays on the right side of that period end."""
+        n, end_day = len(identified), self.days[p]
+        soon = np.minimum(identified + rng.exponential(35, size=n).astype(np.int64), end_day)
+        wait = rng.choice(len(SUPPORT_WAIT), size=n, p=SUPPORT_WAIT)
+        base = self._period_day(p + wait - 1)
+        later = base + rng.integers(SUPPORT_DELAY_DAYS[0], SUPPORT_DELAY_DAYS[1] + 1, size=n)
+        return np.where(wait == 0, soon, later)
+
+    def _period_day(self, q: np.ndarray) -> np.ndarray:
+        """The day number of period end q, projected half a year at a time past the last one generated."""
+        last = len(self.days) - 1
+        return self.days[np.clip(q, 0, last)] + np.maximum(q - last, 0) * HALF_YEAR_DAYS
 
     def _districts(self, councils: np.ndarray) -> np.ndarray:
         u = self.rng.random(len(councils))

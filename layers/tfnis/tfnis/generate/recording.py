@@ -16,6 +16,7 @@ import pandas as pd
 
 from tfnis.generate import identifiers as ids
 from tfnis.generate import reference
+from tfnis.generate.effects import Planting
 from tfnis.generate.population import (
     CHILD,
     ETHNICITIES,
@@ -101,9 +102,19 @@ class RecordedPeriod:
 
 
 def record(
-    pop: Population, snap: Snapshot, practice: Practice, error_rate: float, rng: np.random.Generator
+    pop: Population,
+    snap: Snapshot,
+    practice: Practice,
+    error_rate: float,
+    rng: np.random.Generator,
+    planting: Planting | None = None,
 ) -> RecordedPeriod:
-    """The returns of every council for one period end, as two DataFrames of strings, plus the truth."""
+    """The returns of every council for one period end, as two DataFrames of strings, plus the truth.
+
+    A family is supported from the first period end after its support starts; before that it is recorded as
+    COMPARISON with no support dates (the return has no status for "support not yet started"). `planting`
+    moves its outcomes from then on (tfnis.generate.effects)."""
+    plant = planting or Planting({})
     councils = pop.councils
     day = int(pop.days[snap.period])
     st, pe = pop.stints, pop.people
@@ -135,8 +146,8 @@ def record(
     health = has["HEALTH"]
     housing_problem = has.get("HOUSING", has.get("WORKLESS_FIN", np.zeros(n, bool)))
 
-    intervention = st["intervention"][s]
     support_start, support_end = st["support_start"][s], st["support_end"][s]
+    intervention = st["intervention"][s] & (support_start <= day)
     ended = intervention & (support_end <= day)
     status = np.where(
         ~intervention, "COMPARISON", np.where(ended, np.where(st["withdrawn"][s], "WITHDRAWN", "ENDED"), "ACTIVE")
@@ -158,22 +169,25 @@ def record(
     tenure = np.where(no_fixed_abode, "NO_FIXED_ABODE", tenure)
     fam["housing_status"] = _blank_unless(practice.filled("housing_status", fc, snap.period, rng), tenure)
     insecure = np.isin(tenure, ["TEMPORARY_ACCOM", "NO_FIXED_ABODE", "WITH_FRIENDS_FAMILY"])
-    fam["evictions"] = _counts(
-        practice.filled("evictions", fc, snap.period, rng), rng.poisson(np.where(housing_problem, 0.12, 0.03))
-    )
-    fam["homelessness_applications"] = _counts(
-        practice.filled("homelessness_applications", fc, snap.period, rng),
-        rng.poisson(np.where(insecure, 0.8, 0.05)),
-    )
+    means = {
+        "evictions": np.where(housing_problem, 0.12, 0.03),
+        "homelessness_applications": np.where(insecure, 0.8, 0.05),
+    }
+    for col, mean in means.items():
+        filled = practice.filled(col, fc, snap.period, rng)
+        fam[col] = _counts(filled, plant.counts(col, rng.poisson(mean), mean, intervention, filled, rng))
+    filled = practice.filled("weeks_homeless", fc, snap.period, rng)
+    weeks = np.where(insecure, rng.integers(1, 27, n), 0)
     fam["weeks_homeless"] = _counts(
-        practice.filled("weeks_homeless", fc, snap.period, rng), np.where(insecure, rng.integers(1, 27, n), 0)
+        filled, plant.counts("weeks_homeless", weeks, np.where(insecure, 14.0, 0.0), intervention, filled, rng)
     )
-    fam["rent_arrears"] = _blank_unless(
-        practice.filled("rent_arrears", fc, snap.period, rng),
-        np.where(rng.random(n) < np.where(housing_problem, 0.45, 0.18), "Y", "N"),
-    )
+    filled = practice.filled("rent_arrears", fc, snap.period, rng)
+    p_arrears = plant.chance("rent_arrears", np.where(housing_problem, 0.45, 0.18), intervention, filled)
+    fam["rent_arrears"] = _blank_unless(filled, np.where(rng.random(n) < p_arrears, "Y", "N"))
+    filled = practice.filled("police_callouts", fc, snap.period, rng)
+    mean = np.where(crime | abuse, 1.4, 0.2)
     fam["police_callouts"] = _counts(
-        practice.filled("police_callouts", fc, snap.period, rng), rng.poisson(np.where(crime | abuse, 1.4, 0.2))
+        filled, plant.counts("police_callouts", rng.poisson(mean), mean, intervention, filled, rng)
     )
 
     # --- individuals --------------------------------------------------------------------------------
@@ -227,11 +241,13 @@ def record(
     ind["ethnicity"] = _ethnicities(pe["ethnicity"][i], c, practice, snap.period, rng)
 
     f_crime, f_abuse, f_subst = crime[fr], abuse[fr], substance[fr]
+    supported = intervention[fr]
     f_educ, f_health, f_work = education[fr], health[fr], housing_problem[fr]
     youth = (age >= 10) & (age <= 25)
     for col, rate in (("asb_nfi", 0.6), ("asb_fi", 0.25)):
         lam = np.where(f_crime & youth, rate, np.where(f_crime, rate / 4, 0.03))
-        ind[col] = _counts((age >= 10) & practice.filled(col, c, snap.period, rng), rng.poisson(lam))
+        filled = (age >= 10) & practice.filled(col, c, snap.period, rng)
+        ind[col] = _counts(filled, plant.counts(col, rng.poisson(lam), lam, supported, filled, rng))
     adult = age >= 16
     role = pe["role"][i]
     dv = np.full(m, "NONE", dtype=object)
@@ -241,19 +257,18 @@ def record(
     dv[f_abuse & adult & (u > 0.97)] = "BOTH"
     ind["domestic_violence"] = _blank_unless(adult & practice.filled("domestic_violence", c, snap.period, rng), dv)
     for col, rate in (("alcohol_dependent", 0.06), ("drug_dependent", 0.05)):
-        p_yes = np.where(f_subst, rate * 3, rate)
-        ind[col] = _yes_no(adult & practice.filled(col, c, snap.period, rng), rng.random(m) < p_yes)
-    neet_band = (age >= 16) & (age <= 24)
-    ind["neet"] = _yes_no(
-        neet_band & practice.filled("neet", c, snap.period, rng), rng.random(m) < np.where(f_work | f_educ, 0.4, 0.2)
-    )
-    school_band = (age >= 5) & (age <= 16)
-    ind["missing_education"] = _yes_no(
-        school_band & practice.filled("missing_education", c, snap.period, rng),
-        rng.random(m) < np.where(f_educ, 0.12, 0.02),
-    )
+        filled = adult & practice.filled(col, c, snap.period, rng)
+        p_yes = plant.chance(col, np.where(f_subst, rate * 3, rate), supported, filled)
+        ind[col] = _yes_no(filled, rng.random(m) < p_yes)
+    filled = (age >= 16) & (age <= 24) & practice.filled("neet", c, snap.period, rng)
+    p_neet = plant.chance("neet", np.where(f_work | f_educ, 0.4, 0.2), supported, filled)
+    ind["neet"] = _yes_no(filled, rng.random(m) < p_neet)
+    filled = (age >= 5) & (age <= 16) & practice.filled("missing_education", c, snap.period, rng)
+    p_missing = plant.chance("missing_education", np.where(f_educ, 0.12, 0.02), supported, filled)
+    ind["missing_education"] = _yes_no(filled, rng.random(m) < p_missing)
     p_mh = np.where(adult, 0.22, np.where(role == CHILD, 0.08, 0.1)) * np.where(f_health, 1.8, 1.0)
-    ind["mental_health"] = _yes_no(practice.filled("mental_health", c, snap.period, rng), rng.random(m) < p_mh)
+    filled = practice.filled("mental_health", c, snap.period, rng)
+    ind["mental_health"] = _yes_no(filled, rng.random(m) < plant.chance("mental_health", p_mh, supported, filled))
 
     families = pd.DataFrame({col.name: fam[col.name] for col in FAMILY_COLUMNS})
     individuals = pd.DataFrame({col.name: ind[col.name] for col in INDIVIDUAL_COLUMNS})

@@ -3,8 +3,9 @@ would upload (generate_returns), with the ground truth of who is who for the lin
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 DEFAULT_LAST_PERIOD = date(2025, 9, 30)
 TF6_FIRST_PERIOD, TF6_LAST_PERIOD = date(2015, 9, 30), date(2020, 9, 30)  # phase 2 began April 2015
 SF10_FIRST_PERIOD = date(2022, 9, 30)
+EFFECTS_FILE = "effects.json"
 TRUTH_COLUMNS = ("la_code", "period_end", "family_id", "person_id", "true_family", "true_person")
 
 
@@ -59,6 +61,7 @@ class GeneratedFrames:
 
     period_ends: tuple[date, ...]
     by_period: tuple[RecordedPeriod, ...] = field(repr=False)
+    effects: tuple[dict[str, object], ...] = ()  # the planted effects (tfnis.generate.effects), realised
 
     @cached_property
     def families(self) -> pd.DataFrame:
@@ -104,6 +107,7 @@ class GeneratedSet:
     returns: tuple[GeneratedReturn, ...]
     truth: Path
     seconds: float
+    effects: Path | None = None
 
     @property
     def n_families(self) -> int:
@@ -122,14 +126,17 @@ def generate_frames(
     seed: int,
     error_rate: float = 0.0,
     last_period: date | None = None,
+    effects: Mapping[str, float] | None = None,
 ) -> GeneratedFrames:
     """The returns of `councils` councils x `periods` half-years, about `families` families per return.
 
     Deterministic for a seed. error_rate is the share of identifier cells (UPN, NINO, postcode, NHS
-    number) made invalid; at 0 every identifier passes tfnis.spec.identifiers.
+    number) made invalid; at 0 every identifier passes tfnis.spec.identifiers. effects: measure -> DELTA,
+    planted from the first period end after a family's support starts (tfnis.generate.effects).
     """
     import numpy as np
 
+    from tfnis.generate.effects import MEASURES, Planting
     from tfnis.generate.population import Population
     from tfnis.generate.recording import Practice, record
 
@@ -140,13 +147,17 @@ def generate_frames(
         raise ValueError("families must be at least 1")
     if not 0.0 <= error_rate <= 1.0:
         raise ValueError("error_rate must be between 0 and 1")
+    unknown = sorted(set(effects or {}) - set(MEASURES))
+    if unknown:
+        raise ValueError(f"no measure named {', '.join(unknown)}: choose from {', '.join(MEASURES)}")
     period_ends = choose_period_ends(periods, last_period)
     population_seed, recording_seed = np.random.SeedSequence(seed).spawn(2)
     population = Population(list(known[:councils]), families, period_ends, np.random.default_rng(population_seed))
     rng = np.random.default_rng(recording_seed)
     practice = Practice.draw(councils, rng)
-    recorded = tuple(record(population, snap, practice, error_rate, rng) for snap in population.snapshots())
-    return GeneratedFrames(tuple(period_ends), recorded)
+    planting = Planting(dict(effects or {}))
+    recorded = tuple(record(population, snap, practice, error_rate, rng, planting) for snap in population.snapshots())
+    return GeneratedFrames(tuple(period_ends), recorded, tuple(planting.manifest()))
 
 
 def generate_returns(
@@ -158,12 +169,14 @@ def generate_returns(
     seed: int,
     error_rate: float = 0.0,
     last_period: date | None = None,
+    effects: Mapping[str, float] | None = None,
 ) -> GeneratedSet:
-    """Write OUT/<la_code>/<period_end>/{families,individuals}.csv and OUT/truth.csv (see generate_frames)."""
+    """Write OUT/<la_code>/<period_end>/{families,individuals}.csv, OUT/truth.csv and OUT/effects.json (the
+    planted effects, an empty list when none; see generate_frames)."""
     started = time.perf_counter()
     frames = generate_frames(
         councils=councils, families=families, periods=periods, seed=seed, error_rate=error_rate,
-        last_period=last_period,
+        last_period=last_period, effects=effects,
     )  # fmt: skip
     out = Path(out)
     written = []
@@ -179,4 +192,6 @@ def generate_returns(
         )
     truth = out / "truth.csv"
     frames.truth.loc[:, list(TRUTH_COLUMNS)].to_csv(truth, index=False, lineterminator="\n")
-    return GeneratedSet(out, tuple(written), truth, time.perf_counter() - started)
+    manifest = out / EFFECTS_FILE
+    manifest.write_text(json.dumps({"effects": list(frames.effects)}, indent=2) + "\n", encoding="utf-8")
+    return GeneratedSet(out, tuple(written), truth, time.perf_counter() - started, manifest)

@@ -23,14 +23,15 @@ S = SubmissionStatus
 EXTRACT_TABLES = ("families", "individuals")
 
 
-def extract_key(ref: SubmissionRef, table: str) -> str:
-    """extract/period_end=…/la_code=…/<table>.parquet in ResearchBucket: one file per council, period, table."""
-    return f"{ref.research_prefix}{table}.parquet"
+def staging_key(ref: SubmissionRef, table: str) -> str:
+    """staging/period_end=…/la_code=…/<table>.parquet in ResearchBucket: the submission's per-period extract,
+    read by the panel release only (researchers read the panel under extract/<table>/)."""
+    return f"{ref.staging_prefix}{table}.parquet"
 
 
 def risk_report_key(ref: SubmissionRef, kind: str) -> str:
-    """extract/period_end=…/la_code=…/risk.json or risk.html: the disclosure risk report beside the extract."""
-    return f"{ref.research_prefix}risk.{kind}"
+    """extract/risk/period_end=…/la_code=…/risk.json or risk.html: the per-period disclosure risk report."""
+    return f"{ref.risk_prefix}risk.{kind}"
 
 
 def extract_policy(settings: Settings) -> ExtractPolicy:
@@ -68,6 +69,7 @@ def anonymise_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable)
     extract = build_extract(families, individuals, key_map, project_key, extract_policy(settings))
     try:
         write_extract(ref, extract, store=store, table=table)
+        release_with(ref, store=store, table=table)
     except ResearchEnded:
         remove_personal_data(ref, store=store)
         return CLOSED_OUTCOME
@@ -91,23 +93,39 @@ def anonymise_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable)
 
 
 def write_extract(ref: SubmissionRef, extract: ResearchExtract, *, store: Store, table: SubmissionTable) -> None:
-    """Both tables under the extract's own key, and the risk report beside them (counts only). Like every
-    personal write (tfnis.pipeline.closure), refused once research has ended and taken back if it ends meanwhile.
+    """Both tables staged under the extract's own key (staging/, for the panel release), and the per-period
+    risk report under extract/risk/ (counts only). Like every personal write (tfnis.pipeline.closure), refused
+    once research has ended and taken back if it ends meanwhile.
     """
     settings = store.settings
     bucket, key_id = settings.research_bucket, settings.extract_key_id
     if table.is_closed():
-        raise ResearchEnded(ref.research_prefix)
-    for name, body in extract.parquet().items():
-        store.put_bytes(bucket, extract_key(ref, name), body, "application/vnd.apache.parquet", kms_key_id=key_id)
+        raise ResearchEnded(ref.staging_prefix)
+    for name, body in extract.staging_parquet().items():
+        store.put_bytes(bucket, staging_key(ref, name), body, "application/vnd.apache.parquet", kms_key_id=key_id)
     if extract.risk is not None:
         document = json.dumps(extract.risk.to_json(), indent=2).encode()
         store.put_bytes(bucket, risk_report_key(ref, "json"), document, "application/json", kms_key_id=key_id)
         html = extract.risk.html().encode()
         store.put_bytes(bucket, risk_report_key(ref, "html"), html, "text/html; charset=utf-8", kms_key_id=key_id)
     if table.is_closed():
-        store.delete_all_versions(bucket, ref.research_prefix)
-        raise ResearchEnded(ref.research_prefix)
+        store.delete_all_versions(bucket, ref.staging_prefix)
+        store.delete_all_versions(bucket, ref.risk_prefix)
+        raise ResearchEnded(ref.staging_prefix)
+
+
+def release_with(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> None:
+    """Release the panel with this submission staged. If disclosure control refuses the panel, the submission's
+    staged extract and risk report are taken back (the panel stays as it was) and the refusal propagates."""
+    from tfnis.disclosure import DisclosureRefused
+    from tfnis.pipeline.release import release
+
+    try:
+        release(store, table)
+    except DisclosureRefused:
+        store.delete_all_versions(store.settings.research_bucket, ref.staging_prefix)
+        store.delete_all_versions(store.settings.research_bucket, ref.risk_prefix)
+        raise
 
 
 def remove_personal_data(ref: SubmissionRef, *, store: Store) -> dict[str, int]:

@@ -14,6 +14,8 @@ REPORT_FILES = {
     "coverage_html": "coverage.html",
 }
 LINKAGE_INDEX_KEY = "linkage/index/index.parquet"
+STAGING_PREFIX = "staging/"  # ResearchBucket: per-period extracts awaiting release; never researcher-readable
+EXTRACT_PREFIX = "extract/"  # ResearchBucket: the released panel, its risk reports and data package
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,14 @@ class SubmissionRef:
         return f"reports/{self.la_code}/{self.submission_id}/{REPORT_FILES[kind]}"
 
     @property
-    def research_prefix(self) -> str:
-        return f"extract/period_end={self.period_end.isoformat()}/la_code={self.la_code}/"
+    def staging_prefix(self) -> str:
+        """ResearchBucket staging/: the submission's per-period extract, read only by the panel release."""
+        return f"staging/period_end={self.period_end.isoformat()}/la_code={self.la_code}/"
+
+    @property
+    def risk_prefix(self) -> str:
+        """ResearchBucket extract/risk/: the per-period disclosure risk report, beside the panel's."""
+        return f"extract/risk/period_end={self.period_end.isoformat()}/la_code={self.la_code}/"
 
 
 def coverage_latest_key(period_end: date, la_code: str) -> str:

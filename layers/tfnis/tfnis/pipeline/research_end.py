@@ -19,12 +19,14 @@ from tfnis.anonymise.certificate import (
     KeyDestruction,
 )
 from tfnis.anonymise.signing import ALGORITHM, canonical_bytes
-from tfnis.pipeline.locations import LINKAGE_INDEX_KEY
+from tfnis.pipeline.locations import EXTRACT_PREFIX, LINKAGE_INDEX_KEY, STAGING_PREFIX
 from tfnis.storage import Store, SubmissionTable
 
 MIN_PENDING_WINDOW_DAYS = 7  # KMS's minimum wait before a scheduled key deletion happens
 MAX_PASSES = 3  # a stage still finishing may write behind a pass; the service is closed, so this converges
-EXTRACT_PREFIX = "extract/"  # ResearchBucket: the row-level extract and its risk reports; published/ stays
+# ResearchBucket: the released panel, its risk reports and Athena results (extract/) and the staged per-period
+# extracts (staging/) are row-level research data; published/ and coverage/ (output-checked aggregates) stay.
+RESEARCH_DATA_PREFIXES = (EXTRACT_PREFIX, STAGING_PREFIX)
 
 
 def certificate_key(stack_name: str, at: datetime) -> str:
@@ -147,26 +149,33 @@ def signature_of(store: Store, document: dict[str, object]) -> dict[str, str] | 
 
 
 def _destroy_extract(store: Store, pending_window_days: int) -> ExtractDestruction:
-    """Every version and delete marker under ResearchBucket extract/, and the extract's key; or, with
-    KeepExtractAfterResearchEnd, nothing, said so in the certificate."""
+    """Every version and delete marker under ResearchBucket extract/ and staging/, and the extract's key; or,
+    with KeepExtractAfterResearchEnd, nothing, said so in the certificate."""
     settings = store.settings
     bucket = settings.research_bucket
-    before = store.count_versions(bucket, EXTRACT_PREFIX)
-    objects = tuple(store.version_keys(bucket, EXTRACT_PREFIX))
+    prefix = ",".join(RESEARCH_DATA_PREFIXES)
+    before = _count(store, bucket)
+    objects = tuple(key for p in RESEARCH_DATA_PREFIXES for key in store.version_keys(bucket, p))
     if settings.keep_extract_after_research_end:
         kept_key = KeyDestruction(key_id=settings.extract_key_id, state="Kept", pending_window_days=0)
         return ExtractDestruction(
-            bucket=bucket, prefix=EXTRACT_PREFIX, kept=True, objects_before=before, versions_deleted=0,
+            bucket=bucket, prefix=prefix, kept=True, objects_before=before, versions_deleted=0,
             delete_markers_deleted=0, objects_after=before, objects_destroyed=(), extract_key=kept_key,
         )  # fmt: skip
     versions = markers = passes = 0
     after = before
     while after and passes < MAX_PASSES:
-        counts = store.delete_all_versions(bucket, EXTRACT_PREFIX)
-        versions, markers, passes = versions + counts["versions"], markers + counts["delete_markers"], passes + 1
-        after = store.count_versions(bucket, EXTRACT_PREFIX)
+        for p in RESEARCH_DATA_PREFIXES:
+            counts = store.delete_all_versions(bucket, p)
+            versions, markers = versions + counts["versions"], markers + counts["delete_markers"]
+        passes += 1
+        after = _count(store, bucket)
     return ExtractDestruction(
-        bucket=bucket, prefix=EXTRACT_PREFIX, kept=False, objects_before=before, versions_deleted=versions,
+        bucket=bucket, prefix=prefix, kept=False, objects_before=before, versions_deleted=versions,
         delete_markers_deleted=markers, objects_after=after, objects_destroyed=objects,
         extract_key=_destroy_key(store, settings.extract_key_id, pending_window_days),
     )  # fmt: skip
+
+
+def _count(store: Store, bucket: str) -> int:
+    return sum(store.count_versions(bucket, p) for p in RESEARCH_DATA_PREFIXES)

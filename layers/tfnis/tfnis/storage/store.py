@@ -88,6 +88,15 @@ class Store:
         paginator = client("s3").get_paginator("list_objects_v2")
         return [o["Key"] for page in paginator.paginate(Bucket=bucket, Prefix=prefix) for o in page.get("Contents", [])]
 
+    def list_etags(self, bucket: str, prefix: str) -> dict[str, str]:
+        """Key → ETag of every current object under prefix: what changed between two listings."""
+        paginator = client("s3").get_paginator("list_objects_v2")
+        return {
+            o["Key"]: o["ETag"]
+            for page in paginator.paginate(Bucket=bucket, Prefix=prefix)
+            for o in page.get("Contents", [])
+        }
+
     def put_frame(self, bucket: str, key: str, frame: pd.DataFrame) -> None:
         self.put_bytes(bucket, key, frame_to_parquet(frame), "application/vnd.apache.parquet")
 

@@ -1,0 +1,168 @@
+"""Research panels from generated returns (tfnis.generate), for the comparison's tests and bench.
+
+released_extract: the extract the pipeline itself releases (its own validation, extract, disclosure control and
+panel release), matching aside. panel_from_frames: the same columns straight from the generated returns,
+keyed on each council's own family and person ids, with no disclosure control (fast, for many seeds); months
+since support started come from the support start date a family carries once supported, so the periods before
+it get negative months, as in the extract.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tfnis.impact.panel import Panel
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tfnis.generate import GeneratedFrames, GeneratedSet
+
+PROJECT_KEY = b"tfnis-impact-synthetic-project-key!"  # pseudonyms of made-up people, for tests and the bench
+
+FAMILY_COUNTS = ("evictions", "homelessness_applications", "weeks_homeless", "police_callouts")
+INDIVIDUAL_COUNTS = ("asb_nfi", "asb_fi")
+INDIVIDUAL_FLAGS = ("alcohol_dependent", "drug_dependent", "neet", "missing_education", "mental_health")
+
+
+def panel_from_frames(frames: GeneratedFrames) -> Panel:
+    """Families and individuals of every generated return as a family x period and person x period panel."""
+    fam = frames.families
+    families = _families(fam)
+    ind = frames.individuals
+    individuals = _individuals(ind, families)
+    return Panel(families, individuals)
+
+
+def _dates(text: pd.Series) -> pd.Series:
+    import pandas as pd
+
+    iso = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    return iso.fillna(pd.to_datetime(text, format="%d/%m/%Y", errors="coerce"))
+
+
+def _months(start: pd.Series, end: pd.Series) -> pd.Series:
+    return ((end.dt.year - start.dt.year) * 12 + (end.dt.month - start.dt.month)).astype("Int16")
+
+
+def _families(fam: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    out = pd.DataFrame({"family_key": (fam["la_code"] + ":" + fam["family_id"]).astype(str)})
+    out["la_code"] = fam["la_code"].astype(str)
+    period_end = _dates(fam["period_end"])
+    out["period_end"] = period_end.dt.strftime("%Y-%m-%d")
+    start = _dates(fam["support_start_date"].replace("", None))
+    first_start = start.groupby(out["family_key"]).transform("min")
+    out["ever_supported"] = first_start.notna()
+    out["months_since_support_start"] = _months(first_start, period_end)
+    out["intervention_group"] = pd.Categorical(
+        fam["intervention_status"].eq("COMPARISON").map({True: "COMPARISON", False: "SUPPORTED"}),
+        categories=["COMPARISON", "SUPPORTED"],
+    )
+    out["council_sequence"] = pd.Series(1, index=out.index, dtype="Int8")
+    out["moved_council"] = False
+    for column in FAMILY_COUNTS:
+        out[column] = pd.to_numeric(fam[column].replace("", None)).astype("Int64")
+    out["rent_arrears"] = fam["rent_arrears"].map({"Y": True, "N": False}).astype("boolean")
+    return out
+
+
+def _individuals(ind: pd.DataFrame, families: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    out = pd.DataFrame({"person_key": (ind["la_code"] + ":" + ind["person_id"]).astype(str)})
+    out["family_key"] = (ind["la_code"] + ":" + ind["family_id"]).astype(str)
+    out["la_code"] = ind["la_code"].astype(str)
+    period_end = _dates(ind["period_end"])
+    out["period_end"] = period_end.dt.strftime("%Y-%m-%d")
+    born = _dates(ind["date_of_birth"])
+    age = (period_end - born).dt.days // 365.25
+    out["relation_in_family"] = ind["relation_in_family"].astype("category")
+    out["missing_education_eligible"] = age.between(5, 16)
+    out["neet_eligible"] = age.between(16, 24)
+    for column in INDIVIDUAL_COUNTS:
+        out[column] = pd.to_numeric(ind[column].replace("", None)).astype("Int64")
+    out["domestic_violence"] = ind["domestic_violence"].replace("", None).astype("category")
+    for column in INDIVIDUAL_FLAGS:
+        out[column] = ind[column].map({"Y": True, "N": False}).astype("boolean")
+    return out
+
+
+def released_extract(
+    out: Path, *, councils: int, families: int, periods: int, seed: int, effects: Mapping[str, float] | None = None,
+    last_period: date | None = None, k: int = 5, max_suppression: float = 0.10, panel_max_suppression: float = 0.25,
+) -> tuple[Path, list[dict[str, object]]]:  # fmt: skip
+    """The research extract the pipeline would release for generated returns, written under out/extract, and
+    the planted effects. Every step is the service's own code (validate, split, build_extract with its
+    per-period disclosure control, release_panel with disclosure control across periods, the part files)
+    except matching: family_key and person_key are digests of the generator's true family and person (what
+    a perfect linkage gives), so the run needs no stack. Returns refused by disclosure control are left out.
+    k, max_suppression and panel_max_suppression: the template's DisclosureK, MaxSuppressionShare and
+    PanelMaxSuppressionShare, at their defaults."""
+    import tempfile
+
+    from tfnis.generate import generate_returns
+    from tfnis.panel.release import PanelPolicy, release_panel
+
+    with tempfile.TemporaryDirectory(prefix="tfnis-impact-") as tmp:
+        made = generate_returns(
+            Path(tmp), councils=councils, families=families, periods=periods, seed=seed, effects=effects,
+            last_period=last_period,
+        )  # fmt: skip
+        staged_families, staged_individuals = staged_returns(made, k, max_suppression)
+        planted = json.loads(made.effects.read_text(encoding="utf-8"))["effects"] if made.effects else []
+    policy = PanelPolicy(k=k, max_suppression=panel_max_suppression)
+    released = release_panel(staged_families, staged_individuals, policy)
+    for key, body in released.parts().items():
+        path = Path(out) / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+    return Path(out) / "extract", planted
+
+
+def staged_returns(made: GeneratedSet, k: int, max_suppression: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each return validated, split and extracted as the anonymise stage stages it."""
+    import hashlib
+
+    import pandas as pd
+
+    from tfnis.anonymise.extract import ExtractPolicy, build_extract
+    from tfnis.disclosure import DisclosureRefused
+    from tfnis.validation import validate_return
+    from tfnis.validation.split import split_return
+
+    truth = pd.read_csv(made.truth, dtype=str)
+    person = dict(zip(truth["la_code"] + truth["person_id"], truth["true_person"], strict=True))
+    family = dict(zip(truth["la_code"] + truth["family_id"], truth["true_family"], strict=True))
+
+    def digest(value: object) -> str:
+        return hashlib.sha256(f"impact:{value}".encode()).hexdigest()[:32]
+
+    fams, inds = [], []
+    for r in made.returns:
+        report = validate_return([r.families, r.individuals])
+        split = split_return(report.families, report.individuals)
+        ids = split.identifiers
+        la = ids["la_code"].astype(str)
+        key_map = pd.DataFrame(
+            {
+                "record_token": ids["record_token"].astype(str),
+                "family_token": ids["family_token"].astype(str),
+                "person_key": (la + ids["person_id"].astype(str)).map(person).map(digest),
+                "family_key": (la + ids["family_id"].astype(str)).map(family).map(digest),
+            }
+        )
+        policy = ExtractPolicy(k=k, max_suppression=max_suppression)
+        try:
+            extract = build_extract(split.family_attributes, split.individual_attributes, key_map, PROJECT_KEY, policy)
+        except DisclosureRefused:
+            continue
+        tables = extract.staging_tables()
+        fams.append(tables["families"])
+        inds.append(tables["individuals"])
+    return pd.concat(fams, ignore_index=True), pd.concat(inds, ignore_index=True)
