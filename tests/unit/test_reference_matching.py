@@ -64,7 +64,7 @@ def test_cli_writes_extracts_and_reference_truth(tmp_path: Path):
     from tfnis.cli.generate import run
 
     args = argparse.Namespace(
-        out=tmp_path, councils=1, families=40, periods=1, seed=2, error_rate=0.0, last_period=None,
+        out=tmp_path, councils=1, families=40, periods=1, seed=2, error_rate=0.0, last_period=None, effect=[],
         reference="offending,education",
     )  # fmt: skip
     assert run(args) == 0
