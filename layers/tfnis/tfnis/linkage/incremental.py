@@ -30,6 +30,7 @@ import pandas as pd
 
 from tfnis.linkage import DEFAULT_THRESHOLD
 from tfnis.linkage.clusters import connected_components
+from tfnis.linkage.index import ParquetIndex
 from tfnis.linkage.match_keys import (
     MATCH_KEY_RULES,
     KeyCodes,
@@ -65,10 +66,13 @@ def random_key() -> str:
 
 @dataclass(frozen=True)
 class MatchResult:
-    """key_map: one row per record_token (KEY_MAP_COLUMNS). index: the updated index (INDEX_COLUMNS)."""
+    """key_map: one row per record_token (KEY_MAP_COLUMNS). new_rows: the rows the index lacks (INDEX_COLUMNS,
+    canonical order; none on a replay). index: the whole updated index when it was given as a frame, else
+    None (a ParquetIndex is updated by adding new_rows as a file)."""
 
     key_map: pd.DataFrame
-    index: pd.DataFrame
+    new_rows: pd.DataFrame
+    index: pd.DataFrame | None = None
 
 
 def empty_index() -> pd.DataFrame:
@@ -88,18 +92,25 @@ def _ids(series: pd.Series) -> pd.Series:
 
 def match_submission(
     identifiers: pd.DataFrame,
-    index: pd.DataFrame | None,
+    index: pd.DataFrame | ParquetIndex | None,
     *,
     new_key: Callable[[], str] = random_key,
     threshold: float = DEFAULT_THRESHOLD,
+    index_sample: int = MODEL_INDEX_SAMPLE,
 ) -> MatchResult:
-    """Link each record of a submission to a person (and its council family to a family)."""
+    """Link each record of a submission to a person (and its council family to a family). Past index_sample
+    index rows the model reads only the rows that could pair plus index_sample at random."""
     records = identifiers.reset_index(drop=True)
-    old = _as_index(index)
     fields = match_fields(records, allow_non_uk_postcodes=False)
     fields["la_code"] = _ids(records["la_code"])
     fields["person_id"] = _ids(records["person_id"])
     fields["family_id"] = _ids(records["family_id"])
+    if isinstance(index, ParquetIndex):
+        # Only the rows that could matter to this submission (tfnis.linkage.index): the same answers as the
+        # whole index, in memory that follows the submission.
+        old = _as_index(index.rows_for(fields, INDEX_COLUMNS, index_sample))
+    else:
+        old = _as_index(index)
     n = len(records)
     person = np.full(n, None, dtype=object)
     rule = np.full(n, "", dtype=object)
@@ -107,7 +118,7 @@ def match_submission(
 
     _by_council_person_id(fields, old, person, rule)
     _by_match_keys(fields, old, person, rule)
-    _by_model(fields, old, person, rule, probability, threshold, new_key)
+    _by_model(fields, old, person, rule, probability, threshold, new_key, index_sample)
 
     person_key = pd.Series(person, dtype="string")
     family_key = family_keys(fields, person_key, old, new_key)
@@ -121,7 +132,19 @@ def match_submission(
         }
     )
     new_rows = fields.assign(person_key=person_key, family_key=family_key)[list(INDEX_COLUMNS)]
-    return MatchResult(key_map=key_map, index=updated_index(old, new_rows))
+    added = rows_not_in(old, new_rows)
+    whole = None if isinstance(index, ParquetIndex) else updated_index(old, added)
+    return MatchResult(key_map=key_map, new_rows=updated_index(empty_index(), added), index=whole)
+
+
+def rows_not_in(old: pd.DataFrame, new_rows: pd.DataFrame) -> pd.DataFrame:
+    """The distinct new rows the index does not hold yet (blanks equal to blanks)."""
+    combined = pd.concat([old, new_rows.astype("string")], ignore_index=True)
+    codes = np.column_stack(
+        [pd.factorize(combined[c], use_na_sentinel=True)[0].astype(np.int32) for c in INDEX_COLUMNS]
+    )
+    seen = pd.DataFrame(codes).duplicated(keep="first").to_numpy()
+    return combined.iloc[len(old) :][~seen[len(old) :]].reset_index(drop=True)
 
 
 def updated_index(old: pd.DataFrame, new_rows: pd.DataFrame) -> pd.DataFrame:
@@ -219,6 +242,7 @@ def _by_model(
     probability: np.ndarray,
     threshold: float,
     new_key: Callable[[], str],
+    index_sample: int = MODEL_INDEX_SAMPLE,
 ) -> None:
     """Model links for the records still waiting, then new persons for what is left."""
     waiting = np.flatnonzero(pd.isna(person))
@@ -239,7 +263,7 @@ def _by_model(
 
     best_old = pd.DataFrame({"position": [], "person_key": [], "p": []})
     old_tuples = old.drop_duplicates(subset=[*INDEX_FIELDS, "person_key"]).reset_index(drop=True)
-    old_tuples = model_candidates(old_tuples, mine, MODEL_INDEX_SAMPLE)
+    old_tuples = model_candidates(old_tuples, mine, index_sample)
     if len(old_tuples) + len(mine) >= MODEL_MINIMUM_RECORDS:
         old_cluster, _ = pd.factorize(old_tuples["person_key"])
         model_records = pd.concat(

@@ -13,7 +13,10 @@ REPORT_FILES = {
     "coverage_csv": "coverage.csv",
     "coverage_html": "coverage.html",
 }
-LINKAGE_INDEX_KEY = "linkage/index/index.parquet"
+# The linkage index is every Parquet file under this prefix (tfnis.linkage.index): index.parquet (the index as
+# one file, as written before issue 14 and by compaction) and one segment per submission that added rows.
+LINKAGE_INDEX_PREFIX = "linkage/index/"
+LINKAGE_INDEX_KEY = LINKAGE_INDEX_PREFIX + "index.parquet"
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,11 @@ class SubmissionRef:
     @property
     def research_prefix(self) -> str:
         return f"extract/period_end={self.period_end.isoformat()}/la_code={self.la_code}/"
+
+
+def index_segment_key(ref: SubmissionRef) -> str:
+    """The index rows one submission added (one name per submission: a replay rewrites, never duplicates)."""
+    return f"{LINKAGE_INDEX_PREFIX}segment-{ref.la_code}-{ref.submission_id}.parquet"
 
 
 def coverage_latest_key(period_end: date, la_code: str) -> str:

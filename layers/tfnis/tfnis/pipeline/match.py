@@ -2,12 +2,39 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from tfnis.pipeline.closure import CLOSED_OUTCOME, ResearchEnded, discard, write_personal
-from tfnis.pipeline.locations import LINKAGE_INDEX_KEY, SubmissionRef
+from tfnis.pipeline.locations import LINKAGE_INDEX_PREFIX, SubmissionRef, index_segment_key
 from tfnis.storage import InvalidTransition, Store, SubmissionTable
 from tfnis.submissions import SubmissionStatus
 
+if TYPE_CHECKING:
+    from tfnis.linkage.index import ParquetIndex
+
 S = SubmissionStatus
+NEW_PERSON = "new_person"  # tfnis.linkage.incremental.NEW_PERSON, not imported at cold start
+# DuckDB's share of the function's memory while it reads the index; pandas and splink need the rest.
+INDEX_MEMORY_SHARE = 0.35
+
+
+def _local_index(store: Store, directory: Path) -> ParquetIndex | None:
+    """The index's Parquet files, downloaded to local disk (the function's ephemeral storage, not memory),
+    for DuckDB to query under a memory limit set from the function's memory; None before the first match."""
+    from tfnis.linkage.index import ParquetIndex
+
+    bucket = store.settings.linkage_bucket
+    keys = sorted(store.list_keys(bucket, LINKAGE_INDEX_PREFIX))
+    if not keys:
+        return None
+    paths = tuple(store.download(bucket, key, directory / f"part-{i:05d}.parquet") for i, key in enumerate(keys))
+    memory_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "3008"))
+    spill = directory / "spill"
+    spill.mkdir()
+    return ParquetIndex(paths, memory_limit=f"{int(memory_mb * INDEX_MEMORY_SHARE)}MB", temp_directory=spill)
 
 
 def match_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> str:
@@ -26,18 +53,16 @@ def match_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> 
         return f"ignored: submission already {submission.status}"
     settings = store.settings
     identifiers = store.get_frame(settings.linkage_bucket, ref.identifiers_key)
-    index = (
-        store.get_frame(settings.linkage_bucket, LINKAGE_INDEX_KEY)
-        if store.head(settings.linkage_bucket, LINKAGE_INDEX_KEY)
-        else None
-    )
-    result = match_submission(identifiers, index)
+    with tempfile.TemporaryDirectory(prefix="tfnis-index-") as tmp:
+        index = _local_index(store, Path(tmp))
+        result = match_submission(identifiers, index)
     tokens = identifiers[["record_token", "family_token"]]
     key_map = result.key_map.merge(tokens, on="record_token", how="left", validate="one_to_one")
     key_map = key_map[["record_token", "family_token", "person_key", "family_key"]]
     try:
         write_personal(store, table, settings.work_bucket, ref.key_map_key, key_map)
-        write_personal(store, table, settings.linkage_bucket, LINKAGE_INDEX_KEY, result.index)
+        if len(result.new_rows):  # a replay adds nothing: the index stays as it is
+            write_personal(store, table, settings.linkage_bucket, index_segment_key(ref), result.new_rows)
     except ResearchEnded:
         for what, bucket, key in (("key_map", settings.work_bucket, ref.key_map_key),
                                   ("identifiers", settings.linkage_bucket, ref.identifiers_key)):  # fmt: skip
@@ -45,9 +70,7 @@ def match_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> 
         return CLOSED_OUTCOME
     counts = {
         **submission.counts,
-        "persons_linked_to_earlier": int(key_map["person_key"].isin(index["person_key"]).sum())
-        if index is not None
-        else 0,
+        "persons_linked_to_earlier": int((result.key_map["match_rule"] != NEW_PERSON).sum()),
         "persons": int(key_map["person_key"].nunique()),
     }
     try:
