@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,7 @@ from tfnis.linkage.match_keys import (
 )
 from tfnis.linkage.model import SEED, ModelInput, blocking_columns, score_pairs
 from tfnis.linkage.normalise import MATCH_FIELDS, match_fields
+from tfnis.linkage.quality import NEAR_THRESHOLD, linkage_quality
 
 COUNCIL_PERSON_ID = "council_person_id"
 PROBABILISTIC = "probabilistic"
@@ -73,6 +74,7 @@ class MatchResult:
     key_map: pd.DataFrame
     new_rows: pd.DataFrame
     index: pd.DataFrame | None = None
+    quality: dict[str, float | int] = field(default_factory=dict)
 
 
 def empty_index() -> pd.DataFrame:
@@ -118,7 +120,8 @@ def match_submission(
 
     _by_council_person_id(fields, old, person, rule)
     _by_match_keys(fields, old, person, rule)
-    _by_model(fields, old, person, rule, probability, threshold, new_key, index_sample)
+    near_miss = np.full(n, np.nan)
+    _by_model(fields, old, person, rule, probability, threshold, new_key, index_sample, near_miss)
 
     person_key = pd.Series(person, dtype="string")
     family_key = family_keys(fields, person_key, old, new_key)
@@ -134,7 +137,10 @@ def match_submission(
     new_rows = fields.assign(person_key=person_key, family_key=family_key)[list(INDEX_COLUMNS)]
     added = rows_not_in(old, new_rows)
     whole = None if isinstance(index, ParquetIndex) else updated_index(old, added)
-    return MatchResult(key_map=key_map, new_rows=updated_index(empty_index(), added), index=whole)
+    quality = linkage_quality(key_map, near_miss, threshold=threshold)
+    return MatchResult(
+        key_map=key_map, new_rows=updated_index(empty_index(), added), index=whole, quality=quality
+    )
 
 
 def rows_not_in(old: pd.DataFrame, new_rows: pd.DataFrame) -> pd.DataFrame:
@@ -243,6 +249,7 @@ def _by_model(
     threshold: float,
     new_key: Callable[[], str],
     index_sample: int = MODEL_INDEX_SAMPLE,
+    near_miss: np.ndarray | None = None,
 ) -> None:
     """Model links for the records still waiting, then new persons for what is left."""
     waiting = np.flatnonzero(pd.isna(person))
@@ -262,6 +269,7 @@ def _by_model(
             rights.append(edges["right"].to_numpy())
 
     best_old = pd.DataFrame({"position": [], "person_key": [], "p": []})
+    near: pd.DataFrame | None = None
     old_tuples = old.drop_duplicates(subset=[*INDEX_FIELDS, "person_key"]).reset_index(drop=True)
     old_tuples = model_candidates(old_tuples, mine, index_sample)
     if len(old_tuples) + len(mine) >= MODEL_MINIMUM_RECORDS:
@@ -276,7 +284,11 @@ def _by_model(
         model_records["uid"] = np.arange(len(model_records))
         for absent in ("address", "other_id"):
             model_records[absent] = pd.Series(pd.NA, index=model_records.index, dtype="string")
-        pairs = score_pairs(ModelInput(model_records, scoped=True), threshold)
+        # Scored down to NEAR_THRESHOLD: the pairs between it and the threshold are what the missed-match
+        # estimate reads (tfnis.linkage.quality); only pairs at or above the threshold link.
+        scored = score_pairs(ModelInput(model_records, scoped=True), min(threshold, NEAR_THRESHOLD))
+        near = _near_pairs(scored[scored["match_probability"] < threshold], len(old_tuples))
+        pairs = scored[scored["match_probability"] >= threshold]
         base = len(old_tuples)
         uid_l, uid_r = pairs["uid_l"].to_numpy(np.int64), pairs["uid_r"].to_numpy(np.int64)
         both_new = (uid_l >= base) & (uid_r >= base)
@@ -305,6 +317,20 @@ def _by_model(
     person[waiting] = [group_key[g] for g in group]
     rule[waiting] = [PROBABILISTIC if g in group_p else NEW_PERSON for g in group]
     probability[waiting] = [group_p.get(g, np.nan) for g in group]
+    if near is not None and len(near) and near_miss is not None:
+        # A record left a new person: the best chance the model gave it of being someone already indexed.
+        best = near.groupby("position")["p"].max()
+        positions = best.index.to_numpy(np.int64)
+        unlinked = np.asarray([g not in group_p for g in group[positions]], dtype=bool)
+        near_miss[waiting[positions[unlinked]]] = best.to_numpy()[unlinked]
+
+
+def _near_pairs(scored: pd.DataFrame, base: int) -> pd.DataFrame:
+    """Pairs below the threshold between a submission record (position) and an index row: (position, p)."""
+    uid_l, uid_r = scored["uid_l"].to_numpy(np.int64), scored["uid_r"].to_numpy(np.int64)
+    one_old = (uid_l >= base) != (uid_r >= base)
+    position = np.where(uid_l >= base, uid_l, uid_r)[one_old] - base
+    return pd.DataFrame({"position": position, "p": scored["match_probability"].to_numpy()[one_old]})
 
 
 def model_candidates(old_tuples: pd.DataFrame, mine: pd.DataFrame, sample: int) -> pd.DataFrame:

@@ -71,6 +71,12 @@ def index_segment_key(ref: SubmissionRef) -> str:
     return f"{LINKAGE_INDEX_PREFIX}segment-{ref.la_code}-{ref.submission_id}.parquet"
 
 
+def linkage_quality_key(ref: SubmissionRef) -> str:
+    """ResearchBucket: one submission's linkage quality (counts and rates), a hive-partitioned table beside the
+    extract's; the latest submission of a council and period replaces the one before."""
+    return f"extract/linkage_quality/period_end={ref.period_end.isoformat()}/la_code={ref.la_code}/part-0.parquet"
+
+
 def coverage_latest_key(period_end: date, la_code: str) -> str:
     """The council's latest unsuppressed coverage for a period (ReportsBucket), read by the national roll-up."""
     return f"coverage-latest/period_end={period_end.isoformat()}/la_code={la_code}/coverage.json"

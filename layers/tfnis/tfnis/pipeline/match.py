@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tfnis.pipeline.closure import CLOSED_OUTCOME, ResearchEnded, discard, write_personal
-from tfnis.pipeline.locations import LINKAGE_INDEX_PREFIX, SubmissionRef, index_segment_key
+from tfnis.pipeline.locations import LINKAGE_INDEX_PREFIX, SubmissionRef, index_segment_key, linkage_quality_key
 from tfnis.storage import InvalidTransition, Store, SubmissionTable
+from tfnis.storage.parquet import frame_to_parquet
 from tfnis.submissions import SubmissionStatus
 
 if TYPE_CHECKING:
@@ -68,10 +69,15 @@ def match_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> 
                                   ("identifiers", settings.linkage_bucket, ref.identifiers_key)):  # fmt: skip
             discard(store, what=what, bucket=bucket, prefix=key, la_code=ref.la_code, submission_id=ref.submission_id)
         return CLOSED_OUTCOME
+    try:
+        write_linkage_quality(ref, result.quality, store=store, table=table)
+    except ResearchEnded:
+        return CLOSED_OUTCOME
     counts = {
         **submission.counts,
         "persons_linked_to_earlier": int((result.key_map["match_rule"] != NEW_PERSON).sum()),
         "persons": int(key_map["person_key"].nunique()),
+        **quality_counts(result.quality),
     }
     try:
         table.transition(ref.la_code, ref.submission_id, S.MATCHED, counts=counts)
@@ -81,3 +87,35 @@ def match_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> 
     store.audit("submission_matched", la_code=ref.la_code, submission_id=ref.submission_id,
                 records=len(key_map), persons=counts["persons"])  # fmt: skip
     return "matched"
+
+
+def quality_counts(quality: dict[str, float | int]) -> dict[str, int]:
+    """The linkage quality as the submission's counts (whole numbers: rates per 10,000 records or links)."""
+    counts = {f"linkage_{c}": int(quality[c]) for c in ("by_council_id", "by_match_key", "by_model")}
+    counts |= {f"linkage_{c}": round(float(quality[c])) for c in ("estimated_false_matches", "estimated_missed_matches")}
+    rates = ("match_rate", "false_match_rate", "missed_match_rate")
+    return counts | {f"linkage_{c}_per_10000": round(float(quality[c]) * 10_000) for c in rates}
+
+
+def write_linkage_quality(ref: SubmissionRef, quality: dict[str, float | int], *, store: Store,
+                          table: SubmissionTable) -> None:  # fmt: skip
+    """One row of counts and rates (tfnis.linkage.quality, never a key) into ResearchBucket's extract, under the
+    extract's own key, so research end destroys it with the extract."""
+    import pandas as pd
+
+    from tfnis.linkage.quality import QUALITY_COLUMNS
+
+    settings = store.settings
+    if not settings.research_bucket:
+        return
+    # period_end and la_code are the hive partition of the key, not columns of the file.
+    frame = pd.DataFrame([{"submission_id": ref.submission_id, **{c: quality[c] for c in QUALITY_COLUMNS}}])
+    key = linkage_quality_key(ref)
+    if table.is_closed():
+        raise ResearchEnded(key)
+    body = frame_to_parquet(frame)
+    store.put_bytes(settings.research_bucket, key, body, "application/vnd.apache.parquet",
+                    kms_key_id=settings.extract_key_id)  # fmt: skip
+    if table.is_closed():
+        store.delete_all_versions(settings.research_bucket, key)
+        raise ResearchEnded(key)
