@@ -34,13 +34,16 @@ def returns() -> dict[tuple[str, date], pd.DataFrame]:
     return out
 
 
-def validated(store: Store, table: SubmissionTable, la_code: str, period_end: date, frame: pd.DataFrame) -> SubmissionRef:
+def validated(
+    store: Store, table: SubmissionTable, la_code: str, period_end: date, frame: pd.DataFrame
+) -> SubmissionRef:
     ref = SubmissionRef(la_code, f"2026112{period_end.month % 10}T000000-{period_end.month:08d}", period_end)
     now = datetime.now(UTC)
     table.create(
         Submission(
-            la_code=la_code, submission_id=ref.submission_id, period_end=period_end, status=SubmissionStatus.VALIDATED,
-            files=["families.csv", "individuals.csv"], created_at=now, updated_at=now, counts={"individuals": len(frame)},
+            la_code=la_code, submission_id=ref.submission_id, period_end=period_end,
+            status=SubmissionStatus.VALIDATED, files=["families.csv", "individuals.csv"], created_at=now,
+            updated_at=now, counts={"individuals": len(frame)},
         )
     )  # fmt: skip
     store.put_frame(store.settings.linkage_bucket, ref.identifiers_key, frame)
@@ -64,7 +67,7 @@ def test_each_submission_adds_one_index_segment_and_the_next_period_is_found_in_
 def test_an_index_written_whole_before_segments_is_read_with_them(store, table, returns):
     from tfnis.linkage import match_submission
 
-    (la, period), frame = next(iter(returns.items()))
+    frame = next(iter(returns.values()))
     earlier = match_submission(frame, None).index  # the index as one file, as the match stage wrote it before
     store.put_frame(store.settings.linkage_bucket, LINKAGE_INDEX_KEY, earlier)
     later_key, later = list(returns.items())[1]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -73,8 +74,13 @@ class MatchResult:
 
     key_map: pd.DataFrame
     new_rows: pd.DataFrame
-    index: pd.DataFrame | None = None
     quality: dict[str, float | int] = field(default_factory=dict)
+    base: pd.DataFrame | None = field(default=None, repr=False, compare=False)  # the index given as a frame
+
+    @cached_property
+    def index(self) -> pd.DataFrame | None:
+        """Built on demand: sorting a whole index costs seconds the match stage does not spend."""
+        return None if self.base is None else updated_index(self.base, self.new_rows)
 
 
 def empty_index() -> pd.DataFrame:
@@ -136,11 +142,9 @@ def match_submission(
     )
     new_rows = fields.assign(person_key=person_key, family_key=family_key)[list(INDEX_COLUMNS)]
     added = rows_not_in(old, new_rows)
-    whole = None if isinstance(index, ParquetIndex) else updated_index(old, added)
     quality = linkage_quality(key_map, near_miss, threshold=threshold)
-    return MatchResult(
-        key_map=key_map, new_rows=updated_index(empty_index(), added), index=whole, quality=quality
-    )
+    base = None if isinstance(index, ParquetIndex) else old
+    return MatchResult(key_map=key_map, new_rows=added, quality=quality, base=base)
 
 
 def rows_not_in(old: pd.DataFrame, new_rows: pd.DataFrame) -> pd.DataFrame:
@@ -286,7 +290,8 @@ def _by_model(
             model_records[absent] = pd.Series(pd.NA, index=model_records.index, dtype="string")
         # Scored down to NEAR_THRESHOLD: the pairs between it and the threshold are what the missed-match
         # estimate reads (tfnis.linkage.quality); only pairs at or above the threshold link.
-        scored = score_pairs(ModelInput(model_records, scoped=True), min(threshold, NEAR_THRESHOLD))
+        floor = min(threshold, NEAR_THRESHOLD) if len(old_tuples) else threshold
+        scored = score_pairs(ModelInput(model_records, scoped=True), floor)
         near = _near_pairs(scored[scored["match_probability"] < threshold], len(old_tuples))
         pairs = scored[scored["match_probability"] >= threshold]
         base = len(old_tuples)

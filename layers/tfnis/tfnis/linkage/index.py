@@ -105,7 +105,9 @@ class ParquetIndex:
                     f" WHERE {_key('sub', mine)} IS NOT NULL"
                 )
                 conditions.append(f"{_key('idx', theirs)} IN (SELECT k FROM wanted_{i})")
-            con.execute(f"CREATE TEMP TABLE persons AS SELECT DISTINCT person_key FROM idx WHERE {' OR '.join(conditions)}")
+            con.execute(
+                f"CREATE TEMP TABLE persons AS SELECT DISTINCT person_key FROM idx WHERE {' OR '.join(conditions)}"
+            )
             rows = con.execute(
                 f"SELECT {select} FROM idx WHERE person_key IN (SELECT person_key FROM persons)"
                 f" UNION SELECT {select} FROM (SELECT * FROM idx USING SAMPLE reservoir({int(sample)} ROWS)"

@@ -92,7 +92,9 @@ def match_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> 
 def quality_counts(quality: dict[str, float | int]) -> dict[str, int]:
     """The linkage quality as the submission's counts (whole numbers: rates per 10,000 records or links)."""
     counts = {f"linkage_{c}": int(quality[c]) for c in ("by_council_id", "by_match_key", "by_model")}
-    counts |= {f"linkage_{c}": round(float(quality[c])) for c in ("estimated_false_matches", "estimated_missed_matches")}
+    counts |= {
+        f"linkage_{c}": round(float(quality[c])) for c in ("estimated_false_matches", "estimated_missed_matches")
+    }
     rates = ("match_rate", "false_match_rate", "missed_match_rate")
     return counts | {f"linkage_{c}_per_10000": round(float(quality[c]) * 10_000) for c in rates}
 
