@@ -75,6 +75,7 @@ class ParquetIndex:
         con = duckdb.connect()
         con.execute(f"SET memory_limit = '{self.memory_limit}'")
         con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
         if self.temp_directory is not None:
             con.execute(f"SET temp_directory = '{self.temp_directory}'")
         files = ", ".join(f"'{p}'" for p in self.paths)
