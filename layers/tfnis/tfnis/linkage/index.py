@@ -17,7 +17,7 @@ object columns.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +67,6 @@ class ParquetIndex:
     paths: tuple[Path, ...]
     memory_limit: str = "1GB"
     temp_directory: Path | None = None
-    _columns: list[str] = field(default_factory=list, compare=False)
 
     def connect(self) -> Any:
         import duckdb
