@@ -31,7 +31,7 @@ import pandas as pd
 
 from tfnis.linkage import DEFAULT_THRESHOLD
 from tfnis.linkage.clusters import connected_components
-from tfnis.linkage.index import ParquetIndex
+from tfnis.linkage.index import SAMPLED, ParquetIndex
 from tfnis.linkage.match_keys import (
     MATCH_KEY_RULES,
     KeyCodes,
@@ -116,9 +116,11 @@ def match_submission(
     if isinstance(index, ParquetIndex):
         # Only the rows that could matter to this submission (tfnis.linkage.index): the same answers as the
         # whole index, in memory that follows the submission.
-        old = _as_index(index.rows_for(fields, INDEX_COLUMNS, index_sample))
+        rows = index.rows_for(fields, INDEX_COLUMNS, index_sample)
+        drawn: np.ndarray | None = rows[SAMPLED].to_numpy(dtype=bool)
+        old = _as_index(rows)
     else:
-        old = _as_index(index)
+        old, drawn = _as_index(index), None
     n = len(records)
     person = np.full(n, None, dtype=object)
     rule = np.full(n, "", dtype=object)
@@ -127,7 +129,7 @@ def match_submission(
     _by_council_person_id(fields, old, person, rule)
     _by_match_keys(fields, old, person, rule)
     near_miss = np.full(n, np.nan)
-    _by_model(fields, old, person, rule, probability, threshold, new_key, index_sample, near_miss)
+    _by_model(fields, old, person, rule, probability, threshold, new_key, index_sample, near_miss, drawn)
 
     person_key = pd.Series(person, dtype="string")
     family_key = family_keys(fields, person_key, old, new_key)
@@ -254,6 +256,7 @@ def _by_model(
     new_key: Callable[[], str],
     index_sample: int = MODEL_INDEX_SAMPLE,
     near_miss: np.ndarray | None = None,
+    drawn: np.ndarray | None = None,
 ) -> None:
     """Model links for the records still waiting, then new persons for what is left."""
     waiting = np.flatnonzero(pd.isna(person))
@@ -274,8 +277,9 @@ def _by_model(
 
     best_old = pd.DataFrame({"position": [], "person_key": [], "p": []})
     near: pd.DataFrame | None = None
-    old_tuples = old.drop_duplicates(subset=[*INDEX_FIELDS, "person_key"]).reset_index(drop=True)
-    old_tuples = model_candidates(old_tuples, mine, index_sample)
+    old_tuples = old.drop_duplicates(subset=[*INDEX_FIELDS, "person_key"])
+    drawn_tuples = None if drawn is None else drawn[old_tuples.index.to_numpy()]
+    old_tuples = model_candidates(old_tuples.reset_index(drop=True), mine, index_sample, drawn_tuples)
     if len(old_tuples) + len(mine) >= MODEL_MINIMUM_RECORDS:
         old_cluster, _ = pd.factorize(old_tuples["person_key"])
         model_records = pd.concat(
@@ -338,7 +342,9 @@ def _near_pairs(scored: pd.DataFrame, base: int) -> pd.DataFrame:
     return pd.DataFrame({"position": position, "p": scored["match_probability"].to_numpy()[one_old]})
 
 
-def model_candidates(old_tuples: pd.DataFrame, mine: pd.DataFrame, sample: int) -> pd.DataFrame:
+def model_candidates(
+    old_tuples: pd.DataFrame, mine: pd.DataFrame, sample: int, drawn: np.ndarray | None = None
+) -> pd.DataFrame:
     """The index rows the model needs for this submission: all of them while the index is small; past
     `sample` rows, those sharing a blocking key with a waiting record (the only ones a pair can hold) and
     `sample` more drawn at random (seeded), so the submission's time and memory follow the submission,
@@ -353,7 +359,10 @@ def model_candidates(old_tuples: pd.DataFrame, mine: pd.DataFrame, sample: int) 
         key = codes.combine(columns)
         wanted = np.unique(key[n_old:][key[n_old:] >= 0])
         keep |= np.isin(key[:n_old], wanted)
-    keep[np.random.default_rng(SEED).choice(n_old, size=sample, replace=False)] = True
+    if drawn is not None:  # the rows were already drawn at random from the whole index (ParquetIndex)
+        keep |= drawn
+    else:
+        keep[np.random.default_rng(SEED).choice(n_old, size=sample, replace=False)] = True
     return old_tuples[keep].reset_index(drop=True)
 
 

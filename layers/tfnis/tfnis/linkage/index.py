@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SAMPLE_SEED = 14
+# rows_for's column marking the rows drawn at random from the whole index (the model's population sample).
+SAMPLED = "drawn_at_random"
 # Derived key parts in SQL, as tfnis.linkage.match_keys.key_parts and the model's blocking rules form them.
 _DERIVED = {
     "forename_initial": "left({t}.forename, 1)",
@@ -88,14 +90,16 @@ class ParquetIndex:
     def rows_for(self, fields: pd.DataFrame, columns: Sequence[str], sample: int) -> pd.DataFrame:
         """Every index row sharing a lookup key with the submission's fields, every other row of the persons
         those rows belong to, and `sample` rows at random (seeded); all rows while the index has at most
-        `sample`. Columns: `columns`, as pandas strings."""
+        `sample`. Columns: `columns`, as pandas strings, and SAMPLED (bool): the row was among the random draw,
+        which the model then uses as its population sample (as it would draw from the whole index)."""
         import pandas as pd
 
         with self.connect() as con:
             total = int(con.execute("SELECT count(*) FROM idx").fetchall()[0][0])
             select = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in columns)
             if total <= sample:
-                return con.execute(f"SELECT {select} FROM idx").df().astype("string")
+                rows = con.execute(f"SELECT {select} FROM idx").df().astype("string")
+                return rows.assign(**{SAMPLED: True})
             con.register("sub_frame", fields)
             con.execute("CREATE TEMP TABLE sub AS SELECT * FROM sub_frame")
             conditions = []
@@ -108,12 +112,15 @@ class ParquetIndex:
             con.execute(
                 f"CREATE TEMP TABLE persons AS SELECT DISTINCT person_key FROM idx WHERE {' OR '.join(conditions)}"
             )
+            names = ", ".join(columns)
             rows = con.execute(
-                f"SELECT {select} FROM idx WHERE person_key IN (SELECT person_key FROM persons)"
-                f" UNION SELECT {select} FROM (SELECT * FROM idx USING SAMPLE reservoir({int(sample)} ROWS)"
-                f" REPEATABLE ({SAMPLE_SEED}))"
+                f"SELECT {names}, bool_or(drawn) AS {SAMPLED} FROM ("
+                f"SELECT {select}, false AS drawn FROM idx WHERE person_key IN (SELECT person_key FROM persons)"
+                f" UNION ALL SELECT {select}, true AS drawn FROM (SELECT * FROM idx USING SAMPLE"
+                f" reservoir({int(sample)} ROWS) REPEATABLE ({SAMPLE_SEED}))) GROUP BY ALL"
             ).df()
-        return pd.DataFrame(rows).astype("string").reset_index(drop=True)
+        drawn = rows.pop(SAMPLED).to_numpy(dtype=bool)
+        return pd.DataFrame(rows).astype("string").assign(**{SAMPLED: drawn}).reset_index(drop=True)
 
 
 def write_parquet(frame: pd.DataFrame, path: Path, *, order_by: Sequence[str] = ("dob", "surname")) -> Path:
