@@ -178,6 +178,11 @@ def test_the_extract_holds_every_council_and_period_with_its_risk_report(pipelin
         for r in pipeline_run["returns"]
         for name in ("families.parquet", "individuals.parquet", "risk.json", "risk.html")
     }
+    # The match stage's linkage quality, counts and rates (docs/linkage.md), a table beside the extract's.
+    expected |= {
+        f"extract/linkage_quality/period_end={r.period_end}/la_code={r.la_code}/part-0.parquet"
+        for r in pipeline_run["returns"]
+    }
     assert keys == expected
 
 
