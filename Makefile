@@ -82,8 +82,9 @@ $(VENV)/.spark-installed: $(VENV)/.installed
 test: install install-spark lint lint-template checkov web chromium
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
+# The fast unit tier (under a minute): tests marked slow run in `make test` only.
 unit: install
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q -n 2 -m "not slow" tests/unit
 
 demo: install web
 	$(BIN)/tfnis demo --out out/demo

@@ -107,12 +107,26 @@ def python313() -> tuple[str | None, dict[str, str]]:
     return shutil.which("python3.13"), env
 
 
-def cold_import_seconds(paths: list[Path], runs: int = 3) -> float | None:
+def function_variables(logical_id: str) -> dict[str, str]:
+    """The variables a function's settings require at import (tfnis.storage.settings), with placeholders: a
+    name where one must be given, else empty. Nothing is called with them here."""
+    from tfnis.storage.settings import FUNCTION_SETTINGS
+
+    fields = FUNCTION_SETTINGS[logical_id].model_fields.items() if logical_id in FUNCTION_SETTINGS else []
+    return {
+        name.upper(): "layer-size" if any(getattr(m, "min_length", None) for m in field.metadata) else ""
+        for name, field in fields
+        if field.is_required()
+    }
+
+
+def cold_import_seconds(paths: list[Path], variables: dict[str, str], runs: int = 3) -> float | None:
     """Median time to import the handler (`app`) in a fresh interpreter; None when it does not import."""
     python, env = python313()
     if python is None:
         return None
-    env = {k: env[k] for k in ("PATH", "HOME", "PYENV_ROOT", "PYENV_VERSION") if k in env} | LAMBDA_ENVIRONMENT
+    env = {k: env[k] for k in ("PATH", "HOME", "PYENV_ROOT", "PYENV_VERSION") if k in env} | variables
+    env |= LAMBDA_ENVIRONMENT
     times = []
     for _ in range(runs):
         # -B: write no bytecode, as on Lambda's read-only file system, so every run is as cold as the first.
@@ -197,7 +211,7 @@ def main() -> int:
         }
         paths = [code] + [layers[layer] / "python" for layer in used]
         if not args.no_import_time:
-            seconds = cold_import_seconds(paths)
+            seconds = cold_import_seconds(paths, function_variables(lid))
             figure["cold_import_s"] = None if seconds is None else round(seconds, 3)
             figure["compiled_share"] = round(compiled_share(paths), 3)
         if args.smoke:

@@ -106,12 +106,14 @@ def build_return(folder: Path, individuals: int, seed: int = 7) -> tuple[Path, P
 def validate_in_child(paths: tuple[Path, Path]) -> dict:
     """Validate in a fresh interpreter so peak RSS is validation's own, not the builder's."""
     code = (
-        "import json, resource, sys, time\n"
+        "import json, sys, time\n"
         "from tfnis.validation import validate_return\n"
         "wall, cpu = time.perf_counter(), time.process_time()\n"
         "report = validate_return(sys.argv[1:])\n"
         "print(json.dumps({'seconds': time.perf_counter() - wall, 'cpu_seconds': time.process_time() - cpu,\n"
-        "  'peak_rss_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,\n"
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so it would report this builder's peak.
+        "  'peak_rss_mib': next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM'))"
+        " / 1024,\n"
         "  'status': report.status.value, 'counts': report.counts}))\n"
     )
     done = subprocess.run([sys.executable, "-c", code, *map(str, paths)], check=True, capture_output=True, text=True)

@@ -15,12 +15,13 @@ from tfnis.disclosure.control import DisclosureRefused
 from tfnis.pipeline.anonymise import anonymise_stage
 from tfnis.pipeline.failures import dead_letter, failing_stage, mark_failed
 from tfnis.pipeline.messages import UnreadableMessage, submission_named
-from tfnis.storage import Settings, Store, SubmissionTable
+from tfnis.storage import Store, SubmissionTable
+from tfnis.storage.settings import AnonymiseSettings
 
 logger, tracer = Logger(), Tracer()
 # A failed batch is reported in batchItemFailures, not raised: BatchProcessingError's text would quote the errors.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-settings = Settings.from_env()
+settings = AnonymiseSettings.from_env()
 
 
 def record_handler(record: SQSRecord) -> None:

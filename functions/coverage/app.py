@@ -13,12 +13,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tfnis.pipeline.coverage import coverage_stage
 from tfnis.pipeline.failures import StageFailed, dead_letter, failure_fields
 from tfnis.pipeline.messages import UnreadableMessage, submission_named
-from tfnis.storage import Settings, Store, SubmissionTable
+from tfnis.storage import Store, SubmissionTable
+from tfnis.storage.settings import CoverageSettings
 
 logger, tracer = Logger(), Tracer()
 # A failed batch is reported in batchItemFailures, not raised: BatchProcessingError's text would quote the errors.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-settings = Settings.from_env()
+settings = CoverageSettings.from_env()
 # Headline figures published as EMF metrics, one set per submission with an la_code dimension.
 METRIC_FIGURES = {
     "housing_status_provided": "HousingStatusProvidedPercent",

@@ -12,13 +12,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tfnis.pipeline.failures import dead_letter, failing_stage
 from tfnis.pipeline.match import match_stage
 from tfnis.pipeline.messages import UnreadableMessage, submission_named
-from tfnis.storage import Settings, Store, SubmissionTable
+from tfnis.storage import Store, SubmissionTable
+from tfnis.storage.settings import MatchSettings
 
 logger, tracer = Logger(), Tracer()
 processor = SqsFifoPartialProcessor()  # a failure stops the batch: later messages keep their order
 # A failed batch is reported in batchItemFailures, not raised: BatchProcessingError's text would quote the errors.
 processor.raise_on_entire_batch_failure = False
-settings = Settings.from_env()
+settings = MatchSettings.from_env()
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -13,10 +13,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tfnis.pipeline.failures import StageFailed, failure_fields
 from tfnis.pipeline.research_end import destroy_personal_data
-from tfnis.storage import Settings, Store, SubmissionTable
+from tfnis.storage import Store, SubmissionTable
+from tfnis.storage.settings import ResearchEndSettings
 
 logger, tracer = Logger(), Tracer()
-settings = Settings.from_env()
+settings = ResearchEndSettings.from_env()
 
 
 class NotConfirmed(PermissionError):

@@ -14,11 +14,12 @@ from pydantic import ValidationError
 
 from tfnis.pipeline import submissions as api
 from tfnis.pipeline.failures import failure_fields
-from tfnis.storage import ServiceClosed, Settings, Store, SubmissionNotFound, SubmissionTable
+from tfnis.storage import ServiceClosed, Store, SubmissionNotFound, SubmissionTable
+from tfnis.storage.settings import ApiSettings
 
 logger, tracer = Logger(), Tracer()
 app = APIGatewayHttpResolver()
-settings = Settings.from_env()
+settings = ApiSettings.from_env()
 
 
 def _council() -> str:

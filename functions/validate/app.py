@@ -19,12 +19,13 @@ from tfnis.pipeline.expiry import on_expiry_check
 from tfnis.pipeline.failures import dead_letter, failing_stage
 from tfnis.pipeline.messages import UnreadableMessage, expiry_check_in, loggable_upload, uploaded_objects
 from tfnis.pipeline.validate import Upload, on_upload
-from tfnis.storage import Settings, Store, SubmissionTable
+from tfnis.storage import Store, SubmissionTable
+from tfnis.storage.settings import ValidateSettings
 
 logger, metrics, tracer = Logger(), Metrics(), Tracer()
 # A failed batch is reported in batchItemFailures, not raised: BatchProcessingError's text would quote the errors.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-settings = Settings.from_env()
+settings = ValidateSettings.from_env()
 persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table or "idempotency")
 # Idempotent on bucket + key + version id: a duplicate S3 event does the work once.
 idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, version_id]", expires_after_seconds=86400)

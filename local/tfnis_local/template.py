@@ -9,13 +9,12 @@ the HTTP API's routes and JWT authorizer). It never talks to AWS.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 DEFAULT_STACK_NAME = "tfnis-local"
 DEFAULT_REGION = "eu-west-2"
@@ -30,35 +29,18 @@ class TemplateError(ValueError):
 
 
 # --- loading ---------------------------------------------------------------------------------------------------
-
-
-class _CfnLoader(yaml.SafeLoader):
-    """SafeLoader that turns `!Ref X` into {"Ref": X}, `!GetAtt A.B` into {"Fn::GetAtt": [A, B]}, …"""
-
-
-def _construct_tag(loader: _CfnLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if tag_suffix == "Ref":
-        return {"Ref": value}
-    if tag_suffix == "Condition":
-        return {"Condition": value}
-    if tag_suffix == "GetAtt" and isinstance(value, str):
-        logical_id, _, attribute = value.partition(".")
-        value = [logical_id, attribute]
-    return {f"Fn::{tag_suffix}": value}
-
-
-_CfnLoader.add_multi_constructor("!", _construct_tag)
-
-
 def load_body(path: Path) -> dict[str, Any]:
-    """The template as plain dicts and lists, short-form tags rewritten to their long form."""
-    body = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)  # a SafeLoader subclass
+    """The template as plain dicts and lists, short-form tags (`!Ref X`, `!GetAtt A.B`) in their long form.
+
+    cfn-lint's decoder reads it (the one `make lint-template` runs), so the local stack and the linter cannot
+    read the template differently; its nodes carry line marks, dropped here by a JSON round trip.
+    """
+    from cfnlint.decode import decode_str
+
+    body, errors = decode_str(path.read_text(encoding="utf-8"))
+    if errors:
+        raise TemplateError(f"{path} cannot be read: {errors[0]}")
+    body = json.loads(json.dumps(body))
     if not isinstance(body, dict) or "Resources" not in body:
         raise TemplateError(f"{path} is not a CloudFormation template (no Resources)")
     return body

@@ -16,6 +16,8 @@ from typing import Any
 
 import jwt
 
+from tfnis.submissions.model import LA_CODE_CLAIM
+
 # A few real upper-tier councils (ONS GSS codes): Birmingham (metropolitan district), Hackney (London
 # borough), Rutland (unitary), Somerset (county, as coded before its 2023 reorganisation), Rotherham.
 DEV_COUNCILS: tuple[str, ...] = ("E08000025", "E09000012", "E06000017", "E10000027", "E08000018")
@@ -26,8 +28,6 @@ DEV_COUNCIL_NAMES: dict[str, str] = {
     "E10000027": "Somerset",
     "E08000018": "Rotherham",
 }
-
-LA_CODE_CLAIM = "custom:la_code"
 
 
 class Unauthorized(Exception):

@@ -14,8 +14,6 @@ from typing import Any
 import pandas as pd
 import pytest
 
-pytest.importorskip("tfnis.validation.split")  # the stage that splits identifiers off a valid return
-
 from tfnis.generate import generate_returns
 from tfnis.spec.codes import HEADLINE_PROBLEM_LABELS, ONS_ETHNIC_GROUP, SEX_LABELS
 from tfnis.storage.parquet import frame_from_parquet

@@ -181,3 +181,9 @@ def test_an_unexpected_error_is_a_500_logged_by_type_and_place_only(
     captured = capfd.readouterr()
     logs = captured.out + captured.err + caplog.text + json.dumps([vars(r) for r in caplog.records], default=str)
     assert "Requested resource not found" not in logs  # the exception's message: Powertools would log it
+
+
+def test_the_sample_event_with_a_period_that_is_not_a_period_end_is_refused_naming_the_field(api: Any) -> None:
+    status, answer = api(load_event("api_create_submission_bad_period.json"))
+    assert status in (400, 422)  # 422 where the request model's validation answers
+    assert "period_end" in json.dumps(answer)

@@ -172,6 +172,7 @@ def test_a_council_family_with_two_family_keys_stops_the_extract():
         extract_of(key_map=key_map)
 
 
+@pytest.mark.slow
 def test_no_area_below_the_council_unless_the_policy_asks_for_one():
     individuals = individuals_frame().assign(lsoa=pd.array(["E01000001", "E01000001", pd.NA], dtype="string"))
     assert "lsoa" not in extract_of(individuals=individuals).individuals.columns

@@ -170,6 +170,7 @@ def councils(draw) -> list[CoverageReport]:
     return reports
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(councils())
 def test_no_hidden_cell_can_be_recovered_by_subtraction(reports):
@@ -184,6 +185,7 @@ def test_no_hidden_cell_can_be_recovered_by_subtraction(reports):
     assert (hidden != 1).all()
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(councils())
 def test_suppressing_twice_changes_nothing(reports):

@@ -40,6 +40,7 @@ def returns(draw: st.DrawFn) -> pd.DataFrame:
     ).astype("string")
 
 
+@pytest.mark.slow
 @given(frame=returns(), k=st.integers(min_value=2, max_value=5))
 def test_after_suppression_every_record_is_in_a_class_of_at_least_k(frame, k):
     if min(Counter(frame["la_code"]).values()) < k:

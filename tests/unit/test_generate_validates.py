@@ -16,6 +16,7 @@ def clean(tmp_path_factory):
     return generate_returns(tmp_path_factory.mktemp("clean"), councils=5, families=150, periods=2, seed=21)
 
 
+@pytest.mark.slow
 def test_every_return_at_error_rate_zero_is_valid_without_warnings(clean):
     for r in clean.returns:
         report = validate_return([r.families, r.individuals])
@@ -24,6 +25,7 @@ def test_every_return_at_error_rate_zero_is_valid_without_warnings(clean):
         assert report.counts["individuals"] == r.n_individuals
 
 
+@pytest.mark.slow
 def test_tfnis_validate_exits_0_for_generated_returns(clean, capsys):
     for r in clean.returns:
         assert main(["validate", str(r.families), str(r.individuals)]) == 0

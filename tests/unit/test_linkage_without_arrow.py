@@ -12,6 +12,8 @@ from tfnis.generate import generate_frames
 from tfnis.linkage import link_records, match_submission
 from tfnis.linkage.normalise import match_fields
 
+pytestmark = pytest.mark.slow  # trains and links generated councils twice (over a minute on a loaded CI machine)
+
 
 @pytest.fixture(scope="module")
 def people() -> pd.DataFrame:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -45,6 +46,7 @@ tables = st.integers(min_value=2, max_value=6).flatmap(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150)
 @given(cells=tables)
 def test_a_hidden_cell_cannot_be_recovered_from_the_row_and_column_totals(cells):

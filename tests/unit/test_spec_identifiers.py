@@ -217,6 +217,7 @@ NINO_LIKE = st.builds(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=200)
 @given(values=st.lists(NINO_LIKE, min_size=1, max_size=30))
 def test_vectorised_nino_classes_agree_with_the_scalar_rule(values):

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tfnis.spec import columnar
 from tfnis.spec import identifiers as ids
 
 VECTORISED: dict[str, Callable[[pd.Series], pd.Series]] = {
@@ -77,9 +78,9 @@ def plain(series: pd.Series) -> list:
 
 
 def test_blocking_pyarrow_takes_the_path_without_it():
-    assert not ids._without_arrow()
+    assert columnar.arrow_available()
     with pyarrow_blocked():
-        assert ids._without_arrow()
+        assert not columnar.arrow_available()
 
 
 @pytest.mark.parametrize("name", list(VECTORISED))

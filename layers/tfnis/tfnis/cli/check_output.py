@@ -13,10 +13,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tfnis.cli.main import EXIT_OK, EXIT_REJECTED, EXIT_USAGE
+
 if TYPE_CHECKING:
     import pandas as pd
 
-EXIT_SAFE, EXIT_DISCLOSIVE, EXIT_UNREADABLE = 0, 1, 2
+EXIT_SAFE, EXIT_DISCLOSIVE, EXIT_UNREADABLE = EXIT_OK, EXIT_REJECTED, EXIT_USAGE  # this command's names for them
 
 
 def _dominance(text: str) -> tuple[int, float]:

@@ -7,7 +7,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-EXIT_OK, EXIT_USAGE = 0, 2
+from tfnis.cli.main import EXIT_OK, EXIT_USAGE
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

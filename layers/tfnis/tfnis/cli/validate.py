@@ -13,7 +13,8 @@ import json
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+from tfnis.cli.main import EXIT_OK, EXIT_REJECTED, EXIT_USAGE
+
 FORMATS_BY_EXTENSION = {
     ".txt": "text",
     ".text": "text",

@@ -12,7 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-EXIT_VALID, EXIT_TAMPERED, EXIT_UNREADABLE = 0, 1, 2
+from tfnis.cli.main import EXIT_OK, EXIT_REJECTED, EXIT_USAGE
+
+EXIT_VALID, EXIT_TAMPERED, EXIT_UNREADABLE = EXIT_OK, EXIT_REJECTED, EXIT_USAGE  # this command's names for them
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

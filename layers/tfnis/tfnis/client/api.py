@@ -164,7 +164,9 @@ def token_claims(token: str) -> dict[str, Any] | None:
 def council_of_token(token: str) -> str | None:
     """The `custom:la_code` claim of a Cognito ID token, read without checking the signature: only to choose
     which council's data to send; the API's authorizer checks the token and takes the council from it itself."""
-    la_code = (token_claims(token) or {}).get("custom:la_code")
+    from tfnis.submissions.model import LA_CODE_CLAIM
+
+    la_code = (token_claims(token) or {}).get(LA_CODE_CLAIM)
     return la_code if isinstance(la_code, str) and la_code else None
 
 

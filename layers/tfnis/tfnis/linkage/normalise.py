@@ -14,10 +14,10 @@ from collections.abc import Callable
 from functools import cache
 from importlib import resources
 
-import numpy as np
 import pandas as pd
 
 from tfnis.spec import identifiers
+from tfnis.spec.columnar import onto_rows, per_distinct_values
 
 # Columns of the normalised frame (besides the caller's own id columns). Every one is a plain string column,
 # <NA> when not known, so the frame goes to DuckDB and Parquet as is.
@@ -105,21 +105,7 @@ def forename_aliases(first_token: str | None) -> str | None:
 
 def _per_distinct(series: pd.Series, function: Callable[[str], str | None]) -> pd.Series:
     """Apply a scalar function once per distinct value of a column (names repeat; rows are many)."""
-    return _per_distinct_many(series, {"_": function})["_"]
-
-
-def _per_distinct_many(series: pd.Series, functions: dict[str, Callable[[str], str | None]]) -> dict[str, pd.Series]:
-    """Several scalar functions of one column, each run once per distinct value (one factorisation)."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    out = {}
-    for name, function in functions.items():
-        out[name] = _spread(pd.array([function(u) for u in uniques], dtype="string"), codes, series.index)
-    return out
-
-
-def _spread(per_value: pd.api.extensions.ExtensionArray, codes: np.ndarray, index: pd.Index) -> pd.Series:
-    """Values of the distinct values back onto the rows (code -1: <NA>), without re-checking each row."""
-    return pd.Series(per_value.take(codes, allow_fill=True), index=index)
+    return per_distinct_values(series, {"_": function})["_"]
 
 
 def _tokens_to(part: Callable[[list[str]], str | None]) -> Callable[[str], str | None]:
@@ -186,7 +172,7 @@ def normalise_postcode_fields(series: pd.Series, *, allow_non_uk: bool) -> tuple
     district = identifiers.postcode_districts(distinct)
 
     def spread(values: pd.Series) -> pd.Series:
-        return _spread(values.astype("string").mask(values == "").array, codes, series.index)
+        return onto_rows(values.astype("string").mask(values == "").array, codes, series.index)
 
     return spread(postcode), spread(district)
 
@@ -201,7 +187,7 @@ def match_fields(records: pd.DataFrame, *, allow_non_uk_postcodes: bool = False)
         return pd.Series(pd.NA, index=records.index, dtype="string")
 
     out = pd.DataFrame(index=records.index)
-    forenames = _per_distinct_many(
+    forenames = per_distinct_values(
         column("forename"),
         {
             "forename": normalise_name,
@@ -212,7 +198,7 @@ def match_fields(records: pd.DataFrame, *, allow_non_uk_postcodes: bool = False)
     out["forename"], out["forename_first"] = forenames["forename"], forenames["forename_first"]
     out["forename_aliases"] = forenames["forename_aliases"]
     out["middle_names"] = _per_distinct(column("middle_names"), normalise_name)
-    surnames = _per_distinct_many(
+    surnames = per_distinct_values(
         column("surname"),
         {
             "surname": normalise_name,

@@ -16,9 +16,8 @@ from tfnis.pipeline.locations import REPORT_FILES, SubmissionRef
 from tfnis.spec.columns import LA_CODE_PATTERN
 from tfnis.storage import ServiceClosed, Store, SubmissionTable
 from tfnis.submissions import RETURN_FILE_NAMES, Submission, check_period_end, upload_key
-from tfnis.submissions.model import FIRST_FINDINGS, VALID_FILE_SETS
+from tfnis.submissions.model import FIRST_FINDINGS, LA_CODE_CLAIM, VALID_FILE_SETS
 
-LA_CODE_CLAIM = "custom:la_code"
 # A real body is about 100 bytes; anything past 64 KiB is refused (413) before it is parsed.
 MAX_BODY_BYTES = 64 * 1024
 BODY_SHAPE = '{"period_end": "YYYY-MM-DD", "files": [...]}'

@@ -117,7 +117,7 @@ def postcode_lookup(store: Store) -> pd.Series | None:
         raise FileNotFoundError(f"POSTCODE_LOOKUP_KEY {key} is not in LinkageBucket")
     version = (store.settings.linkage_bucket, key, head.get("ETag", ""))
     if version not in _LOOKUPS:
-        from tfnis.anonymise.areas import read_lsoa_lookup
+        from tfnis.spec.areas import read_lsoa_lookup
 
         _LOOKUPS.clear()
         with tempfile.TemporaryDirectory(prefix="tfnis-") as tmp:

@@ -11,9 +11,23 @@ import re
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # pandas/numpy are imported lazily: Lambda handlers import this module at cold start
-    from collections.abc import Callable
+from tfnis.spec.columnar import (
+    any_byte_in,
+    arrow_available,
+    arrow_strings,
+    byte_table,
+    distinct,
+    fixed_width_codes,
+    labelled,
+    mask_of,
+    per_distinct_value,
+    spread,
+    string_series,
+    value_set,
+    with_nulls,
+)
 
+if TYPE_CHECKING:  # pandas/numpy are imported lazily: Lambda handlers import this module at cold start
     import numpy as np
     import pandas as pd
 
@@ -173,113 +187,64 @@ def is_valid_nhs_number(value: str | None) -> bool:
 
 # Python's str.isspace set, spelled for RE2: \t-\r, the information separators, NEL and Unicode Z*.
 _WHITESPACE_RE2 = r"[\t-\r\x{1C}-\x{1F}\x{85}\p{Z}]+"
-
-
-def _without_arrow() -> bool:
-    """True where pyarrow cannot be imported: the match, coverage and anonymise Lambdas ship without it (the
-    250 MB limit, docs/deploy.md). There the scalar rules above run once per distinct value instead, so there
-    is still one set of rules (tests/unit/test_spec_without_arrow.py holds both paths to the same answers)."""
-    try:
-        import pyarrow.compute  # noqa: F401
-    except ImportError:
-        return True
-    return False
-
-
-def _per_distinct_value(series: pd.Series, rule: Callable[[str], object], *, mask: bool = False) -> pd.Series:
-    """A scalar rule applied once per distinct value (identifiers repeat: households share a postcode)."""
-    import numpy as np
-    import pandas as pd
-
-    codes, uniques = pd.factorize(series.astype(pd.StringDtype("python")), use_na_sentinel=True)
-    if mask:
-        flags = np.array([bool(rule(value)) for value in uniques] + [False], dtype=bool)
-        return pd.Series(flags[codes], index=series.index)
-    results = [rule(value) for value in uniques]
-    texts = np.array([None if r is None else str(r) for r in results] + [None], dtype=object)
-    return pd.Series(texts[codes], index=series.index, dtype=pd.StringDtype("python"))
-
-
-def _arrow_strings(series: pd.Series):  # -> pa.ChunkedArray
-    """The Series as an Arrow string array (zero-copy when it is already Arrow-backed)."""
-    import pandas as pd
-    import pyarrow as pa
-
-    if not isinstance(series.dtype, pd.StringDtype) or series.dtype.storage != "pyarrow":
-        series = series.astype(pd.StringDtype("pyarrow"))
-    chunked = pa.chunked_array(series.array.__arrow_array__())
-    if chunked.type != pa.string():
-        chunked = chunked.cast(pa.string())
-    return chunked
-
-
-def _string_series(array, index) -> pd.Series:
-    import pandas as pd
-    import pyarrow as pa
-
-    if isinstance(array, pa.ChunkedArray) and array.type == pa.large_string():
-        array = array.cast(pa.string())
-    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(array)), index=index)
-
-
-def _mask(array) -> np.ndarray:
-    """A boolean Arrow array as numpy, null counted False."""
-    import pyarrow.compute as pc
-
-    return pc.fill_null(array, False).to_numpy(zero_copy_only=False).astype(bool)
+_CONTROL_SPACE = bytes([9, 10, 11, 12, 13, 28, 29, 30, 31])
 
 
 def _compact_upper_arrow(series: pd.Series):  # -> pa.ChunkedArray
+    import pyarrow.compute as pc
+
+    text = arrow_strings(series)
+    if any_byte_in(text, b" "):
+        text = pc.replace_substring(text, " ", "")
+    # Any whitespace left other than ' '? Control bytes, and any multi-byte character, might be whitespace.
+    if any_byte_in(text, _CONTROL_SPACE, non_ascii=True):
+        text = pc.replace_substring_regex(text, _WHITESPACE_RE2, "")
+    if any_byte_in(text, b"abcdefghijklmnopqrstuvwxyz"):
+        text = pc.ascii_upper(text)
+    empty = mask_of(pc.equal(text, ""))
+    return with_nulls(text, empty) if empty.any() else text
+
+
+def _shaped(values, positions: list[bytes]) -> np.ndarray:
+    """True where a value is exactly len(positions) ASCII characters, the i-th one of positions[i]: a fixed
+    shape like ^[A-Z][0-9]{11}[0-9A-Z]$ checked on the bytes, without a regex run per row."""
     import numpy as np
     import pyarrow.compute as pc
 
-    text = pc.replace_substring(_arrow_strings(series), " ", "")
-    # Any whitespace left other than ' '? One table lookup over the raw bytes decides whether the (slower)
-    # Unicode-aware regex is needed: control bytes, and any multi-byte character, might be whitespace.
-    odd = np.zeros(256, dtype=bool)
-    odd[[9, 10, 11, 12, 13, 28, 29, 30, 31]] = True
-    odd[0x80:] = True
-    for chunk in text.chunks:
-        data = chunk.buffers()[2]
-        if data is not None and odd[np.frombuffer(data, dtype=np.uint8)].any():
-            text = pc.replace_substring_regex(text, _WHITESPACE_RE2, "")
-            break
-    text = pc.ascii_upper(text)
-    return pc.if_else(pc.equal(text, ""), None, text)
+    width = len(positions)
+    shaped = mask_of(pc.equal(pc.binary_length(values), width))
+    if shaped.any():
+        grid = fixed_width_codes(pc.filter(values, shaped), width)
+        fits = np.ones(len(grid), dtype=bool)
+        for position, allowed in enumerate(positions):
+            fits &= byte_table(allowed)[grid[:, position]]
+        shaped[shaped] = fits
+    return shaped
 
 
-def _fixed_width_codes(array, width: int) -> np.ndarray:
-    """The bytes of an Arrow string array whose values are all `width` ASCII characters, as an (n, width) grid."""
-    import numpy as np
-    import pyarrow as pa
-
-    if len(array) == 0:
-        return np.zeros((0, width), dtype=np.uint8)
-    flat = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-    offsets = np.frombuffer(flat.buffers()[1], dtype=np.int32)[flat.offset : flat.offset + len(flat) + 1]
-    data = np.frombuffer(flat.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-    return data.reshape(-1, width)
+_DIGITS = b"0123456789"
+_UPN_POSITIONS = [UPN_ALPHABET.encode(), *[_DIGITS] * 11, _DIGITS + UPN_ALPHABET.encode()]  # = _UPN_SHAPE
 
 
 def normalise_upns(series: pd.Series) -> pd.Series:
-    if _without_arrow():
-        return _per_distinct_value(series, normalise_upn)
-    return _string_series(_compact_upper_arrow(series), series.index)
+    if not arrow_available():
+        return per_distinct_value(series, normalise_upn)
+    return string_series(_compact_upper_arrow(series), series.index)
 
 
 def upn_valid_mask(series: pd.Series) -> pd.Series:
     """True where a UPN is present, well formed and its check letter is right."""
-    if _without_arrow():
-        return _per_distinct_value(series, is_valid_upn, mask=True)
+    if not arrow_available():
+        return per_distinct_value(series, is_valid_upn, mask=True)
     import numpy as np
     import pandas as pd
     import pyarrow.compute as pc
 
     upns = _compact_upper_arrow(series)
-    shaped = _mask(pc.match_substring_regex(upns, _UPN_SHAPE.pattern))
+    shaped = _shaped(upns, _UPN_POSITIONS)
     result = np.zeros(len(series), dtype=bool)
     if shaped.any():
-        codes = _fixed_width_codes(pc.filter(upns, shaped), 13)
+        codes = fixed_width_codes(pc.filter(upns, shaped), 13)
         value_of = np.zeros(256, dtype=np.int32)
         value_of[48:58] = np.arange(10)
         for i, letter in enumerate(UPN_ALPHABET):
@@ -291,34 +256,30 @@ def upn_valid_mask(series: pd.Series) -> pd.Series:
 
 
 def normalise_ninos(series: pd.Series) -> pd.Series:
-    if _without_arrow():
-        return _per_distinct_value(series, normalise_nino)
-    return _string_series(_compact_upper_arrow(series), series.index)
+    if not arrow_available():
+        return per_distinct_value(series, normalise_nino)
+    return string_series(_compact_upper_arrow(series), series.index)
 
 
 def nino_classes(series: pd.Series) -> pd.Series:
     """NinoClass value per row as a string Series; <NA> where blank."""
-    if _without_arrow():
-        return _per_distinct_value(series, classify_nino)
+    if not arrow_available():
+        return per_distinct_value(series, classify_nino)
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     ninos = _compact_upper_arrow(series)
     prefix = pc.utf8_slice_codeunits(ninos, 0, 2)
-    present = _mask(pc.is_valid(ninos))
-    temporary = _mask(pc.match_substring_regex(ninos, _NINO_TEMPORARY))
-    shaped = _mask(pc.match_substring_regex(ninos, _NINO_SHAPE))
-    admin = shaped & _mask(pc.is_in(prefix, value_set=pa.array(sorted(NINO_ADMIN_PREFIXES))))
-    valid = _mask(pc.match_substring_regex(ninos, _NINO_VALID)) & ~_mask(
-        pc.is_in(prefix, value_set=pa.array(sorted(NINO_UNALLOCATED_PREFIXES)))
+    present = mask_of(pc.is_valid(ninos))
+    temporary = mask_of(pc.match_substring_regex(ninos, _NINO_TEMPORARY))
+    shaped = mask_of(pc.match_substring_regex(ninos, _NINO_SHAPE))
+    admin = shaped & mask_of(pc.is_in(prefix, value_set=value_set(sorted(NINO_ADMIN_PREFIXES), prefix)))
+    valid = mask_of(pc.match_substring_regex(ninos, _NINO_VALID)) & ~mask_of(
+        pc.is_in(prefix, value_set=value_set(sorted(NINO_UNALLOCATED_PREFIXES), prefix))
     )
-    out = np.select(  # type: ignore[type-var]
-        [~present, temporary, admin, valid],
-        [None, NinoClass.TEMPORARY.value, NinoClass.ADMINISTRATIVE.value, NinoClass.VALID.value],
-        default=NinoClass.INVALID.value,
-    )
-    return _string_series(pa.array(out, type=pa.string(), from_pandas=True), series.index)
+    labels = [NinoClass.TEMPORARY.value, NinoClass.ADMINISTRATIVE.value, NinoClass.VALID.value, NinoClass.INVALID.value]
+    codes = np.select([~present, temporary, admin, valid], [-1, 0, 1, 2], default=3)
+    return labelled(codes, labels, series.index)
 
 
 def nino_stems(series: pd.Series) -> pd.Series:
@@ -328,82 +289,81 @@ def nino_stems(series: pd.Series) -> pd.Series:
 
 
 def _normalise_postcodes_arrow(series: pd.Series):  # -> pa.ChunkedArray
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     compact = _compact_upper_arrow(series)
+    space = pa.scalar(" ", compact.type)  # the join's separator must be of the values' own string type
     spaced = pc.binary_join_element_wise(
-        pc.utf8_slice_codeunits(compact, 0, -3), pc.utf8_slice_codeunits(compact, -3), " "
+        pc.utf8_slice_codeunits(compact, 0, -3), pc.utf8_slice_codeunits(compact, -3), space
     )
     spaced = pc.if_else(pc.greater(pc.utf8_length(compact), 3), spaced, compact)
-    bfpo = pc.binary_join_element_wise("BFPO", pc.utf8_slice_codeunits(compact, 4), " ")
+    bfpo = pc.binary_join_element_wise(pa.scalar("BFPO", compact.type), pc.utf8_slice_codeunits(compact, 4), space)
     return pc.if_else(pc.fill_null(pc.starts_with(compact, "BFPO"), False), bfpo, spaced)
 
 
 def normalise_postcodes(series: pd.Series) -> pd.Series:
-    if _without_arrow():
-        return _per_distinct_value(series, normalise_postcode)
-    return _string_series(_normalise_postcodes_arrow(series), series.index)
+    if not arrow_available():
+        return per_distinct_value(series, normalise_postcode)
+    return string_series(_normalise_postcodes_arrow(series), series.index)
+
+
+_POSTCODE_LABELS = ["GIR", "BFPO", "NO_FIXED_ABODE", "VALID", "INVALID"]
 
 
 def _postcode_classes_arrow(pcs) -> np.ndarray:
+    """Per normalised postcode, its class as a position in _POSTCODE_LABELS (-1 where blank)."""
     import numpy as np
     import pyarrow.compute as pc
 
     conditions = [
-        _mask(pc.is_null(pcs)),
-        _mask(pc.equal(pcs, "GIR 0AA")),
-        _mask(pc.match_substring_regex(pcs, _BFPO)),
-        _mask(pc.match_substring_regex(pcs, _ZZ99)),
-        _mask(pc.match_substring_regex(pcs, _POSTCODE_VALID)),
+        mask_of(pc.is_null(pcs)),
+        mask_of(pc.equal(pcs, "GIR 0AA")),
+        mask_of(pc.match_substring_regex(pcs, _BFPO)),
+        mask_of(pc.match_substring_regex(pcs, _ZZ99)),
+        mask_of(pc.match_substring_regex(pcs, _POSTCODE_VALID)),
     ]
-    choices = [None, "GIR", "BFPO", "NO_FIXED_ABODE", "VALID"]
-    return np.select(conditions, choices, default="INVALID")  # type: ignore[arg-type]
+    return np.select(conditions, [-1, 0, 1, 2, 3], default=4)
 
 
 def postcode_classes(series: pd.Series) -> pd.Series:
     """PostcodeClass value per row as a string Series; <NA> where blank. Classified once per distinct postcode
     (a household shares one), then spread back to the rows."""
-    if _without_arrow():
-        return _per_distinct_value(series, classify_postcode)
-    import numpy as np
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    encoded = _arrow_strings(series).combine_chunks().dictionary_encode()
-    distinct = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([encoded.dictionary])))
-    per_value = _postcode_classes_arrow(_normalise_postcodes_arrow(distinct))
-    indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
-    out = np.concatenate([per_value, np.asarray([None], dtype=object)])[np.where(indices < 0, len(per_value), indices)]
-    return _string_series(pa.array(out, type=pa.string(), from_pandas=True), series.index)
+    if not arrow_available():
+        return per_distinct_value(series, classify_postcode)
+    values, indices = distinct(series)
+    per_value = _postcode_classes_arrow(_normalise_postcodes_arrow(string_series(values, None)))
+    return labelled(spread(per_value, indices, -1), _POSTCODE_LABELS, series.index)
 
 
 def postcode_districts(series: pd.Series) -> pd.Series:
     """Outward code where the postcode is VALID or GIR, else <NA>."""
-    if _without_arrow():
-        return _per_distinct_value(series, postcode_district)
+    if not arrow_available():
+        return per_distinct_value(series, postcode_district)
     import numpy as np
     import pyarrow.compute as pc
 
     pcs = _normalise_postcodes_arrow(series)
-    keep = np.isin(_postcode_classes_arrow(pcs), ["VALID", "GIR"])
+    keep = np.isin(_postcode_classes_arrow(pcs), [_POSTCODE_LABELS.index("VALID"), _POSTCODE_LABELS.index("GIR")])
     outward = pc.utf8_slice_codeunits(pcs, 0, -4)
-    return _string_series(pc.if_else(keep, outward, None), series.index)
+    return string_series(pc.if_else(keep, outward, None), series.index)
 
 
 def nhs_valid_mask(series: pd.Series) -> pd.Series:
     """True where an NHS number is 10 digits with a correct modulus-11 check digit."""
-    if _without_arrow():
-        return _per_distinct_value(series, is_valid_nhs_number, mask=True)
+    if not arrow_available():
+        return per_distinct_value(series, is_valid_nhs_number, mask=True)
     import numpy as np
     import pandas as pd
     import pyarrow.compute as pc
 
-    digits = pc.replace_substring_regex(_arrow_strings(series), _WHITESPACE_RE2 + "|-", "")
-    shaped = _mask(pc.match_substring_regex(digits, r"^[0-9]{10}$"))
+    digits = arrow_strings(series)
+    if any_byte_in(digits, b" -" + _CONTROL_SPACE, non_ascii=True):
+        digits = pc.replace_substring_regex(digits, _WHITESPACE_RE2 + "|-", "")
+    shaped = _shaped(digits, [_DIGITS] * 10)
     result = np.zeros(len(series), dtype=bool)
     if shaped.any():
-        codes = _fixed_width_codes(pc.filter(digits, shaped), 10).astype(np.int64) - 48
+        codes = fixed_width_codes(pc.filter(digits, shaped), 10).astype(np.int64) - 48
         total = (codes[:, :9] * np.arange(10, 1, -1)).sum(axis=1)
         check = 11 - total % 11
         check = np.where(check == 11, 0, check)

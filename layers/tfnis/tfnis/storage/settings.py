@@ -1,8 +1,23 @@
-"""Where things are: resource names from the function's environment (template.yaml sets them)."""
+"""Where things are: resource names from the function's environment (template.yaml sets them).
+
+`Settings` reads whatever is set (the CLI and tests use it). Each function reads its own subclass, in which every
+variable template.yaml gives that function is required: a missing one fails the cold start with its name
+(MissingSetting), not a request later with an empty bucket name.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# A resource's name, ARN, id or URL: set, and not empty.
+Name = Annotated[str, Field(min_length=1)]
+
+
+class MissingSetting(RuntimeError):
+    """A function's environment lacks a variable it needs (or has it empty); the message names them."""
 
 
 class Settings(BaseSettings):
@@ -45,4 +60,113 @@ class Settings(BaseSettings):
     @classmethod
     def from_env(cls) -> Settings:
         """Read now. Handlers call this once, at import, and keep the result (a cold start reads it)."""
-        return cls()
+        try:
+            return cls()
+        except ValidationError as error:
+            names = sorted({str(e["loc"][0]).upper() for e in error.errors() if e["loc"]})
+            raise MissingSetting(
+                f"{cls.__name__}: environment variable(s) {', '.join(names)} missing or empty (template.yaml "
+                "sets them for this function)."
+            ) from None
+
+
+class ApiSettings(Settings):
+    """SubmissionsApiFunction."""
+
+    upload_bucket: Name
+    reports_bucket: Name
+    submissions_table: Name
+    identifier_key_id: Name
+    upload_queue_url: Name
+    research_end_date: str
+    data_key_id: Name
+
+
+class ValidateSettings(Settings):
+    """ValidateFunction."""
+
+    upload_bucket: Name
+    linkage_bucket: Name
+    work_bucket: Name
+    reports_bucket: Name
+    audit_bucket: Name
+    submissions_table: Name
+    idempotency_table: Name
+    coverage_queue_url: Name
+    match_queue_url: Name
+    upload_queue_url: Name
+    dead_letter_queue_url: Name
+    postcode_lookup_key: str  # set, and "" when there is no lookup
+    research_end_date: str
+    data_key_id: Name
+
+
+class CoverageSettings(Settings):
+    """CoverageFunction."""
+
+    work_bucket: Name
+    reports_bucket: Name
+    research_bucket: Name
+    submissions_table: Name
+    idempotency_table: Name
+    dead_letter_queue_url: Name
+    research_end_date: str
+    data_key_id: Name
+
+
+class MatchSettings(Settings):
+    """MatchFunction."""
+
+    linkage_bucket: Name
+    work_bucket: Name
+    audit_bucket: Name
+    submissions_table: Name
+    idempotency_table: Name
+    anonymise_queue_url: Name
+    dead_letter_queue_url: Name
+    research_end_date: str
+    data_key_id: Name
+
+
+class AnonymiseSettings(Settings):
+    """AnonymiseFunction."""
+
+    upload_bucket: Name
+    linkage_bucket: Name
+    work_bucket: Name
+    research_bucket: Name
+    audit_bucket: Name
+    submissions_table: Name
+    idempotency_table: Name
+    pseudonym_key_id: Name
+    extract_key_id: Name
+    dead_letter_queue_url: Name
+    research_end_date: str
+    data_key_id: Name
+
+
+class ResearchEndSettings(Settings):
+    """ResearchEndFunction."""
+
+    upload_bucket: Name
+    linkage_bucket: Name
+    work_bucket: Name
+    research_bucket: Name
+    audit_bucket: Name
+    submissions_table: Name
+    pseudonym_key_id: Name
+    extract_key_id: Name
+    signing_key_id: Name
+    research_end_date: str
+    data_key_id: Name
+
+
+# Each function of template.yaml (logical id) and the settings its handler reads.
+FUNCTION_SETTINGS: dict[str, type[Settings]] = {
+    "SubmissionsApiFunction": ApiSettings,
+    "ValidateFunction": ValidateSettings,
+    "CoverageFunction": CoverageSettings,
+    "MatchFunction": MatchSettings,
+    "AnonymiseFunction": AnonymiseSettings,
+    "ResearchEndFunction": ResearchEndSettings,
+}

@@ -22,6 +22,9 @@ class SubmissionStatus(StrEnum):
 
 
 S = SubmissionStatus
+# The claim of a Cognito ID token that carries the council's GSS code: the API's authorizer, the council's
+# client and the local stack's tokens all name it from here.
+LA_CODE_CLAIM = "custom:la_code"
 FIRST_FINDINGS = 50  # findings a submission's status carries, so the upload page needs no second request
 # Legal moves. Anything else (a duplicate or late event) is refused by the conditional write.
 SUCCESSORS: dict[SubmissionStatus, frozenset[SubmissionStatus]] = {

@@ -8,6 +8,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tfnis.spec.columnar import (
+    any_byte_in,
+    arrow_strings,
+    byte_table,
+    distinct,
+    mask_of,
+    offsets_and_bytes,
+    spread,
+    string_series,
+    value_set,
+    with_nulls,
+)
+
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
@@ -26,106 +39,88 @@ _SIGNED_NUMBER = r"^[+-][0-9]+(\.[0-9]+)?$"
 MIN_YEAR, MAX_YEAR = 1800, 2200  # inside datetime64[ns]; anything else is a typing slip
 
 
-def arrow(series: pd.Series):  # -> pa.ChunkedArray of string
-    import pandas as pd
-    import pyarrow as pa
-
-    if not (isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow"):
-        series = series.astype(pd.StringDtype("pyarrow"))
-    chunked = pa.chunked_array(series.array.__arrow_array__())
-    return chunked if chunked.type == pa.string() else chunked.cast(pa.string())
-
-
-def mask_of(array) -> np.ndarray:
-    import pyarrow.compute as pc
-
-    return pc.fill_null(array, False).to_numpy(zero_copy_only=False).astype(bool)
-
-
-def text_series(array, index) -> pd.Series:
-    import pandas as pd
-    import pyarrow as pa
-
-    chunked = pa.chunked_array(array) if not isinstance(array, pa.ChunkedArray) else array
-    if chunked.type != pa.string():
-        chunked = chunked.cast(pa.string())
-    return pd.Series(pd.arrays.ArrowStringArray(chunked), index=index)
-
-
 def _edge_bytes(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """First byte, last byte and byte length of every value (0 for null or empty), read from Arrow buffers."""
+    """First byte, last byte and byte length of every value, read from the Arrow buffers. The length is 0 for a
+    null; the first and last bytes of an empty value are arbitrary (callers only look where length > 0)."""
     import numpy as np
 
     firsts, lasts, lengths = [], [], []
     for chunk in values.chunks:
-        n = len(chunk)
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset : chunk.offset + n + 1]
+        offsets, data = offsets_and_bytes(chunk)
         length = np.diff(offsets)
         if chunk.null_count:
-            length = np.where(chunk.is_null().to_numpy(zero_copy_only=False), 0, length)
-        data_buffer = chunk.buffers()[2]
-        data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(1, np.uint8)
-        if len(data) == 0:
-            data = np.zeros(1, np.uint8)
-        start = np.minimum(offsets[:-1], len(data) - 1)
-        end = np.clip(offsets[1:] - 1, 0, len(data) - 1)
-        firsts.append(np.where(length > 0, data[start], 0))
-        lasts.append(np.where(length > 0, data[end], 0))
+            length[chunk.is_null().to_numpy(zero_copy_only=False)] = 0
+        firsts.append(data[np.minimum(offsets[:-1], len(data) - 1)])
+        lasts.append(data[np.maximum(offsets[1:] - 1, 0)])
         lengths.append(length)
     if not firsts:
         empty = np.zeros(0, np.uint8)
-        return empty, empty, np.zeros(0, np.int32)
+        return empty, empty, np.zeros(0, np.int64)
+    if len(firsts) == 1:
+        return firsts[0], lasts[0], lengths[0]
     return np.concatenate(firsts), np.concatenate(lasts), np.concatenate(lengths)
 
 
+# Whitespace a cell may be wrapped in; a multi-byte character might be a Unicode space: Arrow decides those.
 _SPACE_BYTES = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+_FORMULA_BYTES = b"=+-@\t\r"
 
 
 def cleaned(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Cells trimmed of surrounding whitespace with blank → <NA> (empty means 'not provided', never zero), and
     where a trimmed cell would run as a formula in a spreadsheet. One look at the first/last bytes decides
     whether Arrow has any trimming to do at all (usually not)."""
-    import numpy as np
     import pyarrow.compute as pc
 
-    values = arrow(series)
+    values = arrow_strings(series)
     first, last, length = _edge_bytes(values)
-    spacey = np.zeros(256, dtype=bool)
-    spacey[list(_SPACE_BYTES)] = True
-    spacey[0x80:] = True  # a multi-byte character might be a Unicode space: let Arrow decide
-    needs_trim = (spacey[first] | spacey[last]) & (length > 0)
-    if needs_trim.any():
+    spacey = byte_table(_SPACE_BYTES, non_ascii=True)
+    filled = length > 0
+    if ((spacey[first] | spacey[last]) & filled).any():
         values = pc.utf8_trim_whitespace(values)
         first, _, length = _edge_bytes(values)
-    empty = (length == 0) & mask_of(pc.is_valid(values))
+        filled = length > 0
+    empty = ~filled
+    if values.null_count:
+        empty &= mask_of(pc.is_valid(values))
     if empty.any():
-        values = pc.if_else(empty, None, values)
-    formula = np.isin(first, np.frombuffer(b"=+-@\t\r", dtype=np.uint8)) & (length > 0)
+        values = with_nulls(values, empty)
+    formula = byte_table(_FORMULA_BYTES)[first] & filled
     if formula.any():
         formula &= ~mask_of(pc.match_substring_regex(values, _SIGNED_NUMBER))
-    return text_series(values, series.index), formula
+    return string_series(values, series.index), formula
+
+
+_LOWER_CASE = b"abcdefghijklmnopqrstuvwxyz"
 
 
 def upper(series: pd.Series) -> pd.Series:
+    """Upper-cased text; the column itself when nothing in it has a case to change (codes usually)."""
     import pyarrow.compute as pc
 
-    return text_series(pc.utf8_upper(arrow(series)), series.index)
+    values = arrow_strings(series)
+    return string_series(
+        pc.utf8_upper(values) if any_byte_in(values, _LOWER_CASE, non_ascii=True) else values, series.index
+    )
 
 
-def distinct(series: pd.Series):  # -> tuple[pa.Array, np.ndarray]
-    """The distinct values and, per row, the index of its value (-1 for null): work once per distinct value."""
-    import pyarrow.compute as pc
-
-    encoded = arrow(series).combine_chunks().dictionary_encode()
-    return encoded.dictionary, pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
-
-
-def spread(per_value: np.ndarray, indices: np.ndarray, null):  # -> np.ndarray
-    """Per-distinct-value results broadcast back to rows; rows with a null value get `null`."""
+def repeated(series: pd.Series) -> np.ndarray:
+    """True on every row whose (non-null) value is on another row too. By sorting, not hashing: identifiers are
+    nearly all distinct, and Arrow sorts a million of them about three times faster than it hashes them."""
     import numpy as np
+    import pyarrow.compute as pc
 
-    padded = np.concatenate([per_value, np.asarray([null], dtype=per_value.dtype)])
-    return padded[np.where(indices < 0, len(per_value), indices)]
+    values = arrow_strings(series)
+    order = pc.sort_indices(values).to_numpy()[: len(values) - values.null_count]  # nulls sort last: dropped
+    if len(order) < 2:
+        return np.zeros(len(values), dtype=bool)
+    in_order = pc.take(values, order)
+    same_as_next = mask_of(pc.equal(in_order.slice(0, len(order) - 1), in_order.slice(1)))
+    out = np.zeros(len(values), dtype=bool)
+    if same_as_next.any():
+        out[order[:-1][same_as_next]] = True
+        out[order[1:][same_as_next]] = True
+    return out
 
 
 def matches(series: pd.Series, pattern: str, *, few_distinct: bool = False) -> np.ndarray:
@@ -135,7 +130,7 @@ def matches(series: pd.Series, pattern: str, *, few_distinct: bool = False) -> n
     if few_distinct:
         dictionary, indices = distinct(series)
         return spread(mask_of(pc.match_substring_regex(dictionary, pattern)), indices, False)
-    return mask_of(pc.match_substring_regex(arrow(series), pattern))
+    return mask_of(pc.match_substring_regex(arrow_strings(series), pattern))
 
 
 @dataclass
@@ -214,13 +209,10 @@ def age_in_years(born: pd.Series, at: pd.Timestamp) -> pd.Series:
 
 def isin(series: pd.Series, values) -> np.ndarray:
     """True where the value is one of `values` (Arrow hash lookup; pandas' Arrow isin is far slower)."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    value_set = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(list(values), pa.string())
-    if isinstance(value_set, pa.ChunkedArray):
-        value_set = value_set.combine_chunks()
-    return mask_of(pc.is_in(arrow(series), value_set=value_set.cast(pa.string())))
+    values_in = arrow_strings(series)
+    return mask_of(pc.is_in(values_in, value_set=value_set(values, values_in)))
 
 
 def recode(series: pd.Series, mapping: dict[str, str]) -> pd.Series:
@@ -228,6 +220,6 @@ def recode(series: pd.Series, mapping: dict[str, str]) -> pd.Series:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    encoded = arrow(series).combine_chunks().dictionary_encode()
-    dictionary = pa.array([mapping.get(v, v) for v in encoded.dictionary.to_pylist()], pa.string())
-    return text_series(pc.take(dictionary, encoded.indices), series.index)
+    encoded = arrow_strings(series).combine_chunks().dictionary_encode()
+    dictionary = pa.array([mapping.get(v, v) for v in encoded.dictionary.to_pylist()], pa.large_string())
+    return string_series(pc.take(dictionary, encoded.indices), series.index)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tfnis.spec.codes import ETHNICITY_EXTENDED, ETHNICITY_MAIN, FRAMEWORKS, SEX_ALIASES, YES_NO_ALIASES
+from tfnis.spec.columnar import any_byte_outside, arrow_strings
 from tfnis.spec.columns import (
     AGE_BANDS,
     LA_CODE_PATTERN,
@@ -34,15 +35,13 @@ from tfnis.validation.cells import (
     DATE_SERIAL,
     SCIENTIFIC,
     age_in_years,
-    arrow,
     cleaned,
-    distinct,
     isin,
     matches,
     parse_dates,
     parse_integers,
     recode,
-    spread,
+    repeated,
     upper,
 )
 from tfnis.validation.findings_log import FindingLog
@@ -125,7 +124,12 @@ def _label(spec: Column) -> str:
     return spec.label or spec.name
 
 
+_LOCAL_ID_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+
+
 def _check_text(file: str, spec: Column, values: pd.Series, log: FindingLog) -> pd.Series:
+    import numpy as np
+
     if spec.max_length:
         log.where(
             file,
@@ -135,7 +139,9 @@ def _check_text(file: str, spec: Column, values: pd.Series, log: FindingLog) -> 
             f"{_label(spec)} is longer than {spec.max_length} characters.",
         )
     if spec.pattern == LOCAL_ID_PATTERN:
-        bad = values.notna().to_numpy() & ~matches(values, LOCAL_ID_PATTERN)
+        bad = np.zeros(len(values), dtype=bool)
+        if any_byte_outside(arrow_strings(values), _LOCAL_ID_BYTES):  # else every id is well formed
+            bad = values.notna().to_numpy() & ~matches(values, LOCAL_ID_PATTERN)
         if bad.any():
             excel = bad & matches(values, SCIENTIFIC)
             log.at_rows(file, "EXCEL_NUMBER_FORMAT", spec.name, values.index[excel], _excel_scientific(spec))
@@ -148,7 +154,7 @@ def _check_text(file: str, spec: Column, values: pd.Series, log: FindingLog) -> 
             f"{_label(spec)} may use only letters A-Z, digits, '_' and '-'.",
         )
     elif spec.pattern == NAME_PATTERN:
-        bad = values.notna().to_numpy() & ~matches(values, NAME_PATTERN_RE2)
+        bad = values.notna().to_numpy() & ~matches(values, NAME_PATTERN_RE2, few_distinct=True)
         log.at_rows(
             file,
             "INVALID_CHARACTERS",
@@ -382,12 +388,9 @@ def _blank(table: Table, name: str, dates: pd.Series) -> np.ndarray:
 # --- families -----------------------------------------------------------------------------------------------
 def _duplicates(values: pd.Series) -> pd.Series:
     """True on every row whose (non-null) value is on another row too."""
-    import numpy as np
     import pandas as pd
 
-    dictionary, indices = distinct(values)
-    counts = np.bincount(indices[indices >= 0], minlength=len(dictionary))
-    return pd.Series(spread(counts > 1, indices, False), index=values.index)
+    return pd.Series(repeated(values), index=values.index)
 
 
 def check_families(table: Table, families: pd.DataFrame, log: FindingLog, period_end: pd.Timestamp | None) -> None:
@@ -493,134 +496,152 @@ def check_individuals(
     table: Table, individuals: pd.DataFrame, log: FindingLog, period_end: pd.Timestamp | None
 ) -> pd.Series | None:
     """Person rules and identifier quality; returns ages at period_end (None when they cannot be known)."""
-    import numpy as np
-
     file = table.file
-    ind = individuals
-    if "person_id" in ind:
+    if "person_id" in individuals:
         log.where(
             file,
             "DUPLICATE_PERSON_ID",
             "person_id",
-            _duplicates(ind["person_id"]),
+            _duplicates(individuals["person_id"]),
             "The person_id is on more than one row; each person must appear once.",
         )
-    age = None
-    if "date_of_birth" in ind and period_end is not None:
-        born = ind["date_of_birth"]
-        log.where(file, "DOB_IN_FUTURE", "date_of_birth", born > period_end, "date_of_birth is after period_end.")
-        age = age_in_years(born, period_end)
-        log.where(file, "AGE_OUT_OF_RANGE", "date_of_birth", age > MAX_AGE, f"The age at period_end is over {MAX_AGE}.")
-
-    def outside(band: str) -> np.ndarray:
-        if age is None:
-            return np.zeros(len(ind), dtype=bool)
-        low, high = AGE_BANDS[band]
-        return ((age < low) | (age > high)).fillna(False).to_numpy(bool)
-
-    if "postcode" in ind:
-        postcodes = ind["postcode"]
-        classes = postcode_classes(postcodes)
-        no_fixed_abode = ind["no_fixed_abode"] == "Y" if "no_fixed_abode" in ind else None
-        needed = postcodes.isna() if no_fixed_abode is None else postcodes.isna() & ~no_fixed_abode.fillna(False)
-        log.where(
-            file,
-            "POSTCODE_REQUIRED",
-            "postcode",
-            needed,
-            "The postcode is required unless no_fixed_abode is Y.",
-        )
-        log.where(file, "POSTCODE_FORMAT", "postcode", classes == "INVALID", "The postcode is not a valid UK postcode.")
-        log.where(
-            file,
-            "POSTCODE_NO_FIXED_ABODE",
-            "postcode",
-            classes == "NO_FIXED_ABODE",
-            "A ZZ99 pseudo-postcode was read as no fixed abode / not known; use no_fixed_abode = Y instead.",
-        )
-    if "nino" in ind:
-        classes = nino_classes(ind["nino"])
-        unused = "; it will not be used for matching."
-        for value, rule, message in (
-            ("INVALID", "NINO_FORMAT", "The National Insurance number is not valid" + unused),
-            ("TEMPORARY", "NINO_TEMPORARY", "The National Insurance number is a temporary (TN) number" + unused),
-            ("ADMINISTRATIVE", "NINO_ADMINISTRATIVE", "The NINO has an administrative prefix" + unused),
-        ):
-            log.where(file, rule, "nino", classes == value, message)
-        log.at_rows(
-            file,
-            "NINO_UNDER_16",
-            "nino",
-            ind.index[ind["nino"].notna().to_numpy() & (age < 16).fillna(False).to_numpy(bool)]
-            if age is not None
-            else [],
-            "A National Insurance number is given for someone under 16; check it belongs to this person.",
-        )
-    if "upn" in ind:
-        upns = ind["upn"]
-        present = upns.notna().to_numpy()
-        normalised = normalise_upns(upns)
-        shaped = matches(normalised, UPN_SHAPE_PATTERN)
-        valid = upn_valid_mask(upns).to_numpy()
-        log.at_rows(
-            file,
-            "UPN_FORMAT",
-            "upn",
-            ind.index[present & ~shaped],
-            "The UPN is not a letter, 11 digits and a final digit or letter; it will not be used for matching.",
-        )
-        log.at_rows(
-            file,
-            "UPN_CHECK_LETTER",
-            "upn",
-            ind.index[shaped & ~valid],
-            "The UPN's check letter does not match; it will not be used for matching.",
-        )
-        log.where(
-            file,
-            "DUPLICATE_UPN",
-            "upn",
-            _duplicates(normalised.where(valid)),
-            "The same UPN is given for more than one person.",
-        )
-        log.at_rows(
-            file,
-            "UPN_AGE",
-            "upn",
-            ind.index[present & outside("upn")],
-            "A UPN is given for someone outside ages 4-19; check it belongs to this person.",
-        )
-    if "nhs_number" in ind:
-        nhs = ind["nhs_number"]
-        invalid = nhs.notna().to_numpy() & ~nhs_valid_mask(nhs).to_numpy()
-        if invalid.any():
-            excel = invalid & (matches(nhs, SCIENTIFIC) | matches(nhs, NHS_LOST_ZERO))
-            log.at_rows(
-                file,
-                "EXCEL_NUMBER_FORMAT",
-                "nhs_number",
-                ind.index[excel],
-                "Excel has turned the NHS number into a number, losing digits (scientific notation like "
-                "9.43E+09, or a leading zero dropped): format the column as Text and re-enter the values.",
-            )
-            invalid &= ~excel
-        log.at_rows(
-            file,
-            "NHS_NUMBER_CHECK",
-            "nhs_number",
-            ind.index[invalid],
-            "The NHS number is not 10 digits with a valid check digit.",
-        )
-    for band, rule, ages in (("neet", "NEET_AGE", "16-24"), ("missing_education", "MISSING_EDUCATION_AGE", "5-16")):
-        if band in ind:
+    ages = _ages_at_period_end(file, individuals, log, period_end)
+    if "postcode" in individuals:
+        _check_postcodes(file, individuals, log)
+    if "nino" in individuals:
+        _check_ninos(file, individuals, log, ages)
+    if "upn" in individuals:
+        _check_upns(file, individuals, log, ages)
+    if "nhs_number" in individuals:
+        _check_nhs_numbers(file, individuals["nhs_number"], log)
+    for band, rule, between in (("neet", "NEET_AGE", "16-24"), ("missing_education", "MISSING_EDUCATION_AGE", "5-16")):
+        if band in individuals:
             log.at_rows(
                 file,
                 rule,
                 band,
-                ind.index[ind[band].notna().to_numpy() & outside(band)],
-                f"{band} applies to ages {ages} only; it was ignored for this person.",
+                individuals.index[individuals[band].notna().to_numpy() & _outside_band(ages, band, len(individuals))],
+                f"{band} applies to ages {between} only; it was ignored for this person.",
             )
-    return age
+    return ages
+
+
+def _ages_at_period_end(
+    file: str, individuals: pd.DataFrame, log: FindingLog, period_end: pd.Timestamp | None
+) -> pd.Series | None:
+    """Each person's age at period_end (None without dates of birth or a period), citing impossible ones."""
+    if "date_of_birth" not in individuals or period_end is None:
+        return None
+    born = individuals["date_of_birth"]
+    log.where(file, "DOB_IN_FUTURE", "date_of_birth", born > period_end, "date_of_birth is after period_end.")
+    ages = age_in_years(born, period_end)
+    log.where(file, "AGE_OUT_OF_RANGE", "date_of_birth", ages > MAX_AGE, f"The age at period_end is over {MAX_AGE}.")
+    return ages
+
+
+def _outside_band(ages: pd.Series | None, band: str, rows: int) -> np.ndarray:
+    """True where a person's age is known and outside the band (AGE_BANDS) its column applies to."""
+    import numpy as np
+
+    if ages is None:
+        return np.zeros(rows, dtype=bool)
+    low, high = AGE_BANDS[band]
+    return ((ages < low) | (ages > high)).fillna(False).to_numpy(bool)
+
+
+def _check_postcodes(file: str, individuals: pd.DataFrame, log: FindingLog) -> None:
+    postcodes = individuals["postcode"]
+    classes = postcode_classes(postcodes)
+    no_fixed_abode = individuals["no_fixed_abode"] == "Y" if "no_fixed_abode" in individuals else None
+    needed = postcodes.isna() if no_fixed_abode is None else postcodes.isna() & ~no_fixed_abode.fillna(False)
+    log.where(file, "POSTCODE_REQUIRED", "postcode", needed, "The postcode is required unless no_fixed_abode is Y.")
+    log.where(file, "POSTCODE_FORMAT", "postcode", classes == "INVALID", "The postcode is not a valid UK postcode.")
+    log.where(
+        file,
+        "POSTCODE_NO_FIXED_ABODE",
+        "postcode",
+        classes == "NO_FIXED_ABODE",
+        "A ZZ99 pseudo-postcode was read as no fixed abode / not known; use no_fixed_abode = Y instead.",
+    )
+
+
+def _check_ninos(file: str, individuals: pd.DataFrame, log: FindingLog, ages: pd.Series | None) -> None:
+    ninos = individuals["nino"]
+    classes = nino_classes(ninos)
+    unused = "; it will not be used for matching."
+    for value, rule, message in (
+        ("INVALID", "NINO_FORMAT", "The National Insurance number is not valid" + unused),
+        ("TEMPORARY", "NINO_TEMPORARY", "The National Insurance number is a temporary (TN) number" + unused),
+        ("ADMINISTRATIVE", "NINO_ADMINISTRATIVE", "The NINO has an administrative prefix" + unused),
+    ):
+        log.where(file, rule, "nino", classes == value, message)
+    log.at_rows(
+        file,
+        "NINO_UNDER_16",
+        "nino",
+        individuals.index[ninos.notna().to_numpy() & (ages < 16).fillna(False).to_numpy(bool)]
+        if ages is not None
+        else [],
+        "A National Insurance number is given for someone under 16; check it belongs to this person.",
+    )
+
+
+def _check_upns(file: str, individuals: pd.DataFrame, log: FindingLog, ages: pd.Series | None) -> None:
+    upns = individuals["upn"]
+    present = upns.notna().to_numpy()
+    normalised = normalise_upns(upns)
+    shaped = matches(normalised, UPN_SHAPE_PATTERN)
+    valid = upn_valid_mask(upns).to_numpy()
+    log.at_rows(
+        file,
+        "UPN_FORMAT",
+        "upn",
+        individuals.index[present & ~shaped],
+        "The UPN is not a letter, 11 digits and a final digit or letter; it will not be used for matching.",
+    )
+    log.at_rows(
+        file,
+        "UPN_CHECK_LETTER",
+        "upn",
+        individuals.index[shaped & ~valid],
+        "The UPN's check letter does not match; it will not be used for matching.",
+    )
+    log.where(
+        file,
+        "DUPLICATE_UPN",
+        "upn",
+        _duplicates(normalised.where(valid)),
+        "The same UPN is given for more than one person.",
+    )
+    log.at_rows(
+        file,
+        "UPN_AGE",
+        "upn",
+        individuals.index[present & _outside_band(ages, "upn", len(individuals))],
+        "A UPN is given for someone outside ages 4-19; check it belongs to this person.",
+    )
+
+
+def _check_nhs_numbers(file: str, nhs: pd.Series, log: FindingLog) -> None:
+    invalid = nhs.notna().to_numpy() & ~nhs_valid_mask(nhs).to_numpy()
+    if invalid.any():
+        excel = invalid & (matches(nhs, SCIENTIFIC) | matches(nhs, NHS_LOST_ZERO))
+        log.at_rows(
+            file,
+            "EXCEL_NUMBER_FORMAT",
+            "nhs_number",
+            nhs.index[excel],
+            "Excel has turned the NHS number into a number, losing digits (scientific notation like "
+            "9.43E+09, or a leading zero dropped): format the column as Text and re-enter the values.",
+        )
+        invalid &= ~excel
+    log.at_rows(
+        file,
+        "NHS_NUMBER_CHECK",
+        "nhs_number",
+        nhs.index[invalid],
+        "The NHS number is not 10 digits with a valid check digit.",
+    )
 
 
 def check_join(
@@ -631,8 +652,8 @@ def check_join(
         return
     import pyarrow.compute as pc
 
-    known = pc.unique(arrow(families["family_id"]).combine_chunks()).drop_null()
-    members = pc.unique(arrow(individuals["family_id"]).combine_chunks()).drop_null()
+    known = pc.unique(arrow_strings(families["family_id"]).combine_chunks()).drop_null()
+    members = pc.unique(arrow_strings(individuals["family_id"]).combine_chunks()).drop_null()
     log.at_rows(
         individuals_table.file,
         "FAMILY_MISSING",

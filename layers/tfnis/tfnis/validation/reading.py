@@ -207,17 +207,17 @@ def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
     import numpy as np
     import pyarrow.compute as pc
 
-    from tfnis.validation.cells import arrow, mask_of
+    from tfnis.spec.columnar import arrow_strings, mask_of
 
     if frame.empty:
         return frame
-    candidates = np.flatnonzero(mask_of(pc.equal(arrow(frame.iloc[:, 0]), "")))
+    candidates = np.flatnonzero(mask_of(pc.equal(arrow_strings(frame.iloc[:, 0]), "")))
     if not len(candidates):
         return frame
     subset = frame.iloc[candidates]
     blank = np.ones(len(candidates), dtype=bool)
     for position in range(1, subset.shape[1]):
-        blank &= mask_of(pc.equal(pc.utf8_trim_whitespace(arrow(subset.iloc[:, position])), ""))
+        blank &= mask_of(pc.equal(pc.utf8_trim_whitespace(arrow_strings(subset.iloc[:, position])), ""))
     return frame.drop(index=frame.index[candidates[blank]]) if blank.any() else frame
 
 
@@ -262,9 +262,13 @@ def _arrow_csv(data: bytes, delimiter: str, skip: int, width: int):  # -> tuple[
     table = pacsv.read_csv(
         pa.BufferReader(pa.py_buffer(data)),  # zero-copy, read natively (a BytesIO would be read through Python)
         read_options=pacsv.ReadOptions(column_names=positional, skip_rows=skip, block_size=1 << 24),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=skip_ragged),
+        # A line break inside a value needs a quote around it: without any quote, Arrow may split the file at any
+        # line break and parse its blocks in parallel (twice as fast).
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=b'"' in data, invalid_row_handler=skip_ragged
+        ),
         convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(positional, pa.string()),
+            column_types=dict.fromkeys(positional, pa.large_string()),  # pandas' own: no cast
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
@@ -296,6 +300,30 @@ def _spreadsheet_rows(data: bytes, table: Table, delimiter: str, parsed: int, sk
     return rows
 
 
+def _parsed_records(path: Path, data: bytes, table: Table, delimiter: str, log: FindingLog):
+    """The records below the header as an Arrow table, the number of ragged records skipped and the bytes they
+    were read from (transcoded when the file turns out not to be UTF-8 after its head); None when the file
+    cannot be read as CSV at all (said as RAGGED_ROW)."""
+    import pyarrow as pa
+
+    skip, width = table.header_row, len(table.header)
+    try:
+        try:
+            return (*_arrow_csv(data, delimiter, skip, width), data)
+        except pa.ArrowInvalid as error:  # not UTF-8 after the head: say what it is, read it as that
+            if "utf8" not in str(error).lower():
+                raise
+            encoding = _non_utf8_encoding(path, data[:_HEAD_BYTES], log, table.file)
+            data = path.read_bytes().decode(encoding, errors="replace").lstrip("\ufeff").encode("utf-8")
+            return (*_arrow_csv(data, delimiter, skip, width), data)
+    except (pa.ArrowException, OSError, ValueError) as error:
+        message = "The file could not be read as CSV"
+        if "straddling" in str(error) or "quote" in str(error).lower():
+            message += " (a quoted value is never closed)"
+        log.file_level(table.file, "RAGGED_ROW", message + ".")
+        return None
+
+
 def read_csv_table(path: Path, name: str, log: FindingLog) -> Table:
     """Read one CSV table: all cells as strings, the index the spreadsheet row number."""
     import pandas as pd
@@ -310,23 +338,12 @@ def read_csv_table(path: Path, name: str, log: FindingLog) -> Table:
     records = _head_records(head_text, delimiter)
     index = header_index(records)
     _set_header(table, records[index], index, log)
-    try:
-        try:
-            arrow_table, skipped = _arrow_csv(data, delimiter, index + 1, len(table.header))
-        except pa.ArrowInvalid as error:  # not UTF-8 after the head: say what it is, read it as that
-            if "utf8" not in str(error).lower():
-                raise
-            encoding = _non_utf8_encoding(path, data[:_HEAD_BYTES], log, table.file)
-            data = path.read_bytes().decode(encoding, errors="replace").lstrip("\ufeff").encode("utf-8")
-            arrow_table, skipped = _arrow_csv(data, delimiter, index + 1, len(table.header))
-    except (pa.ArrowException, OSError, ValueError) as error:
-        message = "The file could not be read as CSV"
-        if "straddling" in str(error) or "quote" in str(error).lower():
-            message += " (a quoted value is never closed)"
-        log.file_level(table.file, "RAGGED_ROW", message + ".")
+    parsed = _parsed_records(path, data, table, delimiter, log)
+    if parsed is None:
         return table
+    arrow_table, skipped, data = parsed
     rows = _spreadsheet_rows(data, table, delimiter, arrow_table.num_rows, skipped, log)
-    frame = arrow_table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    frame = arrow_table.to_pandas(types_mapper={pa.large_string(): pd.StringDtype("pyarrow")}.get)
     frame.columns = table.header
     frame.index = pd.Index(rows, name="row")
     table.frame = _drop_blank_rows(frame)
@@ -417,28 +434,31 @@ def read_workbook(path: Path, log: FindingLog, max_uncompressed_bytes: int) -> l
         log.file_level(path.name, "XLSX_NOT_WORKBOOK", "The workbook is damaged and cannot be read.")
         return [Table(name, f"{path.name}[{name}]") for name in TABLE_NAMES]
 
-    tables: list[Table] = []
     sheets = {str(title).strip().lower(): title for title in sheet_names}
-    for name in TABLE_NAMES:
-        table = Table(name, f"{path.name}[{name}]")
-        tables.append(table)
-        if name not in sheets:
-            log.file_level(
-                path.name,
-                "XLSX_MISSING_SHEET",
-                f"The workbook has no sheet named '{name}' (it has {len(sheets)} sheet(s)).",
-            )
-            continue
-        try:
-            rows = workbook.get_sheet_by_name(sheets[name]).to_python(skip_empty_area=False)
-        except Exception:
-            log.file_level(table.file, "XLSX_NOT_WORKBOOK", "The sheet is damaged and cannot be read.")
-            continue
-        if not rows or all(_blank(r) for r in rows[:_TITLE_ROWS_LOOKED_AT]):
-            log.file_level(table.file, "FILE_EMPTY", "The sheet is empty: it needs a header row.")
-            continue
-        _read_sheet(table, rows, log)
-    return tables
+    return [_read_named_sheet(path, workbook, sheets, name, log) for name in TABLE_NAMES]
+
+
+def _read_named_sheet(path: Path, workbook, sheets: dict[str, str], name: str, log: FindingLog) -> Table:
+    """The table on the sheet called `name` (sheets: lower-cased title -> title), or why there is none."""
+    table = Table(name, f"{path.name}[{name}]")
+    title = sheets.get(name)
+    if title is None:
+        log.file_level(
+            path.name,
+            "XLSX_MISSING_SHEET",
+            f"The workbook has no sheet named '{name}' (it has {len(sheets)} sheet(s)).",
+        )
+        return table
+    try:
+        rows = workbook.get_sheet_by_name(title).to_python(skip_empty_area=False)
+    except Exception:
+        log.file_level(table.file, "XLSX_NOT_WORKBOOK", "The sheet is damaged and cannot be read.")
+        return table
+    if not rows or all(_blank(r) for r in rows[:_TITLE_ROWS_LOOKED_AT]):
+        log.file_level(table.file, "FILE_EMPTY", "The sheet is empty: it needs a header row.")
+        return table
+    _read_sheet(table, rows, log)
+    return table
 
 
 def _read_sheet(table: Table, rows: Sequence[Sequence[object]], log: FindingLog) -> None:

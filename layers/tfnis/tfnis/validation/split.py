@@ -105,36 +105,44 @@ def _status(valid: pd.Series, present: pd.Series) -> pd.Series:
     return pd.Series(out, index=valid.index).astype(pd.StringDtype("pyarrow"))
 
 
-def split_return(
-    families: pd.DataFrame, individuals: pd.DataFrame, lsoa_lookup: pd.Series | None = None
-) -> SplitReturn:
-    """The identifiers, family attributes and individual attributes of a validated, parsed return.
+@dataclass(frozen=True)
+class _Tokens:
+    """The fresh random tokens of one split: per family, per individual, and each individual's family's."""
 
-    With `lsoa_lookup` (normalised postcode → LSOA, tfnis.anonymise.areas.read_lsoa_lookup) the individual
-    attributes also carry `lsoa`: it has to be looked up here, the only stage after this one that sees a
-    full postcode being match, and the research extract then uses it in place of the postcode district.
-    """
-    import numpy as np
+    family: pd.Series  # one per row of families
+    record: pd.Series  # one per row of individuals
+    member_family: pd.Series  # one per row of individuals: its family's token
+
+
+def _tokens(families: pd.DataFrame, individuals: pd.DataFrame) -> _Tokens:
     import pandas as pd
-
-    from tfnis.validation.cells import age_in_years
-
-    families = families.reset_index(drop=True)
-    individuals = individuals.reset_index(drop=True)
 
     family_tokens = pd.Series(random_tokens(len(families)), index=families.index)
     token_of_family = dict(zip(families["family_id"].astype(object), family_tokens, strict=True))
-    record_tokens = pd.Series(random_tokens(len(individuals)), index=individuals.index)
-    member_family_tokens = individuals["family_id"].astype(object).map(token_of_family)
+    return _Tokens(
+        family=family_tokens,
+        record=pd.Series(random_tokens(len(individuals)), index=individuals.index),
+        member_family=individuals["family_id"].astype(object).map(token_of_family),
+    )
 
-    # --- identifiers ------------------------------------------------------------------------------------
-    postcode_class = postcode_classes(_column(individuals, "postcode"))
-    nino_class = nino_classes(_column(individuals, "nino"))
-    upn_ok = upn_valid_mask(_column(individuals, "upn"))
-    identifiers = pd.DataFrame(
+
+@dataclass(frozen=True)
+class _IdentifierClasses:
+    """Each individual's identifier classes, computed once for both the identifiers and the attributes."""
+
+    postcode: pd.Series  # PostcodeClass value, <NA> where blank
+    nino: pd.Series  # NinoClass value, <NA> where blank
+    upn_valid: pd.Series  # bool
+
+
+def _identifiers(individuals: pd.DataFrame, tokens: _Tokens, classes: _IdentifierClasses) -> pd.DataFrame:
+    """What only linkage may read: the identifiers, normalised, with their validity (→ LinkageBucket)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
         {
-            "record_token": _text(record_tokens),
-            "family_token": _text(member_family_tokens),
+            "record_token": _text(tokens.record),
+            "family_token": _text(tokens.member_family),
             "la_code": _text(individuals["la_code"]),
             "period_end": _as_date(individuals["period_end"]),
             "family_id": _text(individuals["family_id"]),
@@ -148,15 +156,21 @@ def split_return(
             "nino": normalise_ninos(_column(individuals, "nino")),
             "upn": normalise_upns(_column(individuals, "upn")),
             "nhs_number": _text(_column(individuals, "nhs_number")),
-            "nino_valid": (nino_class == "VALID").fillna(False).astype(bool),
-            "upn_valid": upn_ok.astype(bool),
-            "postcode_valid": postcode_class.isin(["VALID", "GIR"]).fillna(False).astype(bool),
+            "nino_valid": (classes.nino == "VALID").fillna(False).astype(bool),
+            "upn_valid": classes.upn_valid.astype(bool),
+            "postcode_valid": classes.postcode.isin(["VALID", "GIR"]).fillna(False).astype(bool),
         }
     )
+    return frame[list(IDENTIFIER_COLUMNS_OUT)]
 
-    # --- family attributes ------------------------------------------------------------------------------
+
+def _family_attributes(families: pd.DataFrame, individuals: pd.DataFrame, tokens: _Tokens) -> pd.DataFrame:
+    """Each family's attributes and its number of members, keyed by family token (→ WorkBucket)."""
+    import numpy as np
+    import pandas as pd
+
     members = individuals["family_id"].astype(object).value_counts()
-    family_attributes = pd.DataFrame({"family_token": _text(family_tokens)})
+    frame = pd.DataFrame({"family_token": _text(tokens.family)})
     framework = _column(families, "framework")
     for name in FAMILY_ATTRIBUTE_COLUMNS[1:-1]:
         values = _column(families, name)
@@ -165,59 +179,82 @@ def split_return(
             code = name.removeprefix("hp_")
             owners = [fw for fw, spec in FRAMEWORKS.items() if code in spec.problems]
             values = _text(values).where(framework.isin(owners).fillna(False).astype(bool))
-        family_attributes[name] = _as_date(values) if name in _DATE_COLUMNS else values
-    family_attributes["members"] = pd.array(
+        frame[name] = _as_date(values) if name in _DATE_COLUMNS else values
+    frame["members"] = pd.array(
         families["family_id"].astype(object).map(members).fillna(0).to_numpy(np.int64), dtype="Int64"
     )
+    return frame[list(FAMILY_ATTRIBUTE_COLUMNS)]
 
-    # --- individual attributes --------------------------------------------------------------------------
+
+def _individual_attributes(individuals: pd.DataFrame, tokens: _Tokens, classes: _IdentifierClasses) -> pd.DataFrame:
+    """Each individual's attributes — age and birth month instead of the date of birth, statuses instead of
+    identifiers — keyed by record token (→ WorkBucket)."""
+    import pandas as pd
+
+    from tfnis.validation.cells import age_in_years
+
     period_end = pd.Timestamp(individuals["period_end"].dropna().iloc[0]) if len(individuals) else None
     born = _column(individuals, "date_of_birth")
     age = age_in_years(born, period_end) if period_end is not None else pd.Series(pd.array([], dtype="Int64"))
-    birth_month = born.dt.to_period("M").dt.to_timestamp()
 
     def in_band(band: str) -> pd.Series:
         low, high = AGE_BANDS[band]
         return ((age >= low) & (age <= high)).fillna(False).astype(bool)
 
+    def text(name: str) -> pd.Series:
+        return _text(_column(individuals, name))
+
     nhs = _column(individuals, "nhs_number")
-    upns = _column(individuals, "upn")
-    individual_attributes = pd.DataFrame(
+    frame = pd.DataFrame(
         {
-            "record_token": _text(record_tokens),
-            "family_token": _text(member_family_tokens),
+            "record_token": _text(tokens.record),
+            "family_token": _text(tokens.member_family),
             "la_code": _text(individuals["la_code"]),
             "period_end": _as_date(individuals["period_end"]),
-            "relation_in_family": _text(_column(individuals, "relation_in_family")),
-            "sex": _text(_column(individuals, "sex")),
+            **{name: text(name) for name in ("relation_in_family", "sex")},
             "age": age,
-            "birth_month": _as_date(birth_month),
-            "ethnicity": _text(_column(individuals, "ethnicity")),
+            "birth_month": _as_date(born.dt.to_period("M").dt.to_timestamp()),
+            "ethnicity": text("ethnicity"),
             "asb_nfi": _column(individuals, "asb_nfi"),
             "asb_fi": _column(individuals, "asb_fi"),
-            "domestic_violence": _text(_column(individuals, "domestic_violence")),
-            "alcohol_dependent": _text(_column(individuals, "alcohol_dependent")),
-            "drug_dependent": _text(_column(individuals, "drug_dependent")),
+            **{name: text(name) for name in ("domestic_violence", "alcohol_dependent", "drug_dependent")},
             # Outside their age bands these were reported (NEET_AGE, MISSING_EDUCATION_AGE) and are ignored.
-            "neet": _text(_column(individuals, "neet")).where(in_band("neet")),
-            "missing_education": _text(_column(individuals, "missing_education")).where(in_band("missing_education")),
-            "mental_health": _text(_column(individuals, "mental_health")),
-            "no_fixed_abode": _text(_column(individuals, "no_fixed_abode")),
+            **{name: text(name).where(in_band(name)) for name in ("neet", "missing_education")},
+            **{name: text(name) for name in ("mental_health", "no_fixed_abode")},
             "postcode_district": postcode_districts(_column(individuals, "postcode")),
-            "nino_status": nino_class,
-            "upn_status": _status(upn_ok, upns.notna()),
-            "postcode_status": postcode_class,
+            "nino_status": classes.nino,
+            "upn_status": _status(classes.upn_valid, _column(individuals, "upn").notna()),
+            "postcode_status": classes.postcode,
             "nhs_status": _status(nhs_valid_mask(nhs), nhs.notna()),
         }
     )
-    individual_columns = list(INDIVIDUAL_ATTRIBUTE_COLUMNS)
+    return frame[list(INDIVIDUAL_ATTRIBUTE_COLUMNS)]
+
+
+def split_return(
+    families: pd.DataFrame, individuals: pd.DataFrame, lsoa_lookup: pd.Series | None = None
+) -> SplitReturn:
+    """The identifiers, family attributes and individual attributes of a validated, parsed return.
+
+    With `lsoa_lookup` (normalised postcode → LSOA, tfnis.spec.areas.read_lsoa_lookup) the individual
+    attributes also carry `lsoa`: it has to be looked up here, the only stage after this one that sees a
+    full postcode being match, and the research extract then uses it in place of the postcode district.
+    """
+    families = families.reset_index(drop=True)
+    individuals = individuals.reset_index(drop=True)
+    tokens = _tokens(families, individuals)
+    classes = _IdentifierClasses(
+        postcode=postcode_classes(_column(individuals, "postcode")),
+        nino=nino_classes(_column(individuals, "nino")),
+        upn_valid=upn_valid_mask(_column(individuals, "upn")),
+    )
+    individual_attributes = _individual_attributes(individuals, tokens, classes)
     if lsoa_lookup is not None:
-        from tfnis.anonymise.areas import lsoa_codes
+        from tfnis.spec.areas import lsoa_codes
 
         individual_attributes["lsoa"] = lsoa_codes(_column(individuals, "postcode"), lsoa_lookup)
-        individual_columns.append("lsoa")
     return SplitReturn(
-        identifiers=identifiers[list(IDENTIFIER_COLUMNS_OUT)],
-        family_attributes=family_attributes[list(FAMILY_ATTRIBUTE_COLUMNS)],
-        individual_attributes=individual_attributes[individual_columns],
+        identifiers=_identifiers(individuals, tokens, classes),
+        family_attributes=_family_attributes(families, individuals, tokens),
+        individual_attributes=individual_attributes,
     )

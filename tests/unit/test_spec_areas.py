@@ -6,7 +6,7 @@ import io
 
 import pandas as pd
 
-from tfnis.anonymise.areas import lsoa_codes, read_lsoa_lookup
+from tfnis.spec.areas import lsoa_codes, read_lsoa_lookup
 
 NSPL = b"""pcd,pcds,lsoa21cd,other
 SW1A1AA,SW1A 1AA,E01004736,x
