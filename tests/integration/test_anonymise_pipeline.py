@@ -174,7 +174,6 @@ def test_research_end_leaves_no_personal_object_version_and_certifies_the_counts
 
 
 def test_the_extract_holds_every_council_and_period_with_its_risk_report(pipeline_run):
-<<<<<<< HEAD
     keys = {key for key, _ in pipeline_run["objects"]["ResearchBucket"] if key.startswith(("extract/", "staging/"))}
     expected = (
         {
@@ -194,19 +193,11 @@ def test_the_extract_holds_every_council_and_period_with_its_risk_report(pipelin
         }
         | {"extract/risk/panel.json", "extract/risk/panel.html", "extract/datapackage.json"}
     )
-=======
-    keys = {key for key, _ in pipeline_run["objects"]["ResearchBucket"] if key.startswith("extract/")}
-    expected = {
-        f"extract/period_end={r.period_end}/la_code={r.la_code}/{name}"
-        for r in pipeline_run["returns"]
-        for name in ("families.parquet", "individuals.parquet", "risk.json", "risk.html")
-    }
-    # The match stage's linkage quality, counts and rates (docs/linkage.md), a table beside the extract's.
+    # The match stage's linkage quality, counts and rates (docs/linkage.md), a table beside the panel's.
     expected |= {
         f"extract/linkage_quality/period_end={r.period_end}/la_code={r.la_code}/part-0.parquet"
         for r in pipeline_run["returns"]
     }
->>>>>>> wt-index
     assert keys == expected
 
 

@@ -237,15 +237,15 @@ LINKAGE_QUALITY: tuple[PanelColumn, ...] = (
     _records("new_persons", "Records that became (or joined) a new person"),
     _number("match_rate", "linked_to_earlier / records"),
     _records("by_council_id", "Records linked by the council's own person id (corroborated)"),
-    _records("by_match_key", "Records linked by a deterministic match key (NINO + DOB, UPN, name + DOB + postcode ...)"),
+    _records("by_match_key", "Records linked by a deterministic match key (NINO + DOB, UPN, name + DOB + postcode)"),
     _records("by_model", "Records linked by the Fellegi-Sunter model"),
     _number("match_key_share", "by_match_key / linked_to_earlier"),
     _number("model_share", "by_model / linked_to_earlier"),
     _number("threshold", "The match probability at or above which the model links", unit="probability"),
-    _records("near_threshold_records", "New-person records whose best pair with an indexed person scored in [0.5, threshold)"),
+    _records("near_threshold_records", "New-person records whose best indexed pair scored in [0.5, threshold)"),
     _number("estimated_false_matches", "Model-based estimate: sum of (1 - p) over the model's links", unit="records"),
     _number("false_match_rate", "estimated_false_matches / linked_to_earlier (model-based estimate)"),
-    _number("estimated_missed_matches", "Model-based lower bound: sum of p over near_threshold_records", unit="records"),
+    _number("estimated_missed_matches", "Lower bound: sum of p over near_threshold_records", unit="records"),
     _number("missed_match_rate", "estimated_missed_matches / estimated true links (model-based lower bound)"),
 )  # fmt: skip
 # Other tables under extract/<table>/period_end=…/la_code=…/part-0.parquet, described in the same data package.
