@@ -22,6 +22,8 @@ from tfnis.pipeline.locations import (
     LINKAGE_INDEX_KEY,
     SubmissionRef,
     coverage_latest_key,
+    index_segment_key,
+    linkage_quality_key,
     national_coverage_prefix,
 )
 
@@ -539,6 +541,10 @@ STAGE_OBJECT_ACCESS = [
     ("MatchFunction", "s3:GetObject", "LinkageBucket", LINKAGE_INDEX_KEY),
     ("MatchFunction", "s3:PutObject", "LinkageBucket", LINKAGE_INDEX_KEY),
     ("MatchFunction", "s3:PutObject", "WorkBucket", REF.key_map_key),
+    ("MatchFunction", "s3:PutObject", "LinkageBucket", index_segment_key(REF)),
+    ("MatchFunction", "s3:GetObject", "LinkageBucket", index_segment_key(REF)),
+    ("MatchFunction", "s3:PutObject", "ResearchBucket", linkage_quality_key(REF)),
+    ("MatchFunction", "s3:DeleteObjectVersion", "ResearchBucket", linkage_quality_key(REF)),
     ("AnonymiseFunction", "s3:GetObject", "WorkBucket", REF.families_key),
     ("AnonymiseFunction", "s3:GetObject", "WorkBucket", REF.key_map_key),
     ("AnonymiseFunction", "s3:PutObject", "ResearchBucket", REF.staging_prefix + "individuals.parquet"),
