@@ -24,7 +24,7 @@ from tests.integration.test_research_end_final import audit_events, end_research
 from tfnis.client import SubmissionClient
 from tfnis.generate import generate_frames
 from tfnis.generate.national import reference_extract, study_people
-from tfnis.pipeline.locations import LINKAGE_INDEX_KEY
+from tfnis.pipeline.locations import LINKAGE_INDEX_PREFIX
 from tfnis.reference import contract
 
 DATASET = "benefits_employment"
@@ -67,9 +67,10 @@ def research_token(stack: Any) -> str:
 
 
 def index_rows(stack: Any) -> pd.DataFrame:
-    s3 = stack.client("s3")
-    body = s3.get_object(Bucket=stack.resources.buckets["LinkageBucket"], Key=LINKAGE_INDEX_KEY)["Body"].read()
-    return pd.read_parquet(io.BytesIO(body))
+    s3, bucket = stack.client("s3"), stack.resources.buckets["LinkageBucket"]
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=LINKAGE_INDEX_PREFIX)["Contents"])
+    parts = [pd.read_parquet(io.BytesIO(s3.get_object(Bucket=bucket, Key=k)["Body"].read())) for k in keys]
+    return pd.concat(parts, ignore_index=True)
 
 
 def test_a_council_token_cannot_create_a_reference_upload(stack: Any, study: dict[str, Any]) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tfnis.pipeline.closure import CLOSED_OUTCOME
-from tfnis.pipeline.locations import LINKAGE_INDEX_KEY
+from tfnis.pipeline.locations import LINKAGE_INDEX_PREFIX
 from tfnis.pipeline.submissions import MAX_BODY_BYTES, BodyTooLarge, NotJson, form_seconds, new_submission_id
 from tfnis.reference import ReferenceContract, contract, dataset_names
 from tfnis.storage import Store, SubmissionTable
@@ -181,8 +181,7 @@ def reference_stage(key: str, *, store: Store, table: SubmissionTable) -> str:
     if check.status is Status.REJECTED or frame is None or matchable is None:
         _finish(upload, {**result, "status": "REJECTED"}, store=store)
         return "rejected"
-    index = store.get_frame(settings.linkage_bucket, LINKAGE_INDEX_KEY) if store.head(
-        settings.linkage_bucket, LINKAGE_INDEX_KEY) else None  # fmt: skip
+    index = read_index(store)
     rows = frame[matchable.to_numpy()].reset_index(drop=True)
     del frame
     matched = match_reference(rows[list(terms.identifiers)].replace("", None), index)
@@ -198,6 +197,17 @@ def reference_stage(key: str, *, store: Store, table: SubmissionTable) -> str:
     }  # fmt: skip
     _finish(upload, result, store=store)
     return "complete"
+
+
+def read_index(store: Store) -> pd.DataFrame | None:
+    """The whole linkage index as one frame (its Parquet parts under linkage/index/); None before any match."""
+    import pandas as pd
+
+    bucket = store.settings.linkage_bucket
+    keys = sorted(k for k in store.list_keys(bucket, LINKAGE_INDEX_PREFIX) if k.endswith(".parquet"))
+    if not keys:
+        return None
+    return pd.concat([store.get_frame(bucket, key) for key in keys], ignore_index=True)
 
 
 def _finish(upload: ReferenceUpload, result: dict[str, Any], *, store: Store) -> None:
