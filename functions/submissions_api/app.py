@@ -12,6 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from tfnis.pipeline import reference as references
 from tfnis.pipeline import submissions as api
 from tfnis.pipeline.failures import failure_fields
 from tfnis.storage import ServiceClosed, Store, SubmissionNotFound, SubmissionTable
@@ -54,6 +55,26 @@ def show_submission(submission_id: str) -> dict[str, Any]:
     return api.show_submission(_council(), submission_id, store=store, table=table)
 
 
+@app.post("/references")
+def create_reference() -> Response:
+    references.require_research_team(app.current_event.request_context.authorizer.jwt_claim or {})
+    event = app.current_event
+    body = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+    request = references.read_reference_request(body)
+    created = references.create_reference_upload(request, store=_services()[0])
+    logger.info("reference upload created", extra={"dataset": created["dataset"], "upload_id": created["upload_id"]})
+    return Response(201, content_types.APPLICATION_JSON, created)
+
+
+@app.get("/references/<upload_id>")
+def show_reference(upload_id: str) -> Response:
+    references.require_research_team(app.current_event.request_context.authorizer.jwt_claim or {})
+    found = references.show_reference_upload(upload_id, store=_services()[0])
+    if found is None:
+        return _answer(404, "no result for this reference upload (yet)")
+    return Response(200, content_types.APPLICATION_JSON, found)
+
+
 def _answer(status: int, message: str, **more: Any) -> Response:
     return Response(status, content_types.APPLICATION_JSON, {"message": message, **more})
 
@@ -81,6 +102,11 @@ def _no_council(error: api.NoCouncil) -> Response:
 
 @app.exception_handler(api.NotACouncil)
 def _not_a_council(error: api.NotACouncil) -> Response:
+    return _answer(403, str(error))
+
+
+@app.exception_handler(references.NotResearchTeam)
+def _not_research_team(error: references.NotResearchTeam) -> Response:
     return _answer(403, str(error))
 
 

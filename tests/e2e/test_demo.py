@@ -26,6 +26,7 @@ def test_demo_runs_every_return_to_complete_and_leaves_reports_and_the_extract(t
     assert done.stdout.count(": COMPLETE") == 4
     assert "Coverage (% with data provided)" in done.stdout
     assert '"complete": true' in done.stdout  # the destruction certificate
+    assert "Reference extracts (research team):" in done.stdout and "match rate" in done.stdout  # issue 15
     # the comparison ran on the extract before research end destroyed it; its output-checked results stay
     assert "The comparison: supported families against comparison families" in done.stdout
     assert (out / "impact" / "impact.json").is_file()

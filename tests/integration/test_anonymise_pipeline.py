@@ -193,6 +193,11 @@ def test_the_extract_holds_every_council_and_period_with_its_risk_report(pipelin
         }
         | {"extract/risk/panel.json", "extract/risk/panel.html", "extract/datapackage.json"}
     )
+    # The match stage's linkage quality, counts and rates (docs/linkage.md), a table beside the panel's.
+    expected |= {
+        f"extract/linkage_quality/period_end={r.period_end}/la_code={r.la_code}/part-0.parquet"
+        for r in pipeline_run["returns"]
+    }
     assert keys == expected
 
 

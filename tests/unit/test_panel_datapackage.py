@@ -140,3 +140,11 @@ def test_the_glue_tables_in_the_template_are_the_registry_with_partition_project
         written["StorageDescriptor"].pop("Location")
         assert written == expected
         assert written["Parameters"]["projection.enabled"] == "true"
+
+
+def test_the_linkage_quality_table_is_described_column_for_column_as_the_match_stage_writes_it():
+    from tfnis.linkage.quality import QUALITY_COLUMNS
+    from tfnis.panel.columns import EXTRA_TABLES
+
+    described = [c.name for c in EXTRA_TABLES["linkage_quality"] if not c.partition]
+    assert described == ["submission_id", *QUALITY_COLUMNS]

@@ -22,6 +22,8 @@ from tfnis.pipeline.locations import (
     LINKAGE_INDEX_KEY,
     SubmissionRef,
     coverage_latest_key,
+    index_segment_key,
+    linkage_quality_key,
     national_coverage_prefix,
     relink_prefix,
 )
@@ -146,8 +148,13 @@ def test_only_validate_and_match_touch_identifiers_for_reading(resources):
         for lid, function in _of_type(resources, "AWS::Serverless::Function").items()
         if _reads_of(function, "LinkageBucket")
     }
-    assert readers <= {"ValidateFunction", "MatchFunction"}
+    # ReferenceFunction reads the index only (issue 15: a reference extract is matched against it, never added).
+    assert readers <= {"ValidateFunction", "MatchFunction", "ReferenceFunction"}
     assert "MatchFunction" in readers
+    for statement in _allow_statements(resources["ReferenceFunction"]):
+        if "s3:GetObject" in _as_list(statement["Action"]):
+            for target in _as_list(statement["Resource"]):
+                assert not _mentions(target, "LinkageBucket") or "linkage/index/" in str(target)
 
 
 def test_anonymise_may_only_delete_on_linkage_bucket(resources):
@@ -162,7 +169,7 @@ def test_only_anonymise_pseudonymises_and_only_research_end_destroys_the_key(res
     functions = _of_type(resources, "AWS::Serverless::Function")
     macs = {lid for lid, f in functions.items() if "kms:GenerateMac" in _actions_on(f, "PseudonymKey")}
     destroyers = {lid for lid, f in functions.items() if "kms:ScheduleKeyDeletion" in _actions_on(f, "PseudonymKey")}
-    assert macs == {"AnonymiseFunction"}
+    assert macs == {"AnonymiseFunction", "ReferenceFunction"}  # both write the pseudonymised research extract
     assert destroyers == {"ResearchEndFunction"}
 
 
@@ -247,6 +254,7 @@ def test_only_validate_match_and_research_end_may_decrypt_with_the_identifier_ke
         <= {
             "ValidateFunction",
             "MatchFunction",
+            "ReferenceFunction",  # reads the reference extract it matches (issue 15)
             "ResearchEndFunction",
         }
     )
@@ -288,13 +296,15 @@ def test_bucket_refuses_requests_without_tls(resources, bucket):
 
 def test_uploads_notify_the_upload_queue_from_the_named_bucket(resources):
     upload = resources["UploadBucket"]["Properties"]
-    (notification,) = upload["NotificationConfiguration"]["QueueConfigurations"]
+    notification, reference = upload["NotificationConfiguration"]["QueueConfigurations"]
     assert notification["Queue"] == {"Fn::GetAtt": ["UploadQueue", "Arn"]}
     assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "uploads/"}]
+    assert reference["Queue"] == {"Fn::GetAtt": ["ReferenceQueue", "Arn"]}
+    assert reference["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "references/"}]
     (allow,) = resources["UploadQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
     source_arn = allow["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::Sub"]
     assert source_arn.endswith(upload["BucketName"]["Fn::Sub"])
-    assert resources["UploadBucket"]["DependsOn"] == "UploadQueuePolicy"
+    assert resources["UploadBucket"]["DependsOn"] == ["UploadQueuePolicy", "ReferenceQueuePolicy"]
 
 
 # --- queues and alarms -------------------------------------------------------------------------------------------
@@ -315,7 +325,7 @@ def _dead_letter_queues(resources: dict[str, dict[str, Any]]) -> set[str]:
 
 def test_every_dead_letter_queue_has_an_alarm_to_the_alarm_topic(resources):
     dlqs = _dead_letter_queues(resources)
-    assert dlqs == {"UploadDLQ", "CoverageDLQ", "MatchDLQ", "AnonymiseDLQ", "ResearchEndDLQ"}
+    assert dlqs == {"UploadDLQ", "CoverageDLQ", "MatchDLQ", "AnonymiseDLQ", "ReferenceDLQ", "ResearchEndDLQ"}
     alarmed = set()
     for alarm in _of_type(resources, "AWS::CloudWatch::Alarm").values():
         props = alarm["Properties"]
@@ -340,7 +350,7 @@ def _sqs_consumers(resources: dict[str, dict[str, Any]]) -> dict[str, tuple[str,
 
 def test_each_stage_queue_retries_three_times_and_outlasts_its_function(resources):
     consumers = _sqs_consumers(resources)
-    assert set(consumers) == {"UploadQueue", "CoverageQueue", "MatchQueue", "AnonymiseQueue"}
+    assert set(consumers) == {"UploadQueue", "CoverageQueue", "MatchQueue", "AnonymiseQueue", "ReferenceQueue"}
     for queue, (function, event) in consumers.items():
         props = resources[queue]["Properties"]
         assert props["RedrivePolicy"]["maxReceiveCount"] == 3, queue
@@ -366,6 +376,7 @@ FUNCTION_DIRS = {
     "CoverageFunction": "coverage",
     "MatchFunction": "match",
     "AnonymiseFunction": "anonymise",
+    "ReferenceFunction": "reference",
     "ResearchEndFunction": "research_end",
 }
 
@@ -426,7 +437,7 @@ def test_splink_layer_goes_to_match_only(resources):
         for lid, f in _of_type(resources, "AWS::Serverless::Function").items()
         if {"Ref": "LinkageLayer"} in f["Properties"].get("Layers", [])
     }
-    assert with_linkage == {"MatchFunction"}
+    assert with_linkage == {"MatchFunction", "ReferenceFunction"}
 
 
 def test_api_routes_are_behind_the_council_jwt_authorizer(resources):
@@ -440,7 +451,10 @@ def test_api_routes_are_behind_the_council_jwt_authorizer(resources):
         for e in resources["SubmissionsApiFunction"]["Properties"]["Events"].values()
         if e["Type"] == "HttpApi"
     }
-    assert routes == {("POST", "/submissions"), ("GET", "/submissions"), ("GET", "/submissions/{submission_id}")}
+    assert routes == {
+        ("POST", "/submissions"), ("GET", "/submissions"), ("GET", "/submissions/{submission_id}"),
+        ("POST", "/references"), ("GET", "/references/{upload_id}"),
+    }  # fmt: skip
 
 
 def test_a_council_cannot_change_its_own_la_code(resources):
@@ -528,6 +542,10 @@ STAGE_OBJECT_ACCESS = [
     ("MatchFunction", "s3:GetObject", "LinkageBucket", LINKAGE_INDEX_KEY),
     ("MatchFunction", "s3:PutObject", "LinkageBucket", LINKAGE_INDEX_KEY),
     ("MatchFunction", "s3:PutObject", "WorkBucket", REF.key_map_key),
+    ("MatchFunction", "s3:PutObject", "LinkageBucket", index_segment_key(REF)),
+    ("MatchFunction", "s3:GetObject", "LinkageBucket", index_segment_key(REF)),
+    ("MatchFunction", "s3:PutObject", "ResearchBucket", linkage_quality_key(REF)),
+    ("MatchFunction", "s3:DeleteObjectVersion", "ResearchBucket", linkage_quality_key(REF)),
     ("AnonymiseFunction", "s3:GetObject", "WorkBucket", REF.families_key),
     ("AnonymiseFunction", "s3:GetObject", "WorkBucket", REF.key_map_key),
     ("AnonymiseFunction", "s3:PutObject", "ResearchBucket", REF.staging_prefix + "individuals.parquet"),
@@ -764,6 +782,7 @@ ALLOWED_SENDS = {
     "CoverageFunction": {"CoverageDLQ"},
     "MatchFunction": {"AnonymiseQueue", "MatchDLQ"},
     "AnonymiseFunction": {"AnonymiseDLQ"},
+    "ReferenceFunction": {"ReferenceDLQ"},
     "ResearchEndFunction": set(),
 }
 

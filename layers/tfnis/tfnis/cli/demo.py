@@ -56,6 +56,10 @@ def register(subparsers: Any) -> None:
         help="a template parameter for the embedded stack, e.g. MaxSuppressionShare=0.5 (repeatable)",
     )  # fmt: skip
     parser.add_argument("--serve", action="store_true", help="then keep the stack and its upload page up until Ctrl-C")
+    parser.add_argument(
+        "--reference", default="offending", metavar="DATASET[,DATASET]",
+        help="reference extracts to generate with the returns (default offending; '' for none)",
+    )  # fmt: skip
     parser.set_defaults(func=run)
 
 
@@ -92,6 +96,12 @@ def run(args: argparse.Namespace) -> int:
             console.print(f"[red]{error}[/red]")
             return EXIT_USAGE
         console.print(f"generated returns in {returns_root}; effects planted: {effects or 'none'}")
+        if args.reference:
+            from tfnis.cli.generate import write_reference
+
+            write_reference(argparse.Namespace(out=returns_root, councils=args.councils, families=args.families,
+                periods=args.periods, seed=args.seed, error_rate=args.error_rate, last_period=args.last_period,
+                reference=args.reference, effects=effects))  # fmt: skip
     dirs = return_dirs(returns_root)
     if not dirs:
         console.print(f"[red]no returns under {returns_root} (expected <la_code>/<period_end>/families.csv)[/red]")
@@ -106,6 +116,9 @@ def run(args: argparse.Namespace) -> int:
         results = upload_all(stack, dirs, console)
         print_results(results, console)
         print_coverage(stack, results, console)
+        from tfnis.cli.demo_reference import upload_references
+
+        references = upload_references(stack, returns_root, console)
         certificate, comparison = None, None
         if args.research_end:  # the comparison first: research end destroys the extract it reads
             with tempfile.TemporaryDirectory(prefix="tfnis-demo-") as before_end:
@@ -126,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
     )
     console.print(f"  its data package    {out}/ResearchBucket/extract/datapackage.json (docs/research.md)")
     console.print(f"  its risk reports    {out}/ResearchBucket/extract/risk/")
+    console.print(f"  reference outcomes  {out}/ResearchBucket/extract/reference/<dataset>/period_end=…/")
     console.print(f"  national coverage   {out}/ResearchBucket/coverage/period_end=…/coverage.csv")
     console.print(f"  audit log           {out}/AuditBucket/audit/")
     console.print(f"  impact report       {out}/impact/impact.html (impact.json)")
@@ -134,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         console.print("\nResearch end: destruction certificate")
         console.print_json(json.dumps(certificate, default=str))
     console.print(f"\ndone in {time.monotonic() - started:.1f} s")
-    failed = [r for r in results if r["status"] == "FAILED"]
+    failed = [r for r in [*results, *references] if r["status"] in ("FAILED", "NO RESULT")]
     return EXIT_FAILED if failed else EXIT_OK
 
 

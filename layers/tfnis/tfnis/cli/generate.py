@@ -36,12 +36,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "MEASURE's expected value moves by DELTA (a count per period, or a Y/N measure's probability: "
         "-0.1 is ten points less); written to DIR/effects.json. Default: no effect",
     )  # fmt: skip
+    parser.add_argument(
+        "--reference", default=None, metavar="DATASET[,DATASET]",
+        help="also write national reference extracts (education, offending, benefits_employment) to "
+        "DIR/reference/<dataset>/<period_end>/records.csv, with DIR/reference_truth.csv",
+    )  # fmt: skip
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from tfnis.generate import generate_returns
     from tfnis.generate.effects import parse_effects
+    from tfnis.reference import dataset_names
+
+    unknown = [d for d in (args.reference or "").split(",") if d.strip() and d.strip() not in dataset_names()]
+    if unknown:
+        print(f"tfnis generate: unknown reference dataset(s) {unknown}; known: {', '.join(dataset_names())}",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
 
     try:
         made = generate_returns(
@@ -55,4 +67,28 @@ def run(args: argparse.Namespace) -> int:
         f"wrote {len(made.returns)} returns ({made.n_families:,} families, {made.n_individuals:,} individuals) "
         f"to {made.out} in {made.seconds:.1f}s; truth in {made.truth.name}"
     )
+    return write_reference(args) if args.reference else EXIT_OK
+
+
+def write_reference(args: argparse.Namespace) -> int:
+    """The reference extracts of the same generated people (the returns are generated again from the seed)."""
+    from tfnis.generate import generate_frames
+    from tfnis.generate.national import generate_reference
+    from tfnis.reference import dataset_names
+
+    datasets = [d.strip() for d in args.reference.split(",") if d.strip()]
+    unknown = [d for d in datasets if d not in dataset_names()]
+    if unknown or not datasets:
+        print(f"tfnis generate: unknown reference dataset(s) {unknown}; known: {', '.join(dataset_names())}",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    from tfnis.generate.effects import parse_effects
+
+    effects = getattr(args, "effects", None) or parse_effects(getattr(args, "effect", None) or [])
+    frames = generate_frames(
+        councils=args.councils, families=args.families, periods=args.periods, seed=args.seed,
+        error_rate=args.error_rate, last_period=args.last_period, effects=effects,
+    )  # fmt: skip
+    for path in generate_reference(args.out, frames, datasets, seed=args.seed):
+        print(f"wrote reference extract {path.relative_to(args.out)}")
     return EXIT_OK

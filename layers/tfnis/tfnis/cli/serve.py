@@ -110,6 +110,8 @@ def stack_file(stack: Any, tokens: dict[str, str]) -> dict[str, Any]:
         "api": stack.api_url,
         "page": f"{stack.api_url}/",
         "tokens": tokens,
+        # The research data team's dev token (Cognito group research-team, no council): tfnis upload --reference.
+        "research_team": stack.token_for("", **{"cognito:groups": ["research-team"]}),
         "aws": stack.endpoint_url,
         "region": stack.template.region,
         "environment": stack.resources.environment(),

@@ -32,6 +32,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--period-end", help="YYYY-MM-DD; read from the files when omitted")
     parser.add_argument("--wait", action="store_true", help="wait for validation and print the summary")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait (default 600)")
+    parser.add_argument(
+        "--reference", metavar="DATASET",
+        help="send a national reference extract (research team token): one records.csv of DATASET",
+    )  # fmt: skip
     parser.set_defaults(func=run)
 
 
@@ -67,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
 
     from tfnis.client import ApiError, SubmissionClient, oversized
 
+    if args.reference:
+        from tfnis.cli.upload_reference import run_reference
+
+        return run_reference(args)
     ready = checked_files(args)
     if ready is None:
         return EXIT_USAGE

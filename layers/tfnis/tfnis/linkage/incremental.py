@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from tfnis.linkage import DEFAULT_THRESHOLD
 from tfnis.linkage.clusters import connected_components
+from tfnis.linkage.index import SAMPLED, ParquetIndex
 from tfnis.linkage.match_keys import (
     MATCH_KEY_RULES,
     KeyCodes,
@@ -39,6 +41,7 @@ from tfnis.linkage.match_keys import (
 )
 from tfnis.linkage.model import SEED, ModelInput, blocking_columns, score_pairs
 from tfnis.linkage.normalise import MATCH_FIELDS, match_fields
+from tfnis.linkage.quality import NEAR_THRESHOLD, linkage_quality
 
 COUNCIL_PERSON_ID = "council_person_id"
 PROBABILISTIC = "probabilistic"
@@ -65,10 +68,19 @@ def random_key() -> str:
 
 @dataclass(frozen=True)
 class MatchResult:
-    """key_map: one row per record_token (KEY_MAP_COLUMNS). index: the updated index (INDEX_COLUMNS)."""
+    """key_map: one row per record_token (KEY_MAP_COLUMNS). new_rows: the rows the index lacks (INDEX_COLUMNS,
+    canonical order; none on a replay). index: the whole updated index when it was given as a frame, else
+    None (a ParquetIndex is updated by adding new_rows as a file)."""
 
     key_map: pd.DataFrame
-    index: pd.DataFrame
+    new_rows: pd.DataFrame
+    quality: dict[str, float | int] = field(default_factory=dict)
+    base: pd.DataFrame | None = field(default=None, repr=False, compare=False)  # the index given as a frame
+
+    @cached_property
+    def index(self) -> pd.DataFrame | None:
+        """Built on demand: sorting a whole index costs seconds the match stage does not spend."""
+        return None if self.base is None else updated_index(self.base, self.new_rows)
 
 
 def empty_index() -> pd.DataFrame:
@@ -88,18 +100,27 @@ def _ids(series: pd.Series) -> pd.Series:
 
 def match_submission(
     identifiers: pd.DataFrame,
-    index: pd.DataFrame | None,
+    index: pd.DataFrame | ParquetIndex | None,
     *,
     new_key: Callable[[], str] = random_key,
     threshold: float = DEFAULT_THRESHOLD,
+    index_sample: int = MODEL_INDEX_SAMPLE,
 ) -> MatchResult:
-    """Link each record of a submission to a person (and its council family to a family)."""
+    """Link each record of a submission to a person (and its council family to a family). Past index_sample
+    index rows the model reads only the rows that could pair plus index_sample at random."""
     records = identifiers.reset_index(drop=True)
-    old = _as_index(index)
     fields = match_fields(records, allow_non_uk_postcodes=False)
     fields["la_code"] = _ids(records["la_code"])
     fields["person_id"] = _ids(records["person_id"])
     fields["family_id"] = _ids(records["family_id"])
+    if isinstance(index, ParquetIndex):
+        # Only the rows that could matter to this submission (tfnis.linkage.index): the same answers as the
+        # whole index, in memory that follows the submission.
+        rows = index.rows_for(fields, INDEX_COLUMNS, index_sample)
+        drawn: np.ndarray | None = rows[SAMPLED].to_numpy(dtype=bool)
+        old = _as_index(rows)
+    else:
+        old, drawn = _as_index(index), None
     n = len(records)
     person = np.full(n, None, dtype=object)
     rule = np.full(n, "", dtype=object)
@@ -107,7 +128,8 @@ def match_submission(
 
     _by_council_person_id(fields, old, person, rule)
     _by_match_keys(fields, old, person, rule)
-    _by_model(fields, old, person, rule, probability, threshold, new_key)
+    near_miss = np.full(n, np.nan)
+    _by_model(fields, old, person, rule, probability, threshold, new_key, index_sample, near_miss, drawn)
 
     person_key = pd.Series(person, dtype="string")
     family_key = family_keys(fields, person_key, old, new_key)
@@ -121,7 +143,20 @@ def match_submission(
         }
     )
     new_rows = fields.assign(person_key=person_key, family_key=family_key)[list(INDEX_COLUMNS)]
-    return MatchResult(key_map=key_map, index=updated_index(old, new_rows))
+    added = rows_not_in(old, new_rows)
+    quality = linkage_quality(key_map, near_miss, threshold=threshold)
+    base = None if isinstance(index, ParquetIndex) else old
+    return MatchResult(key_map=key_map, new_rows=added, quality=quality, base=base)
+
+
+def rows_not_in(old: pd.DataFrame, new_rows: pd.DataFrame) -> pd.DataFrame:
+    """The distinct new rows the index does not hold yet (blanks equal to blanks)."""
+    combined = pd.concat([old, new_rows.astype("string")], ignore_index=True)
+    codes = np.column_stack(
+        [pd.factorize(combined[c], use_na_sentinel=True)[0].astype(np.int32) for c in INDEX_COLUMNS]
+    )
+    seen = pd.DataFrame(codes).duplicated(keep="first").to_numpy()
+    return combined.iloc[len(old) :][~seen[len(old) :]].reset_index(drop=True)
 
 
 def updated_index(old: pd.DataFrame, new_rows: pd.DataFrame) -> pd.DataFrame:
@@ -219,6 +254,9 @@ def _by_model(
     probability: np.ndarray,
     threshold: float,
     new_key: Callable[[], str],
+    index_sample: int = MODEL_INDEX_SAMPLE,
+    near_miss: np.ndarray | None = None,
+    drawn: np.ndarray | None = None,
 ) -> None:
     """Model links for the records still waiting, then new persons for what is left."""
     waiting = np.flatnonzero(pd.isna(person))
@@ -238,8 +276,10 @@ def _by_model(
             rights.append(edges["right"].to_numpy())
 
     best_old = pd.DataFrame({"position": [], "person_key": [], "p": []})
-    old_tuples = old.drop_duplicates(subset=[*INDEX_FIELDS, "person_key"]).reset_index(drop=True)
-    old_tuples = model_candidates(old_tuples, mine, MODEL_INDEX_SAMPLE)
+    near: pd.DataFrame | None = None
+    old_tuples = old.drop_duplicates(subset=[*INDEX_FIELDS, "person_key"])
+    drawn_tuples = None if drawn is None else drawn[old_tuples.index.to_numpy()]
+    old_tuples = model_candidates(old_tuples.reset_index(drop=True), mine, index_sample, drawn_tuples)
     if len(old_tuples) + len(mine) >= MODEL_MINIMUM_RECORDS:
         old_cluster, _ = pd.factorize(old_tuples["person_key"])
         model_records = pd.concat(
@@ -252,7 +292,12 @@ def _by_model(
         model_records["uid"] = np.arange(len(model_records))
         for absent in ("address", "other_id"):
             model_records[absent] = pd.Series(pd.NA, index=model_records.index, dtype="string")
-        pairs = score_pairs(ModelInput(model_records, scoped=True), threshold)
+        # Scored down to NEAR_THRESHOLD: the pairs between it and the threshold are what the missed-match
+        # estimate reads (tfnis.linkage.quality); only pairs at or above the threshold link.
+        floor = min(threshold, NEAR_THRESHOLD) if len(old_tuples) else threshold
+        scored = score_pairs(ModelInput(model_records, scoped=True), floor)
+        near = _near_pairs(scored[scored["match_probability"] < threshold], len(old_tuples))
+        pairs = scored[scored["match_probability"] >= threshold]
         base = len(old_tuples)
         uid_l, uid_r = pairs["uid_l"].to_numpy(np.int64), pairs["uid_r"].to_numpy(np.int64)
         both_new = (uid_l >= base) & (uid_r >= base)
@@ -281,9 +326,25 @@ def _by_model(
     person[waiting] = [group_key[g] for g in group]
     rule[waiting] = [PROBABILISTIC if g in group_p else NEW_PERSON for g in group]
     probability[waiting] = [group_p.get(g, np.nan) for g in group]
+    if near is not None and len(near) and near_miss is not None:
+        # A record left a new person: the best chance the model gave it of being someone already indexed.
+        best = near.groupby("position")["p"].max()
+        positions = best.index.to_numpy(np.int64)
+        unlinked = np.asarray([g not in group_p for g in group[positions]], dtype=bool)
+        near_miss[waiting[positions[unlinked]]] = best.to_numpy()[unlinked]
 
 
-def model_candidates(old_tuples: pd.DataFrame, mine: pd.DataFrame, sample: int) -> pd.DataFrame:
+def _near_pairs(scored: pd.DataFrame, base: int) -> pd.DataFrame:
+    """Pairs below the threshold between a submission record (position) and an index row: (position, p)."""
+    uid_l, uid_r = scored["uid_l"].to_numpy(np.int64), scored["uid_r"].to_numpy(np.int64)
+    one_old = (uid_l >= base) != (uid_r >= base)
+    position = np.where(uid_l >= base, uid_l, uid_r)[one_old] - base
+    return pd.DataFrame({"position": position, "p": scored["match_probability"].to_numpy()[one_old]})
+
+
+def model_candidates(
+    old_tuples: pd.DataFrame, mine: pd.DataFrame, sample: int, drawn: np.ndarray | None = None
+) -> pd.DataFrame:
     """The index rows the model needs for this submission: all of them while the index is small; past
     `sample` rows, those sharing a blocking key with a waiting record (the only ones a pair can hold) and
     `sample` more drawn at random (seeded), so the submission's time and memory follow the submission,
@@ -298,7 +359,10 @@ def model_candidates(old_tuples: pd.DataFrame, mine: pd.DataFrame, sample: int) 
         key = codes.combine(columns)
         wanted = np.unique(key[n_old:][key[n_old:] >= 0])
         keep |= np.isin(key[:n_old], wanted)
-    keep[np.random.default_rng(SEED).choice(n_old, size=sample, replace=False)] = True
+    if drawn is not None:  # the rows were already drawn at random from the whole index (ParquetIndex)
+        keep |= drawn
+    else:
+        keep[np.random.default_rng(SEED).choice(n_old, size=sample, replace=False)] = True
     return old_tuples[keep].reset_index(drop=True)
 
 

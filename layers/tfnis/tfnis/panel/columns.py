@@ -40,6 +40,7 @@ class PanelType(StrEnum):
     INT16 = "Int16"
     INT32 = "Int32"
     DATE = "date"  # period_end only
+    NUMBER = "number"  # a rate or an expected count (linkage_quality)
 
 
 PANDAS_DTYPES = {
@@ -50,6 +51,7 @@ PANDAS_DTYPES = {
     PanelType.INT16: "Int16",
     PanelType.INT32: "Int32",
     PanelType.DATE: "datetime64[ns]",
+    PanelType.NUMBER: "Float64",
 }
 SQL_TYPES = {
     PanelType.STRING: "VARCHAR",
@@ -59,6 +61,7 @@ SQL_TYPES = {
     PanelType.INT16: "SMALLINT",
     PanelType.INT32: "INTEGER",
     PanelType.DATE: "DATE",
+    PanelType.NUMBER: "DOUBLE",
 }
 ATHENA_TYPES = {
     PanelType.STRING: "string",
@@ -68,6 +71,7 @@ ATHENA_TYPES = {
     PanelType.INT16: "smallint",
     PanelType.INT32: "int",
     PanelType.DATE: "date",
+    PanelType.NUMBER: "double",
 }
 
 
@@ -214,10 +218,38 @@ def _individuals(area: str) -> tuple[PanelColumn, ...]:
 INDIVIDUALS: tuple[PanelColumn, ...] = _individuals("")
 
 
-# Other tables under extract/<table>/period_end=…/la_code=…/part-0.parquet, described in the same data package:
-# the place for linkage_quality (match rate, rule mix, estimated false and missed match rates), whose columns
-# belong to the linkage step; it adds its registry here and its part files join datapackage.json.
-EXTRA_TABLES: dict[str, tuple[PanelColumn, ...]] = {}
+def _number(name: str, description: str, unit: str = "share") -> PanelColumn:
+    return PanelColumn(name, PanelType.NUMBER, description, unit=unit)
+
+
+def _records(name: str, description: str) -> PanelColumn:
+    return PanelColumn(name, PanelType.INT32, description, unit="records")
+
+
+# extract/linkage_quality/: one row per submission, written by the match stage (tfnis.linkage.quality, whose
+# QUALITY_COLUMNS fix the names and order; docs/linkage.md "Linkage quality" says how the rates are estimated).
+LINKAGE_QUALITY: tuple[PanelColumn, ...] = (
+    PanelColumn("submission_id", PanelType.STRING, "The submission the row describes (the service's id, not personal)"),
+    _LA_CODE,
+    _PERIOD_END,
+    _records("records", "Individuals records in the submission"),
+    _records("linked_to_earlier", "Records linked to a person already in the linkage index (any rule)"),
+    _records("new_persons", "Records that became (or joined) a new person"),
+    _number("match_rate", "linked_to_earlier / records"),
+    _records("by_council_id", "Records linked by the council's own person id (corroborated)"),
+    _records("by_match_key", "Records linked by a deterministic match key (NINO + DOB, UPN, name + DOB + postcode)"),
+    _records("by_model", "Records linked by the Fellegi-Sunter model"),
+    _number("match_key_share", "by_match_key / linked_to_earlier"),
+    _number("model_share", "by_model / linked_to_earlier"),
+    _number("threshold", "The match probability at or above which the model links", unit="probability"),
+    _records("near_threshold_records", "New-person records whose best indexed pair scored in [0.5, threshold)"),
+    _number("estimated_false_matches", "Model-based estimate: sum of (1 - p) over the model's links", unit="records"),
+    _number("false_match_rate", "estimated_false_matches / linked_to_earlier (model-based estimate)"),
+    _number("estimated_missed_matches", "Lower bound: sum of p over near_threshold_records", unit="records"),
+    _number("missed_match_rate", "estimated_missed_matches / estimated true links (model-based lower bound)"),
+)  # fmt: skip
+# Other tables under extract/<table>/period_end=…/la_code=…/part-0.parquet, described in the same data package.
+EXTRA_TABLES: dict[str, tuple[PanelColumn, ...]] = {"linkage_quality": LINKAGE_QUALITY}
 
 
 def panel_columns(table: str, area: str = "") -> tuple[PanelColumn, ...]:

@@ -19,10 +19,13 @@ FRICTIONLESS_TYPES = {
     PanelType.INT16: "integer",
     PanelType.INT32: "integer",
     PanelType.DATE: "date",
+    PanelType.NUMBER: "number",
 }
 TABLE_DESCRIPTIONS = {
     "families": "One row per family and period (and council, after a move): the family outcomes of the study.",
     "individuals": "One row per person and period: the individual outcomes, linked to families by family_key.",
+    "linkage_quality": "One row per submission: how well it linked (match rate, rule mix, estimated false- and "
+    "missed-match rates). Counts and rates only.",
 }
 DICTIONARY_PATH = "docs/research/data-dictionary.md"
 

@@ -13,7 +13,10 @@ REPORT_FILES = {
     "coverage_csv": "coverage.csv",
     "coverage_html": "coverage.html",
 }
-LINKAGE_INDEX_KEY = "linkage/index/index.parquet"
+# The linkage index is every Parquet file under this prefix (tfnis.linkage.index): index.parquet (the index as
+# one file, as written before issue 14 and by compaction) and one segment per submission that added rows.
+LINKAGE_INDEX_PREFIX = "linkage/index/"
+LINKAGE_INDEX_KEY = LINKAGE_INDEX_PREFIX + "index.parquet"
 STAGING_PREFIX = "staging/"  # ResearchBucket: per-period extracts awaiting release; never researcher-readable
 EXTRACT_PREFIX = "extract/"  # ResearchBucket: the released panel, its risk reports and data package
 
@@ -69,6 +72,17 @@ class SubmissionRef:
     def risk_prefix(self) -> str:
         """ResearchBucket extract/risk/: the per-period disclosure risk report, beside the panel's."""
         return f"extract/risk/period_end={self.period_end.isoformat()}/la_code={self.la_code}/"
+
+
+def index_segment_key(ref: SubmissionRef) -> str:
+    """The index rows one submission added (one name per submission: a replay rewrites, never duplicates)."""
+    return f"{LINKAGE_INDEX_PREFIX}segment-{ref.la_code}-{ref.submission_id}.parquet"
+
+
+def linkage_quality_key(ref: SubmissionRef) -> str:
+    """ResearchBucket: one submission's linkage quality (counts and rates), a hive-partitioned table beside the
+    extract's; the latest submission of a council and period replaces the one before."""
+    return f"extract/linkage_quality/period_end={ref.period_end.isoformat()}/la_code={ref.la_code}/part-0.parquet"
 
 
 def coverage_latest_key(period_end: date, la_code: str) -> str:

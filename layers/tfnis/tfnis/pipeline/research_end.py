@@ -19,7 +19,7 @@ from tfnis.anonymise.certificate import (
     KeyDestruction,
 )
 from tfnis.anonymise.signing import ALGORITHM, canonical_bytes
-from tfnis.pipeline.locations import EXTRACT_PREFIX, LINKAGE_INDEX_KEY, STAGING_PREFIX
+from tfnis.pipeline.locations import EXTRACT_PREFIX, LINKAGE_INDEX_PREFIX, STAGING_PREFIX
 from tfnis.storage import Store, SubmissionTable
 
 MIN_PENDING_WINDOW_DAYS = 7  # KMS's minimum wait before a scheduled key deletion happens
@@ -61,7 +61,7 @@ def destroy_personal_data(
     key = certificate_key(settings.stack_name, started)
     table.close(key)  # first: the API refuses new submissions and every stage holds
 
-    index_before = store.count_versions(settings.linkage_bucket, LINKAGE_INDEX_KEY)
+    index_before = store.count_versions(settings.linkage_bucket, LINKAGE_INDEX_PREFIX)
     roles = (
         ("upload", settings.upload_bucket),
         ("linkage", settings.linkage_bucket),
@@ -79,7 +79,7 @@ def destroy_personal_data(
         completed_at=clock(),
         buckets=buckets,
         linkage_index_objects_before=index_before,
-        linkage_index_objects_after=store.count_versions(settings.linkage_bucket, LINKAGE_INDEX_KEY),
+        linkage_index_objects_after=store.count_versions(settings.linkage_bucket, LINKAGE_INDEX_PREFIX),
         pseudonym_key=pseudonym_key,
         extract=extract,
         service_closed=table.is_closed(),

@@ -127,6 +127,8 @@ class MatchSettings(Settings):
     dead_letter_queue_url: Name
     research_end_date: str
     data_key_id: Name
+    research_bucket: Name  # extract/linkage_quality/ (tfnis.linkage.quality)
+    extract_key_id: Name
 
 
 class AnonymiseSettings(Settings):

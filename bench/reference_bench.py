@@ -1,0 +1,124 @@
+"""Reference matching against truth: precision and recall of tfnis.reference.match_reference for N study
+people (generated returns, linked into an index by the pipeline's own match_submission, council by council)
+and an M-record national extract of each dataset (tfnis.generate.national), with the matching's time and
+peak memory measured in a process of its own.
+
+    .venv/bin/python bench/reference_bench.py [--study 100000] [--reference 1000000] [--datasets offending,...]
+
+Target (issue 15): precision >= 0.999, recall >= 0.97 on the generated data."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+COUNCILS, PERSONS_PER_FAMILY = 10, 4.0  # about; the study size printed is the one generated
+
+
+def build_study(n_study: int, seed: int, work: Path) -> tuple[pd.DataFrame, pd.DataFrame, object]:
+    """Generated returns for about n_study people, linked council by council into an index."""
+    from tfnis.generate import generate_frames
+    from tfnis.generate.national import study_people
+    from tfnis.linkage import match_submission
+    from tfnis.spec.columns import LINKAGE_COLUMNS
+
+    families = max(1, round(n_study / COUNCILS / PERSONS_PER_FAMILY))
+    frames = generate_frames(councils=COUNCILS, families=families, periods=1, seed=seed)
+    index = None
+    for _la, _period, _families, people in frames.returns():
+        identifiers = people[list(LINKAGE_COLUMNS)].assign(record_token=[f"t{i}" for i in range(len(people))])
+        index = match_submission(identifiers, index).index
+    assert index is not None
+    owners = frames.truth.merge(
+        index[["la_code", "person_id", "person_key"]].drop_duplicates(), on=["la_code", "person_id"]
+    )
+    owners = owners[["true_person", "person_key"]].drop_duplicates()
+    index.to_parquet(work / "index.parquet")
+    return study_people(frames), owners, frames.period_ends[-1]
+
+
+def match_in_child(work: Path, dataset: str) -> dict:
+    """Run the matching in a fresh process so its peak RSS is its own."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", str(work), "--datasets", dataset],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def child(work: Path, dataset: str) -> None:
+    from tfnis.reference import contract
+    from tfnis.reference.matching import match_reference
+
+    index = pd.read_parquet(work / "index.parquet")
+    extract = pd.read_csv(work / f"{dataset}.csv", dtype=str, keep_default_na=False)
+    started = time.perf_counter()
+    identifiers = extract[list(contract(dataset).identifiers)].replace("", None)
+    result = match_reference(identifiers, index)
+    seconds = time.perf_counter() - started
+    result.matches.to_parquet(work / f"{dataset}.matches.parquet")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux -> GiB
+    print(json.dumps({"seconds": seconds, "peak_gib": peak, "fmr_estimate": result.estimated_false_match_rate}))
+
+
+def score(matches: pd.DataFrame, truth: pd.DataFrame, owners: pd.DataFrame) -> tuple[float, float, int, int]:
+    """Precision and recall of record -> person against truth (a true person may hold several person_keys)."""
+    found = matches.assign(true_person=truth["true_person"].to_numpy()[matches["position"].to_numpy()])
+    correct = found.merge(owners, on=["true_person", "person_key"], how="inner")
+    study_records = int(truth["true_person"].notna().sum())
+    precision = len(correct) / len(found) if len(found) else 1.0
+    recall = len(correct) / study_records if study_records else 1.0
+    return precision, recall, len(found), study_records
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--study", type=int, default=100_000)
+    parser.add_argument("--reference", type=int, default=1_000_000)
+    parser.add_argument("--datasets", default="offending,benefits_employment,education")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--namesakes", type=float, default=None, help="share of outside records that are namesakes")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.datasets)
+        return
+    from tfnis.generate.national import reference_extract
+
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        started = time.perf_counter()
+        study, owners, period_end = build_study(args.study, args.seed, work)
+        print(f"study: {len(study):,} people, index built in {time.perf_counter() - started:.0f}s")
+        print("| dataset | records | study records | matched | precision | recall | FMR estimate | time s | peak GiB |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for dataset in args.datasets.split(","):
+            rng = np.random.default_rng(args.seed)
+            extract, truth = reference_extract(
+                study, dataset, period_end, rng, records=args.reference,
+                **({} if args.namesakes is None else {"namesakes": args.namesakes}),
+            )  # fmt: skip
+            extract.to_csv(work / f"{dataset}.csv", index=False)
+            measured = match_in_child(work, dataset)
+            matches = pd.read_parquet(work / f"{dataset}.matches.parquet")
+            precision, recall, matched, in_study = score(matches, truth, owners)
+            print(
+                f"| {dataset} | {len(extract):,} | {in_study:,} | {matched:,} | {precision:.4f} | {recall:.4f} | "
+                f"{measured['fmr_estimate']:.5f} | {measured['seconds']:.1f} | {measured['peak_gib']:.2f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

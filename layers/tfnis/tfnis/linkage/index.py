@@ -1,0 +1,138 @@
+"""The linkage index as Parquet files that DuckDB queries under a memory limit, so that matching a submission
+reads only the index rows that could matter to it and the match stage's memory follows the submission, not
+the national index.
+
+A row can matter only if it shares something with a record of the submission: the council's person or family
+id, a match key (tfnis.linkage.match_keys), or a blocking key of the model (tfnis.linkage.model). Those rows are
+found by hash semi-joins that DuckDB streams over the files (spilling to disk past its memory limit), then
+widened to every row of each person found (a family key follows its people), plus a seeded random sample so
+the model still learns u and term frequencies from the population. Matching against that slice gives the
+answers matching against the whole index would: every lookup that uses the index only ever asks about key
+values the submission holds, and rows the model pairs share a blocking key.
+
+The Lambda match function has DuckDB and no pyarrow: DuckDB reads the files itself and hands pandas plain
+object columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SAMPLE_SEED = 14
+# rows_for's column marking the rows drawn at random from the whole index (the model's population sample).
+SAMPLED = "drawn_at_random"
+# Derived key parts in SQL, as tfnis.linkage.match_keys.key_parts and the model's blocking rules form them.
+_DERIVED = {
+    "forename_initial": "left({t}.forename, 1)",
+    "dob_year": "left({t}.dob, 4)",
+    "dob_unordered": (
+        "left({t}.dob, 5) || least(substr({t}.dob, 6, 2), substr({t}.dob, 9, 2)) || '-'"
+        " || greatest(substr({t}.dob, 6, 2), substr({t}.dob, 9, 2))"
+    ),
+}
+
+
+def _part(table: str, name: str) -> str:
+    return _DERIVED[name].format(t=table) if name in _DERIVED else f"{table}.{name}"
+
+
+def _key(table: str, parts: Sequence[str]) -> str:
+    """One text per row for the parts together; NULL where any part is blank (|| propagates NULL)."""
+    return " || chr(31) || ".join(_part(table, p) for p in parts)
+
+
+def lookup_keys(columns: Sequence[str]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(submission parts, index parts) of every lookup matching may make: equal keys, or a swapped-name
+    blocking rule's cross key."""
+    from tfnis.linkage.match_keys import MATCH_KEY_RULES
+    from tfnis.linkage.model import _BLOCKING
+
+    present = set(columns) | set(_DERIVED)
+    keys: list[tuple[str, ...]] = [("la_code", "person_id"), ("la_code", "family_id")]
+    keys += [rule.parts for rule in MATCH_KEY_RULES]
+    keys += list(_BLOCKING)
+    found = [(k, k) for k in dict.fromkeys(keys) if all(p in present for p in k)]
+    # Swapped names at one date of birth (model._SWAPPED_BLOCKING).
+    return [*found, (("dob", "forename"), ("dob", "surname")), (("dob", "surname"), ("dob", "forename"))]
+
+
+@dataclass(frozen=True)
+class ParquetIndex:
+    """The index's Parquet files on local disk; memory_limit is DuckDB's (e.g. '1200MB')."""
+
+    paths: tuple[Path, ...]
+    memory_limit: str = "1GB"
+    temp_directory: Path | None = None
+
+    def connect(self) -> Any:
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute(f"SET memory_limit = '{self.memory_limit}'")
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
+        if self.temp_directory is not None:
+            con.execute(f"SET temp_directory = '{self.temp_directory}'")
+        files = ", ".join(f"'{p}'" for p in self.paths)
+        con.execute(f"CREATE VIEW idx AS SELECT * FROM read_parquet([{files}], union_by_name = true)")
+        return con
+
+    def size(self) -> int:
+        with self.connect() as con:
+            return int(con.execute("SELECT count(*) FROM idx").fetchall()[0][0])
+
+    def rows_for(self, fields: pd.DataFrame, columns: Sequence[str], sample: int) -> pd.DataFrame:
+        """Every index row sharing a lookup key with the submission's fields, every other row of the persons
+        those rows belong to, and `sample` rows at random (seeded); all rows while the index has at most
+        `sample`. Columns: `columns`, as pandas strings, and SAMPLED (bool): the row was among the random draw,
+        which the model then uses as its population sample (as it would draw from the whole index)."""
+        import pandas as pd
+
+        with self.connect() as con:
+            total = int(con.execute("SELECT count(*) FROM idx").fetchall()[0][0])
+            select = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in columns)
+            if total <= sample:
+                rows = con.execute(f"SELECT {select} FROM idx").df().astype("string")
+                return rows.assign(**{SAMPLED: True})
+            con.register("sub_frame", fields)
+            con.execute("CREATE TEMP TABLE sub AS SELECT * FROM sub_frame")
+            conditions = []
+            for i, (mine, theirs) in enumerate(lookup_keys([c for c in fields.columns if c in columns])):
+                con.execute(
+                    f"CREATE TEMP TABLE wanted_{i} AS SELECT DISTINCT {_key('sub', mine)} AS k FROM sub"
+                    f" WHERE {_key('sub', mine)} IS NOT NULL"
+                )
+                conditions.append(f"{_key('idx', theirs)} IN (SELECT k FROM wanted_{i})")
+            con.execute(
+                f"CREATE TEMP TABLE persons AS SELECT DISTINCT person_key FROM idx WHERE {' OR '.join(conditions)}"
+            )
+            names = ", ".join(columns)
+            rows = con.execute(
+                f"SELECT {names}, bool_or(drawn) AS {SAMPLED} FROM ("
+                f"SELECT {select}, false AS drawn FROM idx WHERE person_key IN (SELECT person_key FROM persons)"
+                f" UNION ALL SELECT {select}, true AS drawn FROM (SELECT * FROM idx USING SAMPLE"
+                f" reservoir({int(sample)} ROWS) REPEATABLE ({SAMPLE_SEED}))) GROUP BY ALL"
+            ).df()
+        drawn = rows.pop(SAMPLED).to_numpy(dtype=bool)
+        return pd.DataFrame(rows).astype("string").assign(**{SAMPLED: drawn}).reset_index(drop=True)
+
+
+def write_parquet(frame: pd.DataFrame, path: Path, *, order_by: Sequence[str] = ("dob", "surname")) -> Path:
+    """A frame as a Parquet file sorted by a blocking key (row groups then cover narrow date ranges), by
+    DuckDB: the match function has no pyarrow."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        con.register("frame", frame)
+        order = ", ".join(f"{c} NULLS FIRST" for c in order_by)
+        con.execute(
+            f"COPY (SELECT * FROM frame ORDER BY {order}) TO '{path}' (FORMAT parquet, COMPRESSION zstd,"
+            " ROW_GROUP_SIZE 100000)"
+        )
+    return path

@@ -1,0 +1,98 @@
+"""The match stage against moto (resources from template.yaml): the index as Parquet segments, one per
+submission that added rows; the linkage quality table in the extract, counts and rates only, destroyed with
+the extract at research end."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pandas as pd
+import pytest
+
+from tfnis.generate import generate_frames
+from tfnis.linkage.quality import QUALITY_COLUMNS
+from tfnis.pipeline.locations import LINKAGE_INDEX_KEY, LINKAGE_INDEX_PREFIX, SubmissionRef, linkage_quality_key
+from tfnis.pipeline.match import match_stage
+from tfnis.pipeline.research_end import destroy_personal_data
+from tfnis.storage import Store, SubmissionTable
+from tfnis.submissions import Submission, SubmissionStatus
+
+IDENTIFIERS = ["la_code", "family_id", "person_id", "forename", "middle_names", "surname", "date_of_birth", "sex"]
+IDENTIFIERS += ["postcode", "nino", "upn", "nhs_number"]
+
+
+@pytest.fixture(scope="module")
+def returns() -> dict[tuple[str, date], pd.DataFrame]:
+    """One council's two half-yearly returns, as identifiers files (record and family tokens, no truth)."""
+    people = generate_frames(councils=1, families=150, periods=2, seed=11).individuals
+    out = {}
+    for (la_code, period_end), frame in people.groupby(["la_code", "period_end"], sort=True):
+        frame = frame[IDENTIFIERS].reset_index(drop=True)
+        frame.insert(0, "record_token", [f"r{period_end}-{i}" for i in range(len(frame))])
+        frame.insert(1, "family_token", [f"f{period_end}-{i}" for i in range(len(frame))])
+        out[(la_code, date.fromisoformat(str(period_end)[:10]))] = frame
+    return out
+
+
+def validated(
+    store: Store, table: SubmissionTable, la_code: str, period_end: date, frame: pd.DataFrame
+) -> SubmissionRef:
+    ref = SubmissionRef(la_code, f"2026112{period_end.month % 10}T000000-{period_end.month:08d}", period_end)
+    now = datetime.now(UTC)
+    table.create(
+        Submission(
+            la_code=la_code, submission_id=ref.submission_id, period_end=period_end,
+            status=SubmissionStatus.VALIDATED, files=["families.csv", "individuals.csv"], created_at=now,
+            updated_at=now, counts={"individuals": len(frame)},
+        )
+    )  # fmt: skip
+    store.put_frame(store.settings.linkage_bucket, ref.identifiers_key, frame)
+    return ref
+
+
+def test_each_submission_adds_one_index_segment_and_the_next_period_is_found_in_it(store, table, returns):
+    refs = [validated(store, table, la, period, frame) for (la, period), frame in returns.items()]
+    s = store.settings
+    assert match_stage(refs[0], store=store, table=table) == "matched"
+    first = store.list_keys(s.linkage_bucket, LINKAGE_INDEX_PREFIX)
+    assert len(first) == 1 and first[0].startswith(LINKAGE_INDEX_PREFIX + "segment-")
+    assert match_stage(refs[1], store=store, table=table) == "matched"
+    assert len(store.list_keys(s.linkage_bucket, LINKAGE_INDEX_PREFIX)) == 2
+    counts = table.get(refs[1].la_code, refs[1].submission_id).counts
+    assert counts["linkage_by_council_id"] > 0.8 * len(returns[(refs[1].la_code, refs[1].period_end)])
+    assert counts["persons_linked_to_earlier"] >= counts["linkage_by_council_id"]
+    assert counts["linkage_match_rate_per_10000"] > 8000
+
+
+def test_an_index_written_whole_before_segments_is_read_with_them(store, table, returns):
+    from tfnis.linkage import match_submission
+
+    frame = next(iter(returns.values()))
+    earlier = match_submission(frame, None).index  # the index as one file, as the match stage wrote it before
+    store.put_frame(store.settings.linkage_bucket, LINKAGE_INDEX_KEY, earlier)
+    later_key, later = list(returns.items())[1]
+    ref = validated(store, table, *later_key, later)
+    assert match_stage(ref, store=store, table=table) == "matched"
+    counts = table.get(ref.la_code, ref.submission_id).counts
+    assert counts["linkage_by_council_id"] > 0.8 * len(later)
+
+
+def test_linkage_quality_goes_to_the_extract_as_counts_and_rates_and_research_end_destroys_it(store, table, returns):
+    (la, period), frame = next(iter(returns.items()))
+    ref = validated(store, table, la, period, frame)
+    match_stage(ref, store=store, table=table)
+    research = store.settings.research_bucket
+    key = linkage_quality_key(ref)
+    assert key == f"extract/linkage_quality/period_end={period.isoformat()}/la_code={la}/part-0.parquet"
+    quality = store.get_frame(research, key)
+    assert list(quality.columns) == ["submission_id", *QUALITY_COLUMNS] and len(quality) == 1
+    row = quality.iloc[0]
+    assert row["records"] == len(frame) and row["new_persons"] + row["linked_to_earlier"] == len(frame)
+    assert 0.0 <= row["false_match_rate"] <= 1.0 and 0.0 <= row["missed_match_rate"] <= 1.0
+    text = quality.to_csv()
+    for column in ("person_id", "family_id", "surname", "postcode"):
+        for value in frame[column].dropna().astype(str).unique():
+            if len(value) > 3:
+                assert value not in text, column
+    destroy_personal_data(store, table, trigger="test")
+    assert store.count_versions(research, "extract/linkage_quality/") == 0

@@ -1,0 +1,84 @@
+"""The linkage index as Parquet files (tfnis.linkage.index): matching against the rows DuckDB picks out gives
+the answers matching against the whole index in memory gives, and a replay adds nothing."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tfnis.generate import generate_frames
+from tfnis.linkage import match_submission
+from tfnis.linkage.index import ParquetIndex, write_parquet
+from tfnis.linkage.match_keys import key_parts
+
+IDENTIFIERS = ["la_code", "period_end", "family_id", "person_id", "forename", "middle_names", "surname"]
+IDENTIFIERS += ["date_of_birth", "sex", "postcode", "nino", "upn", "nhs_number"]
+SAMPLE = 250  # far below the index's size, so the candidate rows, not the whole index, are read
+
+
+def counter_keys():
+    numbers = itertools.count()
+    return lambda: f"k{next(numbers):06d}"
+
+
+@pytest.fixture(scope="module")
+def submissions() -> list[pd.DataFrame]:
+    frames = generate_frames(councils=2, families=90, periods=3, seed=5, error_rate=0.02)
+    people = frames.individuals[IDENTIFIERS].copy()
+    people.insert(0, "record_token", [f"r{i}" for i in range(len(people))])
+    return [s.reset_index(drop=True) for _, s in people.groupby(["period_end", "la_code"], sort=True)]
+
+
+@pytest.fixture(scope="module")
+def both_ways(submissions, tmp_path_factory) -> dict[str, object]:
+    in_memory, index, new_key = [], None, counter_keys()
+    for submission in submissions:
+        result = match_submission(submission, index, new_key=new_key, index_sample=SAMPLE)
+        index = result.index
+        in_memory.append(result.key_map)
+    directory: Path = tmp_path_factory.mktemp("index")
+    on_disk, paths, new_key = [], [], counter_keys()
+    for i, submission in enumerate(submissions):
+        parquet = ParquetIndex(tuple(paths), memory_limit="256MB") if paths else None
+        result = match_submission(submission, parquet, new_key=new_key, index_sample=SAMPLE)
+        if len(result.new_rows):
+            paths.append(write_parquet(result.new_rows, directory / f"segment-{i}.parquet"))
+        on_disk.append(result.key_map)
+    return {"in_memory": in_memory, "on_disk": on_disk, "index": index, "paths": tuple(paths)}
+
+
+def test_matching_against_parquet_segments_gives_the_whole_index_answers(both_ways):
+    assert len(both_ways["on_disk"]) == 6
+    for disk, memory in zip(both_ways["on_disk"], both_ways["in_memory"], strict=True):
+        pd.testing.assert_frame_equal(disk, memory)
+
+
+def test_the_segments_hold_the_same_rows_as_the_index_in_memory(both_ways):
+    parquet = ParquetIndex(both_ways["paths"])
+    assert parquet.size() == len(both_ways["index"]) > 4 * SAMPLE
+
+
+def test_a_replay_against_the_segments_adds_no_row_and_keeps_every_key(submissions, both_ways):
+    last = submissions[-1]
+    again = match_submission(last, ParquetIndex(both_ways["paths"]), index_sample=SAMPLE)
+    assert len(again.new_rows) == 0
+    assert again.key_map["person_key"].equals(both_ways["on_disk"][-1]["person_key"])
+    assert again.key_map["family_key"].equals(both_ways["on_disk"][-1]["family_key"])
+
+
+def test_the_sql_key_parts_are_the_pandas_ones(tmp_path):
+    import duckdb
+
+    from tfnis.linkage.index import _part
+
+    frame = pd.DataFrame({"forename": ["ann", None, "bo"], "dob": ["2010-12-03", "1999-01-02", None]}, dtype="string")
+    with duckdb.connect() as con:
+        con.register("t", frame)
+        got = con.execute(f"SELECT {_part('t', 'dob_unordered')} AS u, {_part('t', 'forename_initial')} AS i FROM t")
+        sql = got.df()
+    expected = key_parts(frame)
+    assert sql["u"].tolist()[:2] == expected["dob_unordered"].tolist()[:2] and pd.isna(sql["u"][2])
+    assert sql["i"][0] == "a" and pd.isna(sql["i"][1])

@@ -1,0 +1,117 @@
+"""Synthetic national extracts (issue 15 item 5) and precision-first reference matching (item 4)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tfnis.generate import generate_frames
+from tfnis.generate.national import reference_extract, study_people
+from tfnis.linkage import match_submission
+from tfnis.reference import contract
+from tfnis.reference.matching import match_reference
+from tfnis.reference.validation import check_extract
+from tfnis.spec.columns import LINKAGE_COLUMNS
+from tfnis.spec.findings import Severity
+
+DATASETS = ("education", "offending", "benefits_employment")
+
+
+@pytest.fixture(scope="module")
+def study():
+    frames = generate_frames(councils=2, families=250, periods=1, seed=3)
+    index = None
+    for _la, _period, _families, people in frames.returns():
+        identifiers = people[list(LINKAGE_COLUMNS)].assign(record_token=[f"t{i}" for i in range(len(people))])
+        index = match_submission(identifiers, index).index
+    owners = frames.truth.merge(index[["la_code", "person_id", "person_key"]], on=["la_code", "person_id"])
+    return frames, index, owners[["true_person", "person_key"]].drop_duplicates()
+
+
+def ages(extract: pd.DataFrame, period_end: date) -> pd.Series:
+    return (pd.Timestamp(period_end) - pd.to_datetime(extract["date_of_birth"], errors="coerce")).dt.days / 365.25
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_generated_extract_has_the_contract_columns_a_majority_outside_and_validates(study, dataset):
+    frames, _, _ = study
+    period_end = frames.period_ends[-1]
+    extract, truth = reference_extract(study_people(frames), dataset, period_end, np.random.default_rng(1))
+    assert tuple(extract.columns) == contract(dataset).columns
+    assert truth["true_person"].isna().mean() > 0.5
+    result, _ = check_extract(extract, contract(dataset), "records.csv", period_end)
+    assert not [f for f in result.findings if f.severity is Severity.ERROR]
+    low, high = contract(dataset).age_range
+    age = ages(extract, period_end)
+    assert age.min() >= low - 0.1 and age.max() < max(high, 91) + 1
+
+
+def test_upn_only_for_school_ages_and_nino_only_for_adults(study):
+    frames, _, _ = study
+    people, period_end = study_people(frames), frames.period_ends[-1]
+    education, _ = reference_extract(people, "education", period_end, np.random.default_rng(1))
+    benefits, _ = reference_extract(people, "benefits_employment", period_end, np.random.default_rng(1))
+    assert ages(education, period_end).max() < 20 and (education["upn"] != "").mean() > 0.95
+    assert ages(benefits, period_end).min() >= 16 and (benefits["nino"] != "").mean() > 0.95
+
+
+def test_cli_writes_extracts_and_reference_truth(tmp_path: Path):
+    from tfnis.cli.generate import run
+
+    args = argparse.Namespace(
+        out=tmp_path, councils=1, families=40, periods=1, seed=2, error_rate=0.0, last_period=None, effect=[],
+        reference="offending,education",
+    )  # fmt: skip
+    assert run(args) == 0
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "reference").rglob("records.csv"))
+    assert written == ["reference/education/2025-09-30/records.csv", "reference/offending/2025-09-30/records.csv"]
+    truth = pd.read_csv(tmp_path / "reference_truth.csv")
+    assert list(truth.columns) == ["dataset", "period_end", "record_id", "true_person"]
+    assert set(truth["dataset"]) == {"offending", "education"}
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_reference_matching_is_precise_and_finds_most_study_people(study, dataset):
+    frames, index, owners = study
+    extract, truth = reference_extract(study_people(frames), dataset, frames.period_ends[-1], np.random.default_rng(5))
+    before = index.copy()
+    result = match_reference(extract[list(contract(dataset).identifiers)].replace("", None), index)
+    pd.testing.assert_frame_equal(index, before)  # reference records never enter the index
+    found = result.matches.assign(true_person=truth["true_person"].to_numpy()[result.matches["position"]])
+    correct = len(found.merge(owners, on=["true_person", "person_key"]))
+    assert correct / len(found) >= 0.99
+    assert correct / truth["true_person"].notna().sum() >= 0.9
+    assert result.matches["person_key"].is_unique  # one record per person
+    assert 0 < result.match_rate < 0.5 and 0 <= result.estimated_false_match_rate < 0.01
+
+
+def one_person_index() -> pd.DataFrame:
+    council = pd.DataFrame(
+        [{"la_code": "E09000012", "period_end": "2025-09-30", "family_id": "F1", "person_id": "P1",
+          "forename": "Amelia", "middle_names": "", "surname": "Hartley", "date_of_birth": "1990-05-17", "sex": "2",
+          "postcode": "E8 1AA", "nino": "AB123456C", "upn": "", "nhs_number": "", "record_token": "t1"}]
+    )  # fmt: skip
+    return match_submission(council, None).index
+
+
+def test_name_and_dob_never_match_when_a_valid_nino_disagrees():
+    index = one_person_index()
+    same = {"forename": "Amelia", "surname": "Hartley", "date_of_birth": "1990-05-17", "sex": "2",
+            "postcode": "E8 1AA"}  # fmt: skip
+    assert match_reference(pd.DataFrame([{**same, "nino": "AB123456C"}]), index).matches["position"].tolist() == [0]
+    assert match_reference(pd.DataFrame([{**same, "nino": ""}]), index).matches["match_rule"].tolist() == [
+        "name_dob_postcode"
+    ]
+    assert match_reference(pd.DataFrame([{**same, "nino": "CE654321A"}]), index).matches.empty
+
+
+def test_a_record_that_matches_nobody_leaves_nothing_behind():
+    index = one_person_index()
+    records = pd.DataFrame([{"forename": "Other", "surname": "Person", "date_of_birth": "1970-01-01", "sex": "1"}])
+    result = match_reference(records, index)
+    assert result.matches.empty and result.match_rate == 0.0
