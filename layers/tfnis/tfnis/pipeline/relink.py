@@ -11,13 +11,12 @@ import re
 from typing import TYPE_CHECKING
 
 from tfnis.pipeline.closure import CLOSED_OUTCOME, ResearchEnded, discard, write_personal
-from tfnis.pipeline.locations import LINKAGE_INDEX_KEY, relink_prefix
+from tfnis.pipeline.locations import LINKAGE_INDEX_PREFIX, relink_prefix
 from tfnis.storage import Store, SubmissionTable
 
 if TYPE_CHECKING:
     import pandas as pd
 
-INDEX_PREFIX = LINKAGE_INDEX_KEY.rsplit("/", 1)[0] + "/"  # the index is every Parquet file under it
 RUN_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
 
@@ -56,7 +55,7 @@ def read_index(store: Store) -> pd.DataFrame | None:
     import pandas as pd
 
     bucket = store.settings.linkage_bucket
-    keys = sorted(k for k in store.list_keys(bucket, INDEX_PREFIX) if k.endswith(".parquet"))
+    keys = sorted(k for k in store.list_keys(bucket, LINKAGE_INDEX_PREFIX) if k.endswith(".parquet"))
     if not keys:
         return None
     return pd.concat([store.get_frame(bucket, key) for key in keys], ignore_index=True).drop_duplicates()
