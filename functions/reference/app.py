@@ -13,12 +13,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tfnis.pipeline.failures import StageFailed, dead_letter, failure_fields
 from tfnis.pipeline.messages import UnreadableMessage, uploaded_objects
 from tfnis.pipeline.reference import NotAReferenceUpload, ReferenceUpload, reference_stage
-from tfnis.storage import Settings, Store, SubmissionTable
+from tfnis.storage import Store, SubmissionTable
+from tfnis.storage.settings import ReferenceSettings
 
 logger, tracer = Logger(), Tracer()
 # A failed batch is reported in batchItemFailures, not raised: BatchProcessingError's text would quote the errors.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-settings = Settings.from_env()
+settings = ReferenceSettings.from_env()
 
 
 def record_handler(record: SQSRecord) -> None:

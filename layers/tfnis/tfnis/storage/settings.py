@@ -164,6 +164,22 @@ class ResearchEndSettings(Settings):
     data_key_id: Name
 
 
+class ReferenceSettings(Settings):
+    """ReferenceFunction."""
+
+    upload_bucket: Name
+    linkage_bucket: Name
+    reports_bucket: Name
+    research_bucket: Name
+    audit_bucket: Name
+    submissions_table: Name
+    pseudonym_key_id: Name
+    extract_key_id: Name
+    dead_letter_queue_url: Name
+    research_end_date: str
+    data_key_id: Name
+
+
 # Each function of template.yaml (logical id) and the settings its handler reads.
 FUNCTION_SETTINGS: dict[str, type[Settings]] = {
     "SubmissionsApiFunction": ApiSettings,
@@ -172,4 +188,5 @@ FUNCTION_SETTINGS: dict[str, type[Settings]] = {
     "MatchFunction": MatchSettings,
     "AnonymiseFunction": AnonymiseSettings,
     "ResearchEndFunction": ResearchEndSettings,
+    "ReferenceFunction": ReferenceSettings,
 }
