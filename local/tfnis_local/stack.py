@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 import time
 import warnings
@@ -264,7 +265,8 @@ class LocalStack:
         return depths
 
     def mirror(self, out_dir: Path | str) -> dict[str, int]:
-        """Download the latest version of every object of every bucket to out_dir/<LogicalId>/<key>."""
+        """Download the latest version of every object of every bucket to out_dir/<LogicalId>/<key>; a bucket's
+        folder is replaced, so a file left from an earlier run never passes for one of this stack."""
         assert self.resources is not None
         s3 = self.client("s3")
         counts: dict[str, int] = {}
@@ -272,7 +274,8 @@ class LocalStack:
         for logical_id, bucket in self.resources.buckets.items():
             counts[logical_id] = 0
             bucket_dir = root / logical_id
-            bucket_dir.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(bucket_dir, ignore_errors=True)
+            bucket_dir.mkdir(parents=True)
             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
                 for item in page.get("Contents", []):
                     target = (bucket_dir / item["Key"]).resolve()

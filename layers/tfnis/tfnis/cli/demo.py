@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import tempfile
 import time
 from datetime import date
@@ -86,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         from tfnis.generate.effects import parse_effects
 
         returns_root = out / "returns"
+        shutil.rmtree(returns_root, ignore_errors=True)  # the demo's own folder: uploads only what it generates
         try:
             effects = parse_effects(DEMO_EFFECTS if args.effect is None else args.effect)
             generate_returns(
