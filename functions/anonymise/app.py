@@ -15,7 +15,7 @@ from tfnis.disclosure.control import DisclosureRefused
 from tfnis.pipeline.anonymise import anonymise_stage
 from tfnis.pipeline.failures import dead_letter, failing_stage, mark_failed
 from tfnis.pipeline.messages import UnreadableMessage, submission_named
-from tfnis.storage import Store, SubmissionTable
+from tfnis.storage import store_and_table
 from tfnis.storage.settings import AnonymiseSettings
 
 logger, tracer = Logger(), Tracer()
@@ -25,7 +25,7 @@ settings = AnonymiseSettings.from_env()
 
 
 def record_handler(record: SQSRecord) -> None:
-    store, table = Store(settings), SubmissionTable(settings.submissions_table, settings.research_end_date)
+    store, table = store_and_table(settings)
     try:
         ref = submission_named(record.body, table=table)
     except UnreadableMessage as poison:  # to AnonymiseDLQ now: no retry can read it

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tfnis.pipeline.coverage import coverage_stage
 from tfnis.pipeline.failures import StageFailed, dead_letter, failure_fields
 from tfnis.pipeline.messages import UnreadableMessage, submission_named
-from tfnis.storage import Store, SubmissionTable
+from tfnis.storage import store_and_table
 from tfnis.storage.settings import CoverageSettings
 
 logger, tracer = Logger(), Tracer()
@@ -28,7 +28,7 @@ METRIC_FIGURES = {
 
 
 def record_handler(record: SQSRecord) -> None:
-    store, table = Store(settings), SubmissionTable(settings.submissions_table, settings.research_end_date)
+    store, table = store_and_table(settings)
     try:
         ref = submission_named(record.body, table=table)
     except UnreadableMessage as poison:  # to CoverageDLQ now: no retry can read it

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tfnis.pipeline.failures import dead_letter, failing_stage
 from tfnis.pipeline.match import match_stage
 from tfnis.pipeline.messages import UnreadableMessage, submission_named
-from tfnis.storage import Store, SubmissionTable
+from tfnis.storage import store_and_table
 from tfnis.storage.settings import MatchSettings
 
 logger, tracer = Logger(), Tracer()
@@ -23,7 +23,7 @@ settings = MatchSettings.from_env()
 
 
 def record_handler(record: SQSRecord) -> None:
-    store, table = Store(settings), SubmissionTable(settings.submissions_table, settings.research_end_date)
+    store, table = store_and_table(settings)
     try:
         ref = submission_named(record.body, table=table)
     except UnreadableMessage as poison:  # to MatchDLQ now: a retry would hold every council's matching

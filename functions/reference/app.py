@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tfnis.pipeline.failures import StageFailed, dead_letter, failure_fields
 from tfnis.pipeline.messages import UnreadableMessage, uploaded_objects
 from tfnis.pipeline.reference import NotAReferenceUpload, ReferenceUpload, reference_stage
-from tfnis.storage import Store, SubmissionTable
+from tfnis.storage import store_and_table
 from tfnis.storage.settings import ReferenceSettings
 
 logger, tracer = Logger(), Tracer()
@@ -23,7 +23,7 @@ settings = ReferenceSettings.from_env()
 
 
 def record_handler(record: SQSRecord) -> None:
-    store, table = Store(settings), SubmissionTable(settings.submissions_table, settings.research_end_date)
+    store, table = store_and_table(settings)
     try:
         objects = uploaded_objects(record.body)
         uploads = [(ReferenceUpload.from_key(key), key) for _bucket, key, _version in objects]

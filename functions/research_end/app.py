@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tfnis.pipeline.failures import StageFailed, failure_fields
 from tfnis.pipeline.research_end import destroy_personal_data
-from tfnis.storage import Store, SubmissionTable
+from tfnis.storage import store_and_table
 from tfnis.storage.settings import ResearchEndSettings
 
 logger, tracer = Logger(), Tracer()
@@ -29,7 +29,7 @@ class NotConfirmed(PermissionError):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("confirm") is not True:
         raise NotConfirmed('research_end destroys all personal data; invoke it with {"confirm": true}')
-    store, table = Store(settings), SubmissionTable(settings.submissions_table, settings.research_end_date)
+    store, table = store_and_table(settings)
     try:
         certificate = destroy_personal_data(store, table, trigger=str(event.get("source") or "schedule"))
     except Exception as error:

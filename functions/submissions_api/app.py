@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from tfnis.pipeline import reference as references
 from tfnis.pipeline import submissions as api
 from tfnis.pipeline.failures import failure_fields
-from tfnis.storage import ServiceClosed, Store, SubmissionNotFound, SubmissionTable
+from tfnis.storage import ServiceClosed, Store, SubmissionNotFound, SubmissionTable, store_and_table
 from tfnis.storage.settings import ApiSettings
 
 logger, tracer = Logger(), Tracer()
@@ -28,7 +28,7 @@ def _council() -> str:
 
 
 def _services() -> tuple[Store, SubmissionTable]:
-    return Store(settings), SubmissionTable(settings.submissions_table, settings.research_end_date)
+    return store_and_table(settings)
 
 
 @app.post("/submissions")

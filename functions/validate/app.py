@@ -19,7 +19,7 @@ from tfnis.pipeline.expiry import on_expiry_check
 from tfnis.pipeline.failures import dead_letter, failing_stage
 from tfnis.pipeline.messages import UnreadableMessage, expiry_check_in, loggable_upload, uploaded_objects
 from tfnis.pipeline.validate import Upload, on_upload
-from tfnis.storage import Store, SubmissionTable
+from tfnis.storage import store_and_table
 from tfnis.storage.settings import ValidateSettings
 
 logger, metrics, tracer = Logger(), Metrics(), Tracer()
@@ -39,20 +39,20 @@ def uploads_in(record: SQSRecord) -> list[Upload]:
 
 @idempotent_function(data_keyword_argument="upload", config=idempotency, persistence_store=persistence)
 def handle_upload(upload: dict[str, Any]) -> str:
-    store, table = Store(settings), SubmissionTable(settings.submissions_table, settings.research_end_date)
+    store, table = store_and_table(settings)
     return on_upload(Upload(**upload), store=store, table=table)
 
 
 def record_handler(record: SQSRecord) -> None:
-    table = SubmissionTable(settings.submissions_table, settings.research_end_date)
+    store, table = store_and_table(settings)
     try:
         check = expiry_check_in(record.body)  # the API's, due when a submission's forms have expired
         uploads = [] if check else uploads_in(record)
     except UnreadableMessage as poison:  # to UploadDLQ now: no retry can read it
-        dead_letter(record.body, record.message_id, poison, store=Store(settings), log=logger.error)
+        dead_letter(record.body, record.message_id, poison, store=store, log=logger.error)
         return
     if check is not None:
-        outcome = on_expiry_check(check, store=Store(settings), table=table)
+        outcome = on_expiry_check(check, store=store, table=table)
         logger.info("expiry check", extra={"submission_id": check.submission_id, "outcome": outcome})
         return
     for upload in uploads:

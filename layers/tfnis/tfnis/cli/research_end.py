@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tfnis.anonymise import DestructionIncomplete
     from tfnis.pipeline.research_end import destroy_personal_data
-    from tfnis.storage import Settings, Store, SubmissionTable
+    from tfnis.storage import Settings, store_and_table
     from tfnis.storage.clients import reset_clients
 
     reset_clients()
@@ -60,9 +60,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"tfnis research-end: which stack? {', '.join(missing)} not set (or give --stack-file)", file=sys.stderr)
         return EXIT_USAGE
     try:
-        certificate = destroy_personal_data(
-            Store(settings), SubmissionTable(settings.submissions_table, settings.research_end_date), trigger="cli"
-        )
+        certificate = destroy_personal_data(*store_and_table(settings), trigger="cli")
     except DestructionIncomplete as error:
         print(f"tfnis research-end: {error}", file=sys.stderr)
         return EXIT_FAILED

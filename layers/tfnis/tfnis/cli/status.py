@@ -25,10 +25,10 @@ def register(subparsers: Any) -> None:
 def service_status() -> dict[str, Any]:
     """Everything the view shows, as plain data."""
     from tfnis.pipeline.locations import national_coverage_prefix
-    from tfnis.storage import Settings, Store, SubmissionTable
+    from tfnis.storage import Settings, store_and_table
 
     settings = Settings.from_env()
-    store, table = Store(settings), SubmissionTable(settings.submissions_table, settings.research_end_date)
+    store, table = store_and_table(settings)
     submissions = sorted(table.all_submissions(), key=lambda s: (s.period_end, s.la_code, s.created_at))
     periods = sorted({s.period_end for s in submissions})
     national: dict[str, dict[str, Any]] = {}
