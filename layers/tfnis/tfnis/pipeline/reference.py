@@ -7,7 +7,6 @@ row, no log line (only counts are audited)."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tfnis.pipeline.closure import CLOSED_OUTCOME
 from tfnis.pipeline.locations import LINKAGE_INDEX_PREFIX
-from tfnis.pipeline.submissions import MAX_BODY_BYTES, BodyTooLarge, NotJson, form_seconds, new_submission_id
+from tfnis.pipeline.submissions import form_seconds, new_submission_id, read_json_object
 from tfnis.reference import ReferenceContract, contract, dataset_names
 from tfnis.storage import Store, SubmissionTable
 from tfnis.submissions import check_period_end
@@ -89,15 +88,7 @@ class CreateReference(BaseModel):
 
 
 def read_reference_request(body: bytes) -> CreateReference:
-    if len(body) > MAX_BODY_BYTES:
-        raise BodyTooLarge(f"the body is larger than {MAX_BODY_BYTES // 1024} KiB: send {BODY_SHAPE}")
-    try:
-        document = json.loads(body) if body else None
-    except (ValueError, RecursionError):
-        raise NotJson(f"the body is not JSON: send {BODY_SHAPE}") from None
-    if not isinstance(document, dict):
-        raise NotJson(f"the body must be a JSON object: send {BODY_SHAPE}")
-    return CreateReference.model_validate(document)
+    return CreateReference.model_validate(read_json_object(body, BODY_SHAPE))
 
 
 @dataclass(frozen=True)

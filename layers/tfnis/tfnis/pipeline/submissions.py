@@ -81,17 +81,23 @@ def council_of(claims: Mapping[str, Any]) -> str:
 
 def read_create_request(body: bytes) -> CreateSubmission:
     """The body of POST /submissions; BodyTooLarge, NotJson or pydantic's ValidationError when it is not one."""
+    return CreateSubmission.model_validate(read_json_object(body, BODY_SHAPE))
+
+
+def read_json_object(body: bytes, shape: str) -> dict[str, Any]:
+    """A request body that must be a small JSON object (POST /submissions, POST /references); BodyTooLarge or
+    NotJson naming the shape to send, never quoting the body."""
     if len(body) > MAX_BODY_BYTES:
-        raise BodyTooLarge(f"the body is larger than {MAX_BODY_BYTES // 1024} KiB: send {BODY_SHAPE}")
+        raise BodyTooLarge(f"the body is larger than {MAX_BODY_BYTES // 1024} KiB: send {shape}")
     try:
         document = json.loads(body) if body else None
     except RecursionError:  # json gives up on deep nesting with RecursionError, not a ValueError
-        raise NotJson(f"the body is nested too deeply: send {BODY_SHAPE}") from None
+        raise NotJson(f"the body is nested too deeply: send {shape}") from None
     except ValueError:
-        raise NotJson(f"the body is not JSON: send {BODY_SHAPE}") from None
+        raise NotJson(f"the body is not JSON: send {shape}") from None
     if not isinstance(document, dict):
-        raise NotJson("the body must be a JSON object with period_end and files")
-    return CreateSubmission.model_validate(document)
+        raise NotJson(f"the body must be a JSON object: send {shape}")
+    return document
 
 
 def new_submission_id() -> str:
