@@ -276,9 +276,8 @@ def write_reference_extract(
 ) -> dict[str, int] | None:
     """Persons and families under pseudonyms, shuffled, in ResearchBucket under the extract's key. None (and
     nothing left) when research has ended before or during the write."""
-    import numpy as np
-
     from tfnis.anonymise import derive_project_key, pseudonymise
+    from tfnis.anonymise.extract import shuffled
     from tfnis.storage.parquet import frame_to_parquet
 
     settings = store.settings
@@ -291,8 +290,8 @@ def write_reference_extract(
         family_key=pseudonymise(protected["family_key"], project_key, "family"),
         period_end=upload.period_end.isoformat(),
     )
-    people = people.iloc[np.random.default_rng().permutation(len(people))].reset_index(drop=True)
-    families = family_rollup(people, terms)
+    people = shuffled(people)  # the extract's CSPRNG order, as every file of research data
+    families = shuffled(family_rollup(people, terms))
     if table.is_closed():
         return None
     for key, frame in ((upload.persons_key, people), (upload.families_key, families)):
