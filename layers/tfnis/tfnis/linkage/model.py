@@ -57,186 +57,199 @@ def _names_swapped_with_a_typo(jaro_winkler: str) -> str:
 _YEAR = {"duckdb": "try_cast(left({column}, 4) AS INTEGER)", "spark": "cast(left({column}, 4) AS INT)"}
 
 
+def _custom(name: str, levels: list):  # -> splink CustomComparison
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(comparison_levels=levels, output_column_name=name)
+
+
+def _forename_comparison(records: pd.DataFrame, swapped_with_a_typo: str):
+    """Forename: exact, nickname, close, known by a middle name, swapped names, a typo, an initial."""
+    import splink.comparison_level_library as cll
+
+    # Known by a middle name: one record's forename is the other's middle name (Anne Eleanor -> Eleanor).
+    by_middle_name = (
+        [
+            cll.Or(
+                cll.ColumnsReversedLevel("forename", "middle_names"),
+                cll.ColumnsReversedLevel("middle_names", "forename"),
+            ).configure(label_for_charts="known by a middle name")
+        ]
+        if _has(records, "middle_names")
+        else []
+    )
+    return _custom(
+        "forename",
+        [
+            cll.NullLevel("forename"),
+            cll.ExactMatchLevel("forename", term_frequency_adjustments=True),
+            cll.ArrayIntersectLevel("forename_alias_list", 1).configure(label_for_charts="nickname"),
+            cll.JaroWinklerLevel("forename", 0.92),
+            *by_middle_name,
+            cll.Or(
+                cll.ExactMatchLevel("forename_first"),
+                cll.ColumnsReversedLevel("forename", "surname", symmetrical=True),
+            ).configure(label_for_charts="first forename or swapped names"),
+            cll.CustomLevel(swapped_with_a_typo, "names swapped, one with a typo"),
+            # A typo in a short name (Zoe, oZe) falls below any Jaro-Winkler level.
+            cll.DamerauLevenshteinLevel("forename", 1),
+            cll.JaroWinklerLevel("forename", 0.8),
+            cll.CustomLevel(
+                "(length(forename_l) = 1 OR length(forename_r) = 1) AND left(forename_l, 1) = left(forename_r, 1)",
+                "initial",
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _middle_names_comparison():
+    """Middle names: exact, or the same initial."""
+    import splink.comparison_level_library as cll
+    from splink import ColumnExpression
+
+    return _custom(
+        "middle_names",
+        [
+            cll.NullLevel("middle_names"),
+            cll.ExactMatchLevel("middle_names"),
+            cll.ExactMatchLevel(ColumnExpression("middle_names").substr(1, 1)).configure(label_for_charts="initial"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _surname_comparison(records: pd.DataFrame, swapped_with_a_typo: str):
+    """Surname: exact, close, part of a double-barrelled one, swapped with the forename, same Soundex."""
+    import splink.comparison_level_library as cll
+
+    swapped = (
+        [cll.CustomLevel(swapped_with_a_typo, "names swapped, a typo allowed")] if _has(records, "forename") else []
+    )
+    return _custom(
+        "surname",
+        [
+            cll.NullLevel("surname"),
+            cll.ExactMatchLevel("surname", term_frequency_adjustments=True),
+            cll.JaroWinklerLevel("surname", 0.92),
+            cll.CustomLevel(
+                "surname_first_l = surname_r OR surname_last_l = surname_r "
+                "OR surname_l = surname_first_r OR surname_l = surname_last_r "
+                "OR surname_first_l = surname_first_r OR surname_last_l = surname_last_r",
+                "part of a double-barrelled surname",
+            ),
+            *swapped,
+            cll.ExactMatchLevel("surname_phonetic").configure(label_for_charts="same Soundex"),
+            cll.JaroWinklerLevel("surname", 0.8),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _dob_comparison(sql_dialect: str):
+    """Date of birth: exact, day and month swapped, one typo, a year out, a day out."""
+    import splink.comparison_level_library as cll
+
+    year_l, year_r = (_YEAR[sql_dialect].format(column=f"dob_{side}") for side in "lr")
+    return _custom(
+        "dob",
+        [
+            cll.NullLevel("dob"),
+            cll.ExactMatchLevel("dob"),
+            cll.CustomLevel(
+                "left(dob_l, 4) = left(dob_r, 4) AND substr(dob_l, 6, 2) = substr(dob_r, 9, 2) "
+                "AND substr(dob_l, 9, 2) = substr(dob_r, 6, 2)",
+                "day and month swapped",
+            ),
+            cll.DamerauLevenshteinLevel("dob", 1),
+            # The slips that cross a digit boundary (2019 -> 2020, 09 -> 10): a year out with day and
+            # month kept, or a day out. Not "within a year": siblings of one name are months apart.
+            cll.CustomLevel(f"right(dob_l, 5) = right(dob_r, 5) AND abs({year_l} - {year_r}) = 1", "a year out"),
+            cll.AbsoluteDateDifferenceLevel("dob_date", input_is_string=False, threshold=1, metric="day").configure(
+                label_for_charts="a day out"
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _postcode_comparison():
+    """Postcode: exact, one typo, same sector, same district."""
+    import splink.comparison_level_library as cll
+
+    return _custom(
+        "postcode",
+        [
+            cll.NullLevel("postcode"),
+            cll.ExactMatchLevel("postcode", term_frequency_adjustments=True),
+            cll.DamerauLevenshteinLevel("postcode", 1),
+            cll.CustomLevel(
+                "postcode_district_l = postcode_district_r AND "
+                "left(postcode_l, length(postcode_l) - 2) = left(postcode_r, length(postcode_r) - 2)",
+                "same sector",
+            ),
+            cll.ExactMatchLevel("postcode_district").configure(label_for_charts="same district"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _identifier_comparison(identifier: str, *edit_distances: int):
+    """An identifier (NINO, UPN, NHS number, other_id): exact, then within each edit distance given."""
+    import splink.comparison_level_library as cll
+
+    return _custom(
+        identifier,
+        [
+            cll.NullLevel(identifier),
+            cll.ExactMatchLevel(identifier),
+            *(cll.DamerauLevenshteinLevel(identifier, distance) for distance in edit_distances),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _address_comparison():
+    """Free-text address: exact, then three Jaro-Winkler bands."""
+    import splink.comparison_level_library as cll
+
+    return _custom(
+        "address",
+        [
+            cll.NullLevel("address"),
+            cll.ExactMatchLevel("address"),
+            *(cll.JaroWinklerLevel("address", similarity) for similarity in (0.95, 0.88, 0.75)),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 def comparisons(records: pd.DataFrame, sql_dialect: str = "duckdb") -> list:
     """One comparison per match field the data carries; levels from strongest to weakest. The same model
     in either engine's SQL (`sql_dialect` duckdb or spark)."""
-    import splink.comparison_level_library as cll
-    import splink.comparison_library as cl
-    from splink import ColumnExpression
     from splink.internals.dialects import SplinkDialect
 
     swapped_with_a_typo = _names_swapped_with_a_typo(SplinkDialect.from_string(sql_dialect).jaro_winkler_function_name)
-    year_l, year_r = (_YEAR[sql_dialect].format(column=f"dob_{side}") for side in "lr")
-
-    def custom(name: str, levels: list) -> cl.CustomComparison:
-        return cl.CustomComparison(comparison_levels=levels, output_column_name=name)
-
     found = []
     if _has(records, "forename"):
-        # Known by a middle name: one record's forename is the other's middle name (Anne Eleanor -> Eleanor).
-        by_middle_name = (
-            [
-                cll.Or(
-                    cll.ColumnsReversedLevel("forename", "middle_names"),
-                    cll.ColumnsReversedLevel("middle_names", "forename"),
-                ).configure(label_for_charts="known by a middle name")
-            ]
-            if _has(records, "middle_names")
-            else []
-        )
-        found.append(
-            custom(
-                "forename",
-                [
-                    cll.NullLevel("forename"),
-                    cll.ExactMatchLevel("forename", term_frequency_adjustments=True),
-                    cll.ArrayIntersectLevel("forename_alias_list", 1).configure(label_for_charts="nickname"),
-                    cll.JaroWinklerLevel("forename", 0.92),
-                    *by_middle_name,
-                    cll.Or(
-                        cll.ExactMatchLevel("forename_first"),
-                        cll.ColumnsReversedLevel("forename", "surname", symmetrical=True),
-                    ).configure(label_for_charts="first forename or swapped names"),
-                    cll.CustomLevel(swapped_with_a_typo, "names swapped, one with a typo"),
-                    # A typo in a short name (Zoe, oZe) falls below any Jaro-Winkler level.
-                    cll.DamerauLevenshteinLevel("forename", 1),
-                    cll.JaroWinklerLevel("forename", 0.8),
-                    cll.CustomLevel(
-                        "(length(forename_l) = 1 OR length(forename_r) = 1) "
-                        "AND left(forename_l, 1) = left(forename_r, 1)",
-                        "initial",
-                    ),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
+        found.append(_forename_comparison(records, swapped_with_a_typo))
     if _has(records, "middle_names"):
-        found.append(
-            custom(
-                "middle_names",
-                [
-                    cll.NullLevel("middle_names"),
-                    cll.ExactMatchLevel("middle_names"),
-                    cll.ExactMatchLevel(ColumnExpression("middle_names").substr(1, 1)).configure(
-                        label_for_charts="initial"
-                    ),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
+        found.append(_middle_names_comparison())
     if _has(records, "surname"):
-        found.append(
-            custom(
-                "surname",
-                [
-                    cll.NullLevel("surname"),
-                    cll.ExactMatchLevel("surname", term_frequency_adjustments=True),
-                    cll.JaroWinklerLevel("surname", 0.92),
-                    cll.CustomLevel(
-                        "surname_first_l = surname_r OR surname_last_l = surname_r "
-                        "OR surname_l = surname_first_r OR surname_l = surname_last_r "
-                        "OR surname_first_l = surname_first_r OR surname_last_l = surname_last_r",
-                        "part of a double-barrelled surname",
-                    ),
-                    *(
-                        [
-                            cll.CustomLevel(swapped_with_a_typo, "names swapped, a typo allowed"),
-                        ]
-                        if _has(records, "forename")
-                        else []
-                    ),
-                    cll.ExactMatchLevel("surname_phonetic").configure(label_for_charts="same Soundex"),
-                    cll.JaroWinklerLevel("surname", 0.8),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
+        found.append(_surname_comparison(records, swapped_with_a_typo))
     if _has(records, "dob"):
-        found.append(
-            custom(
-                "dob",
-                [
-                    cll.NullLevel("dob"),
-                    cll.ExactMatchLevel("dob"),
-                    cll.CustomLevel(
-                        "left(dob_l, 4) = left(dob_r, 4) AND substr(dob_l, 6, 2) = substr(dob_r, 9, 2) "
-                        "AND substr(dob_l, 9, 2) = substr(dob_r, 6, 2)",
-                        "day and month swapped",
-                    ),
-                    cll.DamerauLevenshteinLevel("dob", 1),
-                    # The slips that cross a digit boundary (2019 -> 2020, 09 -> 10): a year out with day and
-                    # month kept, or a day out. Not "within a year": siblings of one name are months apart.
-                    cll.CustomLevel(
-                        f"right(dob_l, 5) = right(dob_r, 5) AND abs({year_l} - {year_r}) = 1",
-                        "a year out",
-                    ),
-                    cll.AbsoluteDateDifferenceLevel(
-                        "dob_date", input_is_string=False, threshold=1, metric="day"
-                    ).configure(label_for_charts="a day out"),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
+        found.append(_dob_comparison(sql_dialect))
     if _has(records, "sex"):
-        found.append(custom("sex", [cll.NullLevel("sex"), cll.ExactMatchLevel("sex"), cll.ElseLevel()]))
+        import splink.comparison_level_library as cll
+
+        found.append(_custom("sex", [cll.NullLevel("sex"), cll.ExactMatchLevel("sex"), cll.ElseLevel()]))
     if _has(records, "postcode"):
-        found.append(
-            custom(
-                "postcode",
-                [
-                    cll.NullLevel("postcode"),
-                    cll.ExactMatchLevel("postcode", term_frequency_adjustments=True),
-                    cll.DamerauLevenshteinLevel("postcode", 1),
-                    cll.CustomLevel(
-                        "postcode_district_l = postcode_district_r AND "
-                        "left(postcode_l, length(postcode_l) - 2) = left(postcode_r, length(postcode_r) - 2)",
-                        "same sector",
-                    ),
-                    cll.ExactMatchLevel("postcode_district").configure(label_for_charts="same district"),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
-    for identifier in ("nino", "upn", "nhs_number"):
-        if _has(records, identifier, 0.001):
-            found.append(
-                custom(
-                    identifier,
-                    [
-                        cll.NullLevel(identifier),
-                        cll.ExactMatchLevel(identifier),
-                        cll.DamerauLevenshteinLevel(identifier, 1),
-                        cll.ElseLevel(),
-                    ],
-                )
-            )
+        found.append(_postcode_comparison())
+    found.extend(_identifier_comparison(c, 1) for c in ("nino", "upn", "nhs_number") if _has(records, c, 0.001))
     if _has(records, "other_id"):
-        found.append(
-            custom(
-                "other_id",
-                [
-                    cll.NullLevel("other_id"),
-                    cll.ExactMatchLevel("other_id"),
-                    cll.DamerauLevenshteinLevel("other_id", 1),
-                    cll.DamerauLevenshteinLevel("other_id", 2),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
+        found.append(_identifier_comparison("other_id", 1, 2))
     if _has(records, "address"):
-        found.append(
-            custom(
-                "address",
-                [
-                    cll.NullLevel("address"),
-                    cll.ExactMatchLevel("address"),
-                    cll.JaroWinklerLevel("address", 0.95),
-                    cll.JaroWinklerLevel("address", 0.88),
-                    cll.JaroWinklerLevel("address", 0.75),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
+        found.append(_address_comparison())
     return found
 
 
