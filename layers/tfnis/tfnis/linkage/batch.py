@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from tfnis.linkage import DEFAULT_THRESHOLD
-from tfnis.linkage.clusters import connected_components
+from tfnis.linkage.clusters import connected_components, consistent_components
 from tfnis.linkage.match_keys import MATCH_KEY_RULES, KeyCodes, key_edges
 from tfnis.linkage.model import ModelInput, score_pairs
 from tfnis.linkage.normalise import MATCH_FIELDS, match_fields
@@ -97,9 +97,14 @@ def link_fields(
     cluster = connected_components(n, key_l, key_r)
     model_records = tuples.assign(uid=np.arange(n), cluster=cluster)
     scored = score_pairs(ModelInput(model_records, codes=codes), threshold, engine)
-    left = np.r_[key_l, scored["uid_l"].to_numpy(dtype=np.int64)]
-    right = np.r_[key_r, scored["uid_r"].to_numpy(dtype=np.int64)]
-    person = connected_components(n, left, right)
+    person = consistent_components(
+        cluster,
+        scored["uid_l"].to_numpy(dtype=np.int64),
+        scored["uid_r"].to_numpy(dtype=np.int64),
+        scored["match_probability"].to_numpy(),
+        tuples,
+        dates="sex" in tuples.columns and tuples["sex"].notna().any(),
+    )
 
     best = pd.concat(
         [
