@@ -266,6 +266,9 @@ _BLOCKING = (
     ("postcode", "surname_phonetic"),
     ("postcode", "forename_first"),
     ("forename_first", "surname_phonetic", "dob_year"),
+    # Known by a middle name, or a forename typed wrong: the middle name with the date or the surname.
+    ("dob", "middle_names"),
+    ("middle_names", "surname"),
 )
 
 
@@ -311,8 +314,15 @@ _DATES_COULD_AGREE = (
 )
 
 
-# Swapped forename and surname at one date of birth: each direction is its own equi-join.
-_SWAPPED_BLOCKING = ("l.dob = r.dob AND l.forename = r.surname", "l.dob = r.dob AND l.surname = r.forename")
+# Swapped forename and surname at one date of birth, or at one address (where the date of birth is often
+# blank or slipped as well): each direction is its own equi-join.
+_SWAPPED_BLOCKING = {
+    "dob": ("l.dob = r.dob AND l.forename = r.surname", "l.dob = r.dob AND l.surname = r.forename"),
+    "postcode": (
+        "l.postcode = r.postcode AND l.forename = r.surname",
+        "l.postcode = r.postcode AND l.surname = r.forename",
+    ),
+}
 
 
 def blocking_rules(records: pd.DataFrame, *, scoped: bool) -> list[str]:
@@ -328,10 +338,11 @@ def blocking_rules(records: pd.DataFrame, *, scoped: bool) -> list[str]:
         if scoped:
             parts.append("(l.scope = 1 OR r.scope = 1)")
         rules.append(" AND ".join(parts))
-    if all(_has(records, c) for c in ("dob", "forename", "surname")):
-        for rule in _SWAPPED_BLOCKING:
-            rules.append(
+    for shared, swapped in _SWAPPED_BLOCKING.items():
+        if all(_has(records, c) for c in (shared, "forename", "surname")):
+            rules.extend(
                 " AND ".join([rule, "l.cluster <> r.cluster", *(["(l.scope = 1 OR r.scope = 1)"] if scoped else [])])
+                for rule in swapped
             )
     return rules
 
