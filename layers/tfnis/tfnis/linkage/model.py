@@ -94,6 +94,7 @@ def _forename_comparison(records: pd.DataFrame, swapped_with_a_typo: str):
             # A typo in a short name (Zoe, oZe) falls below any Jaro-Winkler level.
             cll.DamerauLevenshteinLevel("forename", 1),
             cll.JaroWinklerLevel("forename", 0.8),
+            cll.DamerauLevenshteinLevel("forename", 2),
             cll.CustomLevel(
                 "(length(forename_l) = 1 OR length(forename_r) = 1) AND left(forename_l, 1) = left(forename_r, 1)",
                 "initial",
