@@ -270,11 +270,25 @@ _BLOCKING = (
     # Known by a middle name, or a forename typed wrong: the middle name with the date or the surname.
     ("dob", "middle_names"),
     ("middle_names", "surname"),
+    # A typo in one name, the date slipped or the postcode moved: the other name, its initial and the year.
+    ("forename_initial", "surname", "dob_year"),
+    ("forename_first", "dob_year"),
 )
 
 
+# Blocking key parts derived from a match field (as tfnis.linkage.match_keys.KeyCodes derives them), in SQL.
+_DERIVED_FROM = {"dob_year": "dob", "forename_initial": "forename"}
+_DERIVED_SQL = {"dob_year": "left({side}.dob, 4)", "forename_initial": "left({side}.forename, 1)"}
+
+
+def _blocking_part(column: str) -> str:
+    if column in _DERIVED_SQL:
+        return f"{_DERIVED_SQL[column].format(side='l')} = {_DERIVED_SQL[column].format(side='r')}"
+    return f"l.{column} = r.{column}"
+
+
 def blocking_columns(records: pd.DataFrame) -> list[tuple[str, ...]]:
-    return [cols for cols in _BLOCKING if all(_has(records, c if c != "dob_year" else "dob", 0.001) for c in cols)]
+    return [cols for cols in _BLOCKING if all(_has(records, _DERIVED_FROM.get(c, c), 0.001) for c in cols)]
 
 
 def _representative_column(columns: tuple[str, ...]) -> str:
@@ -329,7 +343,7 @@ _SWAPPED_BLOCKING = {
 def blocking_rules(records: pd.DataFrame, *, scoped: bool) -> list[str]:
     rules = []
     for columns in blocking_columns(records):
-        parts = ["left(l.dob, 4) = left(r.dob, 4)" if c == "dob_year" else f"l.{c} = r.{c}" for c in columns]
+        parts = [_blocking_part(c) for c in columns]
         if columns in _BROAD and _has(records, "dob") and _has(records, "sex"):
             parts.append(_DATES_COULD_AGREE)
         parts.append("l.cluster <> r.cluster")
