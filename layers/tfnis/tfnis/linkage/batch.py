@@ -103,7 +103,7 @@ def link_fields(
         scored["uid_r"].to_numpy(dtype=np.int64),
         scored["match_probability"].to_numpy(),
         tuples,
-        dates="sex" in tuples.columns and tuples["sex"].notna().any(),
+        households="sex" in tuples.columns and tuples["sex"].notna().any(),
     )
 
     best = pd.concat(

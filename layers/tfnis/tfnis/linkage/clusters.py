@@ -31,17 +31,10 @@ def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndar
 _IDENTIFIERS = ("nino", "upn", "nhs_number")
 
 
-def _one_edit_apart(a: str, b: str) -> bool:
-    """Equal, or one substitution, insertion, deletion or swap of neighbours apart."""
-    if a == b:
-        return True
-    if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]])
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    if len(long_) - len(short) != 1:
-        return False
-    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+def _edits_apart(a: str, b: str, most: int) -> bool:
+    import jellyfish
+
+    return a == b or jellyfish.damerau_levenshtein_distance(a, b) <= most
 
 
 def dates_could_be_one(a: str, b: str) -> bool:
@@ -49,7 +42,7 @@ def dates_could_be_one(a: str, b: str) -> bool:
     swapped, one typo, a year out with day and month kept, or a day out."""
     import datetime
 
-    if _one_edit_apart(a, b):
+    if _edits_apart(a, b, 1):
         return True
     if a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]:
         return True
@@ -65,8 +58,8 @@ class _Holdings:
     """What each cluster holds that a person can hold only one of (valid identifiers; with households, the
     date of birth up to a slip), merged as clusters join."""
 
-    def __init__(self, fields: pd.DataFrame, dates: bool) -> None:
-        self.columns = [c for c in (*_IDENTIFIERS, *(("dob",) if dates else ())) if c in fields.columns]
+    def __init__(self, fields: pd.DataFrame, households: bool) -> None:
+        self.columns = [c for c in (*_IDENTIFIERS, *(("dob",) if households else ())) if c in fields.columns]
         self.values = {c: fields[c].to_numpy(dtype=object) for c in self.columns}
         self.held: dict[int, dict[str, set[str]]] = {}
 
@@ -84,7 +77,7 @@ class _Holdings:
             if column == "dob":
                 if any(not dates_could_be_one(x, y) for x in left for y in right):
                     return True
-            elif left.isdisjoint(right) and not any(_one_edit_apart(x, y) for x in left for y in right):
+            elif left.isdisjoint(right) and not any(_edits_apart(x, y, 1) for x in left for y in right):
                 return True
         return False
 
@@ -96,10 +89,10 @@ def consistent_components(
     strength: np.ndarray,
     fields: pd.DataFrame,
     *,
-    dates: bool,
+    households: bool,
 ) -> np.ndarray:
     """Join `clusters` (labels: a member's smallest id) along the links, strongest first, skipping a link whose
-    two clusters hold different valid identifiers or (dates=True) dates of birth no slip apart. Plain
+    two clusters hold different valid identifiers or (households=True) dates of birth no slip apart. Plain
     connected components chain strangers through one wrong link (a record with a blank date joins a parent
     and a child of one name); the pair vetoes only see two records, this sees the clusters."""
     parent = np.asarray(clusters, dtype=np.int64).copy()
@@ -107,7 +100,7 @@ def consistent_components(
     left, right = np.asarray(left, dtype=np.int64)[order], np.asarray(right, dtype=np.int64)[order]
     by_cluster = np.argsort(parent, kind="stable")
     starts = np.searchsorted(parent[by_cluster], np.arange(len(parent) + 1))
-    holdings = _Holdings(fields, dates)
+    holdings = _Holdings(fields, households)
 
     def root(node: int) -> int:
         while parent[node] != node:
