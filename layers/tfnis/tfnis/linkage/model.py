@@ -63,20 +63,34 @@ def _custom(name: str, levels: list):  # -> splink CustomComparison
     return cl.CustomComparison(comparison_levels=levels, output_column_name=name)
 
 
-def _forename_comparison(records: pd.DataFrame, swapped_with_a_typo: str):
+# One record's name stands where the other has another name: `{jw}` is the dialect's Jaro-Winkler function.
+_NAME_IN_ANOTHER_PLACE = "{jw}({a}_l, {b}_r) >= {similarity} OR {jw}({b}_l, {a}_r) >= {similarity}"
+
+
+def _forename_comparison(records: pd.DataFrame, swapped_with_a_typo: str, jaro_winkler: str):
     """Forename: exact, nickname, close, known by a middle name, swapped names, a typo, an initial."""
     import splink.comparison_level_library as cll
 
-    # Known by a middle name: one record's forename is the other's middle name (Anne Eleanor -> Eleanor).
+    # Known by a middle name: one record's forename is the other's middle name (Anne Eleanor -> Eleanor), or
+    # nearly (a typo in either).
     by_middle_name = (
         [
             cll.Or(
                 cll.ColumnsReversedLevel("forename", "middle_names"),
                 cll.ColumnsReversedLevel("middle_names", "forename"),
-            ).configure(label_for_charts="known by a middle name")
+            ).configure(label_for_charts="known by a middle name"),
+            cll.CustomLevel(
+                _NAME_IN_ANOTHER_PLACE.format(jw=jaro_winkler, a="forename", b="middle_names", similarity=0.88),
+                "known by a middle name, a typo in one",
+            ),
         ]
         if _has(records, "middle_names")
         else []
+    )
+    # Names swapped where one record lacks the other name (Kajus Kiska -> Kajus, surname blank).
+    one_name_swapped = cll.CustomLevel(
+        _NAME_IN_ANOTHER_PLACE.format(jw=jaro_winkler, a="forename", b="surname", similarity=0.9),
+        "forename in the surname's place",
     )
     return _custom(
         "forename",
@@ -91,6 +105,7 @@ def _forename_comparison(records: pd.DataFrame, swapped_with_a_typo: str):
                 cll.ColumnsReversedLevel("forename", "surname", symmetrical=True),
             ).configure(label_for_charts="first forename or swapped names"),
             cll.CustomLevel(swapped_with_a_typo, "names swapped, one with a typo"),
+            one_name_swapped,
             # A typo in a short name (Zoe, oZe) falls below any Jaro-Winkler level.
             cll.DamerauLevenshteinLevel("forename", 1),
             cll.JaroWinklerLevel("forename", 0.8),
@@ -230,10 +245,11 @@ def comparisons(records: pd.DataFrame, sql_dialect: str = "duckdb") -> list:
     in either engine's SQL (`sql_dialect` duckdb or spark)."""
     from splink.internals.dialects import SplinkDialect
 
-    swapped_with_a_typo = _names_swapped_with_a_typo(SplinkDialect.from_string(sql_dialect).jaro_winkler_function_name)
+    jaro_winkler = SplinkDialect.from_string(sql_dialect).jaro_winkler_function_name
+    swapped_with_a_typo = _names_swapped_with_a_typo(jaro_winkler)
     found = []
     if _has(records, "forename"):
-        found.append(_forename_comparison(records, swapped_with_a_typo))
+        found.append(_forename_comparison(records, swapped_with_a_typo, jaro_winkler))
     if _has(records, "middle_names"):
         found.append(_middle_names_comparison())
     if _has(records, "surname"):
