@@ -286,9 +286,8 @@ _BLOCKING = (
     # Known by a middle name, or a forename typed wrong: the middle name with the date or the surname.
     ("dob", "middle_names"),
     ("middle_names", "surname"),
-    # A typo in one name, the date slipped or the postcode moved: the other name, its initial and the year.
+    # A typo in the forename, the date slipped or the postcode moved: the surname, the initial and the year.
     ("forename_initial", "surname", "dob_year"),
-    ("forename_first", "dob_year"),
 )
 
 
@@ -334,12 +333,12 @@ def with_representatives(records: pd.DataFrame, codes: KeyCodes | None = None) -
     return records.assign(**marks)
 
 
-# The two broad rules (a common name across the country; a household's members) only bring pairs whose
+# The broad rules (a common name across the country; a household's members) only bring pairs whose
 # dates of birth could be one person's: a date missing, or one slip away, which keeps either the year (a day
 # or month keyed wrongly, day and month swapped) or the day and month (a year keyed wrongly). Pairs with
 # equal dates come in by the date rules anyway. At a million records this drops most of the pairs scored.
 # Household data only (a sex column), as for the vetoes: in a file like FEBRL's a date may carry two slips.
-_BROAD = {("forename", "surname"), ("postcode", "surname_phonetic")}
+_BROAD = {("forename", "surname"), ("postcode", "surname_phonetic"), ("middle_names", "surname")}
 _DATES_COULD_AGREE = (
     "(l.dob IS NULL OR r.dob IS NULL OR left(l.dob, 4) = left(r.dob, 4) OR right(l.dob, 5) = right(r.dob, 5))"
 )
