@@ -75,7 +75,8 @@ class _Holdings:
             if not left or not right:
                 continue
             if column == "dob":
-                if any(not dates_could_be_one(x, y) for x in left for y in right):
+                # Not one date in common up to a slip (a cluster may hold a date with two slips that a key joined).
+                if not any(dates_could_be_one(x, y) for x in left for y in right):
                     return True
             elif left.isdisjoint(right) and not any(_edits_apart(x, y, 1) for x in left for y in right):
                 return True
