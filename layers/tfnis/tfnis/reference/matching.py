@@ -120,6 +120,29 @@ def _within_budget(by_name: pd.DataFrame, keyed: int) -> pd.DataFrame:
     return by_name[expected_false <= allowed]
 
 
+MOVED_MINIMUM_PAIRS = 100
+
+
+def _moved_share(fields: pd.DataFrame, old: pd.DataFrame, keyed: pd.DataFrame) -> float:
+    """How often a person's extract record is in a district none of their index rows holds, measured on the
+    NINO and UPN matches (which do not use the postcode) that state one; the default below 100 of them. A
+    dataset whose people rarely move makes a district that disagrees strong evidence of a namesake."""
+    import pandas as pd
+
+    from tfnis.reference.name_dob import MOVED_DISTRICT
+
+    by_id = keyed[keyed["match_rule"].isin(["nino_dob", "upn"])]
+    by_id = by_id[fields["postcode_district"].notna().to_numpy()[by_id["position"].to_numpy(np.int64)]]
+    if len(by_id) < MOVED_MINIMUM_PAIRS:
+        return MOVED_DISTRICT
+    held = old[["person_key", "postcode_district"]].dropna().drop_duplicates()
+    stated = pd.DataFrame({"person_key": by_id["person_key"].to_numpy(),
+                           "postcode_district": fields["postcode_district"].to_numpy()[by_id["position"]]})  # fmt: skip
+    stated = stated[stated["person_key"].isin(held["person_key"])]
+    same = stated.merge(held, on=["person_key", "postcode_district"], how="inner")
+    return float((len(stated) - len(same) + 1) / (len(stated) + 2))
+
+
 def _share_in_extract(fields: pd.DataFrame, old: pd.DataFrame, keyed: pd.DataFrame) -> float:
     """The prior of a name + date of birth match: the share of the index's people the extract holds, a lower
     bound from the data itself. People the strict keys found, over the index's people born within the
@@ -272,7 +295,8 @@ def match_reference(
     keyed = _key_matches(fields, old, codes)
     persons = old["person_key"].nunique()
     rest = np.setdiff1d(np.arange(n), keyed["position"].to_numpy(np.int64))
-    by_name = name_dob_matches(fields, old, rest, share=_share_in_extract(fields, old, keyed))
+    share, moved = _share_in_extract(fields, old, keyed), _moved_share(fields, old, keyed)
+    by_name = name_dob_matches(fields, old, rest, share=share, moved=moved)
     by_name = _within_budget(by_name, len(keyed)).assign(match_rule=NAME_DOB)
     keyed = pd.concat([keyed, by_name[list(MATCH_COLUMNS)]], ignore_index=True)
     rest = np.setdiff1d(rest, by_name["position"].to_numpy(np.int64))

@@ -32,7 +32,9 @@ NAME_DOB_THRESHOLD = 0.99
 M_FORENAME = {"equal": 0.92, "close": 0.07}
 M_SURNAME = {"equal": 0.94, "close": 0.05}
 M_DOB = {"equal": 0.985, "slipped": 0.01, "swapped": 0.003}
-M_POSTCODE = {"district": 0.75, "elsewhere": 0.2}  # people move: a different district is weak evidence against
+# Share of one person's two records in different postcode districts (people move) when the extract's NINO or
+# UPN matches cannot tell (tfnis.reference.matching measures it on them when there are enough).
+MOVED_DISTRICT = 0.2
 
 
 def deletion_variants(values: pd.Series) -> pd.DataFrame:
@@ -219,7 +221,7 @@ def _forename_aliases(old: pd.DataFrame, fields: pd.DataFrame, codes: _Codes) ->
     return first.reindex(np.arange(len(codes.values["forename"])))
 
 
-def _posterior(pairs: pd.DataFrame, codes: _Codes, freq: _Frequencies, share: float) -> np.ndarray:
+def _posterior(pairs: pd.DataFrame, codes: _Codes, freq: _Frequencies, share: float, moved: float) -> np.ndarray:
     """P(record is the person) for each candidate pair; 0 where sexes disagree."""
     pos, row = pairs["position"].to_numpy(), pairs["row"].to_numpy()
     f_level, s_level, d_level = (pairs[c].to_numpy() for c in ("forename_level", "surname_level", "dob_level"))
@@ -238,13 +240,10 @@ def _posterior(pairs: pd.DataFrame, codes: _Codes, freq: _Frequencies, share: fl
     same_district = stated & (district[0] == district[1])
     same_postcode = same_district & (postcode[0] >= 0) & (postcode[0] == postcode[1])
     factor = np.ones(len(pairs))
-    factor[stated] = M_POSTCODE["elsewhere"]
-    factor[same_district] = (
-        M_POSTCODE["district"] * freq.m / np.maximum(freq.n["postcode_district"][district[1][same_district]], 1.0)
-    )
-    factor[same_postcode] = (
-        M_POSTCODE["district"] * freq.m / np.maximum(freq.n["postcode"][postcode[1][same_postcode]], 1.0)
-    )
+    factor[stated] = moved
+    n_district = np.maximum(freq.n["postcode_district"][district[1][same_district]], 1.0)
+    factor[same_district] = (1.0 - moved) * freq.m / n_district
+    factor[same_postcode] = (1.0 - moved) * freq.m / np.maximum(freq.n["postcode"][postcode[1][same_postcode]], 1.0)
     sex = codes.extract("sex")[pos], codes.old("sex")[row]
     odds = share * m * factor / strangers
     return np.where((sex[0] >= 0) & (sex[1] >= 0) & (sex[0] != sex[1]), 0.0, odds / (1.0 + odds))
@@ -252,12 +251,12 @@ def _posterior(pairs: pd.DataFrame, codes: _Codes, freq: _Frequencies, share: fl
 
 def name_dob_matches(
     fields: pd.DataFrame, old: pd.DataFrame, waiting: np.ndarray, share: float, *,
-    threshold: float = NAME_DOB_THRESHOLD, chunk: int = 200_000,
+    moved: float = MOVED_DISTRICT, threshold: float = NAME_DOB_THRESHOLD, chunk: int = 200_000,
 ) -> pd.DataFrame:  # fmt: skip
     """position, person_key, match_probability of the waiting records whose name and date of birth make them
     one index person at `threshold`. share: the prior, the share of the index's people the extract holds (a
-    lower bound from the strict keys). A record whose second person is not unlikely, or a person two records
-    claim, is left alone."""
+    lower bound from the strict keys); moved: the share of true pairs in different districts. A record whose
+    second person is not unlikely, or a person two records claim, is left alone."""
     import pandas as pd
 
     codes = _Codes(old, fields)
@@ -269,7 +268,7 @@ def name_dob_matches(
     for start in range(0, len(waiting), chunk):
         pairs = _candidates(codes, waiting[start : start + chunk], close_f, close_s)
         scored = pd.DataFrame({"position": pairs["position"].to_numpy(), "person": person[pairs["row"].to_numpy()],
-                               "p": _posterior(pairs, codes, freq, share)})  # fmt: skip
+                               "p": _posterior(pairs, codes, freq, share, moved)})  # fmt: skip
         found.append(scored[scored["p"] > 1e-6].groupby(["position", "person"], as_index=False)["p"].max())
     links = pd.concat(found, ignore_index=True) if found else pd.DataFrame({"position": [], "person": [], "p": []})
     links = links.sort_values(["position", "p"], ascending=[True, False])
