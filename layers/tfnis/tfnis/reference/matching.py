@@ -152,7 +152,8 @@ def _share_in_extract(fields: pd.DataFrame, old: pd.DataFrame, keyed: pd.DataFra
     dob = fields["dob"].dropna()
     if len(dob) == 0 or len(keyed) == 0:
         return 1e-6
-    low, high = dob.quantile(0.001, interpolation="lower"), dob.quantile(0.999, interpolation="higher")
+    dob = dob.sort_values(ignore_index=True)
+    low, high = dob.iloc[int(0.001 * (len(dob) - 1))], dob.iloc[int(np.ceil(0.999 * (len(dob) - 1)))]
     born = old.dropna(subset=["dob"])
     eligible = born.loc[(born["dob"] >= low) & (born["dob"] <= high), "person_key"].nunique()
     has = {c: fields[c].notna().to_numpy() for c in ("nino", "upn", "postcode", "forename", "surname", "dob")}
@@ -200,14 +201,16 @@ def _model_matches(
     from tfnis.linkage.model import ModelInput, prior_from_clusters, score_pairs
 
     empty = pd.DataFrame({c: [] for c in MATCH_COLUMNS})
-    mine = fields.iloc[waiting][list(INDEX_FIELDS)].reset_index(drop=True)
+    mine = fields.iloc[waiting][list(INDEX_FIELDS)].reset_index(drop=True).astype("string")  # as the model reads
     candidates = model_candidates(old, mine, MODEL_INDEX_SAMPLE)
     if len(waiting) == 0 or len(candidates) + len(mine) < MODEL_MINIMUM_RECORDS:
         return empty
     base = len(candidates)
     records = pd.concat(
         [
-            candidates[list(INDEX_FIELDS)].assign(scope=0, cluster=pd.factorize(candidates["person_key"])[0]),
+            candidates[list(INDEX_FIELDS)]
+            .astype("string")
+            .assign(scope=0, cluster=pd.factorize(candidates["person_key"])[0]),
             mine.assign(scope=1, cluster=base + np.arange(len(mine))),
         ],
         ignore_index=True,
@@ -270,6 +273,26 @@ def _namesake_in_extract(matches: pd.DataFrame, codes) -> np.ndarray:  # codes: 
     return shared & (matches["match_rule"].to_numpy() == "probabilistic")
 
 
+# Records normalised, and scored by the model, this many at a time: the peak memory follows the chunk, not
+# the extract (a 1M-record extract against a 100k-person index stays well inside the function's memory).
+CHUNK = 100_000
+
+
+def _compact_fields(identifiers: pd.DataFrame) -> pd.DataFrame:
+    """The extract's match fields, normalised a chunk at a time and kept as Arrow strings (a few bytes a value
+    where a Python string costs fifty); the fields no reference dataset states are dropped."""
+    import pandas as pd
+
+    from tfnis.linkage.incremental import INDEX_FIELDS
+    from tfnis.linkage.normalise import match_fields
+
+    parts = []
+    for at in range(0, len(identifiers), CHUNK):
+        chunk = match_fields(identifiers.iloc[at : at + CHUNK], allow_non_uk_postcodes=False)
+        parts.append(chunk[list(INDEX_FIELDS)].astype("string[pyarrow]"))
+    return pd.concat(parts, ignore_index=True) if parts else match_fields(identifiers)[list(INDEX_FIELDS)]
+
+
 _RULE_ORDER = {name: rank for rank, name in enumerate((*REFERENCE_KEY_RULES, NAME_DOB, "probabilistic"))}
 
 
@@ -282,14 +305,13 @@ def match_reference(
 
     from tfnis.linkage.incremental import INDEX_FIELDS
     from tfnis.linkage.match_keys import KeyCodes
-    from tfnis.linkage.normalise import match_fields
     from tfnis.reference.name_dob import name_dob_matches
 
     n = len(identifiers)
     if index is None or len(index) == 0 or n == 0:
         return ReferenceMatch(pd.DataFrame({c: [] for c in MATCH_COLUMNS}), n)
-    fields = match_fields(identifiers.reset_index(drop=True), allow_non_uk_postcodes=False)
-    old = index[["person_key", *INDEX_FIELDS]].astype("string")
+    fields = _compact_fields(identifiers.reset_index(drop=True))
+    old = index[["person_key", *INDEX_FIELDS]].astype("string[pyarrow]")
     old = old.drop_duplicates().reset_index(drop=True)
     codes = KeyCodes(pd.concat([old[list(INDEX_FIELDS)], fields[list(INDEX_FIELDS)]], ignore_index=True))
     keyed = _key_matches(fields, old, codes)
@@ -302,7 +324,10 @@ def match_reference(
     rest = np.setdiff1d(rest, by_name["position"].to_numpy(np.int64))
     waiting = rest[_sharing_a_blocking_key(old, fields.iloc[rest].reset_index(drop=True))]
     prior = max(len(keyed), 1) / (n * persons)
-    matches = pd.concat([keyed, _model_matches(fields, old, waiting, threshold, prior)], ignore_index=True)
+    model = [
+        _model_matches(fields, old, waiting[at : at + CHUNK], threshold, prior) for at in range(0, len(waiting), CHUNK)
+    ]
+    matches = pd.concat([keyed, *model], ignore_index=True)
     matches = matches[~_identifier_disagrees(matches, fields, old)]
     matches = matches[~_namesake_in_extract(matches, codes.take(np.arange(len(old), len(old) + n)))]
     # One record per person: the strongest rule, then the highest probability, keeps the person.

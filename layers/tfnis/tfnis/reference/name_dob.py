@@ -77,7 +77,7 @@ class _Codes:
         self.code: dict[str, np.ndarray] = {}
         self.values: dict[str, pd.Series] = {}
         for column in _COLUMNS:
-            both = pd.concat([old[column], fields[column]], ignore_index=True).astype("string")
+            both = pd.concat([old[column], fields[column]], ignore_index=True)
             codes, uniques = pd.factorize(both, use_na_sentinel=True)
             self.code[column], self.values[column] = codes.astype(np.int64), pd.Series(uniques, dtype=object)
         dob = self.values["dob"].astype(str)
