@@ -132,9 +132,11 @@ def test_a_name_and_birthday_count_only_when_the_extract_shows_the_name_is_rare(
 
     rng = np.random.default_rng(0)
     born = [f"19{rng.integers(70, 99)}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d}" for _ in range(4000)]
-    people = [{"forename": "Zebedee", "surname": "Quillfeather", "date_of_birth": "1985-03-02", "sex": "M"},
-              {"forename": "John", "surname": "Smith", "date_of_birth": "1985-03-02", "sex": "M"},
-              {"forename": "Oriel", "surname": "Featherstonehaugh", "date_of_birth": "1979-11-23", "sex": "F"}]  # fmt: skip
+    people = [
+        {"forename": "Zebedee", "surname": "Quillfeather", "date_of_birth": "1985-03-02", "sex": "M"},
+        {"forename": "John", "surname": "Smith", "date_of_birth": "1985-03-02", "sex": "M"},
+        {"forename": "Oriel", "surname": "Featherstonehaugh", "date_of_birth": "1979-11-23", "sex": "F"},
+    ]
     old = _fields(people).assign(person_key=["p1", "p2", "p3"])
     strangers = [{"forename": f"F{i % 700:03d}", "surname": f"S{i % 900:03d}", "date_of_birth": d, "sex": "M"}
                  for i, d in enumerate(born)]  # fmt: skip
