@@ -176,6 +176,7 @@ def reference_stage(key: str, *, store: Store, table: SubmissionTable) -> str:
     rows = frame[matchable.to_numpy()].reset_index(drop=True)
     del frame
     matched = match_reference(rows[list(terms.identifiers)].replace("", None), index)
+    rows = rows.drop(columns=list(terms.identifiers))  # the identifiers are not needed past matching
     persons = matched_outcomes(rows, matched, index, terms)
     del rows
     written = write_reference_extract(upload, persons, terms, store=store, table=table)
