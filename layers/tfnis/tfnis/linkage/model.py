@@ -11,6 +11,7 @@ the match keys found.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,8 +41,26 @@ class ModelInput:
     codes: KeyCodes | None = None  # the match fields' codes, row for row, when the caller has them
 
 
+# Share of stated values per column, keyed by the column's array: comparisons, blocking and training ask
+# about the same columns some seventy times, and counting a million Python strings costs 50 ms each time.
+_SHARE_STATED: weakref.WeakKeyDictionary[object, float] = weakref.WeakKeyDictionary()
+
+
+def _share_stated(column: pd.Series) -> float:
+    array = column.array
+    try:
+        return _SHARE_STATED[array]
+    except (KeyError, TypeError):
+        share = float(column.notna().mean()) if len(column) else 0.0
+        try:
+            _SHARE_STATED[array] = share
+        except TypeError:  # an array type without weak references: not cached
+            pass
+        return share
+
+
 def _has(records: pd.DataFrame, column: str, minimum_share: float = 0.01) -> bool:
-    return column in records.columns and records[column].notna().mean() >= minimum_share
+    return column in records.columns and _share_stated(records[column]) >= minimum_share
 
 
 # Forename and surname swapped, one part exact and the other at most a typo away (Loureiro Afonso for
@@ -323,7 +342,7 @@ def blocking_rules(records: pd.DataFrame, *, scoped: bool) -> list[str]:
     return rules
 
 
-def _training_rules(records: pd.DataFrame) -> tuple[str | None, list[str]]:
+def _training_rules(records: pd.DataFrame, codes: KeyCodes | None = None) -> tuple[str | None, list[str]]:
     """Two EM passes that between them free every comparison. First block on date of birth (frees names,
     postcode, identifiers); then on a shared identifier, which admits almost only true pairs, so the date of
     birth's disagreement levels are learnt from people rather than from a parent and child of one name.
@@ -336,7 +355,7 @@ def _training_rules(records: pd.DataFrame) -> tuple[str | None, list[str]]:
         second.append("l.forename = r.forename AND l.surname = r.surname")
     elif _has(records, "postcode"):
         second.append("l.postcode = r.postcode")
-    return first, [rule for rule in second if training_pairs(records, rule) >= MIN_TRAINING_PAIRS]
+    return first, [rule for rule in second if training_pairs(records, rule, codes) >= MIN_TRAINING_PAIRS]
 
 
 def prior_from_clusters(records: pd.DataFrame) -> float:
@@ -356,9 +375,13 @@ ENGINES = ("duckdb", "spark")
 def score_pairs(model_input: ModelInput, threshold: float, engine: str = "duckdb") -> pd.DataFrame:
     """Scored candidate pairs at or above threshold: columns uid_l, uid_r, match_probability. The engine is
     splink's backend: duckdb (in process) or spark (pyspark local mode or a cluster's session)."""
+    import numpy as np
     from splink import Linker, SettingsCreator
 
-    records = with_representatives(model_input.records, model_input.codes)
+    from tfnis.linkage.match_keys import KeyCodes
+
+    codes = model_input.codes or KeyCodes(model_input.records)
+    records = with_representatives(model_input.records, codes)
     empty = pd.DataFrame({"uid_l": [], "uid_r": [], "match_probability": []})
     found = comparisons(records, engine)
     rules = blocking_rules(records, scoped=model_input.scoped)
@@ -367,7 +390,9 @@ def score_pairs(model_input: ModelInput, threshold: float, engine: str = "duckdb
     prior = prior_from_clusters(records)
     # A record that represents its cluster under no blocking rule is in no candidate pair: leave it out of
     # DuckDB altogether (half the distinct records at a million).
-    records = records[records.filter(like="representative_").any(axis=1).to_numpy()].reset_index(drop=True)
+    represents = np.flatnonzero(records.filter(like="representative_").to_numpy().any(axis=1))
+    records = records.iloc[represents].reset_index(drop=True)
+    codes = codes.take(represents)  # the codes factorised for the representatives count training pairs
     # Columns only their own comparison reads, when the data has none: not copied into the engine.
     unused = [c for c in _SELF_CONTAINED if c in records.columns and not records[c].notna().any()]
     settings = SettingsCreator(
@@ -382,10 +407,21 @@ def score_pairs(model_input: ModelInput, threshold: float, engine: str = "duckdb
     )
     with _engine_table(records.drop(columns=unused), engine) as table:
         linker = Linker(table, settings, log_level=logging.ERROR)
-        if not train(linker, records):
+        if not train(linker, records, codes):
             return empty  # too little data to estimate the model: keys and council ids only
-        predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-        pairs = predictions.as_pandas_dataframe()
+        del codes
+        return _predicted_pairs(linker, threshold)
+
+
+def _predicted_pairs(linker, threshold: float) -> pd.DataFrame:
+    """The model's pairs at or above threshold, not vetoed: uid_l, uid_r, match_probability. Only the pair's
+    ids, probability and comparison levels leave the engine: the matching columns it also holds (both
+    records' every field, kept for the levels) would be Python strings in pandas, a gigabyte at a million."""
+    predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+    gammas = [name for name in (c.unquote().name for c in predictions.columns) if name.startswith("gamma_")]
+    columns = ", ".join(["uid_l", "uid_r", "match_probability", *gammas])
+    pairs = linker.misc.query_sql(f"SELECT {columns} FROM {predictions.physical_name}", output_type="pandas")
+    predictions.drop_table_from_database_and_remove_from_cache()
     pairs = pairs.astype({"uid_l": "int64", "uid_r": "int64"})
     return pairs[~vetoed(pairs)][["uid_l", "uid_r", "match_probability"]].reset_index(drop=True)
 
@@ -523,22 +559,28 @@ def vetoed(pairs: pd.DataFrame) -> pd.Series:
 MIN_TRAINING_PAIRS = 500  # splink: EM wants at least a few hundred pairs per pass
 
 
-def training_pairs(records: pd.DataFrame, rule: str) -> int:
-    """How many pairs an equality training rule (l.a = r.a AND ...) generates."""
+def training_pairs(records: pd.DataFrame, rule: str, codes: KeyCodes | None = None) -> int:
+    """How many pairs an equality training rule (l.a = r.a AND ...) generates; from the records' integer
+    codes (`codes`, row for row) when the caller has them, as grouping a million strings takes seconds."""
     import re
 
+    import numpy as np
+
+    from tfnis.linkage.match_keys import KeyCodes
+
     columns = re.findall(r"l\.(\w+) = r\.", rule)
-    sizes = records.dropna(subset=columns).groupby(columns).size().to_numpy(dtype="int64")
+    key = (codes or KeyCodes(records)).combine(columns)
+    sizes = np.bincount(key[key >= 0]).astype(np.int64)
     return int((sizes * (sizes - 1) // 2).sum())
 
 
-def train(linker, records: pd.DataFrame) -> bool:
+def train(linker, records: pd.DataFrame, codes: KeyCodes | None = None) -> bool:
     """u by seeded random sampling; m by EM, capped so a million records train in seconds. False when a
     pass has too few pairs to learn from, or every candidate fails: an untrained model links strangers."""
     import warnings
 
-    first, second = _training_rules(records)
-    if first is None or not second or training_pairs(records, first) < MIN_TRAINING_PAIRS:
+    first, second = _training_rules(records, codes)
+    if first is None or not second or training_pairs(records, first, codes) < MIN_TRAINING_PAIRS:
         return False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
