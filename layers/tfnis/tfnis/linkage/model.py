@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 
 SEED = 5
 U_PAIRS = 3e5  # random pairs for u: more only moves rare levels' u, which barely changes a link
-EM_PAIRS = 2.5e5  # pairs per EM pass
+EM_PAIRS = 1e5  # pairs per EM pass
+# EM converges in 2-8 iterations on data with people in it; on a file with hardly any repeats (a council's first
+# return) it wanders the full 25 of splink's default, each a query DuckDB plans afresh.
+EM_MAX_ITERATIONS = 10
 # Assumed share of true pairs that the strict match keys find; turns their count into the prior.
 KEY_RECALL = 0.6
 
@@ -401,6 +404,7 @@ def score_pairs(model_input: ModelInput, threshold: float, engine: str = "duckdb
         comparisons=found,
         blocking_rules_to_generate_predictions=rules,  # type: ignore[arg-type]  # SQL strings are accepted
         probability_two_random_records_match=prior,
+        max_iterations=EM_MAX_ITERATIONS,
         retain_matching_columns=True,  # brings the gamma levels, which feed the veto
         retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=[],
@@ -442,10 +446,13 @@ def _engine_table(records: pd.DataFrame, engine: str) -> Iterator[SplinkDataFram
     # handed the table's name; DuckDBAPI.register(<frame>) would import pyarrow first.
     con = duckdb.connect()
     con.register("records_frame", records)
+    # A table, not a view: splink scans its input a dozen times (u, EM blocking and sampling, term
+    # frequencies, prediction), and every scan of a pandas frame converts each Python string again.
     con.execute(
-        "CREATE VIEW records AS SELECT *, string_split(forename_aliases, '|') AS forename_alias_list, "
+        "CREATE TABLE records AS SELECT *, string_split(forename_aliases, '|') AS forename_alias_list, "
         "try_strptime(dob, '%Y-%m-%d')::DATE AS dob_date FROM records_frame"
     )
+    con.unregister("records_frame")
     try:
         with lists_registered_as_pandas():
             yield DuckDBAPI(connection=con).register("records")
