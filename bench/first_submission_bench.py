@@ -1,6 +1,7 @@
 """A council's first return of about 100,000 persons matched against an empty index (what the match stage
-does for the first submission of a new stack): wall time, CPU time (every thread's: DuckDB's too) and peak RSS of match_submission, each run in its
-own process, median of --runs. Data: tfnis.generate (one council, one period), cached under --cache.
+does for the first submission of a new stack): wall time, CPU time (every thread's: DuckDB's too) and peak RSS
+of match_submission, each run in its own process, median of --runs. Data: tfnis.generate (one council, one
+period), cached under --cache.
 
     .venv/bin/python bench/first_submission_bench.py [--families 25000] [--runs 3]
 Compare two checkouts with PYTHONPATH=<checkout>/layers/tfnis in front (it shadows the editable install).
@@ -50,7 +51,17 @@ def _child(path: Path) -> None:
     result = match_submission(records, None)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     rules = result.key_map["match_rule"].value_counts().to_dict()
-    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "peak_rss_mb": peak_rss_mb(), "records": len(records), "rules": rules}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "cpu_seconds": cpu_seconds,
+                "peak_rss_mb": peak_rss_mb(),
+                "records": len(records),
+                "rules": rules,
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -72,7 +83,10 @@ def main() -> None:
         )
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
         run = runs[-1]
-        print(f"run: {run['seconds']:.2f} s (CPU {run['cpu_seconds']:.2f} s), peak RSS {run['peak_rss_mb']:.0f} MB", flush=True)
+        print(
+            f"run: {run['seconds']:.2f} s (CPU {run['cpu_seconds']:.2f} s), peak RSS {run['peak_rss_mb']:.0f} MB",
+            flush=True,
+        )
     print(
         f"{runs[0]['records']:,} records: median {statistics.median(r['seconds'] for r in runs):.2f} s, CPU "
         f"{statistics.median(r['cpu_seconds'] for r in runs):.2f} s (all threads), "

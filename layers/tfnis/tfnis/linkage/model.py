@@ -11,15 +11,17 @@ the match keys found.
 from __future__ import annotations
 
 import logging
+import os
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 if TYPE_CHECKING:
+    import numpy as np
     from splink.internals.splink_dataframe import SplinkDataFrame
 
     from tfnis.linkage.match_keys import KeyCodes
@@ -30,6 +32,8 @@ EM_PAIRS = 1e5  # pairs per EM pass
 # EM converges in 2-8 iterations on data with people in it; on a file with hardly any repeats (a council's first
 # return) it wanders the full 25 of splink's default, each a query DuckDB plans afresh.
 EM_MAX_ITERATIONS = 10
+# Records a slice of prediction: the candidate pairs of one slice are what DuckDB holds at once.
+PREDICT_CHUNK_RECORDS = int(os.environ.get("TFNIS_PREDICT_CHUNK", 100_000))
 # Assumed share of true pairs that the strict match keys find; turns their count into the prior.
 KEY_RECALL = 0.6
 
@@ -55,10 +59,8 @@ def _share_stated(column: pd.Series) -> float:
         return _SHARE_STATED[array]
     except (KeyError, TypeError):
         share = float(column.notna().mean()) if len(column) else 0.0
-        try:
+        with suppress(TypeError):  # an array type without weak references is not cached
             _SHARE_STATED[array] = share
-        except TypeError:  # an array type without weak references: not cached
-            pass
         return share
 
 
@@ -306,7 +308,8 @@ def with_representatives(records: pd.DataFrame, codes: KeyCodes | None = None) -
         mark = np.zeros(len(records), dtype=bool)
         mark[order[first]] = True
         marks[_representative_column(columns)] = mark & (key >= 0)
-    return records.assign(**marks)
+    # Columns added without copying the records' own (a frame of a million strings per copy).
+    return pd.concat([records, pd.DataFrame(marks, index=records.index)], axis=1, copy=False)
 
 
 # The two broad rules (a common name across the country; a household's members) only bring pairs whose
@@ -345,7 +348,9 @@ def blocking_rules(records: pd.DataFrame, *, scoped: bool) -> list[str]:
     return rules
 
 
-def _training_rules(records: pd.DataFrame, codes: KeyCodes | None = None) -> tuple[str | None, list[str]]:
+def _training_rules(
+    records: pd.DataFrame, codes: KeyCodes | None = None, rows: np.ndarray | None = None
+) -> tuple[str | None, list[str]]:
     """Two EM passes that between them free every comparison. First block on date of birth (frees names,
     postcode, identifiers); then on a shared identifier, which admits almost only true pairs, so the date of
     birth's disagreement levels are learnt from people rather than from a parent and child of one name.
@@ -358,7 +363,7 @@ def _training_rules(records: pd.DataFrame, codes: KeyCodes | None = None) -> tup
         second.append("l.forename = r.forename AND l.surname = r.surname")
     elif _has(records, "postcode"):
         second.append("l.postcode = r.postcode")
-    return first, [rule for rule in second if training_pairs(records, rule, codes) >= MIN_TRAINING_PAIRS]
+    return first, [rule for rule in second if training_pairs(records, rule, codes, rows) >= MIN_TRAINING_PAIRS]
 
 
 def prior_from_clusters(records: pd.DataFrame) -> float:
@@ -394,10 +399,14 @@ def score_pairs(model_input: ModelInput, threshold: float, engine: str = "duckdb
     # A record that represents its cluster under no blocking rule is in no candidate pair: leave it out of
     # DuckDB altogether (half the distinct records at a million).
     represents = np.flatnonzero(records.filter(like="representative_").to_numpy().any(axis=1))
-    records = records.iloc[represents].reset_index(drop=True)
-    codes = codes.take(represents)  # the codes factorised for the representatives count training pairs
+    passes = training_passes(records, codes, represents)
+    del codes, model_input
+    if passes is None:
+        return empty  # too little data to estimate the model: keys and council ids only
     # Columns only their own comparison reads, when the data has none: not copied into the engine.
-    unused = [c for c in _SELF_CONTAINED if c in records.columns and not records[c].notna().any()]
+    used = [c for c in records.columns if c not in _SELF_CONTAINED or _share_stated(records[c]) > 0]
+    records = records.iloc[represents][used].reset_index(drop=True)
+    chunks = max(1, -(-len(records) // PREDICT_CHUNK_RECORDS)) if engine == "duckdb" else 1
     settings = SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="uid",
@@ -409,25 +418,32 @@ def score_pairs(model_input: ModelInput, threshold: float, engine: str = "duckdb
         retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=[],
     )
-    with _engine_table(records.drop(columns=unused), engine) as table:
+    with _engine_table(records, engine) as table:
+        del records  # the engine holds its own copy
         linker = Linker(table, settings, log_level=logging.ERROR)
-        if not train(linker, records, codes):
-            return empty  # too little data to estimate the model: keys and council ids only
-        del codes
-        return _predicted_pairs(linker, threshold)
+        if not train(linker, passes):
+            return empty
+        return _predicted_pairs(linker, threshold, chunks)
 
 
-def _predicted_pairs(linker, threshold: float) -> pd.DataFrame:
-    """The model's pairs at or above threshold, not vetoed: uid_l, uid_r, match_probability. Only the pair's
-    ids, probability and comparison levels leave the engine: the matching columns it also holds (both
-    records' every field, kept for the levels) would be Python strings in pandas, a gigabyte at a million."""
-    predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-    gammas = [name for name in (c.unquote().name for c in predictions.columns) if name.startswith("gamma_")]
-    columns = ", ".join(["uid_l", "uid_r", "match_probability", *gammas])
-    pairs = linker.misc.query_sql(f"SELECT {columns} FROM {predictions.physical_name}", output_type="pandas")
-    predictions.drop_table_from_database_and_remove_from_cache()
-    pairs = pairs.astype({"uid_l": "int64", "uid_r": "int64"})
-    return pairs[~vetoed(pairs)][["uid_l", "uid_r", "match_probability"]].reset_index(drop=True)
+def _predicted_pairs(linker, threshold: float, chunks: int = 1) -> pd.DataFrame:
+    """The model's pairs at or above threshold, not vetoed: uid_l, uid_r, match_probability. Scored in
+    `chunks` slices of the left-hand records, each slice's pairs fetched and its table dropped before the next,
+    so the engine never holds every candidate pair at once. Only the pair's ids, probability and comparison
+    levels leave the engine: the matching columns it also holds (both records' every field, kept for the
+    levels) would be Python strings in pandas, a gigabyte at a million."""
+    found = []
+    for chunk in range(1, chunks + 1):
+        predictions = linker.inference.predict_chunk(
+            left_chunk=(1, 1), right_chunk=(chunk, chunks), threshold_match_probability=threshold, warning_mode="never"
+        )
+        gammas = [name for name in (c.unquote().name for c in predictions.columns) if name.startswith("gamma_")]
+        columns = ", ".join(["uid_l", "uid_r", "match_probability", *gammas])
+        pairs = linker.misc.query_sql(f"SELECT {columns} FROM {predictions.physical_name}", output_type="pandas")
+        predictions.drop_table_from_database_and_remove_from_cache()
+        pairs = pairs.astype({"uid_l": "int64", "uid_r": "int64"})
+        found.append(pairs[~vetoed(pairs)][["uid_l", "uid_r", "match_probability"]])
+    return pd.concat(found, ignore_index=True)
 
 
 @contextmanager
@@ -453,6 +469,7 @@ def _engine_table(records: pd.DataFrame, engine: str) -> Iterator[SplinkDataFram
         "try_strptime(dob, '%Y-%m-%d')::DATE AS dob_date FROM records_frame"
     )
     con.unregister("records_frame")
+    del records  # the table is DuckDB's own copy: the frame's Python strings can go with the caller's
     try:
         with lists_registered_as_pandas():
             yield DuckDBAPI(connection=con).register("records")
@@ -566,9 +583,12 @@ def vetoed(pairs: pd.DataFrame) -> pd.Series:
 MIN_TRAINING_PAIRS = 500  # splink: EM wants at least a few hundred pairs per pass
 
 
-def training_pairs(records: pd.DataFrame, rule: str, codes: KeyCodes | None = None) -> int:
-    """How many pairs an equality training rule (l.a = r.a AND ...) generates; from the records' integer
-    codes (`codes`, row for row) when the caller has them, as grouping a million strings takes seconds."""
+def training_pairs(
+    records: pd.DataFrame, rule: str, codes: KeyCodes | None = None, rows: np.ndarray | None = None
+) -> int:
+    """How many pairs an equality training rule (l.a = r.a AND ...) generates among `rows` of the records (all
+    when None); from the records' integer codes (`codes`, row for row) when the caller has them, as grouping a
+    million strings takes seconds."""
     import re
 
     import numpy as np
@@ -577,18 +597,29 @@ def training_pairs(records: pd.DataFrame, rule: str, codes: KeyCodes | None = No
 
     columns = re.findall(r"l\.(\w+) = r\.", rule)
     key = (codes or KeyCodes(records)).combine(columns)
+    if rows is not None:
+        key = key[rows]
     sizes = np.bincount(key[key >= 0]).astype(np.int64)
     return int((sizes * (sizes - 1) // 2).sum())
 
 
-def train(linker, records: pd.DataFrame, codes: KeyCodes | None = None) -> bool:
-    """u by seeded random sampling; m by EM, capped so a million records train in seconds. False when a
-    pass has too few pairs to learn from, or every candidate fails: an untrained model links strangers."""
+def training_passes(
+    records: pd.DataFrame, codes: KeyCodes | None = None, rows: np.ndarray | None = None
+) -> tuple[str, list[str]] | None:
+    """The EM passes for `rows` of the records (all when None): the first and the candidates for the second;
+    None when a pass has too few pairs to learn from (an untrained model links strangers)."""
+    first, second = _training_rules(records, codes, rows)
+    if first is None or not second or training_pairs(records, first, codes, rows) < MIN_TRAINING_PAIRS:
+        return None
+    return first, second
+
+
+def train(linker, passes: tuple[str, list[str]]) -> bool:
+    """u by seeded random sampling; m by EM on `passes` (training_passes), capped so a million records train
+    in seconds. False when every candidate for a pass fails: an untrained model links strangers."""
     import warnings
 
-    first, second = _training_rules(records, codes)
-    if first is None or not second or training_pairs(records, first, codes) < MIN_TRAINING_PAIRS:
-        return False
+    first, second = passes
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         linker.training.estimate_u_using_random_sampling(
