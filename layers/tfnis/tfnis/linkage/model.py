@@ -398,15 +398,14 @@ def score_pairs(model_input: ModelInput, threshold: float, engine: str = "duckdb
     prior = prior_from_clusters(records)
     # A record that represents its cluster under no blocking rule is in no candidate pair: leave it out of
     # DuckDB altogether (half the distinct records at a million).
-    represents = np.flatnonzero(records.filter(like="representative_").to_numpy().any(axis=1))
-    passes = training_passes(records, codes, represents)
+    in_model = records.filter(like="representative_").to_numpy().any(axis=1)
+    passes = training_passes(records, codes, np.flatnonzero(in_model))
     del codes, model_input
     if passes is None:
         return empty  # too little data to estimate the model: keys and council ids only
     # Columns only their own comparison reads, when the data has none: not copied into the engine.
     used = [c for c in records.columns if c not in _SELF_CONTAINED or _share_stated(records[c]) > 0]
-    records = records.iloc[represents][used].reset_index(drop=True)
-    chunks = max(1, -(-len(records) // PREDICT_CHUNK_RECORDS)) if engine == "duckdb" else 1
+    chunks = max(1, -(-int(in_model.sum()) // PREDICT_CHUNK_RECORDS)) if engine == "duckdb" else 1
     settings = SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="uid",
@@ -418,7 +417,7 @@ def score_pairs(model_input: ModelInput, threshold: float, engine: str = "duckdb
         retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=[],
     )
-    with _engine_table(records, engine) as table:
+    with _engine_table(records, engine, used, in_model) as table:
         del records  # the engine holds its own copy
         linker = Linker(table, settings, log_level=logging.ERROR)
         if not train(linker, passes):
@@ -447,11 +446,13 @@ def _predicted_pairs(linker, threshold: float, chunks: int = 1) -> pd.DataFrame:
 
 
 @contextmanager
-def _engine_table(records: pd.DataFrame, engine: str) -> Iterator[SplinkDataFrame]:
-    """The records as a table of the engine's splink backend, with the alias list and the date the comparisons
-    use parsed once per record, not once per pair."""
+def _engine_table(
+    records: pd.DataFrame, engine: str, columns: list[str], rows: np.ndarray
+) -> Iterator[SplinkDataFrame]:
+    """The `columns` of the records where `rows` (a mask) as a table of the engine's splink backend, with the
+    alias list and the date the comparisons use parsed once per record, not once per pair."""
     if engine == "spark":
-        yield _spark_table(records)
+        yield _spark_table(records.loc[rows, columns].reset_index(drop=True))
         return
     if engine != "duckdb":
         raise ValueError(f"unknown linkage engine {engine!r}: one of {', '.join(ENGINES)}")
@@ -461,14 +462,18 @@ def _engine_table(records: pd.DataFrame, engine: str) -> Iterator[SplinkDataFram
     # The match Lambda has no pyarrow (docs/deploy.md): DuckDB reads the pandas frame itself and splink is
     # handed the table's name; DuckDBAPI.register(<frame>) would import pyarrow first.
     con = duckdb.connect()
+    # DuckDB picks the rows and columns itself: a pandas copy of them would be a million strings more.
     con.register("records_frame", records)
+    con.register("rows_frame", pd.DataFrame({"in_model": rows}))
     # A table, not a view: splink scans its input a dozen times (u, EM blocking and sampling, term
     # frequencies, prediction), and every scan of a pandas frame converts each Python string again.
     con.execute(
-        "CREATE TABLE records AS SELECT *, string_split(forename_aliases, '|') AS forename_alias_list, "
-        "try_strptime(dob, '%Y-%m-%d')::DATE AS dob_date FROM records_frame"
+        f"CREATE TABLE records AS SELECT {', '.join(columns)}, "
+        "string_split(forename_aliases, '|') AS forename_alias_list, try_strptime(dob, '%Y-%m-%d')::DATE AS dob_date "
+        "FROM records_frame POSITIONAL JOIN rows_frame WHERE in_model"
     )
     con.unregister("records_frame")
+    con.unregister("rows_frame")
     del records  # the table is DuckDB's own copy: the frame's Python strings can go with the caller's
     try:
         with lists_registered_as_pandas():
