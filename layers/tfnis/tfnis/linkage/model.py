@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 SEED = 5
 U_PAIRS = 3e5  # random pairs for u: more only moves rare levels' u, which barely changes a link
-EM_PAIRS = 1e5  # pairs per EM pass
+EM_PAIRS = 2.5e5  # pairs per EM pass
 # EM converges in 2-8 iterations on data with people in it; on a file with hardly any repeats (a council's first
 # return) it wanders the full 25 of splink's default, each a query DuckDB plans afresh.
 EM_MAX_ITERATIONS = 10
