@@ -140,6 +140,14 @@ class PeriodRecording:
             family_row=row_of_stint[snapshot.person_stint],
         )  # fmt: skip
 
+    def for_families(self, column: str) -> np.ndarray:
+        """A column of the population's stints, one value per family row of this period."""
+        return self.population.stints[column][self.snapshot.stints]
+
+    def for_people(self, column: str) -> np.ndarray:
+        """A column of the population's people, one value per person row of this period."""
+        return self.population.people[column][self.snapshot.people]
+
     def filled(self, field: str, council: np.ndarray) -> np.ndarray:
         """Which rows the councils filled `field` in this period."""
         return self.practice.filled(field, council, self.snapshot.period, self.rng)
@@ -222,9 +230,8 @@ def record(
 # --- families -----------------------------------------------------------------------------------------------
 def _recorded_families(recording: PeriodRecording) -> RecordedFamilies:
     """The families table, step by step in the order of the random draws."""
-    stints, council = recording.population.stints, recording.family_council
-    framework = recording.population.framework
-    problems_drawn = stints["problems"][recording.snapshot.stints]
+    council, framework = recording.family_council, recording.population.framework
+    problems_drawn = recording.for_families("problems")
     problems = FamilyProblems.of(framework.problems, problems_drawn)
     columns = _family_identity_columns(recording) | _headline_problem_columns(framework.problems, problems_drawn)
     support, supported = _support_columns(recording)
@@ -249,7 +256,7 @@ def _family_identity_columns(recording: PeriodRecording) -> dict[str, np.ndarray
         "period_end": recording.dates(np.full(families, recording.day), council),
         "family_id": _local_ids(family_stint, council, recording.population.councils, "F", 10_000_000, 100),
         "framework": np.full(families, recording.population.framework.code, dtype=object),
-        "date_identified": recording.dates(recording.population.stints["date_identified"][family_stint], council),
+        "date_identified": recording.dates(recording.for_families("date_identified"), council),
     }
 
 
@@ -266,22 +273,21 @@ def _headline_problem_columns(framework_problems: Sequence[str], problems: np.nd
 
 def _support_columns(recording: PeriodRecording) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """intervention_status, the support dates and intensity; and which families are supported by now."""
-    stints, family_stint = recording.population.stints, recording.snapshot.stints  # columns; this period's rows
     council, day = recording.family_council, recording.day
-    support_start, support_end = stints["support_start"][family_stint], stints["support_end"][family_stint]
-    supported = stints["intervention"][family_stint] & (support_start <= day)
+    support_start, support_end = recording.for_families("support_start"), recording.for_families("support_end")
+    supported = recording.for_families("intervention") & (support_start <= day)
     ended = supported & (support_end <= day)
     status = np.where(
         ~supported,
         "COMPARISON",
-        np.where(ended, np.where(stints["withdrawn"][family_stint], "WITHDRAWN", "ENDED"), "ACTIVE"),
+        np.where(ended, np.where(recording.for_families("withdrawn"), "WITHDRAWN", "ENDED"), "ACTIVE"),
     )
     columns = {
         "intervention_status": status.astype(object),
         "support_start_date": recording.dates(np.where(supported, support_start, NO_DATE), council),
         "support_end_date": recording.dates(np.where(ended, support_end, NO_DATE), council),
         "support_intensity": _blank_unless(
-            supported & recording.filled("support_intensity", council), stints["intensity"][family_stint]
+            supported & recording.filled("support_intensity", council), recording.for_families("intensity")
         ),
     }
     return columns, supported
@@ -295,7 +301,7 @@ def _tenures(recording: PeriodRecording, housing_problem: np.ndarray) -> tuple[n
     drawn = np.where(
         rng.random(families) < 0.05,
         rng.random(families),
-        recording.population.stints["housing"][recording.snapshot.stints],
+        recording.for_families("housing"),
     )
     tenure = np.array([t for t, _ in TENURES], dtype=object)[
         np.searchsorted(np.cumsum([w for _, w in TENURES]), drawn * 0.9999, side="right")
@@ -325,25 +331,25 @@ def _housing_columns(
         filled, plant.counts("weeks_homeless", weeks, np.where(insecure, 14.0, 0.0), supported, filled, rng)
     )
     filled = recording.filled("rent_arrears", council)
-    p_arrears = plant.chance("rent_arrears", np.where(housing_problem, 0.45, 0.18), supported, filled)
-    columns["rent_arrears"] = _blank_unless(filled, np.where(rng.random(len(tenure)) < p_arrears, "Y", "N"))
+    chance_of_arrears = plant.chance("rent_arrears", np.where(housing_problem, 0.45, 0.18), supported, filled)
+    columns["rent_arrears"] = _blank_unless(filled, np.where(rng.random(len(tenure)) < chance_of_arrears, "Y", "N"))
     return columns
 
 
 # --- individuals --------------------------------------------------------------------------------------------
 def _recorded_individuals(recording: PeriodRecording, families: RecordedFamilies) -> dict[str, np.ndarray]:
     """The individuals table's columns, step by step in the order of the random draws."""
-    person, council, rows = recording.snapshot.people, recording.person_council, recording.family_row
+    council, rows = recording.person_council, recording.family_row
     columns = _person_identity_columns(recording, families.columns)
     columns |= _recorded_names(recording)
-    date_of_birth = _slip_dates(recording.population.people["dob"][person], recording.day, recording.rng)
+    date_of_birth = _slip_dates(recording.for_people("dob"), recording.day, recording.rng)
     columns["date_of_birth"] = recording.dates(date_of_birth, council)
     columns["sex"] = _recorded_sexes(recording)
     age = _whole_years(date_of_birth, recording.day)
     columns |= _address_columns(recording, families.no_fixed_abode[rows])
     columns |= _identifier_columns(recording, age)
     columns["ethnicity"] = _ethnicities(
-        recording.population.people["ethnicity"][person],
+        recording.for_people("ethnicity"),
         council,
         recording.practice,
         recording.snapshot.period,
@@ -360,9 +366,7 @@ def _person_identity_columns(
 ) -> dict[str, np.ndarray]:
     """la_code, period_end, family_id, person_id and relation_in_family."""
     person, council, rows = recording.snapshot.people, recording.person_council, recording.family_row
-    reissued = (
-        recording.snapshot.period >= recording.population.people["reissued"][person]
-    )  # a new person_id from now on
+    reissued = recording.snapshot.period >= recording.for_people("reissued")  # a new person_id from now on
     return {
         "la_code": recording.la_codes(council),
         "period_end": family_columns["period_end"][rows],
@@ -370,26 +374,21 @@ def _person_identity_columns(
         "person_id": _local_ids(
             person + reissued * MAX_PEOPLE, council, recording.population.councils, "P", 2 * MAX_PEOPLE, 0
         ),
-        "relation_in_family": np.array(RELATIONS, dtype=object)[recording.population.people["role"][person]],
+        "relation_in_family": np.array(RELATIONS, dtype=object)[recording.for_people("role")],
     }
 
 
 def _recorded_names(recording: PeriodRecording) -> dict[str, np.ndarray]:
     """forename, surname and middle_names as the case system holds them: varied, misspelt, folded, capitalised."""
-    people, person, council, rng = (
-        recording.population.people,
-        recording.snapshot.people,
-        recording.person_council,
-        recording.rng,
-    )
-    forename = _vary_forenames(people["forename"][person], rng)
+    council, rng = recording.person_council, recording.rng
+    forename = _vary_forenames(recording.for_people("forename"), rng)
     surname = np.where(
-        recording.snapshot.period >= people["surname_changes"][person],
-        people["new_surname"][person],
-        people["surname"][person],
+        recording.snapshot.period >= recording.for_people("surname_changes"),
+        recording.for_people("new_surname"),
+        recording.for_people("surname"),
     )
     surname = _misspell(surname.astype(object), TYPO_RATE, rng)
-    middle = _blank_unless(recording.filled("middle_names", council), people["middle_names"][person])
+    middle = _blank_unless(recording.filled("middle_names", council), recording.for_people("middle_names"))
     strip = recording.practice.strips_accents[council]
     forename, surname, middle = (_strip_accents(x, strip) for x in (forename, surname, middle))
     upper = recording.practice.upper_surnames[council]
@@ -399,7 +398,7 @@ def _recorded_names(recording: PeriodRecording) -> dict[str, np.ndarray]:
 
 def _recorded_sexes(recording: PeriodRecording) -> np.ndarray:
     """sex as M/F or 1/2, as the council writes it."""
-    sex, council = recording.population.people["sex"][recording.snapshot.people], recording.person_council
+    sex, council = recording.for_people("sex"), recording.person_council
     letters = np.array([x.sex_format == "letter" for x in recording.population.councils])[council]
     return np.where(letters, np.where(sex == 1, "M", "F"), np.where(sex == 1, "1", "2")).astype(object)
 
@@ -418,19 +417,14 @@ def _address_columns(recording: PeriodRecording, no_fixed_abode: np.ndarray) -> 
 
 def _identifier_columns(recording: PeriodRecording, age: np.ndarray) -> dict[str, np.ndarray]:
     """nino (16 and over), upn (of school age) and nhs_number, some of them invalid at the error rate."""
-    people, person, council, rng = (
-        recording.population.people,
-        recording.snapshot.people,
-        recording.person_council,
-        recording.rng,
-    )
+    people, council, rng = len(recording.snapshot.people), recording.person_council, recording.rng
     has_nino = (age >= 16) & recording.filled("nino", council)
-    nino = recording.corrupted(people["nino"][person].astype(str), ids.corrupt_ninos)
+    nino = recording.corrupted(recording.for_people("nino").astype(str), ids.corrupt_ninos)
     columns = {"nino": _nino_styles(_blank_unless(has_nino, nino), rng)}
-    at_school = (age >= 4) & (age <= 19) & ~((age >= 17) & (rng.random(len(person)) < 0.6))
-    upn = recording.corrupted(people["upn"][person].astype(str), ids.corrupt_upns)
+    at_school = (age >= 4) & (age <= 19) & ~((age >= 17) & (rng.random(people) < 0.6))
+    upn = recording.corrupted(recording.for_people("upn").astype(str), ids.corrupt_upns)
     columns["upn"] = _blank_unless(at_school & recording.filled("upn", council), upn)
-    nhs_number = recording.corrupted(people["nhs_number"][person].astype(str), ids.corrupt_nhs_numbers)
+    nhs_number = recording.corrupted(recording.for_people("nhs_number").astype(str), ids.corrupt_nhs_numbers)
     columns["nhs_number"] = _blank_unless(recording.filled("nhs_number", council), nhs_number)
     return columns
 
@@ -452,7 +446,7 @@ def _antisocial_behaviour_counts(
 
 def _domestic_violence(recording: PeriodRecording, age: np.ndarray, family_abuse: np.ndarray) -> np.ndarray:
     """VICTIM, PERPETRATOR, BOTH or NONE for adults; blank for children and where not recorded."""
-    role, adult = recording.population.people["role"][recording.snapshot.people], age >= 16
+    role, adult = recording.for_people("role"), age >= 16
     violence = np.full(len(age), "NONE", dtype=object)
     drawn = recording.rng.random(len(age))
     violence[family_abuse & (role == MAIN_CARER) & (drawn < 0.6)] = "VICTIM"
@@ -469,19 +463,21 @@ def _yes_no_outcomes(
     adult, columns = age >= 16, {}
     for measure, rate in (("alcohol_dependent", 0.06), ("drug_dependent", 0.05)):
         filled = adult & recording.filled(measure, council)
-        p_yes = plant.chance(measure, np.where(family.substance, rate * 3, rate), supported, filled)
-        columns[measure] = _yes_no(filled, rng.random(people) < p_yes)
+        chance_of_yes = plant.chance(measure, np.where(family.substance, rate * 3, rate), supported, filled)
+        columns[measure] = _yes_no(filled, rng.random(people) < chance_of_yes)
     filled = (age >= 16) & (age <= 24) & recording.filled("neet", council)
-    p_neet = plant.chance("neet", np.where(family.housing | family.education, 0.4, 0.2), supported, filled)
-    columns["neet"] = _yes_no(filled, rng.random(people) < p_neet)
+    chance_of_neet = plant.chance("neet", np.where(family.housing | family.education, 0.4, 0.2), supported, filled)
+    columns["neet"] = _yes_no(filled, rng.random(people) < chance_of_neet)
     filled = (age >= 5) & (age <= 16) & recording.filled("missing_education", council)
-    p_missing = plant.chance("missing_education", np.where(family.education, 0.12, 0.02), supported, filled)
-    columns["missing_education"] = _yes_no(filled, rng.random(people) < p_missing)
-    role = recording.population.people["role"][recording.snapshot.people]
-    p_mental_health = np.where(adult, 0.22, np.where(role == CHILD, 0.08, 0.1)) * np.where(family.health, 1.8, 1.0)
+    chance_of_missing = plant.chance("missing_education", np.where(family.education, 0.12, 0.02), supported, filled)
+    columns["missing_education"] = _yes_no(filled, rng.random(people) < chance_of_missing)
+    role = recording.for_people("role")
+    chance_of_mental_health = np.where(adult, 0.22, np.where(role == CHILD, 0.08, 0.1)) * np.where(
+        family.health, 1.8, 1.0
+    )
     filled = recording.filled("mental_health", council)
-    p_mental_health = plant.chance("mental_health", p_mental_health, supported, filled)
-    columns["mental_health"] = _yes_no(filled, rng.random(people) < p_mental_health)
+    chance_of_mental_health = plant.chance("mental_health", chance_of_mental_health, supported, filled)
+    columns["mental_health"] = _yes_no(filled, rng.random(people) < chance_of_mental_health)
     return columns
 
 
@@ -494,7 +490,7 @@ def _truth(recording: PeriodRecording, individuals: dict[str, np.ndarray]) -> pd
             "period_end": np.full(len(person), str(recording.snapshot.period_end)),
             "family_id": individuals["family_id"],
             "person_id": individuals["person_id"],
-            "true_family": recording.population.people["true_family"][person],
+            "true_family": recording.for_people("true_family"),
             "true_person": person,
         }
     )
