@@ -76,10 +76,45 @@ def test_presigned_post_policy_pins_key_caps_size_and_expires_in_15_minutes(api:
         ({"period_end": "2025-03-31", "files": ["return.xlsx"], "la_code": "E09000012"}, "la_code"),
     ],
 )
-def test_bad_requests_get_400_with_a_clear_message(api: Any, body: dict[str, Any], says: str) -> None:
+def test_ill_typed_bodies_get_422_naming_the_field_and_rule(api: Any, body: dict[str, Any], says: str) -> None:
+    status, answer = api(with_body(load_event("api_create_submission.json"), body))
+    assert status == 422
+    assert answer["message"] == "invalid request"
+    assert says in json.dumps(answer)
+    assert {p["field"] for p in answer["problems"]} <= {"period_end", "files", "la_code"}
+
+
+def test_a_refusal_never_echoes_the_value_sent(api: Any) -> None:
+    """A date of birth typed as the period, a name as a file, a NINO as a stray field's value: none comes back."""
+    body = {"period_end": "1987-06-14", "files": ["Jordan Smith.csv"], "note": "QQ123456C", "x": [{"y": "W1A 1AA"}]}
+    status, answer = api(with_body(load_event("api_create_submission.json"), body))
+    assert status == 422
+    text = json.dumps(answer)
+    assert {p["field"] for p in answer["problems"]} == {"period_end", "files", "note", "x"}
+    for value in ("1987", "Jordan", "Smith", "QQ123456C", "W1A"):
+        assert value not in text
+
+
+@pytest.mark.parametrize(("body", "says"), [("", "must be a JSON object"), ("[1, 2]", "must be a JSON object")])
+def test_a_body_that_is_not_an_object_is_a_400(api: Any, body: str, says: str) -> None:
     status, answer = api(with_body(load_event("api_create_submission.json"), body))
     assert status == 400
-    assert says in json.dumps(answer)
+    assert says in answer["message"] and "period_end" in answer["message"]  # the shape to send
+
+
+def test_a_body_that_is_not_json_content_is_a_415(api: Any) -> None:
+    event = with_body(load_event("api_create_submission.json"), "period_end=2025-03-31")
+    event["headers"]["content-type"] = "text/plain"
+    status, answer = api(event)
+    assert status == 415
+    assert "application/json" in answer["message"]
+
+
+def test_a_malformed_submission_id_is_a_422_naming_the_parameter(api: Any) -> None:
+    status, answer = api(get_event("x" * 2000))  # DynamoDB would refuse a key this long: never asked
+    assert status == 422
+    assert [p["field"] for p in answer["problems"]] == ["submission_id"]
+    assert "xxxx" not in json.dumps(answer)
 
 
 def test_a_body_that_is_not_json_is_a_400(api: Any) -> None:
