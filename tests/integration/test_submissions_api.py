@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import load_event, load_function
+from tests.conftest import ROOT, load_event, load_function
 
 
 @pytest.fixture
@@ -222,3 +222,34 @@ def test_the_sample_event_with_a_period_that_is_not_a_period_end_is_refused_nami
     status, answer = api(load_event("api_create_submission_bad_period.json"))
     assert status in (400, 422)  # 422 where the request model's validation answers
     assert "period_end" in json.dumps(answer)
+
+
+def openapi_event() -> dict[str, Any]:
+    event = load_event("api_list_submissions.json")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/openapi.json"
+    event["routeKey"] = event["requestContext"]["routeKey"] = "GET /openapi.json"
+    return event
+
+
+def test_the_openapi_document_and_the_templates_http_api_have_the_same_routes(api: Any) -> None:
+    """A route added to the app but not to template.yaml (or the reverse) would be unreachable on AWS, or
+    reachable but undocumented: the served document's operations and the template's routes are one set."""
+    from cfnlint.decode import decode_str
+
+    status, document = api(openapi_event())
+    assert status == 200 and document["openapi"].startswith("3.")
+    documented = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
+    template, _ = decode_str((ROOT / "template.yaml").read_text())
+    events = template["Resources"]["SubmissionsApiFunction"]["Properties"]["Events"].values()
+    routed = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in events if e["Type"] == "HttpApi"}
+    assert routed == documented | {("GET", "/openapi.json")}  # the document does not list itself
+    assert document["security"] == [{"CognitoJwt": []}]
+
+
+def test_every_refusal_in_the_document_is_the_error_body(api: Any) -> None:
+    _, document = api(openapi_event())
+    for item in document["paths"].values():
+        for operation in item.values():
+            for status, answer in operation["responses"].items():
+                schema = answer["content"]["application/json"]["schema"]
+                assert (schema == {"$ref": "#/components/schemas/ErrorBody"}) == (int(status) >= 400), status
