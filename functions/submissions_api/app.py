@@ -5,12 +5,13 @@ validates each body against its model (enable_validation) and serves the OpenAPI
 from __future__ import annotations
 
 import functools
+import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -148,15 +149,15 @@ def _invalid_request(error: RequestValidationError) -> Response[Any]:
     return Response(status, content_types.APPLICATION_JSON, answer.model_dump())
 
 
-@app.exception_handler(RequestUnsupportedContentType)
-def _unsupported_content_type(error: RequestUnsupportedContentType) -> Response[Any]:
-    """Powertools reads JSON, form and multipart bodies; any other content type is refused by name."""
-    return _answer(415, "send the body as application/json")
-
-
 @app.exception_handler(body.NotJson)
 def _not_json(error: body.NotJson) -> Response[Any]:
     return _answer(400, str(error))
+
+
+@app.exception_handler(UnicodeDecodeError)
+def _not_utf8(error: UnicodeDecodeError) -> Response[Any]:
+    """Powertools decodes a base64 body as UTF-8 before it parses it: bytes that are not UTF-8 are not JSON."""
+    return _answer(400, f"the body is not JSON: send {body.shape_of(app.current_event.path)}")
 
 
 @app.exception_handler(body.BodyTooLarge)
@@ -207,4 +208,9 @@ def _crashed(error: Exception) -> Response[Any]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event.get("body") and not body.is_json(event.get("headers")):
+        # Only JSON is read: Powertools would parse a form or multipart body itself (and a multipart type
+        # without a boundary raises a ValueError in it, a 500), so any other type is refused before it looks.
+        refused = {"message": "send the body as application/json", "problems": []}
+        return {"statusCode": 415, "headers": {"Content-Type": "application/json"}, "body": json.dumps(refused)}
     return app.resolve(event, context)

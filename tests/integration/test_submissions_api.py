@@ -102,12 +102,24 @@ def test_a_body_that_is_not_an_object_is_a_400(api: Any, body: str, says: str) -
     assert says in answer["message"] and "period_end" in answer["message"]  # the shape to send
 
 
-def test_a_body_that_is_not_json_content_is_a_415(api: Any) -> None:
-    event = with_body(load_event("api_create_submission.json"), "period_end=2025-03-31")
-    event["headers"]["content-type"] = "text/plain"
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "multipart/form-data; boundary=x"],
+)
+def test_a_body_that_is_not_json_content_is_a_415(api: Any, content_type: str) -> None:
+    event = with_body(load_event("api_create_submission.json"), "period_end=2025-03-31&files=return.xlsx")
+    event["headers"]["content-type"] = content_type
     status, answer = api(event)
     assert status == 415
     assert "application/json" in answer["message"]
+
+
+def test_a_body_that_is_not_utf8_is_a_400_not_a_500(api: Any) -> None:
+    event = load_event("api_create_submission.json")
+    event["body"], event["isBase64Encoded"] = base64.b64encode(b"\xff\xfe{\x10").decode(), True
+    status, answer = api(event)
+    assert status == 400
+    assert "not JSON" in answer["message"]
 
 
 def test_a_malformed_submission_id_is_a_422_naming_the_parameter(api: Any) -> None:

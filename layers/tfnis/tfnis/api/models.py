@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
 
-from tfnis.api.body import ANY_SHAPE, BODY_SHAPES
+from tfnis.api.body import shape_of
 from tfnis.spec.findings import Severity
 from tfnis.submissions.model import RETURN_FILE_NAMES, VALID_FILE_SETS, SubmissionStatus, check_period_end
 
@@ -210,7 +210,7 @@ def refusal(errors: Iterable[Mapping[str, Any]], path: str) -> tuple[int, ErrorB
     422 naming each field and rule. pydantic's `input` and `ctx` (the value sent) are left out on purpose."""
     errors = list(errors)
     if any(tuple(error.get("loc", ())) == ("body",) for error in errors):
-        return 400, ErrorBody(message=f"the body must be a JSON object: send {BODY_SHAPES.get(path, ANY_SHAPE)}")
+        return 400, ErrorBody(message=f"the body must be a JSON object: send {shape_of(path)}")
     problems = [
         Problem(
             field=".".join(str(part) for part in error.get("loc", ())[1:] if part != "body") or None,
