@@ -5,7 +5,6 @@ validates each body against its model (enable_validation) and serves the OpenAPI
 from __future__ import annotations
 
 import functools
-import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
@@ -45,6 +44,7 @@ app = APIGatewayHttpResolver(
 settings = ApiSettings.from_env()
 # submission and reference upload ids: creation time and 8 hex digits (a malformed one is a 422, not a lookup)
 UploadId = Annotated[str, Path(pattern=SUBMISSION_ID_PATTERN)]
+NOT_JSON_CONTENT = "not_json_content"  # app.context: the request's body was withheld, not JSON
 
 
 def _claims() -> dict[str, Any]:
@@ -55,21 +55,11 @@ def _services() -> tuple[Store, SubmissionTable]:
     return store_and_table(settings)
 
 
-@app.post(
-    "/submissions",
-    **openapi.operation(
-        201,
-        CreatedSubmission,
-        400,
-        401,
-        403,
-        410,
-        413,
-        415,
-        422,
-        summary="create a submission: one pre-signed POST per file",
-    ),
-)
+CREATE = openapi.BODY_REFUSALS
+READ = openapi.READ_REFUSALS
+
+
+@app.post("/submissions", **openapi.operation(201, CreatedSubmission, *CREATE, summary="create a submission"))
 def create_submission(request: CreateSubmission) -> Response[CreatedSubmission]:
     la_code = api.council_of(_claims())
     store, table = _services()
@@ -84,32 +74,13 @@ def list_submissions() -> SubmissionList:
     return api.list_for_page(api.council_of(_claims()), store=store, table=table)
 
 
-@app.get(
-    "/submissions/<submission_id>",
-    **openapi.operation(
-        200, SubmissionDetail, 401, 403, 404, 422, summary="one submission: status, findings, report links"
-    ),
-)
+@app.get("/submissions/<submission_id>", **openapi.operation(200, SubmissionDetail, *READ, summary="a submission"))
 def show_submission(submission_id: UploadId) -> SubmissionDetail:
     store, table = _services()
     return api.show_submission(api.council_of(_claims()), submission_id, store=store, table=table)
 
 
-@app.post(
-    "/references",
-    **openapi.operation(
-        201,
-        CreatedReference,
-        400,
-        401,
-        403,
-        410,
-        413,
-        415,
-        422,
-        summary="a reference extract's pre-signed POST (research team)",
-    ),
-)
+@app.post("/references", **openapi.operation(201, CreatedReference, *CREATE, summary="send a reference extract"))
 def create_reference(request: CreateReference) -> Response[CreatedReference]:
     references.require_research_team(_claims())
     created = references.create_reference_upload(request, store=_services()[0])
@@ -117,12 +88,7 @@ def create_reference(request: CreateReference) -> Response[CreatedReference]:
     return Response(201, content_types.APPLICATION_JSON, created)
 
 
-@app.get(
-    "/references/<upload_id>",
-    **openapi.operation(
-        200, ReferenceResult, 401, 403, 404, 422, summary="a reference extract's result (research team)"
-    ),
-)
+@app.get("/references/<upload_id>", **openapi.operation(200, ReferenceResult, *READ, summary="an extract's result"))
 def show_reference(upload_id: UploadId) -> ReferenceResult:
     references.require_research_team(_claims())
     return references.show_reference_upload(upload_id, store=_services()[0])
@@ -143,26 +109,45 @@ def _answer(status: int, message: str, **more: Any) -> Response[Any]:
     return Response(status, content_types.APPLICATION_JSON, {"message": message, **more})
 
 
+def _caller_refusal() -> Response[Any] | None:
+    """The 401/403 the route gives this caller, if it refuses it. Powertools validates a body before the route
+    function (which checks the caller) runs, so each refusal of a body asks this first: a caller the route
+    refuses hears only that, never anything about what it sent."""
+    path = app.current_event.path
+    try:
+        if path.startswith("/references"):
+            references.require_research_team(_claims())
+        else:
+            api.council_of(_claims())
+    except api.NoCouncil as error:
+        return _answer(401, str(error))
+    except (api.NotACouncil, references.NotResearchTeam) as error:
+        return _answer(403, str(error))
+    return None
+
+
 @app.exception_handler(RequestValidationError)
 def _invalid_request(error: RequestValidationError) -> Response[Any]:
+    if app.context.get(NOT_JSON_CONTENT):
+        return _caller_refusal() or _answer(415, "send the body as application/json")
     status, answer = refusal(error.errors(), app.current_event.path)
-    return Response(status, content_types.APPLICATION_JSON, answer.model_dump())
+    return _caller_refusal() or Response(status, content_types.APPLICATION_JSON, answer.model_dump())
 
 
 @app.exception_handler(body.NotJson)
 def _not_json(error: body.NotJson) -> Response[Any]:
-    return _answer(400, str(error))
+    return _caller_refusal() or _answer(400, str(error))
 
 
 @app.exception_handler(UnicodeDecodeError)
 def _not_utf8(error: UnicodeDecodeError) -> Response[Any]:
     """Powertools decodes a base64 body as UTF-8 before it parses it: bytes that are not UTF-8 are not JSON."""
-    return _answer(400, f"the body is not JSON: send {body.shape_of(app.current_event.path)}")
+    return _caller_refusal() or _answer(400, f"the body is not JSON: send {body.shape_of(app.current_event.path)}")
 
 
 @app.exception_handler(body.BodyTooLarge)
 def _too_large(error: body.BodyTooLarge) -> Response[Any]:
-    return _answer(413, str(error))
+    return _caller_refusal() or _answer(413, str(error))
 
 
 @app.exception_handler(api.NoCouncil)
@@ -209,8 +194,9 @@ def _crashed(error: Exception) -> Response[Any]:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("body") and not body.is_json(event.get("headers")):
-        # Only JSON is read: Powertools would parse a form or multipart body itself (and a multipart type
-        # without a boundary raises a ValueError in it, a 500), so any other type is refused before it looks.
-        refused = {"message": "send the body as application/json", "problems": []}
-        return {"statusCode": 415, "headers": {"Content-Type": "application/json"}, "body": json.dumps(refused)}
+        # Only JSON is read. Powertools would parse a form or multipart body itself (and a multipart type
+        # without a boundary is a ValueError in it: a 500), so it never sees one: the route answers 415.
+        app.append_context(**{NOT_JSON_CONTENT: True})
+        headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "content-type"}
+        event = {**event, "headers": headers, "body": None, "isBase64Encoded": False}
     return app.resolve(event, context)

@@ -207,6 +207,35 @@ def test_a_body_over_64_kib_is_a_413(api: Any) -> None:
     assert "64 KiB" in answer["message"]
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ({"period_end": "1987-06-14", "files": ["x.csv"]}, "application/json"),  # 422 for a council
+        ("{not json", "application/json"),  # 400
+        ({"padding": "x" * 70_000}, "application/json"),  # 413
+        ("period_end=2025-03-31", "multipart/form-data"),  # 415
+    ],
+)
+def test_a_caller_the_route_refuses_hears_only_that_never_about_its_body(
+    api: Any, body: Any, content_type: str
+) -> None:
+    event = as_council(with_body(load_event("api_create_submission.json"), body), "W06000015")
+    event["headers"]["content-type"] = content_type
+    status, answer = api(event)
+    assert status == 403 and "GSS code" in answer["message"]
+    council = with_body(load_event("api_create_submission.json"), body)
+    council["headers"]["content-type"] = content_type
+    status, _ = api(references_event(council))
+    assert status == 403  # a council on /references: not the research team
+
+
+def references_event(event: dict[str, Any]) -> dict[str, Any]:
+    event = copy.deepcopy(event)
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/references"
+    event["routeKey"] = event["requestContext"]["routeKey"] = "POST /references"
+    return event
+
+
 @pytest.mark.parametrize("claim", ["E07000008", "E08000025 ", "W06000015", "QQ123456C"])
 def test_a_malformed_council_claim_is_refused_with_403_before_anything_is_created(
     api: Any, aws: Any, claim: str

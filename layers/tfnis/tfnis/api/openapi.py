@@ -30,6 +30,11 @@ REFUSALS = {
 }
 
 
+# What a route with a body can refuse, and a route that reads one item.
+BODY_REFUSALS = (400, 401, 403, 410, 413, 415, 422)
+READ_REFUSALS = (401, 403, 404, 422)
+
+
 def operation(status: int, model: Any, *refusals: int, summary: str) -> dict[str, Any]:
     """The keywords of a route's decorator: its answer's model under `status`, ErrorBody under each refusal
     and 500, and a 500 (not a 422) when an answer does not fit its own model."""
