@@ -348,4 +348,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         elapsed_ms = 1000 * (time.monotonic() - started)
         log.info("%s %s -> %d (%.0f ms)", self.command, urlsplit(self.path).path, status, elapsed_ms)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
+    def __getattr__(self, name: str) -> Any:
+        """Every method goes through the routes, as on API Gateway (an unrouted one gets its 404, where
+        http.server would answer TRACE or QUERY with a 501 of its own)."""
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)

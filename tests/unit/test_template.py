@@ -453,8 +453,10 @@ def test_api_routes_are_behind_the_council_jwt_authorizer(resources):
     }
     assert routes == {
         ("POST", "/submissions"), ("GET", "/submissions"), ("GET", "/submissions/{submission_id}"),
-        ("POST", "/references"), ("GET", "/references/{upload_id}"),
+        ("POST", "/references"), ("GET", "/references/{upload_id}"), ("GET", "/openapi.json"),
     }  # fmt: skip
+    events = resources["SubmissionsApiFunction"]["Properties"]["Events"].values()
+    assert not [e for e in events if "Auth" in e["Properties"]]  # none opts out of the authorizer, not even the schema
 
 
 def test_a_council_cannot_change_its_own_la_code(resources):

@@ -13,11 +13,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
+from tfnis.api.models import (
+    REFERENCE_FILE,
+    CreatedReference,
+    CreateReference,
+    PresignedPost,
+    ReferenceResult,
+)
 from tfnis.pipeline.closure import CLOSED_OUTCOME
 from tfnis.pipeline.locations import LINKAGE_INDEX_PREFIX
-from tfnis.pipeline.submissions import form_seconds, new_submission_id, read_json_object
+from tfnis.pipeline.submissions import form_seconds, new_submission_id
 from tfnis.reference import ReferenceContract, contract, dataset_names
 from tfnis.storage import Store, SubmissionTable
 from tfnis.submissions import check_period_end
@@ -29,18 +34,20 @@ if TYPE_CHECKING:
 
 RESEARCH_TEAM_GROUP = "research-team"
 GROUPS_CLAIM = "cognito:groups"
-REFERENCE_FILE = "records.csv"
 REFERENCE_PREFIX = "references/"
 _KEY = re.compile(
     r"^references/(?P<dataset>[a-z_]{1,40})/(?P<period_end>\d{4}-\d{2}-\d{2})/(?P<upload_id>\d{8}T\d{6}-[0-9a-f]{8})/"
     + re.escape(REFERENCE_FILE)
     + "$"
 )
-BODY_SHAPE = '{"dataset": "...", "period_end": "YYYY-MM-DD", "files": ["records.csv"]}'
 
 
 class NotResearchTeam(PermissionError):
     """The caller is not in the research-team group (403): councils never send reference data."""
+
+
+class NoReferenceResult(LookupError):
+    """No result for this reference upload (yet): 404, as for an id that was never issued."""
 
 
 class NotAReferenceUpload(ValueError):
@@ -55,40 +62,6 @@ def require_research_team(claims: Mapping[str, Any]) -> None:
         groups = groups.strip("[]").replace(",", " ").split()
     if RESEARCH_TEAM_GROUP not in groups:
         raise NotResearchTeam("reference extracts are uploaded by the research data team only")
-
-
-class CreateReference(BaseModel):
-    """The body of POST /references."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    dataset: str
-    period_end: str
-    files: list[str] = Field(min_length=1, max_length=1)
-
-    @field_validator("dataset")
-    @classmethod
-    def _dataset(cls, value: str) -> str:
-        if value not in dataset_names():
-            raise ValueError(f"unknown dataset; one of {', '.join(dataset_names())}")
-        return value
-
-    @field_validator("period_end")
-    @classmethod
-    def _period_end(cls, value: str) -> str:
-        check_period_end(value)
-        return value
-
-    @field_validator("files")
-    @classmethod
-    def _files(cls, value: list[str]) -> list[str]:
-        if value != [REFERENCE_FILE]:
-            raise ValueError(f"a reference extract is one file, {REFERENCE_FILE}")
-        return value
-
-
-def read_reference_request(body: bytes) -> CreateReference:
-    return CreateReference.model_validate(read_json_object(body, BODY_SHAPE))
 
 
 @dataclass(frozen=True)
@@ -125,7 +98,7 @@ class ReferenceUpload:
         return {"dataset": self.dataset, "period_end": self.period_end.isoformat(), "upload_id": self.upload_id}
 
 
-def create_reference_upload(request: CreateReference, *, store: Store) -> dict[str, Any]:
+def create_reference_upload(request: CreateReference, *, store: Store) -> CreatedReference:
     """A pre-signed POST for the extract, its key pinned under references/ and its size capped as a council's."""
     settings = store.settings
     expires_in = form_seconds(settings.upload_url_seconds, settings.research_end_date, datetime.now(UTC))
@@ -133,20 +106,21 @@ def create_reference_upload(request: CreateReference, *, store: Store) -> dict[s
     form = store.presigned_post(
         settings.upload_bucket, upload.upload_key, max_bytes=settings.upload_max_bytes, expires_in=expires_in
     )
-    return {
-        **upload.fields(), "uploads": {REFERENCE_FILE: form}, "upload_expires_in_seconds": expires_in,
-        "max_bytes": settings.upload_max_bytes,
-    }  # fmt: skip
+    return CreatedReference.model_validate({
+        **upload.fields(), "uploads": {REFERENCE_FILE: PresignedPost.model_validate(form)},
+        "upload_expires_in_seconds": expires_in, "max_bytes": settings.upload_max_bytes,
+    })  # fmt: skip
 
 
-def show_reference_upload(upload_id: str, *, store: Store) -> dict[str, Any] | None:
-    """The upload's result once the stage has run, None while it has not (or for an unknown id)."""
-    if not re.fullmatch(r"\d{8}T\d{6}-[0-9a-f]{8}", upload_id):
-        return None
+def show_reference_upload(upload_id: str, *, store: Store) -> ReferenceResult:
+    """The upload's result once the stage has run; NoReferenceResult while it has not (or for an unknown id)."""
     key = f"reports/reference/{upload_id}/result.json"
-    if store.head(store.settings.reports_bucket, key) is None:
-        return None
-    return store.get_json(store.settings.reports_bucket, key)
+    if (
+        not re.fullmatch(r"\d{8}T\d{6}-[0-9a-f]{8}", upload_id)
+        or store.head(store.settings.reports_bucket, key) is None
+    ):
+        raise NoReferenceResult("no result for this reference upload (yet)")
+    return ReferenceResult.model_validate(store.get_json(store.settings.reports_bucket, key))
 
 
 def reference_stage(key: str, *, store: Store, table: SubmissionTable) -> str:
