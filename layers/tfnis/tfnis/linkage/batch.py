@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from tfnis.linkage import DEFAULT_THRESHOLD
-from tfnis.linkage.clusters import connected_components
+from tfnis.linkage.clusters import connected_components, consistent_components
 from tfnis.linkage.match_keys import MATCH_KEY_RULES, KeyCodes, key_edges
 from tfnis.linkage.model import ModelInput, score_pairs
 from tfnis.linkage.normalise import MATCH_FIELDS, match_fields
@@ -97,13 +97,19 @@ def link_fields(
     key_l = np.r_[key_links["left"].to_numpy(), tuple_of[np.asarray(known_l, dtype=np.int64)]]
     key_r = np.r_[key_links["right"].to_numpy(), tuple_of[np.asarray(known_r, dtype=np.int64)]]
     # The model's columns added to the distinct records in place: a copy would be a million strings more.
+    cluster = connected_components(n, key_l, key_r)
     tuples["uid"] = np.arange(n)
-    tuples["cluster"] = connected_components(n, key_l, key_r)
+    tuples["cluster"] = cluster
     del key_links
     scored = score_pairs(ModelInput(tuples, codes=codes), threshold, engine)
-    left = np.r_[key_l, scored["uid_l"].to_numpy(dtype=np.int64)]
-    right = np.r_[key_r, scored["uid_r"].to_numpy(dtype=np.int64)]
-    person = connected_components(n, left, right)
+    person = consistent_components(
+        cluster,
+        scored["uid_l"].to_numpy(dtype=np.int64),
+        scored["uid_r"].to_numpy(dtype=np.int64),
+        scored["match_probability"].to_numpy(),
+        tuples,
+        households="sex" in tuples.columns and tuples["sex"].notna().any(),
+    )
 
     best = pd.concat(
         [

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from tfnis.linkage import DEFAULT_THRESHOLD
-from tfnis.linkage.clusters import connected_components
+from tfnis.linkage.clusters import connected_components, consistent_components
 from tfnis.linkage.index import SAMPLED, ParquetIndex
 from tfnis.linkage.match_keys import (
     MATCH_KEY_RULES,
@@ -277,6 +277,7 @@ def _by_model(
 
     best_old = pd.DataFrame({"position": [], "person_key": [], "p": []})
     near: pd.DataFrame | None = None
+    model_links = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     old_tuples = old.drop_duplicates(subset=[*INDEX_FIELDS, "person_key"])
     drawn_tuples = None if drawn is None else drawn[old_tuples.index.to_numpy()]
     old_tuples = model_candidates(old_tuples.reset_index(drop=True), mine, index_sample, drawn_tuples)
@@ -301,8 +302,7 @@ def _by_model(
         base = len(old_tuples)
         uid_l, uid_r = pairs["uid_l"].to_numpy(np.int64), pairs["uid_r"].to_numpy(np.int64)
         both_new = (uid_l >= base) & (uid_r >= base)
-        lefts.append(uid_l[both_new] - base)
-        rights.append(uid_r[both_new] - base)
+        model_links = (uid_l[both_new] - base, uid_r[both_new] - base, pairs["match_probability"].to_numpy()[both_new])
         to_old = pairs[~both_new]
         new_side = np.where(to_old["uid_l"] >= base, to_old["uid_l"], to_old["uid_r"]) - base
         old_side = np.where(to_old["uid_l"] >= base, to_old["uid_r"], to_old["uid_l"])
@@ -314,7 +314,9 @@ def _by_model(
             }
         )
 
+    # Model links join the groups strongest first, never two holding different identifiers or dates (clusters.py).
     group = connected_components(len(mine), np.concatenate(lefts), np.concatenate(rights))
+    group = consistent_components(group, *model_links, mine, households="sex" in mine and mine["sex"].notna().any())
     best_old["group"] = group[best_old["position"].to_numpy(np.int64)] if len(best_old) else []
     # A group of new records follows its single best link into the index; ties go to the smaller key.
     chosen = best_old.sort_values(["group", "p", "person_key"], ascending=[True, False, True]).drop_duplicates("group")

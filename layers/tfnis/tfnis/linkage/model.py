@@ -80,186 +80,216 @@ def _names_swapped_with_a_typo(jaro_winkler: str) -> str:
 _YEAR = {"duckdb": "try_cast(left({column}, 4) AS INTEGER)", "spark": "cast(left({column}, 4) AS INT)"}
 
 
+def _custom(name: str, levels: list):  # -> splink CustomComparison
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(comparison_levels=levels, output_column_name=name)
+
+
+# One record's name stands where the other has another name: `{jw}` is the dialect's Jaro-Winkler function.
+_NAME_IN_ANOTHER_PLACE = "{jw}({a}_l, {b}_r) >= {similarity} OR {jw}({b}_l, {a}_r) >= {similarity}"
+
+
+def _forename_comparison(records: pd.DataFrame, swapped_with_a_typo: str, jaro_winkler: str):
+    """Forename: exact, nickname, close, known by a middle name, swapped names, a typo, an initial."""
+    import splink.comparison_level_library as cll
+
+    # Known by a middle name: one record's forename is the other's middle name (Anne Eleanor -> Eleanor), or
+    # nearly (a typo in either).
+    by_middle_name = (
+        [
+            cll.Or(
+                cll.ColumnsReversedLevel("forename", "middle_names"),
+                cll.ColumnsReversedLevel("middle_names", "forename"),
+            ).configure(label_for_charts="known by a middle name"),
+            cll.CustomLevel(
+                _NAME_IN_ANOTHER_PLACE.format(jw=jaro_winkler, a="forename", b="middle_names", similarity=0.88),
+                "known by a middle name, a typo in one",
+            ),
+        ]
+        if _has(records, "middle_names")
+        else []
+    )
+    # Names swapped where one record lacks the other name (Kajus Kiska -> Kajus, surname blank).
+    one_name_swapped = cll.CustomLevel(
+        _NAME_IN_ANOTHER_PLACE.format(jw=jaro_winkler, a="forename", b="surname", similarity=0.9),
+        "forename in the surname's place",
+    )
+    return _custom(
+        "forename",
+        [
+            cll.NullLevel("forename"),
+            cll.ExactMatchLevel("forename", term_frequency_adjustments=True),
+            cll.ArrayIntersectLevel("forename_alias_list", 1).configure(label_for_charts="nickname"),
+            cll.JaroWinklerLevel("forename", 0.92),
+            *by_middle_name,
+            cll.Or(
+                cll.ExactMatchLevel("forename_first"),
+                cll.ColumnsReversedLevel("forename", "surname", symmetrical=True),
+            ).configure(label_for_charts="first forename or swapped names"),
+            cll.CustomLevel(swapped_with_a_typo, "names swapped, one with a typo"),
+            one_name_swapped,
+            # A typo in a short name (Zoe, oZe) falls below any Jaro-Winkler level.
+            cll.DamerauLevenshteinLevel("forename", 1),
+            cll.JaroWinklerLevel("forename", 0.8),
+            cll.DamerauLevenshteinLevel("forename", 2),
+            cll.CustomLevel(
+                "(length(forename_l) = 1 OR length(forename_r) = 1) AND left(forename_l, 1) = left(forename_r, 1)",
+                "initial",
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _middle_names_comparison():
+    """Middle names: exact, or the same initial."""
+    import splink.comparison_level_library as cll
+    from splink import ColumnExpression
+
+    return _custom(
+        "middle_names",
+        [
+            cll.NullLevel("middle_names"),
+            cll.ExactMatchLevel("middle_names"),
+            cll.ExactMatchLevel(ColumnExpression("middle_names").substr(1, 1)).configure(label_for_charts="initial"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _surname_comparison(records: pd.DataFrame, swapped_with_a_typo: str):
+    """Surname: exact, close, part of a double-barrelled one, swapped with the forename, same Soundex."""
+    import splink.comparison_level_library as cll
+
+    swapped = (
+        [cll.CustomLevel(swapped_with_a_typo, "names swapped, a typo allowed")] if _has(records, "forename") else []
+    )
+    return _custom(
+        "surname",
+        [
+            cll.NullLevel("surname"),
+            cll.ExactMatchLevel("surname", term_frequency_adjustments=True),
+            cll.JaroWinklerLevel("surname", 0.92),
+            cll.CustomLevel(
+                "surname_first_l = surname_r OR surname_last_l = surname_r "
+                "OR surname_l = surname_first_r OR surname_l = surname_last_r "
+                "OR surname_first_l = surname_first_r OR surname_last_l = surname_last_r",
+                "part of a double-barrelled surname",
+            ),
+            *swapped,
+            cll.ExactMatchLevel("surname_phonetic").configure(label_for_charts="same Soundex"),
+            cll.JaroWinklerLevel("surname", 0.8),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _dob_comparison(sql_dialect: str):
+    """Date of birth: exact, day and month swapped, one typo, a year out, a day out."""
+    import splink.comparison_level_library as cll
+
+    year_l, year_r = (_YEAR[sql_dialect].format(column=f"dob_{side}") for side in "lr")
+    return _custom(
+        "dob",
+        [
+            cll.NullLevel("dob"),
+            cll.ExactMatchLevel("dob"),
+            cll.CustomLevel(
+                "left(dob_l, 4) = left(dob_r, 4) AND substr(dob_l, 6, 2) = substr(dob_r, 9, 2) "
+                "AND substr(dob_l, 9, 2) = substr(dob_r, 6, 2)",
+                "day and month swapped",
+            ),
+            cll.DamerauLevenshteinLevel("dob", 1),
+            # The slips that cross a digit boundary (2019 -> 2020, 09 -> 10): a year out with day and
+            # month kept, or a day out. Not "within a year": siblings of one name are months apart.
+            cll.CustomLevel(f"right(dob_l, 5) = right(dob_r, 5) AND abs({year_l} - {year_r}) = 1", "a year out"),
+            cll.AbsoluteDateDifferenceLevel("dob_date", input_is_string=False, threshold=1, metric="day").configure(
+                label_for_charts="a day out"
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _postcode_comparison():
+    """Postcode: exact, one typo, same sector, same district."""
+    import splink.comparison_level_library as cll
+
+    return _custom(
+        "postcode",
+        [
+            cll.NullLevel("postcode"),
+            cll.ExactMatchLevel("postcode", term_frequency_adjustments=True),
+            cll.DamerauLevenshteinLevel("postcode", 1),
+            cll.CustomLevel(
+                "postcode_district_l = postcode_district_r AND "
+                "left(postcode_l, length(postcode_l) - 2) = left(postcode_r, length(postcode_r) - 2)",
+                "same sector",
+            ),
+            cll.ExactMatchLevel("postcode_district").configure(label_for_charts="same district"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _identifier_comparison(identifier: str, *edit_distances: int):
+    """An identifier (NINO, UPN, NHS number, other_id): exact, then within each edit distance given."""
+    import splink.comparison_level_library as cll
+
+    return _custom(
+        identifier,
+        [
+            cll.NullLevel(identifier),
+            cll.ExactMatchLevel(identifier),
+            *(cll.DamerauLevenshteinLevel(identifier, distance) for distance in edit_distances),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _address_comparison():
+    """Free-text address: exact, then three Jaro-Winkler bands."""
+    import splink.comparison_level_library as cll
+
+    return _custom(
+        "address",
+        [
+            cll.NullLevel("address"),
+            cll.ExactMatchLevel("address"),
+            *(cll.JaroWinklerLevel("address", similarity) for similarity in (0.95, 0.88, 0.75)),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 def comparisons(records: pd.DataFrame, sql_dialect: str = "duckdb") -> list:
     """One comparison per match field the data carries; levels from strongest to weakest. The same model
     in either engine's SQL (`sql_dialect` duckdb or spark)."""
-    import splink.comparison_level_library as cll
-    import splink.comparison_library as cl
-    from splink import ColumnExpression
     from splink.internals.dialects import SplinkDialect
 
-    swapped_with_a_typo = _names_swapped_with_a_typo(SplinkDialect.from_string(sql_dialect).jaro_winkler_function_name)
-    year_l, year_r = (_YEAR[sql_dialect].format(column=f"dob_{side}") for side in "lr")
-
-    def custom(name: str, levels: list) -> cl.CustomComparison:
-        return cl.CustomComparison(comparison_levels=levels, output_column_name=name)
-
+    jaro_winkler = SplinkDialect.from_string(sql_dialect).jaro_winkler_function_name
+    swapped_with_a_typo = _names_swapped_with_a_typo(jaro_winkler)
     found = []
     if _has(records, "forename"):
-        # Known by a middle name: one record's forename is the other's middle name (Anne Eleanor -> Eleanor).
-        by_middle_name = (
-            [
-                cll.Or(
-                    cll.ColumnsReversedLevel("forename", "middle_names"),
-                    cll.ColumnsReversedLevel("middle_names", "forename"),
-                ).configure(label_for_charts="known by a middle name")
-            ]
-            if _has(records, "middle_names")
-            else []
-        )
-        found.append(
-            custom(
-                "forename",
-                [
-                    cll.NullLevel("forename"),
-                    cll.ExactMatchLevel("forename", term_frequency_adjustments=True),
-                    cll.ArrayIntersectLevel("forename_alias_list", 1).configure(label_for_charts="nickname"),
-                    cll.JaroWinklerLevel("forename", 0.92),
-                    *by_middle_name,
-                    cll.Or(
-                        cll.ExactMatchLevel("forename_first"),
-                        cll.ColumnsReversedLevel("forename", "surname", symmetrical=True),
-                    ).configure(label_for_charts="first forename or swapped names"),
-                    cll.CustomLevel(swapped_with_a_typo, "names swapped, one with a typo"),
-                    # A typo in a short name (Zoe, oZe) falls below any Jaro-Winkler level.
-                    cll.DamerauLevenshteinLevel("forename", 1),
-                    cll.JaroWinklerLevel("forename", 0.8),
-                    cll.CustomLevel(
-                        "(length(forename_l) = 1 OR length(forename_r) = 1) "
-                        "AND left(forename_l, 1) = left(forename_r, 1)",
-                        "initial",
-                    ),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
+        found.append(_forename_comparison(records, swapped_with_a_typo, jaro_winkler))
     if _has(records, "middle_names"):
-        found.append(
-            custom(
-                "middle_names",
-                [
-                    cll.NullLevel("middle_names"),
-                    cll.ExactMatchLevel("middle_names"),
-                    cll.ExactMatchLevel(ColumnExpression("middle_names").substr(1, 1)).configure(
-                        label_for_charts="initial"
-                    ),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
+        found.append(_middle_names_comparison())
     if _has(records, "surname"):
-        found.append(
-            custom(
-                "surname",
-                [
-                    cll.NullLevel("surname"),
-                    cll.ExactMatchLevel("surname", term_frequency_adjustments=True),
-                    cll.JaroWinklerLevel("surname", 0.92),
-                    cll.CustomLevel(
-                        "surname_first_l = surname_r OR surname_last_l = surname_r "
-                        "OR surname_l = surname_first_r OR surname_l = surname_last_r "
-                        "OR surname_first_l = surname_first_r OR surname_last_l = surname_last_r",
-                        "part of a double-barrelled surname",
-                    ),
-                    *(
-                        [
-                            cll.CustomLevel(swapped_with_a_typo, "names swapped, a typo allowed"),
-                        ]
-                        if _has(records, "forename")
-                        else []
-                    ),
-                    cll.ExactMatchLevel("surname_phonetic").configure(label_for_charts="same Soundex"),
-                    cll.JaroWinklerLevel("surname", 0.8),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
+        found.append(_surname_comparison(records, swapped_with_a_typo))
     if _has(records, "dob"):
-        found.append(
-            custom(
-                "dob",
-                [
-                    cll.NullLevel("dob"),
-                    cll.ExactMatchLevel("dob"),
-                    cll.CustomLevel(
-                        "left(dob_l, 4) = left(dob_r, 4) AND substr(dob_l, 6, 2) = substr(dob_r, 9, 2) "
-                        "AND substr(dob_l, 9, 2) = substr(dob_r, 6, 2)",
-                        "day and month swapped",
-                    ),
-                    cll.DamerauLevenshteinLevel("dob", 1),
-                    # The slips that cross a digit boundary (2019 -> 2020, 09 -> 10): a year out with day and
-                    # month kept, or a day out. Not "within a year": siblings of one name are months apart.
-                    cll.CustomLevel(
-                        f"right(dob_l, 5) = right(dob_r, 5) AND abs({year_l} - {year_r}) = 1",
-                        "a year out",
-                    ),
-                    cll.AbsoluteDateDifferenceLevel(
-                        "dob_date", input_is_string=False, threshold=1, metric="day"
-                    ).configure(label_for_charts="a day out"),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
+        found.append(_dob_comparison(sql_dialect))
     if _has(records, "sex"):
-        found.append(custom("sex", [cll.NullLevel("sex"), cll.ExactMatchLevel("sex"), cll.ElseLevel()]))
+        import splink.comparison_level_library as cll
+
+        found.append(_custom("sex", [cll.NullLevel("sex"), cll.ExactMatchLevel("sex"), cll.ElseLevel()]))
     if _has(records, "postcode"):
-        found.append(
-            custom(
-                "postcode",
-                [
-                    cll.NullLevel("postcode"),
-                    cll.ExactMatchLevel("postcode", term_frequency_adjustments=True),
-                    cll.DamerauLevenshteinLevel("postcode", 1),
-                    cll.CustomLevel(
-                        "postcode_district_l = postcode_district_r AND "
-                        "left(postcode_l, length(postcode_l) - 2) = left(postcode_r, length(postcode_r) - 2)",
-                        "same sector",
-                    ),
-                    cll.ExactMatchLevel("postcode_district").configure(label_for_charts="same district"),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
-    for identifier in ("nino", "upn", "nhs_number"):
-        if _has(records, identifier, 0.001):
-            found.append(
-                custom(
-                    identifier,
-                    [
-                        cll.NullLevel(identifier),
-                        cll.ExactMatchLevel(identifier),
-                        cll.DamerauLevenshteinLevel(identifier, 1),
-                        cll.ElseLevel(),
-                    ],
-                )
-            )
+        found.append(_postcode_comparison())
+    found.extend(_identifier_comparison(c, 1) for c in ("nino", "upn", "nhs_number") if _has(records, c, 0.001))
     if _has(records, "other_id"):
-        found.append(
-            custom(
-                "other_id",
-                [
-                    cll.NullLevel("other_id"),
-                    cll.ExactMatchLevel("other_id"),
-                    cll.DamerauLevenshteinLevel("other_id", 1),
-                    cll.DamerauLevenshteinLevel("other_id", 2),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
+        found.append(_identifier_comparison("other_id", 1, 2))
     if _has(records, "address"):
-        found.append(
-            custom(
-                "address",
-                [
-                    cll.NullLevel("address"),
-                    cll.ExactMatchLevel("address"),
-                    cll.JaroWinklerLevel("address", 0.95),
-                    cll.JaroWinklerLevel("address", 0.88),
-                    cll.JaroWinklerLevel("address", 0.75),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
+        found.append(_address_comparison())
     return found
 
 
@@ -276,11 +306,27 @@ _BLOCKING = (
     ("postcode", "surname_phonetic"),
     ("postcode", "forename_first"),
     ("forename_first", "surname_phonetic", "dob_year"),
+    # Known by a middle name, or a forename typed wrong: the middle name with the date or the surname.
+    ("dob", "middle_names"),
+    ("middle_names", "surname"),
+    # A typo in the forename, the date slipped or the postcode moved: the surname, the initial and the year.
+    ("forename_initial", "surname", "dob_year"),
 )
 
 
+# Blocking key parts derived from a match field (as tfnis.linkage.match_keys.KeyCodes derives them), in SQL.
+_DERIVED_FROM = {"dob_year": "dob", "forename_initial": "forename"}
+_DERIVED_SQL = {"dob_year": "left({side}.dob, 4)", "forename_initial": "left({side}.forename, 1)"}
+
+
+def _blocking_part(column: str) -> str:
+    if column in _DERIVED_SQL:
+        return f"{_DERIVED_SQL[column].format(side='l')} = {_DERIVED_SQL[column].format(side='r')}"
+    return f"l.{column} = r.{column}"
+
+
 def blocking_columns(records: pd.DataFrame) -> list[tuple[str, ...]]:
-    return [cols for cols in _BLOCKING if all(_has(records, c if c != "dob_year" else "dob", 0.001) for c in cols)]
+    return [cols for cols in _BLOCKING if all(_has(records, _DERIVED_FROM.get(c, c), 0.001) for c in cols)]
 
 
 def _representative_column(columns: tuple[str, ...]) -> str:
@@ -311,25 +357,32 @@ def with_representatives(records: pd.DataFrame, codes: KeyCodes | None = None) -
     return pd.concat([records, pd.DataFrame(marks, index=records.index)], axis=1, copy=False)
 
 
-# The two broad rules (a common name across the country; a household's members) only bring pairs whose
+# The broad rules (a common name across the country; a household's members) only bring pairs whose
 # dates of birth could be one person's: a date missing, or one slip away, which keeps either the year (a day
 # or month keyed wrongly, day and month swapped) or the day and month (a year keyed wrongly). Pairs with
 # equal dates come in by the date rules anyway. At a million records this drops most of the pairs scored.
 # Household data only (a sex column), as for the vetoes: in a file like FEBRL's a date may carry two slips.
-_BROAD = {("forename", "surname"), ("postcode", "surname_phonetic")}
+_BROAD = {("forename", "surname"), ("postcode", "surname_phonetic"), ("middle_names", "surname")}
 _DATES_COULD_AGREE = (
     "(l.dob IS NULL OR r.dob IS NULL OR left(l.dob, 4) = left(r.dob, 4) OR right(l.dob, 5) = right(r.dob, 5))"
 )
 
 
-# Swapped forename and surname at one date of birth: each direction is its own equi-join.
-_SWAPPED_BLOCKING = ("l.dob = r.dob AND l.forename = r.surname", "l.dob = r.dob AND l.surname = r.forename")
+# Swapped forename and surname at one date of birth, or at one address (where the date of birth is often
+# blank or slipped as well): each direction is its own equi-join.
+_SWAPPED_BLOCKING = {
+    "dob": ("l.dob = r.dob AND l.forename = r.surname", "l.dob = r.dob AND l.surname = r.forename"),
+    "postcode": (
+        "l.postcode = r.postcode AND l.forename = r.surname",
+        "l.postcode = r.postcode AND l.surname = r.forename",
+    ),
+}
 
 
 def blocking_rules(records: pd.DataFrame, *, scoped: bool) -> list[str]:
     rules = []
     for columns in blocking_columns(records):
-        parts = ["left(l.dob, 4) = left(r.dob, 4)" if c == "dob_year" else f"l.{c} = r.{c}" for c in columns]
+        parts = [_blocking_part(c) for c in columns]
         if columns in _BROAD and _has(records, "dob") and _has(records, "sex"):
             parts.append(_DATES_COULD_AGREE)
         parts.append("l.cluster <> r.cluster")
@@ -339,10 +392,11 @@ def blocking_rules(records: pd.DataFrame, *, scoped: bool) -> list[str]:
         if scoped:
             parts.append("(l.scope = 1 OR r.scope = 1)")
         rules.append(" AND ".join(parts))
-    if all(_has(records, c) for c in ("dob", "forename", "surname")):
-        for rule in _SWAPPED_BLOCKING:
-            rules.append(
+    for shared, swapped in _SWAPPED_BLOCKING.items():
+        if all(_has(records, c) for c in (shared, "forename", "surname")):
+            rules.extend(
                 " AND ".join([rule, "l.cluster <> r.cluster", *(["(l.scope = 1 OR r.scope = 1)"] if scoped else [])])
+                for rule in swapped
             )
     return rules
 
