@@ -27,10 +27,13 @@ if TYPE_CHECKING:
 SAMPLE_SEED = 14
 # rows_for's column marking the rows drawn at random from the whole index (the model's population sample).
 SAMPLED = "drawn_at_random"
+# Rows per chunk fetched from DuckDB (vectors of 2,048): pandas copies a chunk at a time, never the whole.
+_FETCH_VECTORS = 64
 # Derived key parts in SQL, as tfnis.linkage.match_keys.key_parts and the model's blocking rules form them.
 _DERIVED = {
     "forename_initial": "left({t}.forename, 1)",
     "dob_year": "left({t}.dob, 4)",
+    "dob_day_month": "right({t}.dob, 5)",
     "dob_unordered": (
         "left({t}.dob, 5) || least(substr({t}.dob, 6, 2), substr({t}.dob, 9, 2)) || '-'"
         " || greatest(substr({t}.dob, 6, 2), substr({t}.dob, 9, 2))"
@@ -47,19 +50,47 @@ def _key(table: str, parts: Sequence[str]) -> str:
     return " || chr(31) || ".join(_part(table, p) for p in parts)
 
 
-def lookup_keys(columns: Sequence[str]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
-    """(submission parts, index parts) of every lookup matching may make: equal keys, or a swapped-name
-    blocking rule's cross key."""
+@dataclass(frozen=True)
+class Lookup:
+    """Index rows whose key (index parts) is among the submission's (submission parts), where both sides meet
+    their condition (SQL on the table alias t, or '' for none)."""
+
+    mine: tuple[str, ...]
+    theirs: tuple[str, ...]
+    mine_where: str = ""
+    theirs_where: str = ""
+
+
+def lookup_keys(columns: Sequence[str], *, dates_must_agree: bool = False) -> list[Lookup]:
+    """Every lookup matching may make: equal keys, or a swapped-name blocking rule's cross key. With
+    dates_must_agree, the model's broad blocking rules pair rows only when their dates of birth could agree
+    (tfnis.linkage.model._DATES_COULD_AGREE), so their lookups carry that condition: the key with the year,
+    the key with the day and month, and the key alone where either date is missing."""
     from tfnis.linkage.match_keys import MATCH_KEY_RULES
-    from tfnis.linkage.model import _BLOCKING
+    from tfnis.linkage.model import _BLOCKING, _BROAD
 
     present = set(columns) | set(_DERIVED)
-    keys: list[tuple[str, ...]] = [("la_code", "person_id"), ("la_code", "family_id")]
-    keys += [rule.parts for rule in MATCH_KEY_RULES]
-    keys += list(_BLOCKING)
-    found = [(k, k) for k in dict.fromkeys(keys) if all(p in present for p in k)]
+    exact: list[tuple[str, ...]] = [("la_code", "person_id"), ("la_code", "family_id")]
+    exact += [rule.parts for rule in MATCH_KEY_RULES]  # looked up whatever the dates
+    found: list[Lookup] = []
+    for key in dict.fromkeys([*exact, *_BLOCKING]):
+        if not all(p in present for p in key):
+            continue
+        if dates_must_agree and key in _BROAD and key not in exact:
+            found += [
+                Lookup((*key, "dob_year"), (*key, "dob_year")),
+                Lookup((*key, "dob_day_month"), (*key, "dob_day_month")),
+                Lookup(key, key, mine_where="t.dob IS NULL"),
+                Lookup(key, key, theirs_where="t.dob IS NULL"),
+            ]
+        else:
+            found.append(Lookup(key, key))
     # Swapped names at one date of birth (model._SWAPPED_BLOCKING).
-    return [*found, (("dob", "forename"), ("dob", "surname")), (("dob", "surname"), ("dob", "forename"))]
+    return [*found, Lookup(("dob", "forename"), ("dob", "surname")), Lookup(("dob", "surname"), ("dob", "forename"))]
+
+
+def _where(*conditions: str) -> str:
+    return " AND ".join(c for c in conditions if c)
 
 
 @dataclass(frozen=True)
@@ -87,40 +118,67 @@ class ParquetIndex:
         with self.connect() as con:
             return int(con.execute("SELECT count(*) FROM idx").fetchall()[0][0])
 
-    def rows_for(self, fields: pd.DataFrame, columns: Sequence[str], sample: int) -> pd.DataFrame:
-        """Every index row sharing a lookup key with the submission's fields, every other row of the persons
-        those rows belong to, and `sample` rows at random (seeded); all rows while the index has at most
-        `sample`. Columns: `columns`, as pandas strings, and SAMPLED (bool): the row was among the random draw,
-        which the model then uses as its population sample (as it would draw from the whole index)."""
-        import pandas as pd
-
+    def rows_for(
+        self, fields: pd.DataFrame, columns: Sequence[str], sample: int, *, dates_must_agree: bool = False
+    ) -> pd.DataFrame:
+        """Every index row sharing a lookup key with the submission's fields (lookup_keys), every other row of
+        the persons those rows belong to, and `sample` rows at random (seeded); all rows while the index has
+        at most `sample`. Columns: `columns`, as pandas strings, and SAMPLED (bool): the row was among the
+        random draw, which the model then uses as its population sample (as it would draw from the whole
+        index)."""
         with self.connect() as con:
             total = int(con.execute("SELECT count(*) FROM idx").fetchall()[0][0])
             select = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in columns)
             if total <= sample:
-                rows = con.execute(f"SELECT {select} FROM idx").df().astype("string")
-                return rows.assign(**{SAMPLED: True})
-            con.register("sub_frame", fields)
-            con.execute("CREATE TEMP TABLE sub AS SELECT * FROM sub_frame")
-            conditions = []
-            for i, (mine, theirs) in enumerate(lookup_keys([c for c in fields.columns if c in columns])):
-                con.execute(
-                    f"CREATE TEMP TABLE wanted_{i} AS SELECT DISTINCT {_key('sub', mine)} AS k FROM sub"
-                    f" WHERE {_key('sub', mine)} IS NOT NULL"
-                )
-                conditions.append(f"{_key('idx', theirs)} IN (SELECT k FROM wanted_{i})")
-            con.execute(
-                f"CREATE TEMP TABLE persons AS SELECT DISTINCT person_key FROM idx WHERE {' OR '.join(conditions)}"
-            )
+                return _fetched(con, f"SELECT {select}, true AS {SAMPLED} FROM idx")
+            lookups = lookup_keys([c for c in fields.columns if c in columns], dates_must_agree=dates_must_agree)
+            _find_persons(con, fields, lookups)
             names = ", ".join(columns)
-            rows = con.execute(
+            return _fetched(
+                con,
                 f"SELECT {names}, bool_or(drawn) AS {SAMPLED} FROM ("
-                f"SELECT {select}, false AS drawn FROM idx WHERE person_key IN (SELECT person_key FROM persons)"
+                f"SELECT {select}, false AS drawn FROM idx SEMI JOIN persons USING (person_key)"
                 f" UNION ALL SELECT {select}, true AS drawn FROM (SELECT * FROM idx USING SAMPLE"
-                f" reservoir({int(sample)} ROWS) REPEATABLE ({SAMPLE_SEED}))) GROUP BY ALL"
-            ).df()
-        drawn = rows.pop(SAMPLED).to_numpy(dtype=bool)
-        return pd.DataFrame(rows).astype("string").assign(**{SAMPLED: drawn}).reset_index(drop=True)
+                f" reservoir({int(sample)} ROWS) REPEATABLE ({SAMPLE_SEED}))) GROUP BY ALL",
+            )
+
+
+def _find_persons(con: Any, fields: pd.DataFrame, lookups: Sequence[Lookup]) -> None:
+    """TEMP TABLE persons: the person_key of every index row some lookup finds. Each lookup's wanted keys are
+    a small table of the submission's; DuckDB streams the index past them (spilling past its limit)."""
+    con.register("sub_frame", fields)
+    con.execute("CREATE TEMP TABLE sub AS SELECT * FROM sub_frame")
+    con.unregister("sub_frame")
+    conditions = []
+    for i, lookup in enumerate(lookups):
+        mine = _key("t", lookup.mine)
+        con.execute(
+            f"CREATE TEMP TABLE wanted_{i} AS SELECT DISTINCT {mine} AS k FROM sub AS t"
+            f" WHERE {_where(f'{mine} IS NOT NULL', lookup.mine_where)}"
+        )
+        theirs = f"{_key('t', lookup.theirs)} IN (SELECT k FROM wanted_{i})"
+        conditions.append(f"({_where(lookup.theirs_where, theirs)})")
+    con.execute(
+        f"CREATE TEMP TABLE persons AS SELECT DISTINCT person_key FROM idx AS t WHERE {' OR '.join(conditions)}"
+    )
+
+
+def _fetched(con: Any, query: str) -> pd.DataFrame:
+    """A query's rows as pandas strings plus SAMPLED (bool), fetched a chunk at a time (DuckDB's result and a
+    whole pandas copy of it are never both held; the match function has no pyarrow for Arrow batches)."""
+    import pandas as pd
+
+    result = con.execute(query)
+    chunks = []
+    while len(chunk := result.fetch_df_chunk(_FETCH_VECTORS)):
+        drawn = chunk.pop(SAMPLED).to_numpy(dtype=bool)
+        chunks.append(chunk.astype("string").assign(**{SAMPLED: drawn}))
+    if not chunks:
+        names = [d[0] for d in result.description]
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in names if c != SAMPLED}).assign(
+            **{SAMPLED: pd.Series(dtype=bool)}
+        )
+    return pd.concat(chunks, ignore_index=True)
 
 
 def write_parquet(frame: pd.DataFrame, path: Path, *, order_by: Sequence[str] = ("dob", "surname")) -> Path:
