@@ -29,6 +29,10 @@ SAMPLE_SEED = 14
 SAMPLED = "drawn_at_random"
 # Rows per chunk fetched from DuckDB (vectors of 2,048): pandas copies a chunk at a time, never the whole.
 _FETCH_VECTORS = 64
+# Index files are sorted by date of birth then surname: similar rows sit together, so zstd packs them tightly
+# and a row group's statistics cover a narrow range of dates.
+ORDER_BY = ("dob", "surname")
+_PARQUET = "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
 # Derived key parts in SQL, as tfnis.linkage.match_keys.key_parts and the model's blocking rules form them.
 _DERIVED = {
     "forename_initial": "left({t}.forename, 1)",
@@ -118,6 +122,20 @@ class ParquetIndex:
         with self.connect() as con:
             return int(con.execute("SELECT count(*) FROM idx").fetchall()[0][0])
 
+    def rows_per_file(self) -> dict[Path, int]:
+        """Each file's row count, from its Parquet footer (no data read)."""
+        with self.connect() as con:
+            files = ", ".join(f"'{p}'" for p in self.paths)
+            counts = dict(con.execute(f"SELECT file_name, num_rows FROM parquet_file_metadata([{files}])").fetchall())
+        return {p: int(counts[str(p)]) for p in self.paths}
+
+    def compact(self, target: Path, *, order_by: Sequence[str] = ORDER_BY) -> Path:
+        """The distinct rows of all the files as one file sorted like write_parquet's, by DuckDB under the
+        memory limit (sorting spills to temp_directory past it)."""
+        with self.connect() as con:
+            con.execute(f"COPY (SELECT DISTINCT * FROM idx ORDER BY {_order(order_by)}) TO '{target}' {_PARQUET}")
+        return target
+
     def rows_for(
         self, fields: pd.DataFrame, columns: Sequence[str], sample: int, *, dates_must_agree: bool = False
     ) -> pd.DataFrame:
@@ -181,16 +199,16 @@ def _fetched(con: Any, query: str) -> pd.DataFrame:
     return pd.concat(chunks, ignore_index=True)
 
 
-def write_parquet(frame: pd.DataFrame, path: Path, *, order_by: Sequence[str] = ("dob", "surname")) -> Path:
+def _order(columns: Sequence[str]) -> str:
+    return ", ".join(f"{c} NULLS FIRST" for c in columns)
+
+
+def write_parquet(frame: pd.DataFrame, path: Path, *, order_by: Sequence[str] = ORDER_BY) -> Path:
     """A frame as a Parquet file sorted by a blocking key (row groups then cover narrow date ranges), by
     DuckDB: the match function has no pyarrow."""
     import duckdb
 
     with duckdb.connect() as con:
         con.register("frame", frame)
-        order = ", ".join(f"{c} NULLS FIRST" for c in order_by)
-        con.execute(
-            f"COPY (SELECT * FROM frame ORDER BY {order}) TO '{path}' (FORMAT parquet, COMPRESSION zstd,"
-            " ROW_GROUP_SIZE 100000)"
-        )
+        con.execute(f"COPY (SELECT * FROM frame ORDER BY {_order(order_by)}) TO '{path}' {_PARQUET}")
     return path
