@@ -133,6 +133,11 @@ def match_submission(
     _by_model(fields, old, person, rule, probability, threshold, new_key, index_sample, near_miss, drawn, dates)
 
     person_key = pd.Series(person, dtype="string")
+    if isinstance(index, ParquetIndex):
+        # Family keys follow all rows of the persons linked to (under any council), and a row the index holds
+        # already is one of theirs: read those rows now, not every row of every person a lookup found.
+        linked = person_key[rule != NEW_PERSON].dropna().unique()
+        old = _as_index(pd.concat([old, index.rows_of_persons(list(linked), INDEX_COLUMNS)], ignore_index=True))
     family_key = family_keys(fields, person_key, old, new_key)
     key_map = pd.DataFrame(
         {

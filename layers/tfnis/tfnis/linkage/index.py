@@ -139,31 +139,47 @@ class ParquetIndex:
     def rows_for(
         self, fields: pd.DataFrame, columns: Sequence[str], sample: int, *, dates_must_agree: bool = False
     ) -> pd.DataFrame:
-        """Every index row sharing a lookup key with the submission's fields (lookup_keys), every other row of
-        the persons those rows belong to, and `sample` rows at random (seeded); all rows while the index has
-        at most `sample`. Columns: `columns`, as pandas strings, and SAMPLED (bool): the row was among the
-        random draw, which the model then uses as its population sample (as it would draw from the whole
-        index)."""
+        """Every index row sharing a lookup key with the submission's fields (lookup_keys) and `sample` rows at
+        random (seeded); all rows while the index has at most `sample`. Columns: `columns`, as pandas strings,
+        and SAMPLED (bool): the row was among the random draw, which the model then uses as its population
+        sample (as it would draw from the whole index). Other rows of the persons found are not read here:
+        only those of the persons the submission links to matter (rows_of_persons)."""
         with self.connect() as con:
             total = int(con.execute("SELECT count(*) FROM idx").fetchall()[0][0])
             select = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in columns)
             if total <= sample:
                 return _fetched(con, f"SELECT {select}, true AS {SAMPLED} FROM idx")
             lookups = lookup_keys([c for c in fields.columns if c in columns], dates_must_agree=dates_must_agree)
-            _find_persons(con, fields, lookups)
+            found = _found_by(con, fields, lookups)
             names = ", ".join(columns)
             return _fetched(
                 con,
                 f"SELECT {names}, bool_or(drawn) AS {SAMPLED} FROM ("
-                f"SELECT {select}, false AS drawn FROM idx SEMI JOIN persons USING (person_key)"
+                f"SELECT {select}, false AS drawn FROM idx AS t WHERE {found}"
                 f" UNION ALL SELECT {select}, true AS drawn FROM (SELECT * FROM idx USING SAMPLE"
                 f" reservoir({int(sample)} ROWS) REPEATABLE ({SAMPLE_SEED}))) GROUP BY ALL",
             )
 
+    def rows_of_persons(self, person_keys: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
+        """Every row of these persons (their family keys under every council: tfnis.linkage.incremental's
+        family_keys), as pandas strings."""
+        import pandas as pd
 
-def _find_persons(con: Any, fields: pd.DataFrame, lookups: Sequence[Lookup]) -> None:
-    """TEMP TABLE persons: the person_key of every index row some lookup finds. Each lookup's wanted keys are
-    a small table of the submission's; DuckDB streams the index past them (spilling past its limit)."""
+        with self.connect() as con:
+            con.register("linked_frame", pd.DataFrame({"person_key": pd.Series(person_keys, dtype=object)}))
+            con.execute(
+                "CREATE TEMP TABLE linked AS SELECT DISTINCT person_key::VARCHAR AS person_key FROM linked_frame"
+            )
+            select = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in columns)
+            rows = _fetched(
+                con, f"SELECT DISTINCT {select}, false AS {SAMPLED} FROM idx SEMI JOIN linked USING (person_key)"
+            )
+        return rows.drop(columns=SAMPLED)
+
+
+def _found_by(con: Any, fields: pd.DataFrame, lookups: Sequence[Lookup]) -> str:
+    """SQL condition on the index (alias t): some lookup finds the row. Each lookup's wanted keys are a small
+    temp table of the submission's; DuckDB streams the index past them."""
     con.register("sub_frame", fields)
     con.execute("CREATE TEMP TABLE sub AS SELECT * FROM sub_frame")
     con.unregister("sub_frame")
@@ -176,27 +192,40 @@ def _find_persons(con: Any, fields: pd.DataFrame, lookups: Sequence[Lookup]) -> 
         )
         theirs = f"{_key('t', lookup.theirs)} IN (SELECT k FROM wanted_{i})"
         conditions.append(f"({_where(lookup.theirs_where, theirs)})")
-    con.execute(
-        f"CREATE TEMP TABLE persons AS SELECT DISTINCT person_key FROM idx AS t WHERE {' OR '.join(conditions)}"
-    )
+    return " OR ".join(conditions)
 
 
 def _fetched(con: Any, query: str) -> pd.DataFrame:
     """A query's rows as pandas strings plus SAMPLED (bool), fetched a chunk at a time (DuckDB's result and a
-    whole pandas copy of it are never both held; the match function has no pyarrow for Arrow batches)."""
+    whole pandas copy of it are never both held; the match function has no pyarrow for Arrow batches). Equal
+    strings of a column are made one Python object (_shared): a date or a surname repeats thousands of times."""
     import pandas as pd
 
     result = con.execute(query)
     chunks = []
     while len(chunk := result.fetch_df_chunk(_FETCH_VECTORS)):
         drawn = chunk.pop(SAMPLED).to_numpy(dtype=bool)
-        chunks.append(chunk.astype("string").assign(**{SAMPLED: drawn}))
+        chunks.append(_shared(chunk.astype("string")).assign(**{SAMPLED: drawn}))
     if not chunks:
         names = [d[0] for d in result.description]
         return pd.DataFrame({c: pd.Series(dtype="string") for c in names if c != SAMPLED}).assign(
             **{SAMPLED: pd.Series(dtype=bool)}
         )
-    return pd.concat(chunks, ignore_index=True)
+    rows = pd.concat(chunks, ignore_index=True)
+    chunks.clear()
+    return _shared(rows)
+
+
+def _shared(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with each string column's equal values as one object (factorise, then take the distinct
+    values back): a pointer a cell instead of a 50-byte string, the rest freed."""
+    import pandas as pd
+
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.StringDtype):
+            codes, distinct = frame[column].array.factorize()
+            frame[column] = pd.Series(distinct.take(codes, allow_fill=True), index=frame.index)
+    return frame
 
 
 def _order(columns: Sequence[str]) -> str:
