@@ -114,14 +114,7 @@ def match_submission(
     fields["person_id"] = _ids(records["person_id"])
     fields["family_id"] = _ids(records["family_id"])
     dates = dates_must_agree(fields)
-    if isinstance(index, ParquetIndex):
-        # Only the rows that could matter to this submission (tfnis.linkage.index): the same answers as the
-        # whole index, in memory that follows the submission.
-        rows = index.rows_for(fields, INDEX_COLUMNS, index_sample, dates_must_agree=dates)
-        drawn: np.ndarray | None = rows[SAMPLED].to_numpy(dtype=bool)
-        old = _as_index(rows)
-    else:
-        old, drawn = _as_index(index), None
+    old, drawn = _index_rows(index, fields, index_sample, dates)
     n = len(records)
     person = np.full(n, None, dtype=object)
     rule = np.full(n, "", dtype=object)
@@ -129,13 +122,18 @@ def match_submission(
 
     _by_council_person_id(fields, old, person, rule)
     _by_match_keys(fields, old, person, rule)
+    candidates = _index_rows_for_model(old, fields[pd.isna(person)], index_sample, drawn, dates)
+    if isinstance(index, ParquetIndex):
+        # Past the model, family keys need the rows of the submission's council families (in hand) and every
+        # row of the persons linked to (read again below); the rest is not held while the model runs.
+        old = old.merge(fields[["la_code", "family_id"]].dropna().drop_duplicates(), on=["la_code", "family_id"])
     near_miss = np.full(n, np.nan)
-    _by_model(fields, old, person, rule, probability, threshold, new_key, index_sample, near_miss, drawn, dates)
+    _by_model(fields, candidates, person, rule, probability, threshold, new_key, near_miss)
+    del candidates
 
     person_key = pd.Series(person, dtype="string")
     if isinstance(index, ParquetIndex):
-        # Family keys follow all rows of the persons linked to (under any council), and a row the index holds
-        # already is one of theirs: read those rows now, not every row of every person a lookup found.
+        # A row the index holds already is one of a linked person's, so rows_not_in finds it among these.
         linked = person_key[rule != NEW_PERSON].dropna().unique()
         old = _as_index(pd.concat([old, index.rows_of_persons(list(linked), INDEX_COLUMNS)], ignore_index=True))
     family_key = family_keys(fields, person_key, old, new_key)
@@ -153,6 +151,20 @@ def match_submission(
     quality = linkage_quality(key_map, near_miss, threshold=threshold)
     base = None if isinstance(index, ParquetIndex) else old
     return MatchResult(key_map=key_map, new_rows=added, quality=quality, base=base)
+
+
+def _index_rows(
+    index: pd.DataFrame | ParquetIndex | None, fields: pd.DataFrame, sample: int, dates: bool
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """(rows, drawn): the index rows matching reads, and for a ParquetIndex which of them were drawn at random
+    (None for a frame: all of it is read)."""
+    if not isinstance(index, ParquetIndex):
+        return _as_index(index), None
+    # Only the rows that could matter to this submission (tfnis.linkage.index): the same answers as the whole
+    # index, in memory that follows the submission.
+    rows = index.rows_for(fields, INDEX_COLUMNS, sample, dates_must_agree=dates)
+    drawn = rows.pop(SAMPLED).to_numpy(dtype=bool)
+    return rows.reset_index(drop=True), drawn
 
 
 def rows_not_in(old: pd.DataFrame, new_rows: pd.DataFrame) -> pd.DataFrame:
@@ -254,24 +266,21 @@ def _by_match_keys(fields: pd.DataFrame, old: pd.DataFrame, person: np.ndarray, 
 
 def _by_model(
     fields: pd.DataFrame,
-    old: pd.DataFrame,
+    candidates: pd.DataFrame,
     person: np.ndarray,
     rule: np.ndarray,
     probability: np.ndarray,
     threshold: float,
     new_key: Callable[[], str],
-    index_sample: int = MODEL_INDEX_SAMPLE,
     near_miss: np.ndarray | None = None,
-    drawn: np.ndarray | None = None,
-    dates_must_agree: bool = False,
 ) -> None:
-    """Model links for the records still waiting, then new persons for what is left."""
+    """Model links for the records still waiting (against the candidate index rows, _index_rows_for_model),
+    then new persons for what is left."""
     waiting = np.flatnonzero(pd.isna(person))
     if len(waiting) == 0:
         return
     mine = fields.iloc[waiting].reset_index(drop=True)
     lefts, rights = _edges_within_submission(mine)
-    candidates = _index_rows_for_model(old, mine, index_sample, drawn, dates_must_agree)
     links = _model_links(candidates, mine, threshold)
     group = connected_components(
         len(mine), np.concatenate([*lefts, links.left]), np.concatenate([*rights, links.right])
@@ -304,7 +313,11 @@ def _edges_within_submission(mine: pd.DataFrame) -> tuple[list[np.ndarray], list
 def _index_rows_for_model(
     old: pd.DataFrame, mine: pd.DataFrame, sample: int, drawn: np.ndarray | None, dates_must_agree: bool
 ) -> pd.DataFrame:
-    """The distinct (fields, person_key) rows of the index the model reads (model_candidates)."""
+    """The distinct (fields, person_key) rows of the index the model reads for the waiting records
+    (model_candidates)."""
+    if len(mine) == 0:
+        return old.iloc[:0]
+    mine = mine.reset_index(drop=True)
     old_tuples = old.drop_duplicates(subset=[*INDEX_FIELDS, "person_key"])
     drawn_tuples = None if drawn is None else drawn[old_tuples.index.to_numpy()]
     return model_candidates(
