@@ -49,13 +49,14 @@ def _records(total: int, cache: Path) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
-def prepare(sizes: list[int], persons: int, cache: Path) -> tuple[dict[int, Path], Path]:
-    """Index files (one per size) and the submission, generated once and cached."""
+def prepare(sizes: list[int], persons: int, cache: Path, largest: int = 0) -> tuple[dict[int, Path], Path]:
+    """Index files (one per size) and the submission, generated once and cached: one draw of the largest
+    index's records (at least `largest`, so a run of the small sizes reuses the 5M run's draw)."""
     from tfnis.linkage.incremental import INDEX_COLUMNS
     from tfnis.linkage.index import write_parquet
     from tfnis.linkage.normalise import match_fields
 
-    biggest = max(sizes)
+    biggest = max(*sizes, largest)
     submission_path = cache / f"submission-{biggest}-{persons}.parquet"
     paths = {n: cache / f"index-{n}.parquet" for n in sizes}
     if submission_path.exists() and all(p.exists() for p in paths.values()):
@@ -109,6 +110,7 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--anchor-up-to", type=int, default=500_000, help="largest index read whole (anchor)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "tfnis-index-bench")
+    parser.add_argument("--largest", type=int, default=5_000_000, help="the draw's index size (its cache)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--index", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--submission", type=Path, help=argparse.SUPPRESS)
@@ -119,7 +121,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     args.cache.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    paths, submission = prepare(sizes, args.persons, args.cache)
+    paths, submission = prepare(sizes, args.persons, args.cache, args.largest)
     print(f"data ready in {time.perf_counter() - started:.1f} s (cache {args.cache}); DuckDB limit {MEMORY_LIMIT}")
     print(f"{'index rows':>10} {'mode':14} {'time s':>7} {'peak RSS MB':>12} {'new rows':>9}  rules")
     for n in sizes:
