@@ -83,6 +83,11 @@ def index_segment_key(ref: SubmissionRef) -> str:
     return f"{LINKAGE_INDEX_PREFIX}segment-{ref.la_code}-{ref.submission_id}.parquet"
 
 
+def compacted_segment_key(ref: SubmissionRef) -> str:
+    """The index segment that merges small segments when this submission's match found them too many."""
+    return f"{LINKAGE_INDEX_PREFIX}compacted-{ref.la_code}-{ref.submission_id}.parquet"
+
+
 def linkage_quality_key(ref: SubmissionRef) -> str:
     """ResearchBucket: one submission's linkage quality (counts and rates), a hive-partitioned table beside the
     extract's; the latest submission of a council and period replaces the one before."""
