@@ -18,8 +18,6 @@ MAX_LINES = 60
 MAX_EXCEPTIONS = 3
 # "path:qualified name" -> why it may be longer than MAX_LINES.
 LONGER_ON_PURPOSE = {
-    "layers/tfnis/tfnis/linkage/model.py:comparisons": "being split on branches wt-quality / wt-index",
-    "layers/tfnis/tfnis/linkage/incremental.py:_by_model": "being split on branches wt-quality / wt-index",
 }
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
