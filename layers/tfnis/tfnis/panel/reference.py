@@ -76,7 +76,7 @@ def release_reference(
         persons[dataset] = typed(rows, reference_table(dataset))
         families[dataset] = typed(family_rollup(rows, terms), reference_table(dataset, families=True))
         risk[dataset] |= joint.get(dataset, {}) | sensitive_measures(rows, classes, terms, k)
-        risk[dataset] |= {"persons": int(rows[PERSON].nunique()), "families": len(families[dataset])}
+        risk[dataset] |= {"persons": int(rows[PERSON].nunique()), "family_rows": len(families[dataset])}
     return ReleasedReference(persons, families, {"k": k, "datasets": risk})
 
 
