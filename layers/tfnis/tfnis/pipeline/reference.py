@@ -254,11 +254,12 @@ def stage_and_release(
     if table.is_closed():
         store.delete_all_versions(settings.research_bucket, upload.staging_key)
         return None
-    counts = {"staged_persons": len(people), "extract_persons": 0, "cells_suppressed": 0}
+    counts = {"staged_persons": len(people), "extract_persons": 0, "extract_families": 0, "cells_suppressed": 0}
     if released is not None and released.reference is not None:
-        risk = released.reference.risk["datasets"].get(upload.dataset, {})
-        this = released.reference.persons.get(upload.dataset)
-        period = this["period_end"].astype(str).str[:10] == upload.period_end.isoformat() if this is not None else None
-        counts["extract_persons"] = int(period.sum()) if period is not None else 0
+        outcomes, period = released.reference, upload.period_end.isoformat()
+        for name, frames in (("extract_persons", outcomes.persons), ("extract_families", outcomes.families)):
+            frame = frames.get(upload.dataset)
+            counts[name] = 0 if frame is None else int((frame["period_end"].astype(str).str[:10] == period).sum())
+        risk = outcomes.risk["datasets"].get(upload.dataset, {})
         counts["cells_suppressed"] = int(sum(risk.get("cells_suppressed", {}).values()))
     return counts
