@@ -99,3 +99,14 @@ def contract(name: str) -> ReferenceContract:
     if found.name != name:
         raise ValueError(f"contracts/{name}.toml declares name {found.name!r}")
     return found
+
+
+def compared_outcomes() -> dict[str, str]:
+    """outcome → dataset, for the outcomes `tfnis impact` compares (and `tfnis generate --effect` can plant):
+    every integer, sensitive outcome. A quasi-identifier is released only as "it happened", not as a count."""
+    return {
+        o.name: name
+        for name in dataset_names()
+        for o in contract(name).outcomes
+        if o.type == "integer" and o.disclosure == "sensitive"
+    }
