@@ -131,6 +131,9 @@ def released_extract(
         path = Path(out) / key
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)
+    if released.reference is not None:  # as the release writes it (tfnis.pipeline.release.REFERENCE_RISK_KEY)
+        (Path(out) / "extract" / "risk").mkdir(parents=True, exist_ok=True)
+        (Path(out) / "extract" / "risk" / "reference.json").write_text(json.dumps(released.reference.risk, indent=2))
     return Path(out) / "extract", planted
 
 
