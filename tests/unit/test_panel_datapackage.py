@@ -107,7 +107,10 @@ def test_datapackage_json_is_valid_and_every_part_file_matches_its_table_schema(
     descriptor = json.loads((extract / "datapackage.json").read_text())
     package = Package(descriptor, basepath=str(extract))
     assert {r.name for r in package.resources} == {
-        "families", "individuals", "reference_offending", "reference_offending_families"
+        "families",
+        "individuals",
+        "reference_offending",
+        "reference_offending_families",
     }
     for resource in descriptor["resources"]:
         schema = Schema.from_descriptor(resource["schema"])

@@ -623,7 +623,8 @@ def test_the_staged_periods_are_read_by_the_panel_release_only_not_by_researcher
     deny = next(s for s in policy if s["Sid"] == "OnlyThePanelReleaseReadsStaging")
     assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and "s3:GetObject" in deny["Action"]
     assert deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] == [
-        {"Fn::GetAtt": ["AnonymiseFunctionRole", "Arn"]}, {"Fn::GetAtt": ["ReferenceFunctionRole", "Arn"]}
+        {"Fn::GetAtt": ["AnonymiseFunctionRole", "Arn"]},
+        {"Fn::GetAtt": ["ReferenceFunctionRole", "Arn"]},
     ]
 
 

@@ -132,7 +132,7 @@ def protect_jointly(
         blanked = suppress_locally(table, ["trajectory", *fixed], list(shown), k).suppressed
     except KAnonymityImpossible:  # the panel's own class smaller than k (k raised since it was released)
         blanked = pd.DataFrame(True, index=table.index, columns=list(shown))
-    out, joint = dict(joined), {}
+    out, joint = dict(joined), dict[str, dict[str, Any]]()
     for name, (dataset, column) in shown.items():
         hit = out[dataset][PERSON].isin(blanked.index[blanked[name].to_numpy()]) & out[dataset][column].notna()
         entry = joint.setdefault(dataset, {"quasi_identifiers": [], "cells_suppressed": {}})

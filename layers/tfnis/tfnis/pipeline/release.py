@@ -89,7 +89,7 @@ def read_staged_reference(store: Store, keys: list[str]) -> dict[str, pd.DataFra
     """dataset → every staged period's outcomes (person_key, period_end, outcomes), one frame per dataset."""
     import pandas as pd
 
-    bucket, found = store.settings.research_bucket, {}
+    bucket, found = store.settings.research_bucket, dict[str, list[pd.DataFrame]]()
     for key in keys:
         if key.startswith(REFERENCE_STAGING_PREFIX) and key.endswith("/persons.parquet"):
             dataset = key.removeprefix(REFERENCE_STAGING_PREFIX).split("/", 1)[0]
