@@ -14,7 +14,7 @@ service in between, no disclosure control): fast enough for many seeds.
    the release with the panel; how often each interval covers the planted shift.
 
     .venv/bin/python bench/impact_bench.py [--seeds 20] [--councils 4] [--families 400] [--periods 4]
-        [--released-seeds N] [--reference-seeds N]
+        [--released-seeds N] [--reference-seeds N] [--reference-timing --runs 3]
 """
 
 from __future__ import annotations
@@ -170,6 +170,37 @@ def reference_calibration(seeds: int) -> None:
         print(f"  {measure}: interval covers the planted shift {cover}/{n}, excludes 0 {excl}/{n}")
 
 
+def reference_release_timing(runs: int) -> None:
+    """What releasing the three datasets' outcomes with the panel adds to a release (3 councils x 300 families x 4
+    periods): release_panel without and with them, alternately, median of `runs` each (the anchor: without)."""
+    import tempfile
+    from pathlib import Path
+
+    from tfnis.generate import generate_returns
+    from tfnis.impact.synthetic import reference_outcomes, staged_returns
+    from tfnis.panel.release import PanelPolicy, release_panel
+
+    shape = {"councils": 3, "families": 300, "periods": 4, "seed": 4000}
+    with tempfile.TemporaryDirectory(prefix="tfnis-impact-bench-") as tmp:
+        staged = staged_returns(generate_returns(Path(tmp), **shape), 5, 0.10)  # type: ignore[arg-type]
+    datasets = ("education", "offending", "benefits_employment")
+    reference, _ = reference_outcomes(datasets, **shape, effects={}, last_period=None)  # type: ignore[arg-type]
+    times: dict[str, list[float]] = {"panel only (anchor)": [], "panel + reference": []}
+    for _ in range(runs):
+        for label, with_reference in (("panel only (anchor)", None), ("panel + reference", reference)):
+            started = time.perf_counter()
+            released = release_panel(*staged, PanelPolicy(), with_reference)
+            released.parts()
+            times[label].append(time.perf_counter() - started)
+    rows = sum(len(f) for f in reference.values())
+    anchor = statistics.median(times["panel only (anchor)"])
+    print(f"release with the reference outcomes of {', '.join(datasets)} ({rows:,} staged rows), 3 councils x 300 "
+          f"families x 4 periods, median of {runs} (part files included):")  # fmt: skip
+    for label, values in times.items():
+        median = statistics.median(values)
+        print(f"  {label:22s} {median:7.2f} s  ({median / anchor:.2f}x anchor)  runs {[round(v, 2) for v in values]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
@@ -186,6 +217,9 @@ def main() -> None:
         "--reference-seeds", type=int, default=0, help="also planted effects on reference outcomes, through the release"
     )
     parser.add_argument(
+        "--reference-timing", action="store_true", help="time the release with and without reference outcomes"
+    )
+    parser.add_argument(
         "--panel-max-suppression", type=float, default=0.25, help="PanelMaxSuppressionShare (template default)"
     )
     args = parser.parse_args()
@@ -195,6 +229,8 @@ def main() -> None:
         released_calibration(args.released_seeds)
     if args.reference_seeds > 0:
         reference_calibration(args.reference_seeds)
+    if args.reference_timing:
+        reference_release_timing(args.runs)
     if not args.skip_timing:
         timing(10, 4, args.timing_families, args.runs, args.panel_max_suppression)
 
