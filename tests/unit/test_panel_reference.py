@@ -4,12 +4,16 @@ quasi-identifiers are k-anonymous jointly with the person's panel class."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.unit.test_panel_datapackage import PERIODS, staged_offending, staged_periods
 from tfnis.disclosure.measures import class_sizes
 from tfnis.panel.protect import individual_rules, patterns
+from tfnis.panel.reference import release_reference
 from tfnis.panel.release import PanelPolicy, ReleasedPanel, release_panel
 
 K = 3
@@ -79,3 +83,36 @@ def test_the_family_roll_up_sums_the_released_rows(released):
     rows, families = released.reference.persons["offending"], released.reference.families["offending"]
     assert families["persons_matched"].sum() == len(rows)
     assert families["proven_offences"].sum() == rows["proven_offences"].sum()
+
+
+@pytest.fixture(scope="module")
+def panel() -> ReleasedPanel:
+    return release_panel(*staged_periods(), PanelPolicy(k=K, max_suppression=0.5))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    share=st.floats(0.05, 0.9), custodial=st.floats(0.0, 1.0), excluded=st.floats(0.0, 1.0), seed=st.integers(0, 999)
+)
+def test_every_released_person_is_k_anonymous_jointly_whatever_the_outcomes(panel, share, custodial, excluded, seed):
+    """Hypothesis: any staged offending and education outcomes (any share of people, any rate of prison terms and
+    permanent exclusions) leave every released person in a class of at least K on trajectory, the panel's
+    quasi-identifiers and both datasets' quasi-identifiers together."""
+    rng = np.random.default_rng(seed)
+    people = panel.individuals[["person_key", "period_end"]].sample(frac=share, random_state=seed)
+    n = len(people)
+    offending = people.assign(period_end=people["period_end"].astype(str).str[:10], proven_offences=3,
+                              custodial_sentences=(rng.random(n) < custodial).astype(int),
+                              most_serious_offence="THEFT")  # fmt: skip
+    education = people.assign(period_end=people["period_end"].astype(str).str[:10], sessions_possible=180,
+                              sessions_missed=9, fixed_term_exclusions=0,
+                              permanent_exclusion=np.where(rng.random(n) < excluded, "Y", "N"))  # fmt: skip
+    released = release_reference({"offending": offending, "education": education}, panel.individuals, k=K)
+    ind = panel.individuals.assign(period_end=lambda f: pd.to_datetime(f["period_end"]))
+    ind = ind.sort_values(["person_key", "period_end", "la_code"], kind="stable").reset_index(drop=True)
+    for dataset, column in (("offending", "custodial_sentences"), ("education", "permanent_exclusion")):
+        rows = released.persons[dataset][["person_key", "period_end", column]]
+        ind = ind.merge(rows, on=["person_key", "period_end"], how="left")
+        assert set(rows[column].dropna().astype(str)) <= {"1", "Y"}
+    qis = [*individual_rules().quasi_identifiers, "custodial_sentences", "permanent_exclusion"]
+    assert class_sizes(patterns(ind, "person_key", qis), ["trajectory", *qis]).min() >= K

@@ -61,11 +61,12 @@ def release_reference(
     from tfnis.reference import contract
 
     joined, risk = {}, {}
+    panel = panel_keys(individuals)
     for dataset, frame in sorted(staged.items()):
         terms = contract(dataset)
         rows, top_coded = top_code(frame, terms)
         rows = rows.assign(**{c: known_fact(rows[c]) for c in terms.quasi_identifiers})
-        joined[dataset] = in_panel(rows, individuals)
+        joined[dataset] = in_panel(rows, panel)
         kept = len(joined[dataset])
         risk[dataset] = {"staged_rows": len(frame), "released_rows": kept, "left_out_not_in_panel": len(frame) - kept,
                          "top_coded": top_coded}  # fmt: skip
@@ -93,17 +94,24 @@ def top_code(frame: pd.DataFrame, terms: ReferenceContract) -> tuple[pd.DataFram
     return out, counted
 
 
-def in_panel(rows: pd.DataFrame, individuals: pd.DataFrame) -> pd.DataFrame:
-    """The rows whose person is released in the panel in that period, with that row's family_key and la_code."""
+def panel_keys(individuals: pd.DataFrame) -> pd.DataFrame:
+    """person_key, period_end → family_key, la_code of the released individuals (a person in two councils in one
+    period: the first row)."""
     import pandas as pd
 
     panel = individuals[[PERSON, "period_end", "family_key", "la_code"]].copy()
     panel["period_end"] = pd.to_datetime(panel["period_end"])
-    panel = panel.drop_duplicates(list(KEYS))  # a person in two councils in one period: the first row
-    staged = rows.drop(columns=[c for c in ("family_key", "la_code") if c in rows.columns]).copy()
-    staged["period_end"] = pd.to_datetime(staged["period_end"])
     for column in ("family_key", "la_code"):
         panel[column] = panel[column].astype("string")
+    return panel.drop_duplicates(list(KEYS))
+
+
+def in_panel(rows: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose person is released in the panel in that period (panel_keys), with its family and council."""
+    import pandas as pd
+
+    staged = rows.drop(columns=[c for c in ("family_key", "la_code") if c in rows.columns]).copy()
+    staged["period_end"] = pd.to_datetime(staged["period_end"])
     return staged.merge(panel, on=list(KEYS), how="inner")
 
 

@@ -89,11 +89,14 @@ def read_staged_reference(store: Store, keys: list[str]) -> dict[str, pd.DataFra
     """dataset → every staged period's outcomes (person_key, period_end, outcomes), one frame per dataset."""
     import pandas as pd
 
+    from tfnis.reference import dataset_names
+
     bucket, found = store.settings.research_bucket, dict[str, list[pd.DataFrame]]()
     for key in keys:
         if key.startswith(REFERENCE_STAGING_PREFIX) and key.endswith("/persons.parquet"):
             dataset = key.removeprefix(REFERENCE_STAGING_PREFIX).split("/", 1)[0]
-            found.setdefault(dataset, []).append(store.get_frame(bucket, key))
+            if dataset in dataset_names():  # a dataset whose contract was withdrawn is not released
+                found.setdefault(dataset, []).append(store.get_frame(bucket, key))
     return {dataset: pd.concat(frames, ignore_index=True) for dataset, frames in found.items()}
 
 
