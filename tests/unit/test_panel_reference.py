@@ -90,6 +90,7 @@ def panel() -> ReleasedPanel:
     return release_panel(*staged_periods(), PanelPolicy(k=K, max_suppression=0.5))
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     share=st.floats(0.05, 0.9), custodial=st.floats(0.0, 1.0), excluded=st.floats(0.0, 1.0), seed=st.integers(0, 999)
