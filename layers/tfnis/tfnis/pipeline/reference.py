@@ -1,8 +1,9 @@
 """The reference stage: the research data team uploads a national reference extract (POST /references, pre-signed
 POST like a council's return); it is validated against its contract, its identifiers are matched against the
 linkage index (tfnis.reference.matching: precision first; the index is read, never written), the matched
-outcomes are written to ResearchBucket under pseudonymised person and family keys within the disclosure rules,
-and the raw file is deleted. Records of people outside the study leave nothing behind: no object, no index
+outcomes are staged under pseudonymised person keys and released with the panel (tfnis.pipeline.release: only
+the panel's people, protected jointly with it; docs/disclosure.md "Reference outcomes"), and the raw file is
+deleted. Records of people outside the study leave nothing behind: no object, no index
 row, no log line (only counts are audited)."""
 
 from __future__ import annotations
