@@ -23,7 +23,7 @@ from tfnis.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 TF6_LAST_PERIOD = date(2020, 9, 30)
 EXTRACT = Path("ResearchBucket") / "extract"
-DEMO_EFFECTS = ("police_callouts=-0.5", "neet=-0.1")  # what the demo's comparison should find
+DEMO_EFFECTS = ("police_callouts=-0.5", "neet=-0.1", "proven_offences=-0.4")  # what the demo's comparison should find
 
 
 def register(subparsers: Any) -> None:
