@@ -181,6 +181,7 @@ class CompleteReference(RejectedReference):
     matched: int
     match_rate: float
     estimated_false_match_rate: float
+    staged_persons: int  # matched and staged; extract_* are those released with the panel in this period
     extract_persons: int
     extract_families: int
     cells_suppressed: int
