@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from tfnis.linkage import DEFAULT_THRESHOLD
-from tfnis.linkage.clusters import connected_components
+from tfnis.linkage.clusters import connected_components, consistent_components
 from tfnis.linkage.index import SAMPLED, ParquetIndex
 from tfnis.linkage.match_keys import (
     MATCH_KEY_RULES,
@@ -282,9 +282,10 @@ def _by_model(
     mine = fields.iloc[waiting].reset_index(drop=True)
     lefts, rights = _edges_within_submission(mine)
     links = _model_links(candidates, mine, threshold)
-    group = connected_components(
-        len(mine), np.concatenate([*lefts, links.left]), np.concatenate([*rights, links.right])
-    )
+    # Model links join the groups strongest first, never two holding different identifiers or dates (clusters.py).
+    group = connected_components(len(mine), np.concatenate(lefts), np.concatenate(rights))
+    households = "sex" in mine and mine["sex"].notna().any()
+    group = consistent_components(group, links.left, links.right, links.p, mine, households=households)
     group_key, group_p = _keys_of_groups(group, links.to_index, new_key)
     person[waiting] = [group_key[g] for g in group]
     rule[waiting] = [PROBABILISTIC if g in group_p else NEW_PERSON for g in group]
@@ -328,11 +329,12 @@ def _index_rows_for_model(
 @dataclass(frozen=True)
 class ModelLinks:
     """What the model found for the waiting records (by position in them): left/right, links between two of
-    them; to_index (position, person_key, p), links to index persons; near (position, p), pairs to index
-    rows scored below the threshold."""
+    them, with their probabilities p; to_index (position, person_key, p), links to index persons; near
+    (position, p), pairs to index rows scored below the threshold."""
 
     left: np.ndarray
     right: np.ndarray
+    p: np.ndarray
     to_index: pd.DataFrame
     near: pd.DataFrame
 
@@ -341,7 +343,8 @@ def _model_links(candidates: pd.DataFrame, mine: pd.DataFrame, threshold: float)
     """The model's links among the waiting records and to the candidate index rows (none when there are too
     few records to estimate it from)."""
     none = np.array([], dtype=np.int64)
-    links = ModelLinks(none, none, pd.DataFrame({"position": [], "person_key": [], "p": []}), _near_pairs(None, 0))
+    no_index_links = pd.DataFrame({"position": [], "person_key": [], "p": []})
+    links = ModelLinks(none, none, np.zeros(0), no_index_links, _near_pairs(None, 0))
     base = len(candidates)
     if base + len(mine) < MODEL_MINIMUM_RECORDS:
         return links
@@ -373,7 +376,8 @@ def _model_links(candidates: pd.DataFrame, mine: pd.DataFrame, threshold: float)
         }
     )
     near = _near_pairs(scored[scored["match_probability"] < threshold], base)
-    return ModelLinks(uid_l[both_new] - base, uid_r[both_new] - base, to_index, near)
+    probability = pairs["match_probability"].to_numpy()[both_new]
+    return ModelLinks(uid_l[both_new] - base, uid_r[both_new] - base, probability, to_index, near)
 
 
 def _keys_of_groups(

@@ -29,6 +29,10 @@ class SubmissionRef:
     submission_id: str
     period_end: date
 
+    def loggable(self) -> dict[str, str]:
+        """What a log line may say about the submission."""
+        return {"la_code": self.la_code, "submission_id": self.submission_id}
+
     def message(self) -> dict[str, str]:
         return {
             "la_code": self.la_code,
