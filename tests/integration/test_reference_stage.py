@@ -116,7 +116,7 @@ def extract_table(stack: Any, folder: str) -> pd.DataFrame:
         frame = pd.read_parquet(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
         partitions = dict(p.split("=", 1) for p in key.split("/") if "=" in p)
         parts.append(frame.assign(**partitions))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"period_end": []})
 
 
 def test_the_extract_is_matched_and_its_outcomes_released_with_the_panel(stack: Any, processed: dict) -> None:
