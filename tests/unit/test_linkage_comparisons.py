@@ -50,3 +50,23 @@ def test_swapped_names_with_a_typo_in_one_are_recognised_on_both_names():
 def test_twins_jack_and_james_have_plainly_different_forenames():
     reached = level_reached("forename", {"forename": "Jack", **HOUSEHOLD}, {"forename": "James", **HOUSEHOLD})
     assert reached.startswith("All other")
+
+
+def test_known_by_a_middle_name_with_a_typo_in_it():
+    reached = level_reached(
+        "forename",
+        {"forename": "Khristina", "middle_names": "Anzhela", **HOUSEHOLD},
+        {"forename": "Auzhela", **HOUSEHOLD},
+    )
+    assert reached == "known by a middle name, a typo in one"
+
+
+def test_a_forename_in_the_surname_place_with_the_other_name_blank():
+    a = {"forename": "Kiska", "surname": "Kajus", "date_of_birth": "2002-11-27", "sex": "M"}
+    b = {"forename": "Kajus", "date_of_birth": "2002-11-27", "sex": "M"}
+    assert level_reached("forename", a, b) == "forename in the surname's place"
+
+
+def test_a_short_forename_with_two_typos_is_not_plainly_different():
+    reached = level_reached("forename", {"forename": "Ruth", **HOUSEHOLD}, {"forename": "Qrmth", **HOUSEHOLD})
+    assert not reached.startswith("All other")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 
 def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -24,3 +25,105 @@ def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndar
             if np.array_equal(jumped, parent):
                 break
             parent = jumped
+
+
+# Identifiers a person holds one of: two different valid values (more than one edit apart) are two people.
+_IDENTIFIERS = ("nino", "upn", "nhs_number")
+
+
+def _edits_apart(a: str, b: str, most: int) -> bool:
+    import jellyfish
+
+    return a == b or jellyfish.damerau_levenshtein_distance(a, b) <= most
+
+
+def dates_could_be_one(a: str, b: str) -> bool:
+    """Two ISO dates of birth one keying slip apart (the model's non-else DOB levels): equal, day and month
+    swapped, one typo, a year out with day and month kept, or a day out."""
+    import datetime
+
+    if _edits_apart(a, b, 1):
+        return True
+    if a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]:
+        return True
+    if a[4:] == b[4:] and a[:4].isdigit() and b[:4].isdigit() and abs(int(a[:4]) - int(b[:4])) == 1:
+        return True
+    try:
+        return abs((datetime.date.fromisoformat(a) - datetime.date.fromisoformat(b)).days) <= 1
+    except ValueError:
+        return False
+
+
+class _Holdings:
+    """What each cluster holds that a person can hold only one of (valid identifiers; with households, the
+    date of birth up to a slip), merged as clusters join."""
+
+    def __init__(self, fields: pd.DataFrame, households: bool) -> None:
+        self.columns = [c for c in (*_IDENTIFIERS, *(("dob",) if households else ())) if c in fields.columns]
+        self.values = {c: fields[c].to_numpy(dtype=object) for c in self.columns}
+        self.held: dict[int, dict[str, set[str]]] = {}
+
+    def of(self, root: int, members: np.ndarray) -> dict[str, set[str]]:
+        if root not in self.held:
+            self.held[root] = {c: {v for v in self.values[c][members] if isinstance(v, str)} for c in self.columns}
+        return self.held[root]
+
+    @staticmethod
+    def conflict(a: dict[str, set[str]], b: dict[str, set[str]]) -> bool:
+        for column, left in a.items():
+            right = b[column]
+            if not left or not right:
+                continue
+            if column == "dob":
+                # Not one date in common up to a slip (a cluster may hold a date with two slips that a key joined).
+                if not any(dates_could_be_one(x, y) for x in left for y in right):
+                    return True
+            elif left.isdisjoint(right) and not any(_edits_apart(x, y, 1) for x in left for y in right):
+                return True
+        return False
+
+
+def consistent_components(
+    clusters: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    strength: np.ndarray,
+    fields: pd.DataFrame,
+    *,
+    households: bool,
+) -> np.ndarray:
+    """Join `clusters` (labels: a member's smallest id) along the links, strongest first, skipping a link whose
+    two clusters hold different valid identifiers or (households=True) dates of birth no slip apart. Plain
+    connected components chain strangers through one wrong link (a record with a blank date joins a parent
+    and a child of one name); the pair vetoes only see two records, this sees the clusters."""
+    parent = np.asarray(clusters, dtype=np.int64).copy()
+    order = np.argsort(-np.asarray(strength, dtype=np.float64), kind="stable")
+    left, right = np.asarray(left, dtype=np.int64)[order], np.asarray(right, dtype=np.int64)[order]
+    by_cluster = np.argsort(parent, kind="stable")
+    starts = np.searchsorted(parent[by_cluster], np.arange(len(parent) + 1))
+    holdings = _Holdings(fields, households)
+
+    def root(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        root_a, root_b = root(a), root(b)
+        if root_a == root_b:
+            continue
+        # A root not yet joined holds its key cluster's members (first touch only; later its holdings are kept).
+        held_a = holdings.of(root_a, by_cluster[starts[root_a] : starts[root_a + 1]])
+        held_b = holdings.of(root_b, by_cluster[starts[root_b] : starts[root_b + 1]])
+        if holdings.conflict(held_a, held_b):
+            continue
+        low, high = min(root_a, root_b), max(root_a, root_b)
+        parent[high] = low
+        holdings.held[low] = {c: held_a[c] | held_b[c] for c in held_a}
+        holdings.held.pop(high, None)
+    while True:
+        jumped = parent[parent]
+        if np.array_equal(jumped, parent):
+            return parent
+        parent = jumped

@@ -11,21 +11,28 @@ the match keys found.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 if TYPE_CHECKING:
+    import numpy as np
     from splink.internals.splink_dataframe import SplinkDataFrame
 
     from tfnis.linkage.match_keys import KeyCodes
 
 SEED = 5
 U_PAIRS = 3e5  # random pairs for u: more only moves rare levels' u, which barely changes a link
-EM_PAIRS = 2.5e5  # pairs per EM pass
+EM_PAIRS = 1e5  # pairs per EM pass: as good as 2.5e5 at 200k and 1M records (docs/linkage.md), half the time
+# EM converges in 2-8 iterations on data with people in it; on a file with hardly any repeats (a council's first
+# return) it wanders the full 25 of splink's default, each a query DuckDB plans afresh.
+EM_MAX_ITERATIONS = 10
+# Records a slice of prediction: the candidate pairs of one slice are what DuckDB holds at once.
+PREDICT_CHUNK_RECORDS = 100_000
 # Assumed share of true pairs that the strict match keys find; turns their count into the prior.
 KEY_RECALL = 0.6
 
@@ -40,8 +47,24 @@ class ModelInput:
     codes: KeyCodes | None = None  # the match fields' codes, row for row, when the caller has them
 
 
+# Share of stated values per column, keyed by the column's array: comparisons, blocking and training ask
+# about the same columns some seventy times, and counting a million Python strings costs 50 ms each time.
+_SHARE_STATED: weakref.WeakKeyDictionary[object, float] = weakref.WeakKeyDictionary()
+
+
+def _share_stated(column: pd.Series) -> float:
+    array = column.array
+    try:
+        return _SHARE_STATED[array]
+    except (KeyError, TypeError):
+        share = float(column.notna().mean()) if len(column) else 0.0
+        with suppress(TypeError):  # an array type without weak references is not cached
+            _SHARE_STATED[array] = share
+        return share
+
+
 def _has(records: pd.DataFrame, column: str, minimum_share: float = 0.01) -> bool:
-    return column in records.columns and records[column].notna().mean() >= minimum_share
+    return column in records.columns and _share_stated(records[column]) >= minimum_share
 
 
 # Forename and surname swapped, one part exact and the other at most a typo away (Loureiro Afonso for
@@ -57,186 +80,216 @@ def _names_swapped_with_a_typo(jaro_winkler: str) -> str:
 _YEAR = {"duckdb": "try_cast(left({column}, 4) AS INTEGER)", "spark": "cast(left({column}, 4) AS INT)"}
 
 
+def _custom(name: str, levels: list):  # -> splink CustomComparison
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(comparison_levels=levels, output_column_name=name)
+
+
+# One record's name stands where the other has another name: `{jw}` is the dialect's Jaro-Winkler function.
+_NAME_IN_ANOTHER_PLACE = "{jw}({a}_l, {b}_r) >= {similarity} OR {jw}({b}_l, {a}_r) >= {similarity}"
+
+
+def _forename_comparison(records: pd.DataFrame, swapped_with_a_typo: str, jaro_winkler: str):
+    """Forename: exact, nickname, close, known by a middle name, swapped names, a typo, an initial."""
+    import splink.comparison_level_library as cll
+
+    # Known by a middle name: one record's forename is the other's middle name (Anne Eleanor -> Eleanor), or
+    # nearly (a typo in either).
+    by_middle_name = (
+        [
+            cll.Or(
+                cll.ColumnsReversedLevel("forename", "middle_names"),
+                cll.ColumnsReversedLevel("middle_names", "forename"),
+            ).configure(label_for_charts="known by a middle name"),
+            cll.CustomLevel(
+                _NAME_IN_ANOTHER_PLACE.format(jw=jaro_winkler, a="forename", b="middle_names", similarity=0.88),
+                "known by a middle name, a typo in one",
+            ),
+        ]
+        if _has(records, "middle_names")
+        else []
+    )
+    # Names swapped where one record lacks the other name (Kajus Kiska -> Kajus, surname blank).
+    one_name_swapped = cll.CustomLevel(
+        _NAME_IN_ANOTHER_PLACE.format(jw=jaro_winkler, a="forename", b="surname", similarity=0.9),
+        "forename in the surname's place",
+    )
+    return _custom(
+        "forename",
+        [
+            cll.NullLevel("forename"),
+            cll.ExactMatchLevel("forename", term_frequency_adjustments=True),
+            cll.ArrayIntersectLevel("forename_alias_list", 1).configure(label_for_charts="nickname"),
+            cll.JaroWinklerLevel("forename", 0.92),
+            *by_middle_name,
+            cll.Or(
+                cll.ExactMatchLevel("forename_first"),
+                cll.ColumnsReversedLevel("forename", "surname", symmetrical=True),
+            ).configure(label_for_charts="first forename or swapped names"),
+            cll.CustomLevel(swapped_with_a_typo, "names swapped, one with a typo"),
+            one_name_swapped,
+            # A typo in a short name (Zoe, oZe) falls below any Jaro-Winkler level.
+            cll.DamerauLevenshteinLevel("forename", 1),
+            cll.JaroWinklerLevel("forename", 0.8),
+            cll.DamerauLevenshteinLevel("forename", 2),
+            cll.CustomLevel(
+                "(length(forename_l) = 1 OR length(forename_r) = 1) AND left(forename_l, 1) = left(forename_r, 1)",
+                "initial",
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _middle_names_comparison():
+    """Middle names: exact, or the same initial."""
+    import splink.comparison_level_library as cll
+    from splink import ColumnExpression
+
+    return _custom(
+        "middle_names",
+        [
+            cll.NullLevel("middle_names"),
+            cll.ExactMatchLevel("middle_names"),
+            cll.ExactMatchLevel(ColumnExpression("middle_names").substr(1, 1)).configure(label_for_charts="initial"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _surname_comparison(records: pd.DataFrame, swapped_with_a_typo: str):
+    """Surname: exact, close, part of a double-barrelled one, swapped with the forename, same Soundex."""
+    import splink.comparison_level_library as cll
+
+    swapped = (
+        [cll.CustomLevel(swapped_with_a_typo, "names swapped, a typo allowed")] if _has(records, "forename") else []
+    )
+    return _custom(
+        "surname",
+        [
+            cll.NullLevel("surname"),
+            cll.ExactMatchLevel("surname", term_frequency_adjustments=True),
+            cll.JaroWinklerLevel("surname", 0.92),
+            cll.CustomLevel(
+                "surname_first_l = surname_r OR surname_last_l = surname_r "
+                "OR surname_l = surname_first_r OR surname_l = surname_last_r "
+                "OR surname_first_l = surname_first_r OR surname_last_l = surname_last_r",
+                "part of a double-barrelled surname",
+            ),
+            *swapped,
+            cll.ExactMatchLevel("surname_phonetic").configure(label_for_charts="same Soundex"),
+            cll.JaroWinklerLevel("surname", 0.8),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _dob_comparison(sql_dialect: str):
+    """Date of birth: exact, day and month swapped, one typo, a year out, a day out."""
+    import splink.comparison_level_library as cll
+
+    year_l, year_r = (_YEAR[sql_dialect].format(column=f"dob_{side}") for side in "lr")
+    return _custom(
+        "dob",
+        [
+            cll.NullLevel("dob"),
+            cll.ExactMatchLevel("dob"),
+            cll.CustomLevel(
+                "left(dob_l, 4) = left(dob_r, 4) AND substr(dob_l, 6, 2) = substr(dob_r, 9, 2) "
+                "AND substr(dob_l, 9, 2) = substr(dob_r, 6, 2)",
+                "day and month swapped",
+            ),
+            cll.DamerauLevenshteinLevel("dob", 1),
+            # The slips that cross a digit boundary (2019 -> 2020, 09 -> 10): a year out with day and
+            # month kept, or a day out. Not "within a year": siblings of one name are months apart.
+            cll.CustomLevel(f"right(dob_l, 5) = right(dob_r, 5) AND abs({year_l} - {year_r}) = 1", "a year out"),
+            cll.AbsoluteDateDifferenceLevel("dob_date", input_is_string=False, threshold=1, metric="day").configure(
+                label_for_charts="a day out"
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _postcode_comparison():
+    """Postcode: exact, one typo, same sector, same district."""
+    import splink.comparison_level_library as cll
+
+    return _custom(
+        "postcode",
+        [
+            cll.NullLevel("postcode"),
+            cll.ExactMatchLevel("postcode", term_frequency_adjustments=True),
+            cll.DamerauLevenshteinLevel("postcode", 1),
+            cll.CustomLevel(
+                "postcode_district_l = postcode_district_r AND "
+                "left(postcode_l, length(postcode_l) - 2) = left(postcode_r, length(postcode_r) - 2)",
+                "same sector",
+            ),
+            cll.ExactMatchLevel("postcode_district").configure(label_for_charts="same district"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _identifier_comparison(identifier: str, *edit_distances: int):
+    """An identifier (NINO, UPN, NHS number, other_id): exact, then within each edit distance given."""
+    import splink.comparison_level_library as cll
+
+    return _custom(
+        identifier,
+        [
+            cll.NullLevel(identifier),
+            cll.ExactMatchLevel(identifier),
+            *(cll.DamerauLevenshteinLevel(identifier, distance) for distance in edit_distances),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _address_comparison():
+    """Free-text address: exact, then three Jaro-Winkler bands."""
+    import splink.comparison_level_library as cll
+
+    return _custom(
+        "address",
+        [
+            cll.NullLevel("address"),
+            cll.ExactMatchLevel("address"),
+            *(cll.JaroWinklerLevel("address", similarity) for similarity in (0.95, 0.88, 0.75)),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 def comparisons(records: pd.DataFrame, sql_dialect: str = "duckdb") -> list:
     """One comparison per match field the data carries; levels from strongest to weakest. The same model
     in either engine's SQL (`sql_dialect` duckdb or spark)."""
-    import splink.comparison_level_library as cll
-    import splink.comparison_library as cl
-    from splink import ColumnExpression
     from splink.internals.dialects import SplinkDialect
 
-    swapped_with_a_typo = _names_swapped_with_a_typo(SplinkDialect.from_string(sql_dialect).jaro_winkler_function_name)
-    year_l, year_r = (_YEAR[sql_dialect].format(column=f"dob_{side}") for side in "lr")
-
-    def custom(name: str, levels: list) -> cl.CustomComparison:
-        return cl.CustomComparison(comparison_levels=levels, output_column_name=name)
-
+    jaro_winkler = SplinkDialect.from_string(sql_dialect).jaro_winkler_function_name
+    swapped_with_a_typo = _names_swapped_with_a_typo(jaro_winkler)
     found = []
     if _has(records, "forename"):
-        # Known by a middle name: one record's forename is the other's middle name (Anne Eleanor -> Eleanor).
-        by_middle_name = (
-            [
-                cll.Or(
-                    cll.ColumnsReversedLevel("forename", "middle_names"),
-                    cll.ColumnsReversedLevel("middle_names", "forename"),
-                ).configure(label_for_charts="known by a middle name")
-            ]
-            if _has(records, "middle_names")
-            else []
-        )
-        found.append(
-            custom(
-                "forename",
-                [
-                    cll.NullLevel("forename"),
-                    cll.ExactMatchLevel("forename", term_frequency_adjustments=True),
-                    cll.ArrayIntersectLevel("forename_alias_list", 1).configure(label_for_charts="nickname"),
-                    cll.JaroWinklerLevel("forename", 0.92),
-                    *by_middle_name,
-                    cll.Or(
-                        cll.ExactMatchLevel("forename_first"),
-                        cll.ColumnsReversedLevel("forename", "surname", symmetrical=True),
-                    ).configure(label_for_charts="first forename or swapped names"),
-                    cll.CustomLevel(swapped_with_a_typo, "names swapped, one with a typo"),
-                    # A typo in a short name (Zoe, oZe) falls below any Jaro-Winkler level.
-                    cll.DamerauLevenshteinLevel("forename", 1),
-                    cll.JaroWinklerLevel("forename", 0.8),
-                    cll.CustomLevel(
-                        "(length(forename_l) = 1 OR length(forename_r) = 1) "
-                        "AND left(forename_l, 1) = left(forename_r, 1)",
-                        "initial",
-                    ),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
+        found.append(_forename_comparison(records, swapped_with_a_typo, jaro_winkler))
     if _has(records, "middle_names"):
-        found.append(
-            custom(
-                "middle_names",
-                [
-                    cll.NullLevel("middle_names"),
-                    cll.ExactMatchLevel("middle_names"),
-                    cll.ExactMatchLevel(ColumnExpression("middle_names").substr(1, 1)).configure(
-                        label_for_charts="initial"
-                    ),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
+        found.append(_middle_names_comparison())
     if _has(records, "surname"):
-        found.append(
-            custom(
-                "surname",
-                [
-                    cll.NullLevel("surname"),
-                    cll.ExactMatchLevel("surname", term_frequency_adjustments=True),
-                    cll.JaroWinklerLevel("surname", 0.92),
-                    cll.CustomLevel(
-                        "surname_first_l = surname_r OR surname_last_l = surname_r "
-                        "OR surname_l = surname_first_r OR surname_l = surname_last_r "
-                        "OR surname_first_l = surname_first_r OR surname_last_l = surname_last_r",
-                        "part of a double-barrelled surname",
-                    ),
-                    *(
-                        [
-                            cll.CustomLevel(swapped_with_a_typo, "names swapped, a typo allowed"),
-                        ]
-                        if _has(records, "forename")
-                        else []
-                    ),
-                    cll.ExactMatchLevel("surname_phonetic").configure(label_for_charts="same Soundex"),
-                    cll.JaroWinklerLevel("surname", 0.8),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
+        found.append(_surname_comparison(records, swapped_with_a_typo))
     if _has(records, "dob"):
-        found.append(
-            custom(
-                "dob",
-                [
-                    cll.NullLevel("dob"),
-                    cll.ExactMatchLevel("dob"),
-                    cll.CustomLevel(
-                        "left(dob_l, 4) = left(dob_r, 4) AND substr(dob_l, 6, 2) = substr(dob_r, 9, 2) "
-                        "AND substr(dob_l, 9, 2) = substr(dob_r, 6, 2)",
-                        "day and month swapped",
-                    ),
-                    cll.DamerauLevenshteinLevel("dob", 1),
-                    # The slips that cross a digit boundary (2019 -> 2020, 09 -> 10): a year out with day and
-                    # month kept, or a day out. Not "within a year": siblings of one name are months apart.
-                    cll.CustomLevel(
-                        f"right(dob_l, 5) = right(dob_r, 5) AND abs({year_l} - {year_r}) = 1",
-                        "a year out",
-                    ),
-                    cll.AbsoluteDateDifferenceLevel(
-                        "dob_date", input_is_string=False, threshold=1, metric="day"
-                    ).configure(label_for_charts="a day out"),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
+        found.append(_dob_comparison(sql_dialect))
     if _has(records, "sex"):
-        found.append(custom("sex", [cll.NullLevel("sex"), cll.ExactMatchLevel("sex"), cll.ElseLevel()]))
+        import splink.comparison_level_library as cll
+
+        found.append(_custom("sex", [cll.NullLevel("sex"), cll.ExactMatchLevel("sex"), cll.ElseLevel()]))
     if _has(records, "postcode"):
-        found.append(
-            custom(
-                "postcode",
-                [
-                    cll.NullLevel("postcode"),
-                    cll.ExactMatchLevel("postcode", term_frequency_adjustments=True),
-                    cll.DamerauLevenshteinLevel("postcode", 1),
-                    cll.CustomLevel(
-                        "postcode_district_l = postcode_district_r AND "
-                        "left(postcode_l, length(postcode_l) - 2) = left(postcode_r, length(postcode_r) - 2)",
-                        "same sector",
-                    ),
-                    cll.ExactMatchLevel("postcode_district").configure(label_for_charts="same district"),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
-    for identifier in ("nino", "upn", "nhs_number"):
-        if _has(records, identifier, 0.001):
-            found.append(
-                custom(
-                    identifier,
-                    [
-                        cll.NullLevel(identifier),
-                        cll.ExactMatchLevel(identifier),
-                        cll.DamerauLevenshteinLevel(identifier, 1),
-                        cll.ElseLevel(),
-                    ],
-                )
-            )
+        found.append(_postcode_comparison())
+    found.extend(_identifier_comparison(c, 1) for c in ("nino", "upn", "nhs_number") if _has(records, c, 0.001))
     if _has(records, "other_id"):
-        found.append(
-            custom(
-                "other_id",
-                [
-                    cll.NullLevel("other_id"),
-                    cll.ExactMatchLevel("other_id"),
-                    cll.DamerauLevenshteinLevel("other_id", 1),
-                    cll.DamerauLevenshteinLevel("other_id", 2),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
+        found.append(_identifier_comparison("other_id", 1, 2))
     if _has(records, "address"):
-        found.append(
-            custom(
-                "address",
-                [
-                    cll.NullLevel("address"),
-                    cll.ExactMatchLevel("address"),
-                    cll.JaroWinklerLevel("address", 0.95),
-                    cll.JaroWinklerLevel("address", 0.88),
-                    cll.JaroWinklerLevel("address", 0.75),
-                    cll.ElseLevel(),
-                ],
-            )
-        )
+        found.append(_address_comparison())
     return found
 
 
@@ -253,11 +306,27 @@ _BLOCKING = (
     ("postcode", "surname_phonetic"),
     ("postcode", "forename_first"),
     ("forename_first", "surname_phonetic", "dob_year"),
+    # Known by a middle name, or a forename typed wrong: the middle name with the date or the surname.
+    ("dob", "middle_names"),
+    ("middle_names", "surname"),
+    # A typo in the forename, the date slipped or the postcode moved: the surname, the initial and the year.
+    ("forename_initial", "surname", "dob_year"),
 )
 
 
+# Blocking key parts derived from a match field (as tfnis.linkage.match_keys.KeyCodes derives them), in SQL.
+_DERIVED_FROM = {"dob_year": "dob", "forename_initial": "forename"}
+_DERIVED_SQL = {"dob_year": "left({side}.dob, 4)", "forename_initial": "left({side}.forename, 1)"}
+
+
+def _blocking_part(column: str) -> str:
+    if column in _DERIVED_SQL:
+        return f"{_DERIVED_SQL[column].format(side='l')} = {_DERIVED_SQL[column].format(side='r')}"
+    return f"l.{column} = r.{column}"
+
+
 def blocking_columns(records: pd.DataFrame) -> list[tuple[str, ...]]:
-    return [cols for cols in _BLOCKING if all(_has(records, c if c != "dob_year" else "dob", 0.001) for c in cols)]
+    return [cols for cols in _BLOCKING if all(_has(records, _DERIVED_FROM.get(c, c), 0.001) for c in cols)]
 
 
 def _representative_column(columns: tuple[str, ...]) -> str:
@@ -284,28 +353,36 @@ def with_representatives(records: pd.DataFrame, codes: KeyCodes | None = None) -
         mark = np.zeros(len(records), dtype=bool)
         mark[order[first]] = True
         marks[_representative_column(columns)] = mark & (key >= 0)
-    return records.assign(**marks)
+    # Columns added without copying the records' own (a frame of a million strings per copy).
+    return pd.concat([records, pd.DataFrame(marks, index=records.index)], axis=1, copy=False)
 
 
-# The two broad rules (a common name across the country; a household's members) only bring pairs whose
+# The broad rules (a common name across the country; a household's members) only bring pairs whose
 # dates of birth could be one person's: a date missing, or one slip away, which keeps either the year (a day
 # or month keyed wrongly, day and month swapped) or the day and month (a year keyed wrongly). Pairs with
 # equal dates come in by the date rules anyway. At a million records this drops most of the pairs scored.
 # Household data only (a sex column), as for the vetoes: in a file like FEBRL's a date may carry two slips.
-_BROAD = {("forename", "surname"), ("postcode", "surname_phonetic")}
+_BROAD = {("forename", "surname"), ("postcode", "surname_phonetic"), ("middle_names", "surname")}
 _DATES_COULD_AGREE = (
     "(l.dob IS NULL OR r.dob IS NULL OR left(l.dob, 4) = left(r.dob, 4) OR right(l.dob, 5) = right(r.dob, 5))"
 )
 
 
-# Swapped forename and surname at one date of birth: each direction is its own equi-join.
-_SWAPPED_BLOCKING = ("l.dob = r.dob AND l.forename = r.surname", "l.dob = r.dob AND l.surname = r.forename")
+# Swapped forename and surname at one date of birth, or at one address (where the date of birth is often
+# blank or slipped as well): each direction is its own equi-join.
+_SWAPPED_BLOCKING = {
+    "dob": ("l.dob = r.dob AND l.forename = r.surname", "l.dob = r.dob AND l.surname = r.forename"),
+    "postcode": (
+        "l.postcode = r.postcode AND l.forename = r.surname",
+        "l.postcode = r.postcode AND l.surname = r.forename",
+    ),
+}
 
 
 def blocking_rules(records: pd.DataFrame, *, scoped: bool) -> list[str]:
     rules = []
     for columns in blocking_columns(records):
-        parts = ["left(l.dob, 4) = left(r.dob, 4)" if c == "dob_year" else f"l.{c} = r.{c}" for c in columns]
+        parts = [_blocking_part(c) for c in columns]
         if columns in _BROAD and _has(records, "dob") and _has(records, "sex"):
             parts.append(_DATES_COULD_AGREE)
         parts.append("l.cluster <> r.cluster")
@@ -315,15 +392,18 @@ def blocking_rules(records: pd.DataFrame, *, scoped: bool) -> list[str]:
         if scoped:
             parts.append("(l.scope = 1 OR r.scope = 1)")
         rules.append(" AND ".join(parts))
-    if all(_has(records, c) for c in ("dob", "forename", "surname")):
-        for rule in _SWAPPED_BLOCKING:
-            rules.append(
+    for shared, swapped in _SWAPPED_BLOCKING.items():
+        if all(_has(records, c) for c in (shared, "forename", "surname")):
+            rules.extend(
                 " AND ".join([rule, "l.cluster <> r.cluster", *(["(l.scope = 1 OR r.scope = 1)"] if scoped else [])])
+                for rule in swapped
             )
     return rules
 
 
-def _training_rules(records: pd.DataFrame) -> tuple[str | None, list[str]]:
+def _training_rules(
+    records: pd.DataFrame, codes: KeyCodes | None = None, rows: np.ndarray | None = None
+) -> tuple[str | None, list[str]]:
     """Two EM passes that between them free every comparison. First block on date of birth (frees names,
     postcode, identifiers); then on a shared identifier, which admits almost only true pairs, so the date of
     birth's disagreement levels are learnt from people rather than from a parent and child of one name.
@@ -336,7 +416,7 @@ def _training_rules(records: pd.DataFrame) -> tuple[str | None, list[str]]:
         second.append("l.forename = r.forename AND l.surname = r.surname")
     elif _has(records, "postcode"):
         second.append("l.postcode = r.postcode")
-    return first, [rule for rule in second if training_pairs(records, rule) >= MIN_TRAINING_PAIRS]
+    return first, [rule for rule in second if training_pairs(records, rule, codes, rows) >= MIN_TRAINING_PAIRS]
 
 
 def prior_from_clusters(records: pd.DataFrame) -> float:
@@ -356,9 +436,13 @@ ENGINES = ("duckdb", "spark")
 def score_pairs(model_input: ModelInput, threshold: float, engine: str = "duckdb") -> pd.DataFrame:
     """Scored candidate pairs at or above threshold: columns uid_l, uid_r, match_probability. The engine is
     splink's backend: duckdb (in process) or spark (pyspark local mode or a cluster's session)."""
+    import numpy as np
     from splink import Linker, SettingsCreator
 
-    records = with_representatives(model_input.records, model_input.codes)
+    from tfnis.linkage.match_keys import KeyCodes
+
+    codes = model_input.codes or KeyCodes(model_input.records)
+    records = with_representatives(model_input.records, codes)
     empty = pd.DataFrame({"uid_l": [], "uid_r": [], "match_probability": []})
     found = comparisons(records, engine)
     rules = blocking_rules(records, scoped=model_input.scoped)
@@ -367,35 +451,61 @@ def score_pairs(model_input: ModelInput, threshold: float, engine: str = "duckdb
     prior = prior_from_clusters(records)
     # A record that represents its cluster under no blocking rule is in no candidate pair: leave it out of
     # DuckDB altogether (half the distinct records at a million).
-    records = records[records.filter(like="representative_").any(axis=1).to_numpy()].reset_index(drop=True)
+    in_model = records.filter(like="representative_").to_numpy().any(axis=1)
+    passes = training_passes(records, codes, np.flatnonzero(in_model))
+    del codes, model_input
+    if passes is None:
+        return empty  # too little data to estimate the model: keys and council ids only
     # Columns only their own comparison reads, when the data has none: not copied into the engine.
-    unused = [c for c in _SELF_CONTAINED if c in records.columns and not records[c].notna().any()]
+    used = [c for c in records.columns if c not in _SELF_CONTAINED or _share_stated(records[c]) > 0]
+    chunks = max(1, -(-int(in_model.sum()) // PREDICT_CHUNK_RECORDS)) if engine == "duckdb" else 1
     settings = SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="uid",
         comparisons=found,
         blocking_rules_to_generate_predictions=rules,  # type: ignore[arg-type]  # SQL strings are accepted
         probability_two_random_records_match=prior,
+        max_iterations=EM_MAX_ITERATIONS,
         retain_matching_columns=True,  # brings the gamma levels, which feed the veto
         retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=[],
     )
-    with _engine_table(records.drop(columns=unused), engine) as table:
+    with _engine_table(records, engine, used, in_model) as table:
+        del records  # the engine holds its own copy
         linker = Linker(table, settings, log_level=logging.ERROR)
-        if not train(linker, records):
-            return empty  # too little data to estimate the model: keys and council ids only
-        predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-        pairs = predictions.as_pandas_dataframe()
-    pairs = pairs.astype({"uid_l": "int64", "uid_r": "int64"})
-    return pairs[~vetoed(pairs)][["uid_l", "uid_r", "match_probability"]].reset_index(drop=True)
+        if not train(linker, passes):
+            return empty
+        return _predicted_pairs(linker, threshold, chunks)
+
+
+def _predicted_pairs(linker, threshold: float, chunks: int = 1) -> pd.DataFrame:
+    """The model's pairs at or above threshold, not vetoed: uid_l, uid_r, match_probability. Scored in
+    `chunks` slices of the right-hand records, each slice's pairs fetched and its table dropped before the next,
+    so the engine never holds every candidate pair at once. Only the pair's ids, probability and comparison
+    levels leave the engine: the matching columns it also holds (both records' every field, kept for the
+    levels) would be Python strings in pandas, a gigabyte at a million."""
+    found = []
+    for chunk in range(1, chunks + 1):
+        predictions = linker.inference.predict_chunk(
+            left_chunk=(1, 1), right_chunk=(chunk, chunks), threshold_match_probability=threshold, warning_mode="never"
+        )
+        gammas = [name for name in (c.unquote().name for c in predictions.columns) if name.startswith("gamma_")]
+        columns = ", ".join(["uid_l", "uid_r", "match_probability", *gammas])
+        pairs = linker.misc.query_sql(f"SELECT {columns} FROM {predictions.physical_name}", output_type="pandas")
+        predictions.drop_table_from_database_and_remove_from_cache()
+        pairs = pairs.astype({"uid_l": "int64", "uid_r": "int64"})
+        found.append(pairs[~vetoed(pairs)][["uid_l", "uid_r", "match_probability"]])
+    return pd.concat(found, ignore_index=True)
 
 
 @contextmanager
-def _engine_table(records: pd.DataFrame, engine: str) -> Iterator[SplinkDataFrame]:
-    """The records as a table of the engine's splink backend, with the alias list and the date the comparisons
-    use parsed once per record, not once per pair."""
+def _engine_table(
+    records: pd.DataFrame, engine: str, columns: list[str], rows: np.ndarray
+) -> Iterator[SplinkDataFrame]:
+    """The `columns` of the records where `rows` (a mask) as a table of the engine's splink backend, with the
+    alias list and the date the comparisons use parsed once per record, not once per pair."""
     if engine == "spark":
-        yield _spark_table(records)
+        yield _spark_table(records.loc[rows, columns].reset_index(drop=True))
         return
     if engine != "duckdb":
         raise ValueError(f"unknown linkage engine {engine!r}: one of {', '.join(ENGINES)}")
@@ -405,11 +515,19 @@ def _engine_table(records: pd.DataFrame, engine: str) -> Iterator[SplinkDataFram
     # The match Lambda has no pyarrow (docs/deploy.md): DuckDB reads the pandas frame itself and splink is
     # handed the table's name; DuckDBAPI.register(<frame>) would import pyarrow first.
     con = duckdb.connect()
+    # DuckDB picks the rows and columns itself: a pandas copy of them would be a million strings more.
     con.register("records_frame", records)
+    con.register("rows_frame", pd.DataFrame({"in_model": rows}))
+    # A table, not a view: splink scans its input a dozen times (u, EM blocking and sampling, term
+    # frequencies, prediction), and every scan of a pandas frame converts each Python string again.
     con.execute(
-        "CREATE VIEW records AS SELECT *, string_split(forename_aliases, '|') AS forename_alias_list, "
-        "try_strptime(dob, '%Y-%m-%d')::DATE AS dob_date FROM records_frame"
+        f"CREATE TABLE records AS SELECT {', '.join(columns)}, "
+        "string_split(forename_aliases, '|') AS forename_alias_list, try_strptime(dob, '%Y-%m-%d')::DATE AS dob_date "
+        "FROM records_frame POSITIONAL JOIN rows_frame WHERE in_model"
     )
+    con.unregister("records_frame")
+    con.unregister("rows_frame")
+    del records  # the table is DuckDB's own copy: the frame's Python strings can go with the caller's
     try:
         with lists_registered_as_pandas():
             yield DuckDBAPI(connection=con).register("records")
@@ -472,6 +590,34 @@ def _pandas_if_list_tuple_or_dict(table: object) -> object:
 
 
 @contextmanager
+def underflowed_m_as_unobserved() -> Iterator[None]:
+    """Within: a level whose m an EM iteration computes as below 1e-300 (its share of the matches underflowed
+    to 0: the sample's matches never reach it) is treated as splink treats a level the sample never reaches,
+    "not observed", rather than raising ValueError and failing the whole pass. Without this the date-of-birth
+    pass failed at a million household records (the model then linked nothing: cluster F1 0.85 not 0.997)
+    while the same pass on another draw of pairs trained; see docs/linkage.md."""
+    from splink.internals import expectation_maximisation
+    from splink.internals.comparison_level import M_U_CLAMP_MIN
+
+    original = expectation_maximisation.m_u_records_to_lookup_dict
+
+    def lookup_without_underflow(records: list) -> dict:
+        lookup = original(records)
+        for levels in lookup.values():
+            for values in levels.values():
+                m = values.get("m_probability")
+                if isinstance(m, (int, float)) and m < M_U_CLAMP_MIN:
+                    del values["m_probability"]  # read back as splink's LEVEL_NOT_OBSERVED
+        return lookup
+
+    expectation_maximisation.m_u_records_to_lookup_dict = lookup_without_underflow  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        expectation_maximisation.m_u_records_to_lookup_dict = original  # type: ignore[assignment]
+
+
+@contextmanager
 def lists_registered_as_pandas() -> Iterator[None]:
     """Within: splink's training (u samples, EM parameter tables) registers pandas frames, not Arrow tables,
     so it runs where pyarrow is absent (the match Lambda). The same path runs locally, so tests cover it."""
@@ -523,23 +669,43 @@ def vetoed(pairs: pd.DataFrame) -> pd.Series:
 MIN_TRAINING_PAIRS = 500  # splink: EM wants at least a few hundred pairs per pass
 
 
-def training_pairs(records: pd.DataFrame, rule: str) -> int:
-    """How many pairs an equality training rule (l.a = r.a AND ...) generates."""
+def training_pairs(
+    records: pd.DataFrame, rule: str, codes: KeyCodes | None = None, rows: np.ndarray | None = None
+) -> int:
+    """How many pairs an equality training rule (l.a = r.a AND ...) generates among `rows` of the records (all
+    when None); from the records' integer codes (`codes`, row for row) when the caller has them, as grouping a
+    million strings takes seconds."""
     import re
 
+    import numpy as np
+
+    from tfnis.linkage.match_keys import KeyCodes
+
     columns = re.findall(r"l\.(\w+) = r\.", rule)
-    sizes = records.dropna(subset=columns).groupby(columns).size().to_numpy(dtype="int64")
+    key = (codes or KeyCodes(records)).combine(columns)
+    if rows is not None:
+        key = key[rows]
+    sizes = np.bincount(key[key >= 0]).astype(np.int64)
     return int((sizes * (sizes - 1) // 2).sum())
 
 
-def train(linker, records: pd.DataFrame) -> bool:
-    """u by seeded random sampling; m by EM, capped so a million records train in seconds. False when a
-    pass has too few pairs to learn from, or every candidate fails: an untrained model links strangers."""
+def training_passes(
+    records: pd.DataFrame, codes: KeyCodes | None = None, rows: np.ndarray | None = None
+) -> tuple[str, list[str]] | None:
+    """The EM passes for `rows` of the records (all when None): the first and the candidates for the second;
+    None when a pass has too few pairs to learn from (an untrained model links strangers)."""
+    first, second = _training_rules(records, codes, rows)
+    if first is None or not second or training_pairs(records, first, codes, rows) < MIN_TRAINING_PAIRS:
+        return None
+    return first, second
+
+
+def train(linker, passes: tuple[str, list[str]]) -> bool:
+    """u by seeded random sampling; m by EM on `passes` (training_passes), capped so a million records train
+    in seconds. False when every candidate for a pass fails: an untrained model links strangers."""
     import warnings
 
-    first, second = _training_rules(records)
-    if first is None or not second or training_pairs(records, first) < MIN_TRAINING_PAIRS:
-        return False
+    first, second = passes
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         linker.training.estimate_u_using_random_sampling(
@@ -553,9 +719,10 @@ def train(linker, records: pd.DataFrame) -> bool:
 def _em_pass(linker, rule: str) -> bool:
     """One EM pass; False when splink gives up on it (a pass changes the model only when it completes)."""
     try:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, max_pairs=EM_PAIRS, estimate_without_term_frequencies=True
-        )
+        with underflowed_m_as_unobserved():
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, max_pairs=EM_PAIRS, estimate_without_term_frequencies=True
+            )
     except Exception as error:
         # splink raises EMTrainingException, SQL errors, and ValueError when a level's m underflows to 0
         # (a level no training pair reaches).

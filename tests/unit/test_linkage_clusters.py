@@ -1,0 +1,46 @@
+"""Clusters from model links: strongest first, never two clusters one person cannot be."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tfnis.linkage.clusters import consistent_components, dates_could_be_one
+
+
+def records(**columns: list) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(values, dtype="string") for name, values in columns.items()})
+
+
+def test_dates_one_slip_apart_could_be_one_person():
+    assert dates_could_be_one("2001-02-22", "2001-22-22")  # one typo
+    assert dates_could_be_one("2023-11-10", "2023-10-11")  # day and month swapped
+    assert dates_could_be_one("2019-12-31", "2020-12-31")  # a year out
+    assert dates_could_be_one("2019-12-31", "2020-01-01")  # a day out
+    assert not dates_could_be_one("1987-05-17", "2008-09-18")  # a parent and a child
+
+
+def test_a_record_with_a_blank_date_joins_one_namesake_not_both():
+    # Parent (0) and child (1) of one name; record 2 has no date and links to both, to the parent more strongly.
+    fields = records(dob=["1987-05-17", "2008-09-18", None], nino=[None, None, None])
+    person = consistent_components(
+        np.arange(3), np.array([2, 2]), np.array([1, 0]), np.array([0.95, 0.99]), fields, households=True
+    )
+    assert person.tolist() == [0, 1, 0]
+
+
+def test_without_households_dates_do_not_split_but_identifiers_do():
+    fields = records(dob=["1987-05-17", "2008-09-18", None], nino=["AB123456", None, "CD654321"])
+    person = consistent_components(
+        np.arange(3), np.array([0, 1]), np.array([1, 2]), np.array([0.99, 0.98]), fields, households=False
+    )
+    assert person.tolist() == [0, 0, 2]
+
+
+def test_key_clusters_are_joined_whole():
+    # Records 0 and 1 are one key cluster (label 0); a model link from record 2 to record 1 joins all three.
+    fields = records(dob=["2001-02-22", None, "2001-02-22"], nino=[None, None, None])
+    person = consistent_components(
+        np.array([0, 0, 2]), np.array([2]), np.array([1]), np.array([0.99]), fields, households=True
+    )
+    assert person.tolist() == [0, 0, 0]
