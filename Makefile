@@ -30,14 +30,15 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/pip install --quiet "aws-sam-cli==1.170.0"
 	touch $@
 
-# The upload page: GOV.UK Frontend and axe-core from npm (pinned by web/package-lock.json), built into web/build/.
+# The upload page: GOV.UK Frontend and axe-core from npm (pinned by web/package-lock.json), built into web/build/;
+# swagger-ui-dist for the embedded stack's /docs, built into web/build-docs/ (never deployed).
 web: web/build/index.html
 
 web/node_modules/.installed: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 	touch $@
 
-web/build/index.html: web/node_modules/.installed web/build.mjs $(wildcard web/src/*)
+web/build/index.html: web/node_modules/.installed web/build.mjs $(wildcard web/src/* web/src/docs/*)
 	cd web && node build.mjs
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used); CI runs as root.
@@ -115,4 +116,4 @@ layer-size: install build
 	$(BIN)/python bench/layer_size.py --smoke
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam out .pytest_cache .ruff_cache web/node_modules web/build
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam out .pytest_cache .ruff_cache web/node_modules web/build web/build-docs

@@ -1,6 +1,7 @@
 """A council's first return of about 100,000 persons matched against an empty index (what the match stage
-does for the first submission of a new stack): wall time and peak RSS of match_submission, each run in its
-own process, median of --runs. Data: tfnis.generate (one council, one period), cached under --cache.
+does for the first submission of a new stack): wall time, CPU time (every thread's: DuckDB's too) and peak RSS
+of match_submission, each run in its own process, median of --runs. Data: tfnis.generate (one council, one
+period), cached under --cache.
 
     .venv/bin/python bench/first_submission_bench.py [--families 25000] [--runs 3]
 Compare two checkouts with PYTHONPATH=<checkout>/layers/tfnis in front (it shadows the editable install).
@@ -46,11 +47,21 @@ def _child(path: Path) -> None:
     from tfnis.linkage import match_submission
 
     records = pd.read_parquet(path)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     result = match_submission(records, None)
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     rules = result.key_map["match_rule"].value_counts().to_dict()
-    print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "records": len(records), "rules": rules}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "cpu_seconds": cpu_seconds,
+                "peak_rss_mb": peak_rss_mb(),
+                "records": len(records),
+                "rules": rules,
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -71,9 +82,14 @@ def main() -> None:
             [sys.executable, __file__, "--child", str(path)], capture_output=True, text=True, check=True
         )
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        print(f"run: {runs[-1]['seconds']:.2f} s, peak RSS {runs[-1]['peak_rss_mb']:.0f} MB", flush=True)
+        run = runs[-1]
+        print(
+            f"run: {run['seconds']:.2f} s (CPU {run['cpu_seconds']:.2f} s), peak RSS {run['peak_rss_mb']:.0f} MB",
+            flush=True,
+        )
     print(
-        f"{runs[0]['records']:,} records: median {statistics.median(r['seconds'] for r in runs):.2f} s, "
+        f"{runs[0]['records']:,} records: median {statistics.median(r['seconds'] for r in runs):.2f} s, CPU "
+        f"{statistics.median(r['cpu_seconds'] for r in runs):.2f} s (all threads), "
         f"peak RSS median {statistics.median(r['peak_rss_mb'] for r in runs):.0f} MB; rules {runs[0]['rules']}"
     )
 

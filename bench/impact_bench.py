@@ -10,7 +10,11 @@
 The 40 calibration runs use tfnis.impact.synthetic.panel_from_frames (the extract's columns without the
 service in between, no disclosure control): fast enough for many seeds.
 
+4. With --reference-seeds N: effects planted on reference outcomes (education, offending, benefits), through
+   the release with the panel; how often each interval covers the planted shift.
+
     .venv/bin/python bench/impact_bench.py [--seeds 20] [--councils 4] [--families 400] [--periods 4]
+        [--released-seeds N] [--reference-seeds N] [--reference-timing --runs 3]
 """
 
 from __future__ import annotations
@@ -125,6 +129,78 @@ def released_calibration(seeds: int) -> None:
     print(f"  95% interval excludes 0: {excluded}/{tests} = {100 * excluded / tests:.1f}% (expected about 5%)")
 
 
+REFERENCE_EFFECTS = {"sessions_missed": -3.0, "proven_offences": -0.4, "months_employed": -0.5}
+
+
+def reference_calibration(seeds: int) -> None:
+    """Planted effects on reference outcomes through the release (the three datasets staged for the people they
+    truly hold, joined to the released panel, protected jointly with it): does each 95 % interval cover the
+    shift planted? With the disclosure figures of the first seed's risk/reference.json."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from tfnis.impact.estimate import NotEstimable, estimate
+    from tfnis.impact.panel import read_panel
+    from tfnis.impact.synthetic import released_extract
+
+    covered = {m: [0, 0, 0] for m in REFERENCE_EFFECTS}  # covered, excludes 0, estimated
+    datasets = ("education", "offending", "benefits_employment")
+    for seed in range(seeds):
+        with tempfile.TemporaryDirectory(prefix="tfnis-impact-bench-") as tmp:
+            root, planted = released_extract(Path(tmp), councils=3, families=300, periods=4, seed=4000 + seed,
+                                             effects=REFERENCE_EFFECTS, reference=datasets)  # fmt: skip
+            panel = read_panel(root)
+            if seed == 0:
+                risk = json.loads((root / "risk" / "reference.json").read_text())
+                for name, figures in risk["datasets"].items():
+                    print(f"  seed 0 {name}: {json.dumps({k: v for k, v in figures.items()})}")
+        shift = {p["measure"]: p["expected_shift"] for p in planted}
+        for measure in REFERENCE_EFFECTS:
+            try:
+                e = estimate(panel, measure)
+            except NotEstimable:
+                continue
+            covered[measure][0] += int(e.ci_low <= shift[measure] <= e.ci_high)
+            covered[measure][1] += int(e.ci_low > 0 or e.ci_high < 0)
+            covered[measure][2] += 1
+    print(f"effects planted on reference outcomes {REFERENCE_EFFECTS}, the pipeline's own extract "
+          f"(3 councils x 300 families x 4 periods, education, offending, benefits), {seeds} seeds:")  # fmt: skip
+    for measure, (cover, excl, n) in covered.items():
+        print(f"  {measure}: interval covers the planted shift {cover}/{n}, excludes 0 {excl}/{n}")
+
+
+def reference_release_timing(runs: int) -> None:
+    """What releasing the three datasets' outcomes with the panel adds to a release (3 councils x 300 families x 4
+    periods): release_panel without and with them, alternately, median of `runs` each (the anchor: without)."""
+    import tempfile
+    from pathlib import Path
+
+    from tfnis.generate import generate_returns
+    from tfnis.impact.synthetic import reference_outcomes, staged_returns
+    from tfnis.panel.release import PanelPolicy, release_panel
+
+    shape = {"councils": 3, "families": 300, "periods": 4, "seed": 4000}
+    with tempfile.TemporaryDirectory(prefix="tfnis-impact-bench-") as tmp:
+        staged = staged_returns(generate_returns(Path(tmp), **shape), 5, 0.10)  # type: ignore[arg-type]
+    datasets = ("education", "offending", "benefits_employment")
+    reference, _ = reference_outcomes(datasets, **shape, effects={}, last_period=None)  # type: ignore[arg-type]
+    times: dict[str, list[float]] = {"panel only (anchor)": [], "panel + reference": []}
+    for _ in range(runs):
+        for label, with_reference in (("panel only (anchor)", None), ("panel + reference", reference)):
+            started = time.perf_counter()
+            released = release_panel(*staged, PanelPolicy(), with_reference)
+            released.parts()
+            times[label].append(time.perf_counter() - started)
+    rows = sum(len(f) for f in reference.values())
+    anchor = statistics.median(times["panel only (anchor)"])
+    print(f"release with the reference outcomes of {', '.join(datasets)} ({rows:,} staged rows), 3 councils x 300 "
+          f"families x 4 periods, median of {runs} (part files included):")  # fmt: skip
+    for label, values in times.items():
+        median = statistics.median(values)
+        print(f"  {label:22s} {median:7.2f} s  ({median / anchor:.2f}x anchor)  runs {[round(v, 2) for v in values]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
@@ -138,6 +214,12 @@ def main() -> None:
         "--released-seeds", type=int, default=0, help="also the no-effect check on the pipeline's extract"
     )
     parser.add_argument(
+        "--reference-seeds", type=int, default=0, help="also planted effects on reference outcomes, through the release"
+    )
+    parser.add_argument(
+        "--reference-timing", action="store_true", help="time the release with and without reference outcomes"
+    )
+    parser.add_argument(
         "--panel-max-suppression", type=float, default=0.25, help="PanelMaxSuppressionShare (template default)"
     )
     args = parser.parse_args()
@@ -145,6 +227,10 @@ def main() -> None:
         calibration(args.seeds, args.councils, args.families, args.periods)
     if args.released_seeds > 0:
         released_calibration(args.released_seeds)
+    if args.reference_seeds > 0:
+        reference_calibration(args.reference_seeds)
+    if args.reference_timing:
+        reference_release_timing(args.runs)
     if not args.skip_timing:
         timing(10, 4, args.timing_families, args.runs, args.panel_max_suppression)
 

@@ -1,15 +1,17 @@
 """A 100,000-person submission matched against linkage indexes of 0.5M, 1M, 2M and 5M rows held as Parquet
 (tfnis.linkage.index.ParquetIndex, DuckDB under the match function's memory limit), beside the anchor: the
 same submission against the index read whole into pandas (the match stage before issue 14), at the sizes
-where that still fits (--anchor-up-to). Prints wall time and peak RSS, each run in its own process.
+where that still fits (--anchor-up-to). Prints wall time and peak RSS (the child's own VmHWM), each run in its
+own process.
 
 Data: bench/hard_generator.py, one draw of (largest index + the submission's records), seeded; the index at
 size N is the normalised match fields of its first N records keyed by the generator's true person, the
 submission one record of each of the 100,000 persons of the remaining records (some in the index, most not).
-Generated data is cached under --cache (a temp dir by default; personal-looking data, never the repository).
+Generated data is cached under --cache (a temp dir by default; personal-looking data, never the repository):
+the 5M index takes about 10 minutes to generate on a loaded machine, so reuse the cache between runs.
 
     .venv/bin/python bench/index_bench.py [--sizes 500000,1000000,2000000,5000000] [--persons 100000]
-        [--anchor-up-to 1000000] [--cache /tmp/tfnis-index-bench]
+        [--anchor-up-to 500000] [--cache /tmp/tfnis-index-bench]
 """
 
 from __future__ import annotations
@@ -47,13 +49,14 @@ def _records(total: int, cache: Path) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
-def prepare(sizes: list[int], persons: int, cache: Path) -> tuple[dict[int, Path], Path]:
-    """Index files (one per size) and the submission, generated once and cached."""
+def prepare(sizes: list[int], persons: int, cache: Path, largest: int = 0) -> tuple[dict[int, Path], Path]:
+    """Index files (one per size) and the submission, generated once and cached: one draw of the largest
+    index's records (at least `largest`, so a run of the small sizes reuses the 5M run's draw)."""
     from tfnis.linkage.incremental import INDEX_COLUMNS
     from tfnis.linkage.index import write_parquet
     from tfnis.linkage.normalise import match_fields
 
-    biggest = max(sizes)
+    biggest = max(*sizes, largest)
     submission_path = cache / f"submission-{biggest}-{persons}.parquet"
     paths = {n: cache / f"index-{n}.parquet" for n in sizes}
     if submission_path.exists() and all(p.exists() for p in paths.values()):
@@ -105,8 +108,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="500000,1000000,2000000,5000000")
     parser.add_argument("--persons", type=int, default=100_000)
-    parser.add_argument("--anchor-up-to", type=int, default=1_000_000, help="largest index read whole (anchor)")
+    parser.add_argument("--anchor-up-to", type=int, default=500_000, help="largest index read whole (anchor)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "tfnis-index-bench")
+    parser.add_argument("--largest", type=int, default=5_000_000, help="the draw's index size (its cache)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--index", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--submission", type=Path, help=argparse.SUPPRESS)
@@ -117,7 +121,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     args.cache.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    paths, submission = prepare(sizes, args.persons, args.cache)
+    paths, submission = prepare(sizes, args.persons, args.cache, args.largest)
     print(f"data ready in {time.perf_counter() - started:.1f} s (cache {args.cache}); DuckDB limit {MEMORY_LIMIT}")
     print(f"{'index rows':>10} {'mode':14} {'time s':>7} {'peak RSS MB':>12} {'new rows':>9}  rules")
     for n in sizes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from aws_lambda_powertools.metrics import EphemeralMetrics
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -15,6 +15,7 @@ from tfnis.disclosure.control import DisclosureRefused
 from tfnis.pipeline.anonymise import anonymise_stage
 from tfnis.pipeline.failures import dead_letter, failing_stage, mark_failed
 from tfnis.pipeline.messages import UnreadableMessage, submission_named
+from tfnis.pipeline.metrics import extract_metrics
 from tfnis.storage import store_and_table
 from tfnis.storage.settings import AnonymiseSettings
 
@@ -31,12 +32,10 @@ def record_handler(record: SQSRecord) -> None:
     except UnreadableMessage as poison:  # to AnonymiseDLQ now: no retry can read it
         dead_letter(record.body, record.message_id, poison, store=store, log=logger.error)
         return
-    where = {"la_code": ref.la_code, "submission_id": ref.submission_id}
+    where = ref.loggable()
     with failing_stage(
-        "anonymisation", ref.la_code, ref.submission_id, table=table, log=logger.error,
-        receive_count=int(record.attributes.approximate_receive_count or 1),
-        max_receive_count=settings.max_receive_count,
-    ):  # fmt: skip
+        "anonymisation", record, where, max_receive_count=settings.max_receive_count, table=table, log=logger.error
+    ):
         try:
             outcome = anonymise_stage(ref, store=store, table=table)
         except ExtractRefused as refused:
@@ -52,11 +51,10 @@ def record_handler(record: SQSRecord) -> None:
             mark_failed(ref.la_code, ref.submission_id, reason, table=table)
             raise
     if outcome == "complete":
-        submission = table.get(ref.la_code, ref.submission_id)
         metrics = EphemeralMetrics()
         metrics.add_dimension("la_code", ref.la_code)
-        metrics.add_metric("ExtractFamilies", MetricUnit.Count, submission.counts.get("extract_families", 0))
-        metrics.add_metric("ExtractIndividuals", MetricUnit.Count, submission.counts.get("extract_individuals", 0))
+        for metric in extract_metrics(table.get(ref.la_code, ref.submission_id).counts):
+            metrics.add_metric(metric.name, metric.unit, metric.value)
         metrics.flush_metrics()
     logger.info("anonymise stage", extra={**where, "outcome": outcome})
 

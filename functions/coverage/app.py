@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from aws_lambda_powertools.metrics import EphemeralMetrics
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tfnis.pipeline.coverage import coverage_stage
 from tfnis.pipeline.failures import StageFailed, dead_letter, failure_fields
 from tfnis.pipeline.messages import UnreadableMessage, submission_named
+from tfnis.pipeline.metrics import coverage_metrics
 from tfnis.storage import store_and_table
 from tfnis.storage.settings import CoverageSettings
 
@@ -20,11 +21,6 @@ logger, tracer = Logger(), Tracer()
 # A failed batch is reported in batchItemFailures, not raised: BatchProcessingError's text would quote the errors.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 settings = CoverageSettings.from_env()
-# Headline figures published as EMF metrics, one set per submission with an la_code dimension.
-METRIC_FIGURES = {
-    "housing_status_provided": "HousingStatusProvidedPercent",
-    "ethnicity_provided": "EthnicityProvidedPercent",
-}
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -42,20 +38,12 @@ def record_handler(record: SQSRecord) -> None:
     if report is None:
         logger.info("coverage not reported: research has ended", extra={"submission_id": ref.submission_id})
         return
-    submission = table.get(ref.la_code, ref.submission_id)
-
     metrics = EphemeralMetrics()
     metrics.add_dimension("la_code", ref.la_code)
-    metrics.add_metric("Families", MetricUnit.Count, submission.counts.get("families", 0))
-    metrics.add_metric("Individuals", MetricUnit.Count, submission.counts.get("individuals", 0))
-    for severity in ("errors", "warnings"):
-        metrics.add_metric(f"Findings{severity.title()}", MetricUnit.Count, submission.counts.get(severity, 0))
-    for figure_id, name in METRIC_FIGURES.items():
-        figure = report.figure(figure_id)
-        if figure is not None and figure.percent is not None:
-            metrics.add_metric(name, MetricUnit.Percent, figure.percent)
+    for metric in coverage_metrics(table.get(ref.la_code, ref.submission_id).counts, report):
+        metrics.add_metric(metric.name, metric.unit, metric.value)
     metrics.flush_metrics()
-    logger.info("coverage reported", extra={"la_code": ref.la_code, "submission_id": ref.submission_id})
+    logger.info("coverage reported", extra=ref.loggable())
 
 
 @logger.inject_lambda_context

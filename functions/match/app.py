@@ -31,12 +31,10 @@ def record_handler(record: SQSRecord) -> None:
         dead_letter(record.body, record.message_id, poison, store=store, log=logger.error, group_id=group)
         return
     with failing_stage(
-        "matching", ref.la_code, ref.submission_id, table=table, log=logger.error,
-        receive_count=int(record.attributes.approximate_receive_count or 1),
-        max_receive_count=settings.max_receive_count,
-    ):  # fmt: skip
+        "matching", record, ref.loggable(), max_receive_count=settings.max_receive_count, table=table, log=logger.error
+    ):
         outcome = match_stage(ref, store=store, table=table)
-    logger.info("match stage", extra={"la_code": ref.la_code, "submission_id": ref.submission_id, "outcome": outcome})
+    logger.info("match stage", extra={**ref.loggable(), "outcome": outcome})
 
 
 @logger.inject_lambda_context

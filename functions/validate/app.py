@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
@@ -17,12 +17,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tfnis.pipeline.expiry import on_expiry_check
 from tfnis.pipeline.failures import dead_letter, failing_stage
-from tfnis.pipeline.messages import UnreadableMessage, expiry_check_in, loggable_upload, uploaded_objects
+from tfnis.pipeline.messages import (
+    UnreadableMessage,
+    expiry_check_in,
+    loggable_upload,
+    receive_count,
+    uploaded_objects,
+)
 from tfnis.pipeline.validate import Upload, on_upload
 from tfnis.storage import store_and_table
 from tfnis.storage.settings import ValidateSettings
 
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
+logger, tracer = Logger(), Tracer()
 # A failed batch is reported in batchItemFailures, not raised: BatchProcessingError's text would quote the errors.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 settings = ValidateSettings.from_env()
@@ -33,8 +39,8 @@ idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, version_id]", 
 
 def uploads_in(record: SQSRecord) -> list[Upload]:
     """The uploads an SQS message carries (S3 event JSON in the body); UnreadableMessage for a body of no known kind."""
-    receive_count = int(record.attributes.approximate_receive_count or 1)
-    return [Upload(bucket, key, version, receive_count) for bucket, key, version in uploaded_objects(record.body)]
+    deliveries = receive_count(record)
+    return [Upload(bucket, key, version, deliveries) for bucket, key, version in uploaded_objects(record.body)]
 
 
 @idempotent_function(data_keyword_argument="upload", config=idempotency, persistence_store=persistence)
@@ -58,16 +64,14 @@ def record_handler(record: SQSRecord) -> None:
     for upload in uploads:
         where = loggable_upload(upload.key)  # a key that is not one of ours could hold anything: not logged
         with failing_stage(
-            "validation", where.get("la_code", ""), where.get("submission_id", ""), table=table, log=logger.error,
-            receive_count=upload.receive_count, max_receive_count=settings.max_receive_count,
-        ):  # fmt: skip
+            "validation", record, where, max_receive_count=settings.max_receive_count, table=table, log=logger.error
+        ):
             outcome = handle_upload(upload=asdict(upload))
         logger.info("upload handled", extra={**where, "outcome": outcome})
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

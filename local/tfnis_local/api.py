@@ -181,18 +181,7 @@ class HttpApi:
         claims: dict[str, Any] | None,
     ) -> dict[str, Any]:
         """The API Gateway v2 payload 2.0 event for this request."""
-        merged: dict[str, str] = {}
-        cookies: list[str] = []
-        for name, value in headers:
-            key = name.lower()
-            if key == "cookie":
-                cookies += [c.strip() for c in value.split(";") if c.strip()]
-                continue
-            merged[key] = f"{merged[key]},{value}" if key in merged else value
-        query_parameters: dict[str, str] = {}
-        for name, value in parse_qsl(query, keep_blank_values=True):
-            query_parameters[name] = f"{query_parameters[name]},{value}" if name in query_parameters else value
-        now = datetime.now(UTC)
+        merged, cookies = _headers_and_cookies(headers)
         route_key = "$default" if bound.route.path == "$default" else bound.route.route_key
         event: dict[str, Any] = {
             "version": "2.0",
@@ -200,46 +189,44 @@ class HttpApi:
             "rawPath": path,
             "rawQueryString": query,
             "headers": merged,
-            "requestContext": {
-                "accountId": self.account_id,
-                "apiId": "local",
-                "domainName": merged.get("host", "127.0.0.1"),
-                "domainPrefix": merged.get("host", "127.0.0.1").split(".")[0],
-                "http": {
-                    "method": method,
-                    "path": path,
-                    "protocol": "HTTP/1.1",
-                    "sourceIp": source_ip,
-                    "userAgent": merged.get("user-agent", ""),
-                },
-                "requestId": str(uuid.uuid4()),
-                "routeKey": route_key,
-                "stage": "$default",
-                "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-                "timeEpoch": int(now.timestamp() * 1000),
-            },
+            "requestContext": self._request_context(method, path, source_ip, merged, route_key),
             "isBase64Encoded": False,
         }
         if cookies:
             event["cookies"] = cookies
-        if query_parameters:
+        if query_parameters := _query_parameters(query):
             event["queryStringParameters"] = query_parameters
         if path_parameters and bound.route.path not in ("$default",):
             event["pathParameters"] = path_parameters
         if claims is not None:
-            scopes = str(claims.get("scope", "")).split() or None
-            event["requestContext"]["authorizer"] = {
-                "jwt": {"claims": claims_as_api_gateway_passes_them(claims), "scopes": scopes}
-            }
+            event["requestContext"]["authorizer"] = _jwt_authorizer(claims)
         if body:
-            content_type = merged.get("content-type", "")
-            text = _as_text(body, content_type)
-            if text is None:
-                event["body"] = base64.b64encode(body).decode()
-                event["isBase64Encoded"] = True
-            else:
-                event["body"] = text
+            event |= _body_fields(body, merged.get("content-type", ""))
         return event
+
+    def _request_context(
+        self, method: str, path: str, source_ip: str, headers: dict[str, str], route_key: str
+    ) -> dict[str, Any]:
+        """requestContext, without the authorizer: who asked, where, when, with a fresh request id."""
+        now = datetime.now(UTC)
+        return {
+            "accountId": self.account_id,
+            "apiId": "local",
+            "domainName": headers.get("host", "127.0.0.1"),
+            "domainPrefix": headers.get("host", "127.0.0.1").split(".")[0],
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        }
 
     def _cors_headers(self, headers: list[tuple[str, str]], *, preflight: bool) -> dict[str, str]:
         cors = self.cors or {}
@@ -258,6 +245,41 @@ class HttpApi:
             if cors.get("MaxAge") is not None:
                 out["access-control-max-age"] = str(cors["MaxAge"])
         return out
+
+
+def _headers_and_cookies(headers: list[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
+    """Headers by lower-case name, a repeated one joined with commas, and the cookies apart: as payload 2.0 has them."""
+    merged: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in headers:
+        key = name.lower()
+        if key == "cookie":
+            cookies += [c.strip() for c in value.split(";") if c.strip()]
+            continue
+        merged[key] = f"{merged[key]},{value}" if key in merged else value
+    return merged, cookies
+
+
+def _query_parameters(query: str) -> dict[str, str]:
+    """queryStringParameters: a repeated parameter's values joined with commas, as API Gateway does."""
+    parameters: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        parameters[name] = f"{parameters[name]},{value}" if name in parameters else value
+    return parameters
+
+
+def _jwt_authorizer(claims: dict[str, Any]) -> dict[str, Any]:
+    """requestContext.authorizer for a token the JWT authorizer accepted: its claims as strings, its scopes."""
+    scopes = str(claims.get("scope", "")).split() or None
+    return {"jwt": {"claims": claims_as_api_gateway_passes_them(claims), "scopes": scopes}}
+
+
+def _body_fields(body: bytes, content_type: str) -> dict[str, Any]:
+    """body and isBase64Encoded: text as it came, anything else in base64."""
+    text = _as_text(body, content_type)
+    if text is None:
+        return {"body": base64.b64encode(body).decode(), "isBase64Encoded": True}
+    return {"body": text, "isBase64Encoded": False}
 
 
 def _truthy(value: Any) -> bool:
@@ -326,4 +348,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         elapsed_ms = 1000 * (time.monotonic() - started)
         log.info("%s %s -> %d (%.0f ms)", self.command, urlsplit(self.path).path, status, elapsed_ms)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
+    def __getattr__(self, name: str) -> Any:
+        """Every method goes through the routes, as on API Gateway (an unrouted one gets its 404, where
+        http.server would answer TRACE or QUERY with a 501 of its own)."""
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)

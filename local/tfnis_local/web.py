@@ -3,13 +3,15 @@
 On AWS the page is served by CloudFront from S3 and officers sign in with Cognito's hosted UI. Locally there is
 no Cognito, so the stack serves the built page (web/build, made by `make web`) at `/` and adds what only it can:
 `GET /dev/councils` lists its councils and `POST /dev/sign-in {"la_code": …}` mints that council's dev token.
+It also serves Swagger UI at `/docs` (web/build-docs: swagger-ui-dist from npm), which reads the API's own
+`GET /openapi.json` with a dev token.
 """
 
 from __future__ import annotations
 
 import json
 import mimetypes
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,11 @@ def default_page_root() -> Path:
     return Path(__file__).resolve().parents[2] / "web" / "build"
 
 
+def default_docs_root() -> Path:
+    """web/build-docs of this repository: Swagger UI and its page, built by `make web` beside the upload page."""
+    return Path(__file__).resolve().parents[2] / "web" / "build-docs"
+
+
 @dataclass
 class UploadPage:
     """Answers GET for the page's files and the dev sign-in; anything else is left to the API's routes."""
@@ -39,8 +46,11 @@ class UploadPage:
     root: Path
     councils: tuple[str, ...]
     issuer: DevTokenIssuer | None = None
+    docs_root: Path = field(default_factory=default_docs_root)
 
     def handle(self, method: str, path: str, body: bytes) -> Response | None:
+        if path == "/docs" or path.startswith("/docs/"):
+            return self._docs(path) if method in ("GET", "HEAD") else None
         if path == "/dev/councils" and method in ("GET", "HEAD"):
             councils = [{"la_code": c, "name": DEV_COUNCIL_NAMES.get(c, c)} for c in self.councils]
             return _json(200, {"councils": councils})
@@ -77,9 +87,16 @@ class UploadPage:
             return _json(400, {"message": "choose one of the embedded stack's councils (GET /dev/councils)"})
         return _json(200, {"id_token": self.issuer.mint(la_code), "la_code": la_code})
 
-    def _file(self, path: str) -> Response | None:
+    def _docs(self, path: str) -> Response | None:
+        relative = path.removeprefix("/docs").strip("/") or "index.html"
+        if not (self.docs_root / "index.html").is_file():
+            message = b"Swagger UI is not built: run `make web` (npm ci and web/build.mjs)."
+            return 503, {"content-type": "text/plain; charset=utf-8"}, message
+        return self._file(f"/{relative}", self.docs_root)
+
+    def _file(self, path: str, root: Path | None = None) -> Response | None:
         relative = "index.html" if path in ("", "/") else path.lstrip("/")
-        root = self.root.resolve()
+        root = (root or self.root).resolve()
         target = (root / relative).resolve()
         if not target.is_relative_to(root) or not target.is_file():
             if path in ("", "/"):

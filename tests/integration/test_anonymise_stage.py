@@ -168,6 +168,21 @@ def test_the_handler_completes_the_submission_named_in_the_queue_message(store, 
     assert table.get(LA, REF.submission_id).status is SubmissionStatus.COMPLETE
 
 
+def test_the_handler_publishes_the_extract_counts_as_metrics_with_an_la_code_dimension(
+    store, table, aws, lambda_context, capsys
+):
+    seed_matched(store, table)
+    module = load_function(aws, "AnonymiseFunction")
+    assert module.handler(load_event("sqs_anonymise.json"), lambda_context) == {"batchItemFailures": []}
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    [emf] = [d for d in documents if "ExtractFamilies" in d]
+    counts = table.get(LA, REF.submission_id).counts
+    assert emf["la_code"] == LA
+    assert emf["ExtractFamilies"] == [counts["extract_families"]] and counts["extract_families"] > 0
+    assert emf["ExtractIndividuals"] == [counts["extract_individuals"]] and counts["extract_individuals"] > 0
+    assert any("la_code" in dimensions for dimensions in emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"])
+
+
 def test_a_refused_extract_fails_the_submission_loudly_and_keeps_its_personal_data(store, table, aws, lambda_context):
     seed_matched(store, table)
     s = store.settings

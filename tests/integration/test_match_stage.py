@@ -96,3 +96,37 @@ def test_linkage_quality_goes_to_the_extract_as_counts_and_rates_and_research_en
                 assert value not in text, column
     destroy_personal_data(store, table, trigger="test")
     assert store.count_versions(research, "extract/linkage_quality/") == 0
+
+
+def test_compaction_merges_small_segments_into_one_and_the_next_match_gives_the_same_keys(
+    store, table, returns, tmp_path
+):
+    from tfnis.linkage import match_submission
+    from tfnis.pipeline.match import _local_index, _parquet_index, compact_index
+
+    (la, period), first = next(iter(returns.items()))
+    s = store.settings
+    assert match_stage(validated(store, table, la, period, first), store=store, table=table) == "matched"
+    # A second council's return (the first's people under other ids) makes a second segment.
+    other = first.assign(la_code="E09000001", person_id="x" + first["person_id"].astype(str))
+    assert match_stage(validated(store, table, "E09000001", period, other), store=store, table=table) == "matched"
+    later = list(returns.values())[1]
+    before_dir, after_dir = tmp_path / "before", tmp_path / "after"
+    before_dir.mkdir(), after_dir.mkdir()
+    segments = _local_index(store, before_dir)
+    assert len(segments) == 2
+    keys = iter(range(10**6))
+    before = match_submission(
+        later, _parquet_index(list(segments.values()), before_dir), new_key=lambda: f"{next(keys)}"
+    )
+    ref = SubmissionRef(la, "20261129T000000-compact", period)
+    assert compact_index(ref, segments, before_dir, store=store, table=table, most=1) == 2
+    after_segments = _local_index(store, after_dir)
+    assert list(after_segments) == [LINKAGE_INDEX_PREFIX + f"compacted-{la}-20261129T000000-compact.parquet"]
+    assert store.count_versions(s.linkage_bucket, LINKAGE_INDEX_PREFIX + "segment-") == 0
+    merged = _parquet_index(list(after_segments.values()), after_dir)
+    assert merged is not None and merged.size() == _parquet_index(list(segments.values()), before_dir).size()
+    keys = iter(range(10**6))
+    after = match_submission(later, merged, new_key=lambda: f"{next(keys)}")
+    pd.testing.assert_frame_equal(after.key_map, before.key_map)
+    pd.testing.assert_frame_equal(after.new_rows, before.new_rows)

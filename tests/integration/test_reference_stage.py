@@ -24,7 +24,7 @@ from tests.integration.test_research_end_final import audit_events, end_research
 from tfnis.client import SubmissionClient
 from tfnis.generate import generate_frames
 from tfnis.generate.national import reference_extract, study_people
-from tfnis.pipeline.locations import LINKAGE_INDEX_PREFIX
+from tfnis.pipeline.locations import LINKAGE_INDEX_PREFIX, previous_period_end
 from tfnis.reference import contract
 
 DATASET = "benefits_employment"
@@ -107,17 +107,65 @@ def processed(stack: Any, study: dict[str, Any], tmp_path_factory: pytest.TempPa
             "logged": logged.getvalue()}  # fmt: skip
 
 
-def test_the_extract_is_matched_and_its_outcomes_written_under_pseudonyms(stack: Any, processed: dict) -> None:
+def extract_table(stack: Any, folder: str) -> pd.DataFrame:
+    """Every part file of extract/<folder>/ (period_end=…/la_code=…/part-0.parquet), partitions as columns."""
+    s3, bucket = stack.client("s3"), stack.resources.buckets["ResearchBucket"]
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"extract/{folder}/").get("Contents", [])
+    parts = []
+    for key in (o["Key"] for o in listed if o["Key"].endswith(".parquet")):
+        frame = pd.read_parquet(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
+        partitions = dict(p.split("=", 1) for p in key.split("/") if "=" in p)
+        parts.append(frame.assign(**partitions))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"period_end": []})
+
+
+def test_the_extract_is_matched_and_its_outcomes_released_with_the_panel(stack: Any, processed: dict) -> None:
     result = processed["result"]
     assert result["status"] == "COMPLETE" and 0 < result["match_rate"] < 1
     in_study = int(processed["truth"]["true_person"].notna().sum())
     assert 0.9 * in_study <= result["matched"] <= in_study
-    s3, bucket = stack.client("s3"), stack.resources.buckets["ResearchBucket"]
-    prefix = f"extract/reference/{DATASET}/period_end={processed['truth']['period_end'].iloc[0]}/part-0.parquet"
-    persons = pd.read_parquet(io.BytesIO(s3.get_object(Bucket=bucket, Key=prefix)["Body"].read()))
-    assert len(persons) == result["matched"]
+    persons = extract_table(stack, f"reference/{DATASET}")
+    assert len(persons) == result["extract_persons"] == result["staged_persons"] == result["matched"]  # k = 1
     assert persons["person_key"].str.fullmatch(r"[0-9a-f]{64}").all()
-    assert set(persons.columns) == {"person_key", "family_key", "period_end", *contract(DATASET).outcome_names}
+    assert set(persons.columns) == {
+        "person_key",
+        "family_key",
+        "la_code",
+        "period_end",
+        *contract(DATASET).outcome_names,
+    }
+    panel = extract_table(stack, "individuals")
+    released = set(zip(panel["person_key"], panel["family_key"], panel["period_end"], strict=True))
+    assert set(zip(persons["person_key"], persons["family_key"], persons["period_end"], strict=True)) <= released
+    families = extract_table(stack, f"reference/{DATASET}_families")
+    assert families["persons_matched"].sum() == len(persons)
+    s3, bucket = stack.client("s3"), stack.resources.buckets["ResearchBucket"]
+    package = json.loads(s3.get_object(Bucket=bucket, Key="extract/datapackage.json")["Body"].read())
+    assert {f"reference_{DATASET}", f"reference_{DATASET}_families"} <= {r["name"] for r in package["resources"]}
+    risk = json.loads(s3.get_object(Bucket=bucket, Key="extract/risk/reference.json")["Body"].read())
+    assert risk["datasets"][DATASET]["released_rows"] == len(persons)
+
+
+def test_outcomes_of_a_period_the_panel_does_not_hold_are_staged_but_not_released(
+    stack: Any, study: dict[str, Any], tmp_path: Path
+) -> None:
+    """Released only for people the panel releases in that period: a half-year with no council return gives
+    no reference rows (they wait in staging for a return of that period, and go at research end)."""
+    earlier = previous_period_end(study["period_end"])
+    extract, _ = reference_extract(study_people(study["frames"]), DATASET, earlier, np.random.default_rng(5))
+    path = tmp_path / "records.csv"
+    extract.to_csv(path, index=False)
+    body = {"dataset": DATASET, "period_end": earlier.isoformat(), "files": ["records.csv"]}
+    created = requests.post(f"{stack.api_url}/references", json=body, headers=bearer(research_token(stack))).json()
+    SubmissionClient.upload(created["uploads"]["records.csv"], path)
+    stack.drain(timeout=300)
+    result = requests.get(
+        f"{stack.api_url}/references/{created['upload_id']}", headers=bearer(research_token(stack))
+    ).json()
+    assert result["status"] == "COMPLETE" and result["staged_persons"] == result["matched"] > 0
+    assert result["extract_persons"] == 0
+    assert earlier.isoformat() not in set(extract_table(stack, f"reference/{DATASET}")["period_end"])
+    assert versions(stack, "ResearchBucket", f"staging/reference/{DATASET}/period_end={earlier.isoformat()}/") > 0
 
 
 def test_the_index_is_unchanged_and_the_raw_extract_is_gone(stack: Any, processed: dict) -> None:
@@ -204,6 +252,8 @@ def test_an_event_for_a_key_that_is_not_a_reference_upload_goes_to_the_dead_lett
 
 def test_research_end_destroys_reference_data(stack: Any, processed: dict) -> None:
     assert versions(stack, "ResearchBucket", "extract/reference/") > 0
+    assert versions(stack, "ResearchBucket", "staging/reference/") > 0
     end_research(stack)
     assert versions(stack, "ResearchBucket", "extract/reference/") == 0
+    assert versions(stack, "ResearchBucket", "staging/reference/") == 0
     assert versions(stack, "UploadBucket", "references/") == 0

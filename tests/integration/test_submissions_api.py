@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import load_event, load_function
+from tests.conftest import ROOT, load_event, load_function
 
 
 @pytest.fixture
@@ -76,10 +76,57 @@ def test_presigned_post_policy_pins_key_caps_size_and_expires_in_15_minutes(api:
         ({"period_end": "2025-03-31", "files": ["return.xlsx"], "la_code": "E09000012"}, "la_code"),
     ],
 )
-def test_bad_requests_get_400_with_a_clear_message(api: Any, body: dict[str, Any], says: str) -> None:
+def test_ill_typed_bodies_get_422_naming_the_field_and_rule(api: Any, body: dict[str, Any], says: str) -> None:
+    status, answer = api(with_body(load_event("api_create_submission.json"), body))
+    assert status == 422
+    assert answer["message"] == "invalid request"
+    assert says in json.dumps(answer)
+    assert {p["field"] for p in answer["problems"]} <= {"period_end", "files", "la_code"}
+
+
+def test_a_refusal_never_echoes_the_value_sent(api: Any) -> None:
+    """A date of birth typed as the period, a name as a file, a NINO as a stray field's value: none comes back."""
+    body = {"period_end": "1987-06-14", "files": ["Jordan Smith.csv"], "note": "QQ123456C", "x": [{"y": "W1A 1AA"}]}
+    status, answer = api(with_body(load_event("api_create_submission.json"), body))
+    assert status == 422
+    text = json.dumps(answer)
+    assert {p["field"] for p in answer["problems"]} == {"period_end", "files", "note", "x"}
+    for value in ("1987", "Jordan", "Smith", "QQ123456C", "W1A"):
+        assert value not in text
+
+
+@pytest.mark.parametrize(("body", "says"), [("", "must be a JSON object"), ("[1, 2]", "must be a JSON object")])
+def test_a_body_that_is_not_an_object_is_a_400(api: Any, body: str, says: str) -> None:
     status, answer = api(with_body(load_event("api_create_submission.json"), body))
     assert status == 400
-    assert says in json.dumps(answer)
+    assert says in answer["message"] and "period_end" in answer["message"]  # the shape to send
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "multipart/form-data; boundary=x"],
+)
+def test_a_body_that_is_not_json_content_is_a_415(api: Any, content_type: str) -> None:
+    event = with_body(load_event("api_create_submission.json"), "period_end=2025-03-31&files=return.xlsx")
+    event["headers"]["content-type"] = content_type
+    status, answer = api(event)
+    assert status == 415
+    assert "application/json" in answer["message"]
+
+
+def test_a_body_that_is_not_utf8_is_a_400_not_a_500(api: Any) -> None:
+    event = load_event("api_create_submission.json")
+    event["body"], event["isBase64Encoded"] = base64.b64encode(b"\xff\xfe{\x10").decode(), True
+    status, answer = api(event)
+    assert status == 400
+    assert "not JSON" in answer["message"]
+
+
+def test_a_malformed_submission_id_is_a_422_naming_the_parameter(api: Any) -> None:
+    status, answer = api(get_event("x" * 2000))  # DynamoDB would refuse a key this long: never asked
+    assert status == 422
+    assert [p["field"] for p in answer["problems"]] == ["submission_id"]
+    assert "xxxx" not in json.dumps(answer)
 
 
 def test_a_body_that_is_not_json_is_a_400(api: Any) -> None:
@@ -160,6 +207,35 @@ def test_a_body_over_64_kib_is_a_413(api: Any) -> None:
     assert "64 KiB" in answer["message"]
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ({"period_end": "1987-06-14", "files": ["x.csv"]}, "application/json"),  # 422 for a council
+        ("{not json", "application/json"),  # 400
+        ({"padding": "x" * 70_000}, "application/json"),  # 413
+        ("period_end=2025-03-31", "multipart/form-data"),  # 415
+    ],
+)
+def test_a_caller_the_route_refuses_hears_only_that_never_about_its_body(
+    api: Any, body: Any, content_type: str
+) -> None:
+    event = as_council(with_body(load_event("api_create_submission.json"), body), "W06000015")
+    event["headers"]["content-type"] = content_type
+    status, answer = api(event)
+    assert status == 403 and "GSS code" in answer["message"]
+    council = with_body(load_event("api_create_submission.json"), body)
+    council["headers"]["content-type"] = content_type
+    status, _ = api(references_event(council))
+    assert status == 403  # a council on /references: not the research team
+
+
+def references_event(event: dict[str, Any]) -> dict[str, Any]:
+    event = copy.deepcopy(event)
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/references"
+    event["routeKey"] = event["requestContext"]["routeKey"] = "POST /references"
+    return event
+
+
 @pytest.mark.parametrize("claim", ["E07000008", "E08000025 ", "W06000015", "QQ123456C"])
 def test_a_malformed_council_claim_is_refused_with_403_before_anything_is_created(
     api: Any, aws: Any, claim: str
@@ -187,3 +263,34 @@ def test_the_sample_event_with_a_period_that_is_not_a_period_end_is_refused_nami
     status, answer = api(load_event("api_create_submission_bad_period.json"))
     assert status in (400, 422)  # 422 where the request model's validation answers
     assert "period_end" in json.dumps(answer)
+
+
+def openapi_event() -> dict[str, Any]:
+    event = load_event("api_list_submissions.json")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/openapi.json"
+    event["routeKey"] = event["requestContext"]["routeKey"] = "GET /openapi.json"
+    return event
+
+
+def test_the_openapi_document_and_the_templates_http_api_have_the_same_routes(api: Any) -> None:
+    """A route added to the app but not to template.yaml (or the reverse) would be unreachable on AWS, or
+    reachable but undocumented: the served document's operations and the template's routes are one set."""
+    from cfnlint.decode import decode_str
+
+    status, document = api(openapi_event())
+    assert status == 200 and document["openapi"].startswith("3.")
+    documented = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
+    template, _ = decode_str((ROOT / "template.yaml").read_text())
+    events = template["Resources"]["SubmissionsApiFunction"]["Properties"]["Events"].values()
+    routed = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in events if e["Type"] == "HttpApi"}
+    assert routed == documented | {("GET", "/openapi.json")}  # the document does not list itself
+    assert document["security"] == [{"CognitoJwt": []}]
+
+
+def test_every_refusal_in_the_document_is_the_error_body(api: Any) -> None:
+    _, document = api(openapi_event())
+    for item in document["paths"].values():
+        for operation in item.values():
+            for status, answer in operation["responses"].items():
+                schema = answer["content"]["application/json"]["schema"]
+                assert (schema == {"$ref": "#/components/schemas/ErrorBody"}) == (int(status) >= 400), status

@@ -13,7 +13,7 @@ import pytest
 from tfnis.cli.main import main
 from tfnis.disclosure.output_check import check_output
 from tfnis.generate import generate_frames
-from tfnis.impact.estimate import Estimate, EventTime, analysis_frame, estimate
+from tfnis.impact.estimate import Estimate, EventTime, analysis_frame, compare, estimate
 from tfnis.impact.panel import Panel, read_panel, write_panel
 from tfnis.impact.report import published_tables
 from tfnis.impact.synthetic import panel_from_frames, released_extract
@@ -168,3 +168,23 @@ def test_on_the_pipelines_own_extract_a_planted_effect_is_covered_and_not_zero(t
     result = estimate(panel, "police_callouts")
     assert result.ci_low <= shift <= result.ci_high and result.ci_high < 0, (result.estimate, shift)
     assert panel.families["months_since_support_start"].min() < 0  # supported families seen before support
+
+
+@pytest.mark.slow
+def test_a_planted_effect_on_a_reference_outcome_is_covered_through_the_release(tmp_path):
+    """Education outcomes staged for the people the generated NPD extracts truly hold (matching replaced by the
+    truth), released with the panel (only its people, joint k, top-coding), rolled up per family: the DiD on
+    the family mean per matched member covers the shift planted on sessions missed and excludes 0."""
+    root, planted = released_extract(
+        tmp_path, councils=3, families=300, periods=4, seed=11, effects={"sessions_missed": -3.0},
+        reference=("education",),
+    )  # fmt: skip
+    assert sorted(p.name for p in (root / "reference").iterdir()) == ["education", "education_families"]
+    panel = read_panel(root)
+    shift = next(p["expected_shift"] for p in planted if p["measure"] == "sessions_missed")
+    result = estimate(panel, "sessions_missed")
+    assert result.kind == "mean per matched member" and result.table == "reference_education"
+    assert result.ci_low <= shift <= result.ci_high and result.ci_high < 0, (result.estimate, shift)
+    estimates, skipped = compare(panel)
+    assert {"sessions_missed", "fixed_term_exclusions"} <= {e.measure for e in estimates}
+    assert "proven_offences" not in skipped  # a dataset the extract does not hold is not a measure at all

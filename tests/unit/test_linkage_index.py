@@ -82,3 +82,33 @@ def test_the_sql_key_parts_are_the_pandas_ones(tmp_path):
     expected = key_parts(frame)
     assert sql["u"].tolist()[:2] == expected["dob_unordered"].tolist()[:2] and pd.isna(sql["u"][2])
     assert sql["i"][0] == "a" and pd.isna(sql["i"][1])
+
+
+def test_compacted_segments_hold_the_same_rows_and_give_the_same_key_maps(submissions, both_ways, tmp_path):
+    segments = ParquetIndex(both_ways["paths"])
+    merged = ParquetIndex((segments.compact(tmp_path / "compacted.parquet"),))
+    assert merged.size() == segments.size() and len(segments.paths) > 1
+    for submission in submissions[-2:]:
+        before = match_submission(submission, segments, new_key=counter_keys(), index_sample=SAMPLE)
+        after = match_submission(submission, merged, new_key=counter_keys(), index_sample=SAMPLE)
+        pd.testing.assert_frame_equal(after.key_map, before.key_map)
+
+
+def test_the_broad_name_lookup_finds_only_rows_whose_dates_of_birth_could_agree(tmp_path):
+    from tfnis.linkage.incremental import INDEX_COLUMNS
+    from tfnis.linkage.index import SAMPLED
+
+    dates = {"k_same_year": "1990-01-01", "k_same_day": "1985-05-05", "k_no_date": None, "k_other": "1970-02-02"}
+    index = pd.DataFrame({c: pd.Series([None] * len(dates), dtype="string") for c in INDEX_COLUMNS})
+    index = index.assign(person_key=list(dates), forename="jack", surname="smith", dob=list(dates.values()))
+    path = write_parquet(
+        pd.concat([index] * 2, ignore_index=True).assign(la_code=["a"] * 4 + ["b"] * 4), tmp_path / "i"
+    )
+    mine = pd.DataFrame(
+        {"forename": ["jack"], "surname": ["smith"], "dob": ["1990-05-05"], "sex": ["M"]}, dtype="string"
+    )
+    looked_up = ParquetIndex((path,)).rows_for(mine, INDEX_COLUMNS, sample=1, dates_must_agree=True)
+    # Each person has two rows; one row at most was drawn at random, so a person looked up has one row not drawn.
+    assert set(looked_up.loc[~looked_up[SAMPLED], "person_key"]) == {"k_same_year", "k_same_day", "k_no_date"}
+    anyway = ParquetIndex((path,)).rows_for(mine, INDEX_COLUMNS, sample=1, dates_must_agree=False)
+    assert set(anyway["person_key"]) == set(dates)

@@ -88,7 +88,9 @@ def training_records(n: int = 2000) -> pd.DataFrame:
 
 def test_a_failed_second_pass_falls_back_to_the_next_candidate():
     linker = FakeLinker()
-    assert model.train(linker, training_records())
+    passes = model.training_passes(training_records())
+    assert passes is not None
+    assert model.train(linker, passes)
     assert linker.training.passes == [
         "l.dob = r.dob",
         "l.nino = r.nino",
@@ -97,9 +99,7 @@ def test_a_failed_second_pass_falls_back_to_the_next_candidate():
 
 
 def test_too_few_pairs_to_learn_from_trains_nothing():
-    linker = FakeLinker()
-    assert not model.train(linker, training_records(20))
-    assert linker.training.passes == []
+    assert model.training_passes(training_records(20)) is None
 
 
 def test_a_large_index_gives_the_model_only_rows_that_can_pair_and_a_random_few():
@@ -117,3 +117,16 @@ def test_a_large_index_gives_the_model_only_rows_that_can_pair_and_a_random_few(
     assert "k0" in set(chosen["person_key"])  # same forename and surname: a candidate pair
     assert len(chosen) <= 6
     assert model_candidates(index, waiting, sample=100).equals(index)  # a small index is read whole
+
+
+def test_training_pairs_counted_from_key_codes_agree_with_grouping_the_strings():
+    from tfnis.linkage.match_keys import KeyCodes
+
+    records = training_records(500)
+    records.loc[::7, "nino"] = None
+    rule = "l.nino = r.nino AND l.surname = r.surname"
+    sizes = records.dropna(subset=["nino", "surname"]).groupby(["nino", "surname"]).size().to_numpy()
+    assert model.training_pairs(records, rule) == int((sizes * (sizes - 1) // 2).sum())
+    rows = np.arange(0, 500, 2)
+    sizes = records.iloc[rows].dropna(subset=["nino", "surname"]).groupby(["nino", "surname"]).size().to_numpy()
+    assert model.training_pairs(records, rule, KeyCodes(records), rows) == int((sizes * (sizes - 1) // 2).sum())

@@ -72,3 +72,22 @@ def sheets_and_headers(workbook: bytes) -> dict[str, list[object]]:
 
     book = load_workbook(io.BytesIO(workbook), read_only=True)
     return {sheet.title: [c.value for c in next(sheet.iter_rows(max_row=1))] for sheet in book.worksheets}
+
+
+def test_swagger_ui_is_served_at_docs_from_its_own_build_and_nothing_beside_it(tmp_path: Path) -> None:
+    docs = tmp_path / "build-docs"
+    docs.mkdir()
+    (docs / "index.html").write_text("<!DOCTYPE html><title>docs</title>")
+    (docs / "swagger-ui-bundle.js").write_text("SwaggerUIBundle = () => {};")
+    upload_page = UploadPage(tmp_path / "build", ("E08000025",), docs_root=docs)
+    for path in ("/docs", "/docs/"):
+        status, headers, body = upload_page.handle("GET", path, b"")
+        assert status == 200 and body.startswith(b"<!DOCTYPE html><title>docs")
+    status, headers, _ = upload_page.handle("GET", "/docs/swagger-ui-bundle.js", b"")
+    assert status == 200 and "javascript" in headers["content-type"]
+    assert upload_page.handle("GET", "/docs/../secret.txt", b"") is None
+    assert upload_page.handle("GET", "/docs/missing.js", b"") is None
+    assert upload_page.handle("POST", "/docs", b"") is None
+    unbuilt = UploadPage(tmp_path / "build", ("E08000025",), docs_root=tmp_path / "none")
+    status, _, body = unbuilt.handle("GET", "/docs", b"")
+    assert status == 503 and b"make web" in body

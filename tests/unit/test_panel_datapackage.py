@@ -57,11 +57,28 @@ def staged_periods(families: int = 120, seed: int = 11) -> tuple[pd.DataFrame, p
     return pd.DataFrame(fam_rows), pd.DataFrame(people)
 
 
+def staged_offending(families: int = 120, seed: int = 12) -> pd.DataFrame:
+    """Offending outcomes as the reference stage stages them: some main carers and older children in some
+    periods, and one person the panel does not hold."""
+    rng = np.random.default_rng(seed)
+    rows = [
+        {"person_key": f"{f * 10 + m:064x}", "period_end": period.isoformat(),
+         "proven_offences": (n := int(rng.integers(1, 14))), "custodial_sentences": int(rng.binomial(n, 0.1)),
+         "most_serious_offence": str(rng.choice(["THEFT", "VIOLENCE", "DRUGS"]))}
+        for f in range(families) for m in (0, 1) for period in PERIODS if rng.random() < 0.3
+    ]  # fmt: skip
+    stranger = {"person_key": "f" * 64, "period_end": PERIODS[0].isoformat(), "proven_offences": 1,
+                "custodial_sentences": 1, "most_serious_offence": "SEXUAL"}  # fmt: skip
+    return pd.DataFrame([*rows, stranger])
+
+
 @pytest.fixture(scope="module")
 def extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The released panel written as the pipeline writes it, under <tmp>/ResearchBucket/extract."""
+    """The released panel (and offending outcomes) written as the pipeline writes it, under
+    <tmp>/ResearchBucket/extract."""
     families, individuals = staged_periods()
-    released = release_panel(families, individuals, PanelPolicy(k=3, max_suppression=0.5))
+    policy = PanelPolicy(k=3, max_suppression=0.5)
+    released = release_panel(families, individuals, policy, {"offending": staged_offending()})
     root = tmp_path_factory.mktemp("demo") / "ResearchBucket"
     parts = released.parts()
     for key, body in parts.items():
@@ -89,7 +106,12 @@ def test_each_table_reads_in_one_line_with_typed_columns_and_no_partition_inside
 def test_datapackage_json_is_valid_and_every_part_file_matches_its_table_schema(extract):
     descriptor = json.loads((extract / "datapackage.json").read_text())
     package = Package(descriptor, basepath=str(extract))
-    assert {r.name for r in package.resources} == {"families", "individuals"}
+    assert {r.name for r in package.resources} == {
+        "families",
+        "individuals",
+        "reference_offending",
+        "reference_offending_families",
+    }
     for resource in descriptor["resources"]:
         schema = Schema.from_descriptor(resource["schema"])
         assert [f["name"] for f in resource["schema"]["fields"] if not f.get("partition")] == [

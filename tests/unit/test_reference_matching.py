@@ -78,7 +78,11 @@ def test_cli_writes_extracts_and_reference_truth(tmp_path: Path):
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_reference_matching_is_precise_and_finds_most_study_people(study, dataset):
     frames, index, owners = study
-    extract, truth = reference_extract(study_people(frames), dataset, frames.period_ends[-1], np.random.default_rng(5))
+    # 5,000 records: a name + date of birth counts as evidence only when the extract shows the name is rare,
+    # which a few hundred records cannot (tfnis.reference.name_dob).
+    extract, truth = reference_extract(
+        study_people(frames), dataset, frames.period_ends[-1], np.random.default_rng(5), records=5_000
+    )
     before = index.copy()
     result = match_reference(extract[list(contract(dataset).identifiers)].replace("", None), index)
     pd.testing.assert_frame_equal(index, before)  # reference records never enter the index
@@ -115,3 +119,34 @@ def test_a_record_that_matches_nobody_leaves_nothing_behind():
     records = pd.DataFrame([{"forename": "Other", "surname": "Person", "date_of_birth": "1970-01-01", "sex": "1"}])
     result = match_reference(records, index)
     assert result.matches.empty and result.match_rate == 0.0
+
+
+def _fields(rows: list[dict]) -> pd.DataFrame:
+    from tfnis.linkage.normalise import match_fields
+
+    return match_fields(pd.DataFrame(rows))
+
+
+def test_a_name_and_birthday_count_only_when_the_extract_shows_the_name_is_rare():
+    from tfnis.reference.name_dob import name_dob_matches
+
+    rng = np.random.default_rng(0)
+    born = [f"19{rng.integers(70, 99)}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d}" for _ in range(4000)]
+    people = [
+        {"forename": "Zebedee", "surname": "Quillfeather", "date_of_birth": "1985-03-02", "sex": "M"},
+        {"forename": "John", "surname": "Smith", "date_of_birth": "1985-03-02", "sex": "M"},
+        {"forename": "Oriel", "surname": "Featherstonehaugh", "date_of_birth": "1979-11-23", "sex": "F"},
+    ]
+    old = _fields(people).assign(person_key=["p1", "p2", "p3"])
+    strangers = [{"forename": f"F{i % 700:03d}", "surname": f"S{i % 900:03d}", "date_of_birth": d, "sex": "M"}
+                 for i, d in enumerate(born)]  # fmt: skip
+    namesakes = [{**people[1], "date_of_birth": d} for d in born[:300]]  # John Smith: a common name here
+    typo = {**people[2], "surname": "Featherstonhaugh"}  # one letter dropped, no postcode
+    extract = _fields([people[0], people[1], typo, *strangers, *namesakes])
+    found = name_dob_matches(extract, old, np.arange(len(extract)), share=0.5)
+    assert dict(zip(found["position"], found["person_key"], strict=True)) == {0: "p1", 2: "p3"}
+    assert (found["match_probability"] >= 0.99).all()
+    # Without the typo'd record's district agreeing, one of a person's districts differing counts against it.
+    moved = _fields([{**typo, "postcode": "E8 1AA"}, *strangers])
+    held = old.assign(postcode_district=["M1", "M1", "LS6"])
+    assert name_dob_matches(moved, held, np.arange(len(moved)), share=0.5, moved=0.001).empty

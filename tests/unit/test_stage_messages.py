@@ -8,7 +8,9 @@ import traceback
 from datetime import date
 
 import pytest
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from tests.conftest import load_event
 from tfnis.pipeline.failures import StageFailed, failing_stage
 from tfnis.pipeline.messages import (
     SUBMISSION_ID_PATTERN,
@@ -16,6 +18,7 @@ from tfnis.pipeline.messages import (
     expiry_check_in,
     loggable_upload,
     read_stage_message,
+    receive_count,
     uploaded_objects,
 )
 from tfnis.pipeline.submissions import new_submission_id
@@ -84,15 +87,23 @@ def test_only_well_formed_upload_keys_are_fit_to_log() -> None:
     assert loggable_upload(f"{NAME}.csv") == {}
 
 
+def delivered(event_file: str, receive_count: int) -> SQSRecord:
+    """The first record of a sample event from events/, as SQS hands it over on its receive_count-th delivery."""
+    raw = load_event(event_file)["Records"][0]
+    return SQSRecord({**raw, "attributes": {**raw["attributes"], "ApproximateReceiveCount": str(receive_count)}})
+
+
+def crash() -> None:
+    raise ValueError(f"could not convert '{NAME}' to float")
+
+
 def test_a_stage_crash_leaves_with_its_type_and_place_but_not_its_message_or_cause() -> None:
     logged: list[dict[str, object]] = []
-
-    def crash() -> None:
-        raise ValueError(f"could not convert '{NAME}' to float")
-
-    stage = failing_stage(  # the first of 3 deliveries: the table is not touched
-        "matching", "E08000025", GOOD["submission_id"], receive_count=1, max_receive_count=3,
-        table=SubmissionTable("no-table"), log=lambda message, extra: logged.append(extra),
+    record = delivered("sqs_match.json", 1)  # the first of 3 deliveries: the table is not touched
+    where = read_stage_message(record.body).loggable()
+    stage = failing_stage(
+        "matching", record, where, max_receive_count=3, table=SubmissionTable("no-table"),
+        log=lambda message, extra: logged.append(extra),
     )  # fmt: skip
     with pytest.raises(StageFailed) as failed, stage:
         crash()
@@ -100,3 +111,36 @@ def test_a_stage_crash_leaves_with_its_type_and_place_but_not_its_message_or_cau
     assert failed.value.__cause__ is None and failed.value.__suppress_context__
     shown = "".join(traceback.format_exception(failed.value)) + json.dumps(logged)
     assert "ValueError" in shown and NAME not in shown
+
+
+def test_a_stage_crash_is_logged_with_its_submission_and_the_sqs_message_id() -> None:
+    logged: list[dict[str, object]] = []
+    record = delivered("sqs_match.json", 2)
+    where = read_stage_message(record.body).loggable()
+    stage = failing_stage(
+        "matching", record, where, max_receive_count=3, table=SubmissionTable("no-table"),
+        log=lambda message, extra: logged.append(extra),
+    )  # fmt: skip
+    with pytest.raises(StageFailed), stage:
+        crash()
+    [extra] = logged
+    assert extra["la_code"] == GOOD["la_code"] and extra["submission_id"] == GOOD["submission_id"]
+    assert extra["message_id"] == record.message_id and extra["error_type"] == "ValueError"
+
+
+def test_the_receive_count_is_read_from_the_sqs_record() -> None:
+    assert receive_count(delivered("sqs_s3_upload.json", 3)) == 3
+    assert receive_count(SQSRecord(load_event("sqs_match.json")["Records"][0])) == 1
+
+
+def test_a_crash_on_the_last_delivery_of_an_upload_key_not_ours_marks_nothing_failed() -> None:
+    """No la_code or submission_id may be logged or looked up for a key that is not one of ours."""
+    logged: list[dict[str, object]] = []
+    record = delivered("sqs_s3_upload.json", 3)  # the last of 3: only a named submission could be marked FAILED
+    stage = failing_stage(
+        "validation", record, loggable_upload(f"{NAME}.csv"), max_receive_count=3,
+        table=SubmissionTable("no-table"), log=lambda message, extra: logged.append(extra),
+    )  # fmt: skip
+    with pytest.raises(StageFailed), stage:  # a table call would raise something else: no AWS in unit tests
+        crash()
+    assert "la_code" not in logged[0] and NAME not in json.dumps(logged)

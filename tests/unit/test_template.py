@@ -453,8 +453,10 @@ def test_api_routes_are_behind_the_council_jwt_authorizer(resources):
     }
     assert routes == {
         ("POST", "/submissions"), ("GET", "/submissions"), ("GET", "/submissions/{submission_id}"),
-        ("POST", "/references"), ("GET", "/references/{upload_id}"),
+        ("POST", "/references"), ("GET", "/references/{upload_id}"), ("GET", "/openapi.json"),
     }  # fmt: skip
+    events = resources["SubmissionsApiFunction"]["Properties"]["Events"].values()
+    assert not [e for e in events if "Auth" in e["Properties"]]  # none opts out of the authorizer, not even the schema
 
 
 def test_a_council_cannot_change_its_own_la_code(resources):
@@ -610,18 +612,22 @@ def test_no_function_may_read_the_research_extract(resources):
         assert not _extract_reads(_allow_statements(function)), logical_id
 
 
-def test_the_staged_periods_are_read_by_the_anonymise_function_only_not_by_researchers(resources):
-    """The researcher reads the released panel (protected across periods), never the staged periods."""
+def test_the_staged_periods_are_read_by_the_panel_release_only_not_by_researchers(resources):
+    """The researcher reads the released panel (protected across periods), never the staged periods. The release
+    runs in AnonymiseFunction, and in ReferenceFunction after a reference upload (issue 15)."""
     role = resources["ResearcherRole"]
     statements = [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
     assert not any("/staging/" in json.dumps(s["Resource"]) for s in statements if s["Effect"] == "Allow")
     for logical_id, function in _of_type(resources, "AWS::Serverless::Function").items():
         readable = _allowed(function, "s3:GetObject", "ResearchBucket", REF.staging_prefix + "families.parquet")
-        assert readable == (logical_id == "AnonymiseFunction"), logical_id
+        assert readable == (logical_id in {"AnonymiseFunction", "ReferenceFunction"}), logical_id
     policy = resources["ResearchBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     deny = next(s for s in policy if s["Sid"] == "OnlyThePanelReleaseReadsStaging")
     assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and "s3:GetObject" in deny["Action"]
-    assert deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] == {"Fn::GetAtt": ["AnonymiseFunctionRole", "Arn"]}
+    assert deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] == [
+        {"Fn::GetAtt": ["AnonymiseFunctionRole", "Arn"]},
+        {"Fn::GetAtt": ["ReferenceFunctionRole", "Arn"]},
+    ]
 
 
 def test_only_the_researcher_role_reads_the_extract_and_the_bucket_policy_denies_everyone_else(resources):

@@ -14,6 +14,7 @@ import json
 import shutil
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from tfnis.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 TF6_LAST_PERIOD = date(2020, 9, 30)
 EXTRACT = Path("ResearchBucket") / "extract"
-DEMO_EFFECTS = ("police_callouts=-0.5", "neet=-0.1")  # what the demo's comparison should find
+DEMO_EFFECTS = ("police_callouts=-0.5", "neet=-0.1", "proven_offences=-0.4")  # what the demo's comparison should find
 
 
 def register(subparsers: Any) -> None:
@@ -70,6 +71,20 @@ def return_dirs(root: Path) -> list[Path]:
     return sorted(set(found), key=lambda d: (d.name, d.parent.name))
 
 
+@dataclass
+class DemoOutcome:
+    """What the stack did with the demo's uploads: each submission's and reference upload's last state, the
+    impact comparison (or why there is none) and, with --research-end, the destruction certificate."""
+
+    submissions: list[dict[str, Any]]
+    references: list[dict[str, Any]]
+    comparison: tuple[Any, dict[str, str], list] | str
+    certificate: dict[str, Any] | None = None
+
+    def failed(self) -> bool:
+        return any(r["status"] in ("FAILED", "NO RESULT") for r in [*self.submissions, *self.references])
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -77,40 +92,57 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    if args.input:
-        if not args.input.is_dir():
-            console.print(f"[red]--input {args.input} is not a folder[/red]")
-            return EXIT_USAGE
-        returns_root = args.input
-    else:
-        from tfnis.generate import generate_returns
-        from tfnis.generate.effects import parse_effects
-
-        returns_root = out / "returns"
-        shutil.rmtree(returns_root, ignore_errors=True)  # the demo's own folder: uploads only what it generates
-        try:
-            effects = parse_effects(DEMO_EFFECTS if args.effect is None else args.effect)
-            generate_returns(
-                returns_root, councils=args.councils, families=args.families, periods=args.periods, seed=args.seed,
-                error_rate=args.error_rate, last_period=args.last_period, effects=effects,
-            )  # fmt: skip
-        except ValueError as error:
-            console.print(f"[red]{error}[/red]")
-            return EXIT_USAGE
-        console.print(f"generated returns in {returns_root}; effects planted: {effects or 'none'}")
-        if args.reference:
-            from tfnis.cli.generate import write_reference
-
-            write_reference(argparse.Namespace(out=returns_root, councils=args.councils, families=args.families,
-                periods=args.periods, seed=args.seed, error_rate=args.error_rate, last_period=args.last_period,
-                reference=args.reference, effects=effects))  # fmt: skip
+    if args.input and not args.input.is_dir():
+        console.print(f"[red]--input {args.input} is not a folder[/red]")
+        return EXIT_USAGE
+    returns_root = args.input or generated_returns(args, out / "returns", console)
+    if returns_root is None:
+        return EXIT_USAGE
     dirs = return_dirs(returns_root)
     if not dirs:
         console.print(f"[red]no returns under {returns_root} (expected <la_code>/<period_end>/families.csv)[/red]")
         return EXIT_USAGE
+    outcome = outcome_on_stack(args, dirs, returns_root, console)
+    print_mirror_guide(out, console)
+    print_impact(outcome.comparison, console)
+    if outcome.certificate is not None:
+        console.print("\nResearch end: destruction certificate")
+        console.print_json(json.dumps(outcome.certificate, default=str))
+    console.print(f"\ndone in {time.monotonic() - started:.1f} s")
+    return EXIT_FAILED if outcome.failed() else EXIT_OK
 
+
+def generated_returns(args: argparse.Namespace, returns_root: Path, console: Any) -> Path | None:
+    """The folder of freshly generated returns (and reference extracts), or None when the arguments are refused."""
+    from tfnis.generate import generate_returns
+    from tfnis.generate.effects import parse_effects
+
+    shutil.rmtree(returns_root, ignore_errors=True)  # the demo's own folder: uploads only what it generates
+    try:
+        effects = parse_effects(DEMO_EFFECTS if args.effect is None else args.effect)
+        generate_returns(
+            returns_root, councils=args.councils, families=args.families, periods=args.periods, seed=args.seed,
+            error_rate=args.error_rate, last_period=args.last_period, effects=effects,
+        )  # fmt: skip
+    except ValueError as error:
+        console.print(f"[red]{error}[/red]")
+        return None
+    console.print(f"generated returns in {returns_root}; effects planted: {effects or 'none'}")
+    if args.reference:
+        from tfnis.cli.generate import write_reference
+
+        write_reference(argparse.Namespace(out=returns_root, councils=args.councils, families=args.families,
+            periods=args.periods, seed=args.seed, error_rate=args.error_rate, last_period=args.last_period,
+            reference=args.reference, effects=effects))  # fmt: skip
+    return returns_root
+
+
+def outcome_on_stack(args: argparse.Namespace, dirs: list[Path], returns_root: Path, console: Any) -> DemoOutcome:
+    """Upload everything to an embedded stack, let the pipeline run, mirror its buckets to --out and compare."""
+    from tfnis.cli.demo_reference import upload_references
     from tfnis_local.stack import LocalStack
 
+    out: Path = args.out
     parameters = dict(p.split("=", 1) for p in args.parameter if "=" in p)
     with LocalStack(parameters=parameters, background=args.serve) as stack:
         console.print(f"embedded stack up: API {stack.api_url}")
@@ -118,8 +150,6 @@ def run(args: argparse.Namespace) -> int:
         results = upload_all(stack, dirs, console)
         print_results(results, console)
         print_coverage(stack, results, console)
-        from tfnis.cli.demo_reference import upload_references
-
         references = upload_references(stack, returns_root, console)
         certificate, comparison = None, None
         if args.research_end:  # the comparison first: research end destroys the extract it reads
@@ -132,6 +162,11 @@ def run(args: argparse.Namespace) -> int:
             comparison = compare_extract(out / EXTRACT, out / "impact", returns_root)
         if args.serve:
             wait_for_ctrl_c(console, stack.api_url)
+    return DemoOutcome(results, references, comparison, certificate)
+
+
+def print_mirror_guide(out: Path, console: Any) -> None:
+    """Where to look in the mirrored buckets."""
     console.print(f"\nEvery bucket is mirrored under {out}/<LogicalId>/<key>:")
     console.print(
         f"  council reports     {out}/ReportsBucket/reports/<la_code>/<submission_id>/ (validation.html, coverage.html)"
@@ -145,13 +180,6 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"  national coverage   {out}/ResearchBucket/coverage/period_end=…/coverage.csv")
     console.print(f"  audit log           {out}/AuditBucket/audit/")
     console.print(f"  impact report       {out}/impact/impact.html (impact.json)")
-    print_impact(comparison, console)
-    if certificate is not None:
-        console.print("\nResearch end: destruction certificate")
-        console.print_json(json.dumps(certificate, default=str))
-    console.print(f"\ndone in {time.monotonic() - started:.1f} s")
-    failed = [r for r in [*results, *references] if r["status"] in ("FAILED", "NO RESULT")]
-    return EXIT_FAILED if failed else EXIT_OK
 
 
 def compare_extract(extract: Path, into: Path, returns_root: Path) -> tuple[Any, dict[str, str], list] | str:

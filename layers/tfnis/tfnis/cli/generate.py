@@ -89,6 +89,24 @@ def write_reference(args: argparse.Namespace) -> int:
         councils=args.councils, families=args.families, periods=args.periods, seed=args.seed,
         error_rate=args.error_rate, last_period=args.last_period, effects=effects,
     )  # fmt: skip
-    for path in generate_reference(args.out, frames, datasets, seed=args.seed):
+    written, planted = generate_reference(args.out, frames, datasets, seed=args.seed, effects=effects)
+    for path in written:
         print(f"wrote reference extract {path.relative_to(args.out)}")
+    record_reference_effects(Path(args.out), planted)
     return EXIT_OK
+
+
+def record_reference_effects(out: Path, planted: list[dict[str, object]]) -> None:
+    """The realised effects on reference outcomes replace their entries in DIR/effects.json (the returns'
+    planting cannot see them: it wrote them with no treated rows)."""
+    import json
+
+    from tfnis.generate.returns import EFFECTS_FILE
+
+    path = out / EFFECTS_FILE
+    if not planted or not path.is_file():
+        return
+    document = json.loads(path.read_text(encoding="utf-8"))
+    mine = {str(e["measure"]) for e in planted}
+    document["effects"] = [e for e in document["effects"] if e["measure"] not in mine] + planted
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

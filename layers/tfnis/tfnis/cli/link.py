@@ -59,7 +59,9 @@ def read_records(path: Path):
     import pandas as pd
 
     try:
-        records = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        # Arrow-backed strings: a third of the memory of Python strings at a million rows (pyarrow is in
+        # the CLI's environment; only the match Lambda goes without it).
+        records = pd.read_csv(path, dtype="string[pyarrow]", keep_default_na=False, encoding="utf-8-sig")
     except FileNotFoundError as error:
         raise UnreadableInput(f"{path}: no such file") from error
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, IsADirectoryError) as error:

@@ -46,8 +46,8 @@ def describe_result(result: dict[str, Any]) -> str:
     if result["status"] == "COMPLETE":
         lines.append(
             f"  matched {result['matched']:,} (match rate {result['match_rate']:.1%}, estimated false-match rate "
-            f"{result['estimated_false_match_rate']:.3%}); outcomes of {result['extract_persons']:,} persons and "
-            f"{result['extract_families']:,} families written"
+            f"{result['estimated_false_match_rate']:.3%}); outcomes of {result.get('extract_persons', 0):,} persons "
+            f"and {result.get('extract_families', 0):,} families released with the panel"
         )
     for finding in result.get("findings", [])[:10]:
         where = f"row {finding['row']}, " if finding.get("row") else ""

@@ -33,6 +33,18 @@ MEASURES: dict[str, tuple[str, str]] = {
 }
 
 
+def _reference_measures() -> dict[str, tuple[str, str]]:
+    """The count outcomes of the national reference datasets (tfnis generate --reference plants them), under
+    the research extract's table of each: reference_<dataset>."""
+    from tfnis.reference.contract import compared_outcomes
+
+    return {outcome: (f"reference_{dataset}", "count") for outcome, dataset in compared_outcomes().items()}
+
+
+REFERENCE_MEASURES: dict[str, tuple[str, str]] = _reference_measures()
+MEASURES |= REFERENCE_MEASURES
+
+
 def parse_effect(text: str) -> tuple[str, float]:
     """'police_callouts=-0.5' -> ('police_callouts', -0.5); a ValueError naming what is wrong otherwise."""
     measure, sep, value = text.partition("=")

@@ -11,6 +11,7 @@ UPN: the pairs a reference match must not take for the same person."""
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np
 
 from tfnis.generate import identifiers as ids
 from tfnis.generate import reference
+from tfnis.generate.effects import Planting
 from tfnis.generate.population import _forenames, _surnames
 from tfnis.generate.recording import _misspell, _vary_forenames
 from tfnis.reference import contract
@@ -153,26 +155,52 @@ def _recorded(records: pd.DataFrame, habits: Habits, rng: np.random.Generator) -
     return out
 
 
-def _outcomes(spec: str, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Outcome values of a half-year, roughly the shape of the real distributions (not measured from them)."""
+def _outcomes(spec: str, n: int, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Outcome values of a half-year, roughly the shape of the real distributions (not measured from them), and
+    the expected value of each count (what a planted effect is measured against)."""
     if spec == "education":
         possible = rng.integers(180, 191, size=n)
         persistent = rng.random(n) < 0.15
-        missed = np.minimum(rng.poisson(np.where(persistent, 45, 9)), possible)
+        mean = np.where(persistent, 45.0, 9.0)
+        missed = np.minimum(rng.poisson(mean), possible)
         return {
             "sessions_possible": possible, "sessions_missed": missed,
             "fixed_term_exclusions": rng.poisson(0.12, size=n),
             "permanent_exclusion": np.where(rng.random(n) < 0.003, "Y", "N"),
-        }  # fmt: skip
+        }, {"sessions_possible": possible.astype(float), "sessions_missed": mean,
+            "fixed_term_exclusions": np.full(n, 0.12)}  # fmt: skip
     if spec == "offending":
         offences = 1 + rng.poisson(0.6, size=n)
         codes = np.array(contract("offending").outcomes[2].codes)
         return {
             "proven_offences": offences, "custodial_sentences": rng.binomial(offences, 0.1),
             "most_serious_offence": codes[rng.integers(0, len(codes), size=n)],
-        }  # fmt: skip
+        }, {"proven_offences": np.full(n, 1.6)}  # fmt: skip
     benefit = np.where(rng.random(n) < 0.5, 0, rng.integers(1, 7, size=n))
-    return {"months_out_of_work_benefits": benefit, "months_employed": rng.integers(0, 7 - benefit)}
+    employed = rng.integers(0, 7 - benefit)
+    return {"months_out_of_work_benefits": benefit, "months_employed": employed}, {
+        "months_out_of_work_benefits": np.full(n, 1.75),
+        "months_employed": (6.0 - benefit) / 2,
+    }
+
+
+def _planted(
+    spec: str, recorded: pd.DataFrame, values: dict[str, np.ndarray], means: dict[str, np.ndarray],
+    treated: frozenset[int], planting: Planting, rng: np.random.Generator,
+) -> dict[str, np.ndarray]:  # fmt: skip
+    """The planted effects on the treated study people's counts (tfnis.generate.effects), kept within the
+    contract's ranges (a count moved past its maximum or past the outcome it cannot exceed is cut back)."""
+    on = recorded["true_person"].isin(treated).to_numpy()
+    filled = np.ones(len(recorded), dtype=bool)
+    out = dict(values)
+    for outcome in contract(spec).outcomes:
+        if outcome.name in planting.deltas and outcome.name in means:
+            moved = planting.counts(outcome.name, out[outcome.name], means[outcome.name], on, filled, rng)
+            out[outcome.name] = np.clip(moved, outcome.minimum or 0, outcome.maximum)
+    for outcome in contract(spec).outcomes:
+        if outcome.not_above:
+            out[outcome.name] = np.minimum(out[outcome.name], out[outcome.not_above])
+    return out
 
 
 def reference_extract(
@@ -182,11 +210,14 @@ def reference_extract(
     rng: np.random.Generator,
     records: int | None = None,
     namesakes: float = NAMESAKE_SHARE,
+    treated: frozenset[int] = frozenset(),
+    planting: Planting | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One dataset's extract for one period (columns of its contract) and its truth rows.
 
     records: the extract's size (people outside the study fill it up); by default OUTSIDE_PER_STUDY_RECORD
-    outside people for each study record."""
+    outside people for each study record. treated: the true persons whose family's support had started by
+    period_end; planting moves their counts by the planted effects."""
     import pandas as pd
 
     terms, habits = contract(spec), HABITS[spec]
@@ -209,8 +240,11 @@ def reference_extract(
     recorded["record_id"] = [
         f"R{v:08x}" for v in ids.permute(np.arange(len(recorded)), 16**8, zlib.crc32(spec.encode()) % 1000)
     ]
-    for name, values in _outcomes(spec, len(recorded), rng).items():
-        recorded[name] = values
+    values, means = _outcomes(spec, len(recorded), rng)
+    if planting is not None:
+        values = _planted(spec, recorded, values, means, treated, planting, rng)
+    for name, column in values.items():
+        recorded[name] = column
     if spec == "offending":  # most_serious_offence is blank on a record with no proven offence
         recorded["most_serious_offence"] = recorded["most_serious_offence"].where(recorded["proven_offences"] > 0, "")
     extract = recorded[list(terms.columns)].fillna("").astype(str)
@@ -223,22 +257,40 @@ def reference_extract(
     return extract, truth
 
 
+def treated_people(frames: GeneratedFrames) -> dict[date, frozenset[int]]:
+    """Per period end, the true persons whose family's support had started by then (the return gives a support
+    start date from that period on: tfnis.generate.recording), who carry a planted effect."""
+    out = {}
+    for period_end, rec in zip(frames.period_ends, frames.by_period, strict=True):
+        started = rec.families.loc[rec.families["support_start_date"].fillna("").ne(""), ["la_code", "family_id"]]
+        members = rec.truth.merge(started, on=["la_code", "family_id"], how="inner")
+        out[period_end] = frozenset(int(p) for p in members["true_person"])
+    return out
+
+
 def generate_reference(
-    out: Path, frames: GeneratedFrames, datasets: list[str], *, seed: int, period_end: date | None = None
-) -> list[Path]:
-    """Write OUT/reference/<dataset>/<period_end>/records.csv and OUT/reference_truth.csv; returns the files."""
+    out: Path, frames: GeneratedFrames, datasets: list[str], *, seed: int, period_end: date | None = None,
+    effects: Mapping[str, float] | None = None,
+) -> tuple[list[Path], list[dict[str, object]]]:  # fmt: skip
+    """Write OUT/reference/<dataset>/<period_end>/records.csv for every period (only `period_end` when given)
+    and OUT/reference_truth.csv; returns the files and the realised planted effects on reference outcomes."""
     import pandas as pd
 
-    period_end = period_end or frames.period_ends[-1]
+    from tfnis.generate.effects import REFERENCE_MEASURES
+
+    periods = [period_end] if period_end else list(frames.period_ends)
     study = study_people(frames)
+    treated = treated_people(frames)
+    planting = Planting({m: d for m, d in (effects or {}).items() if m in REFERENCE_MEASURES})
     rng = np.random.default_rng(np.random.SeedSequence([seed, 15]))
     written, truths = [], []
     for spec in datasets:
-        extract, truth = reference_extract(study, spec, period_end, rng)
-        folder = Path(out) / "reference" / spec / period_end.isoformat()
-        folder.mkdir(parents=True, exist_ok=True)
-        extract.to_csv(folder / "records.csv", index=False, encoding="utf-8", lineterminator="\n")
-        written.append(folder / "records.csv")
-        truths.append(truth)
+        for when in periods:
+            extract, truth = reference_extract(study, spec, when, rng, treated=treated[when], planting=planting)
+            folder = Path(out) / "reference" / spec / when.isoformat()
+            folder.mkdir(parents=True, exist_ok=True)
+            extract.to_csv(folder / "records.csv", index=False, encoding="utf-8", lineterminator="\n")
+            written.append(folder / "records.csv")
+            truths.append(truth)
     pd.concat(truths, ignore_index=True).to_csv(Path(out) / "reference_truth.csv", index=False, lineterminator="\n")
-    return written
+    return written, planting.manifest()

@@ -9,7 +9,8 @@ kept apart: a provided count is often 0, a field not provided is empty.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -60,6 +61,7 @@ TENURES = (
     ("TEMPORARY_ACCOM", 0.05), ("WITH_FRIENDS_FAMILY", 0.03), ("OTHER", 0.02), ("NOT_KNOWN", 0.05),
 )  # fmt: skip
 NO_FIXED_ABODE_RATE = 0.004
+Corrupter = Callable[[np.ndarray, np.random.Generator], np.ndarray]  # makes valid identifiers invalid
 NICKNAME_RATE, TYPO_RATE, DOB_SLIP_RATE = 0.03, 0.015, 0.004
 _NEIGHBOURS = {
     "a": "qswz", "b": "vghn", "c": "xdfv", "d": "serfcx", "e": "wsdr", "f": "drtgvc", "g": "ftyhbv",
@@ -101,9 +103,110 @@ class RecordedPeriod:
     truth: pd.DataFrame
 
 
+@dataclass(frozen=True)
+class PeriodRecording:
+    """What every step of recording one period end shares: who is on the caseloads, the councils' habits, and
+    the one random generator. The steps draw from it in a fixed order, so a seed always gives the same returns."""
+
+    population: Population
+    snapshot: Snapshot
+    practice: Practice
+    planting: Planting
+    error_rate: float
+    rng: np.random.Generator
+    day: int  # the period end as a day number
+    family_council: np.ndarray  # per family row: its council's index
+    person_council: np.ndarray  # per person row: its council's index
+    family_row: np.ndarray  # per person row: the row of the family it is recorded under
+
+    @classmethod
+    def of(
+        cls,
+        population: Population,
+        snapshot: Snapshot,
+        practice: Practice,
+        planting: Planting,
+        error_rate: float,
+        rng: np.random.Generator,
+    ) -> PeriodRecording:
+        stints, rows = population.stints, snapshot.stints
+        row_of_stint = np.empty(len(stints), dtype=np.int64)
+        row_of_stint[rows] = np.arange(len(rows))
+        return cls(
+            population, snapshot, practice, planting, error_rate, rng,
+            day=int(population.days[snapshot.period]),
+            family_council=stints["council"][rows].astype(np.int64),
+            person_council=stints["council"][snapshot.person_stint].astype(np.int64),
+            family_row=row_of_stint[snapshot.person_stint],
+        )  # fmt: skip
+
+    def for_families(self, column: str) -> np.ndarray:
+        """A column of the population's stints, one value per family row of this period."""
+        return self.population.stints[column][self.snapshot.stints]
+
+    def for_people(self, column: str) -> np.ndarray:
+        """A column of the population's people, one value per person row of this period."""
+        return self.population.people[column][self.snapshot.people]
+
+    def filled(self, field: str, council: np.ndarray) -> np.ndarray:
+        """Which rows the councils filled `field` in this period."""
+        return self.practice.filled(field, council, self.snapshot.period, self.rng)
+
+    def dates(self, days: np.ndarray, council: np.ndarray) -> np.ndarray:
+        """Day numbers as each row's council writes dates."""
+        day_month_year = np.array([c.date_format == "dmy" for c in self.population.councils])
+        return _dates(days, day_month_year[council])
+
+    def la_codes(self, council: np.ndarray) -> np.ndarray:
+        return np.array([c.la_code for c in self.population.councils], dtype=object)[council]
+
+    def corrupted(self, values: np.ndarray, corrupter: Corrupter) -> np.ndarray:
+        """values with a share error_rate of them made invalid by `corrupter`."""
+        return _corrupt(values, self.error_rate, corrupter, self.rng)
+
+
+@dataclass(frozen=True)
+class FamilyProblems:
+    """Per family row: the headline problems the recorded outcomes depend on, named across both frameworks."""
+
+    crime: np.ndarray  # CRIME_ASB (2015 framework) or CRIME (2022)
+    domestic_abuse: np.ndarray
+    substance: np.ndarray  # SUBSTANCE, or HEALTH where the framework has no separate substance problem
+    education: np.ndarray
+    health: np.ndarray
+    housing: np.ndarray  # HOUSING, or WORKLESS_FIN where the framework has no housing problem
+
+    @classmethod
+    def of(cls, framework_problems: Sequence[str], problems: np.ndarray) -> FamilyProblems:
+        has = {code: problems[:, i] for i, code in enumerate(framework_problems)}
+        none = np.zeros(len(problems), bool)
+        return cls(
+            crime=has.get("CRIME_ASB", has.get("CRIME", none)),
+            domestic_abuse=has["DOMESTIC_ABUSE"],
+            substance=has.get("SUBSTANCE", has["HEALTH"]),
+            education=has["EDUCATION"],
+            health=has["HEALTH"],
+            housing=has.get("HOUSING", has.get("WORKLESS_FIN", none)),
+        )
+
+    def at(self, rows: np.ndarray) -> FamilyProblems:
+        """The same flags for other rows (each person's family's)."""
+        return FamilyProblems(*(getattr(self, f.name)[rows] for f in fields(self)))
+
+
+@dataclass(frozen=True)
+class RecordedFamilies:
+    """The families table's columns, and what recording each family's people needs from them."""
+
+    columns: dict[str, np.ndarray]
+    problems: FamilyProblems
+    supported: np.ndarray  # support has started by the period end
+    no_fixed_abode: np.ndarray
+
+
 def record(
-    pop: Population,
-    snap: Snapshot,
+    population: Population,
+    snapshot: Snapshot,
     practice: Practice,
     error_rate: float,
     rng: np.random.Generator,
@@ -114,175 +217,283 @@ def record(
     A family is supported from the first period end after its support starts; before that it is recorded as
     COMPARISON with no support dates (the return has no status for "support not yet started"). `planting`
     moves its outcomes from then on (tfnis.generate.effects)."""
-    plant = planting or Planting({})
-    councils = pop.councils
-    day = int(pop.days[snap.period])
-    st, pe = pop.stints, pop.people
-    la_codes = np.array([c.la_code for c in councils], dtype=object)
-    dmy = np.array([c.date_format == "dmy" for c in councils])
+    recording = PeriodRecording.of(population, snapshot, practice, planting or Planting({}), error_rate, rng)
+    families = _recorded_families(recording)
+    individuals = _recorded_individuals(recording, families)
+    return RecordedPeriod(
+        families=pd.DataFrame({col.name: families.columns[col.name] for col in FAMILY_COLUMNS}),
+        individuals=pd.DataFrame({col.name: individuals[col.name] for col in INDIVIDUAL_COLUMNS}),
+        truth=_truth(recording, individuals),
+    )
 
-    # --- families -----------------------------------------------------------------------------------
-    s = snap.stints
-    fc = st["council"][s].astype(np.int64)
-    n = len(s)
-    fam: dict[str, np.ndarray] = {
-        "la_code": la_codes[fc],
-        "period_end": _dates(np.full(n, day), dmy[fc]),
-        "family_id": _local_ids(s, fc, councils, "F", 10_000_000, 100),
-        "framework": np.full(n, pop.framework.code, dtype=object),
-        "date_identified": _dates(st["date_identified"][s], dmy[fc]),
+
+# --- families -----------------------------------------------------------------------------------------------
+def _recorded_families(recording: PeriodRecording) -> RecordedFamilies:
+    """The families table, step by step in the order of the random draws."""
+    council, framework = recording.family_council, recording.population.framework
+    problems_drawn = recording.for_families("problems")
+    problems = FamilyProblems.of(framework.problems, problems_drawn)
+    columns = _family_identity_columns(recording) | _headline_problem_columns(framework.problems, problems_drawn)
+    support, supported = _support_columns(recording)
+    columns |= support
+    tenure, no_fixed_abode = _tenures(recording, problems.housing)
+    columns |= _housing_columns(recording, tenure, problems.housing, supported)
+    mean = np.where(problems.crime | problems.domestic_abuse, 1.4, 0.2)
+    filled = recording.filled("police_callouts", council)
+    callouts = recording.planting.counts(
+        "police_callouts", recording.rng.poisson(mean), mean, supported, filled, recording.rng
+    )
+    columns["police_callouts"] = _counts(filled, callouts)
+    return RecordedFamilies(columns, problems, supported, no_fixed_abode)
+
+
+def _family_identity_columns(recording: PeriodRecording) -> dict[str, np.ndarray]:
+    """la_code, period_end, family_id, framework and date_identified."""
+    family_stint, council = recording.snapshot.stints, recording.family_council
+    families = len(family_stint)
+    return {
+        "la_code": recording.la_codes(council),
+        "period_end": recording.dates(np.full(families, recording.day), council),
+        "family_id": _local_ids(family_stint, council, recording.population.councils, "F", 10_000_000, 100),
+        "framework": np.full(families, recording.population.framework.code, dtype=object),
+        "date_identified": recording.dates(recording.for_families("date_identified"), council),
     }
-    problems = st["problems"][s]
+
+
+def _headline_problem_columns(framework_problems: Sequence[str], problems: np.ndarray) -> dict[str, np.ndarray]:
+    """hp_<code>: Y/N for the framework's problems, blank for the other framework's."""
+    columns = {}
     for code in HEADLINE_PROBLEMS:
-        if code in pop.framework.problems:
-            fam[f"hp_{code}"] = np.where(problems[:, pop.framework.problems.index(code)], "Y", "N").astype(object)
+        if code in framework_problems:
+            columns[f"hp_{code}"] = np.where(problems[:, framework_problems.index(code)], "Y", "N").astype(object)
         else:
-            fam[f"hp_{code}"] = np.full(n, "", dtype=object)
-    has = {code: problems[:, i] for i, code in enumerate(pop.framework.problems)}
-    crime = has.get("CRIME_ASB", has.get("CRIME", np.zeros(n, bool)))
-    abuse = has["DOMESTIC_ABUSE"]
-    substance = has.get("SUBSTANCE", has["HEALTH"])
-    education = has["EDUCATION"]
-    health = has["HEALTH"]
-    housing_problem = has.get("HOUSING", has.get("WORKLESS_FIN", np.zeros(n, bool)))
+            columns[f"hp_{code}"] = np.full(len(problems), "", dtype=object)
+    return columns
 
-    support_start, support_end = st["support_start"][s], st["support_end"][s]
-    intervention = st["intervention"][s] & (support_start <= day)
-    ended = intervention & (support_end <= day)
+
+def _support_columns(recording: PeriodRecording) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """intervention_status, the support dates and intensity; and which families are supported by now."""
+    council, day = recording.family_council, recording.day
+    support_start, support_end = recording.for_families("support_start"), recording.for_families("support_end")
+    supported = recording.for_families("intervention") & (support_start <= day)
+    ended = supported & (support_end <= day)
     status = np.where(
-        ~intervention, "COMPARISON", np.where(ended, np.where(st["withdrawn"][s], "WITHDRAWN", "ENDED"), "ACTIVE")
+        ~supported,
+        "COMPARISON",
+        np.where(ended, np.where(recording.for_families("withdrawn"), "WITHDRAWN", "ENDED"), "ACTIVE"),
     )
-    fam["intervention_status"] = status.astype(object)
-    fam["support_start_date"] = _dates(np.where(intervention, support_start, NO_DATE), dmy[fc])
-    fam["support_end_date"] = _dates(np.where(ended, support_end, NO_DATE), dmy[fc])
-    fam["support_intensity"] = _blank_unless(
-        intervention & practice.filled("support_intensity", fc, snap.period, rng), st["intensity"][s]
-    )
+    columns = {
+        "intervention_status": status.astype(object),
+        "support_start_date": recording.dates(np.where(supported, support_start, NO_DATE), council),
+        "support_end_date": recording.dates(np.where(ended, support_end, NO_DATE), council),
+        "support_intensity": _blank_unless(
+            supported & recording.filled("support_intensity", council), recording.for_families("intensity")
+        ),
+    }
+    return columns, supported
 
-    # tenure is a stable trait of the family, re-drawn now and then; housing problems mean worse housing
-    u = np.where(rng.random(n) < 0.05, rng.random(n), st["housing"][s])
+
+def _tenures(recording: PeriodRecording, housing_problem: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each family's tenure, and which have no fixed abode.
+
+    Tenure is a stable trait of the family, re-drawn now and then; housing problems mean worse housing."""
+    rng, families = recording.rng, len(recording.snapshot.stints)
+    drawn = np.where(
+        rng.random(families) < 0.05,
+        rng.random(families),
+        recording.for_families("housing"),
+    )
     tenure = np.array([t for t, _ in TENURES], dtype=object)[
-        np.searchsorted(np.cumsum([w for _, w in TENURES]), u * 0.9999, side="right")
+        np.searchsorted(np.cumsum([w for _, w in TENURES]), drawn * 0.9999, side="right")
     ]
-    tenure = np.where(housing_problem & (u < 0.1), "TEMPORARY_ACCOM", tenure)
-    no_fixed_abode = rng.random(n) < NO_FIXED_ABODE_RATE
-    tenure = np.where(no_fixed_abode, "NO_FIXED_ABODE", tenure)
-    fam["housing_status"] = _blank_unless(practice.filled("housing_status", fc, snap.period, rng), tenure)
+    tenure = np.where(housing_problem & (drawn < 0.1), "TEMPORARY_ACCOM", tenure)
+    no_fixed_abode = rng.random(families) < NO_FIXED_ABODE_RATE
+    return np.where(no_fixed_abode, "NO_FIXED_ABODE", tenure), no_fixed_abode
+
+
+def _housing_columns(
+    recording: PeriodRecording, tenure: np.ndarray, housing_problem: np.ndarray, supported: np.ndarray
+) -> dict[str, np.ndarray]:
+    """housing_status, evictions, homelessness_applications, weeks_homeless and rent_arrears."""
+    rng, plant, council = recording.rng, recording.planting, recording.family_council
+    columns = {"housing_status": _blank_unless(recording.filled("housing_status", council), tenure)}
     insecure = np.isin(tenure, ["TEMPORARY_ACCOM", "NO_FIXED_ABODE", "WITH_FRIENDS_FAMILY"])
     means = {
         "evictions": np.where(housing_problem, 0.12, 0.03),
         "homelessness_applications": np.where(insecure, 0.8, 0.05),
     }
-    for col, mean in means.items():
-        filled = practice.filled(col, fc, snap.period, rng)
-        fam[col] = _counts(filled, plant.counts(col, rng.poisson(mean), mean, intervention, filled, rng))
-    filled = practice.filled("weeks_homeless", fc, snap.period, rng)
-    weeks = np.where(insecure, rng.integers(1, 27, n), 0)
-    fam["weeks_homeless"] = _counts(
-        filled, plant.counts("weeks_homeless", weeks, np.where(insecure, 14.0, 0.0), intervention, filled, rng)
+    for measure, mean in means.items():
+        filled = recording.filled(measure, council)
+        columns[measure] = _counts(filled, plant.counts(measure, rng.poisson(mean), mean, supported, filled, rng))
+    filled = recording.filled("weeks_homeless", council)
+    weeks = np.where(insecure, rng.integers(1, 27, len(tenure)), 0)
+    columns["weeks_homeless"] = _counts(
+        filled, plant.counts("weeks_homeless", weeks, np.where(insecure, 14.0, 0.0), supported, filled, rng)
     )
-    filled = practice.filled("rent_arrears", fc, snap.period, rng)
-    p_arrears = plant.chance("rent_arrears", np.where(housing_problem, 0.45, 0.18), intervention, filled)
-    fam["rent_arrears"] = _blank_unless(filled, np.where(rng.random(n) < p_arrears, "Y", "N"))
-    filled = practice.filled("police_callouts", fc, snap.period, rng)
-    mean = np.where(crime | abuse, 1.4, 0.2)
-    fam["police_callouts"] = _counts(
-        filled, plant.counts("police_callouts", rng.poisson(mean), mean, intervention, filled, rng)
-    )
+    filled = recording.filled("rent_arrears", council)
+    chance_of_arrears = plant.chance("rent_arrears", np.where(housing_problem, 0.45, 0.18), supported, filled)
+    columns["rent_arrears"] = _blank_unless(filled, np.where(rng.random(len(tenure)) < chance_of_arrears, "Y", "N"))
+    return columns
 
-    # --- individuals --------------------------------------------------------------------------------
-    i, ps = snap.people, snap.person_stint
-    m = len(i)
-    c = st["council"][ps].astype(np.int64)
-    row_of_stint = np.empty(len(st), dtype=np.int64)
-    row_of_stint[s] = np.arange(n)
-    fr = row_of_stint[ps]  # each person's family row
-    reissued = snap.period >= pe["reissued"][i]
-    ind: dict[str, np.ndarray] = {
-        "la_code": la_codes[c],
-        "period_end": fam["period_end"][fr],
-        "family_id": fam["family_id"][fr],
-        "person_id": _local_ids(i + reissued * MAX_PEOPLE, c, councils, "P", 2 * MAX_PEOPLE, 0),
-        "relation_in_family": np.array(RELATIONS, dtype=object)[pe["role"][i]],
+
+# --- individuals --------------------------------------------------------------------------------------------
+def _recorded_individuals(recording: PeriodRecording, families: RecordedFamilies) -> dict[str, np.ndarray]:
+    """The individuals table's columns, step by step in the order of the random draws."""
+    council, rows = recording.person_council, recording.family_row
+    columns = _person_identity_columns(recording, families.columns)
+    columns |= _recorded_names(recording)
+    date_of_birth = _slip_dates(recording.for_people("dob"), recording.day, recording.rng)
+    columns["date_of_birth"] = recording.dates(date_of_birth, council)
+    columns["sex"] = _recorded_sexes(recording)
+    age = _whole_years(date_of_birth, recording.day)
+    columns |= _address_columns(recording, families.no_fixed_abode[rows])
+    columns |= _identifier_columns(recording, age)
+    columns["ethnicity"] = _ethnicities(
+        recording.for_people("ethnicity"),
+        council,
+        recording.practice,
+        recording.snapshot.period,
+        recording.rng,
+    )
+    columns |= _antisocial_behaviour_counts(recording, age, families.problems.crime[rows], families.supported[rows])
+    columns["domestic_violence"] = _domestic_violence(recording, age, families.problems.domestic_abuse[rows])
+    columns |= _yes_no_outcomes(recording, age, families.problems.at(rows), families.supported[rows])
+    return columns
+
+
+def _person_identity_columns(
+    recording: PeriodRecording, family_columns: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """la_code, period_end, family_id, person_id and relation_in_family."""
+    person, council, rows = recording.snapshot.people, recording.person_council, recording.family_row
+    reissued = recording.snapshot.period >= recording.for_people("reissued")  # a new person_id from now on
+    return {
+        "la_code": recording.la_codes(council),
+        "period_end": family_columns["period_end"][rows],
+        "family_id": family_columns["family_id"][rows],
+        "person_id": _local_ids(
+            person + reissued * MAX_PEOPLE, council, recording.population.councils, "P", 2 * MAX_PEOPLE, 0
+        ),
+        "relation_in_family": np.array(RELATIONS, dtype=object)[recording.for_people("role")],
     }
-    forename = _vary_forenames(pe["forename"][i], rng)
-    surname = np.where(snap.period >= pe["surname_changes"][i], pe["new_surname"][i], pe["surname"][i])
+
+
+def _recorded_names(recording: PeriodRecording) -> dict[str, np.ndarray]:
+    """forename, surname and middle_names as the case system holds them: varied, misspelt, folded, capitalised."""
+    council, rng = recording.person_council, recording.rng
+    forename = _vary_forenames(recording.for_people("forename"), rng)
+    surname = np.where(
+        recording.snapshot.period >= recording.for_people("surname_changes"),
+        recording.for_people("new_surname"),
+        recording.for_people("surname"),
+    )
     surname = _misspell(surname.astype(object), TYPO_RATE, rng)
-    middle = _blank_unless(practice.filled("middle_names", c, snap.period, rng), pe["middle_names"][i])
-    strip = practice.strips_accents[c]
+    middle = _blank_unless(recording.filled("middle_names", council), recording.for_people("middle_names"))
+    strip = recording.practice.strips_accents[council]
     forename, surname, middle = (_strip_accents(x, strip) for x in (forename, surname, middle))
-    upper = practice.upper_surnames[c]
+    upper = recording.practice.upper_surnames[council]
     surname[upper] = np.array([x.upper() for x in surname[upper]], dtype=object)
-    ind["forename"], ind["surname"], ind["middle_names"] = forename, surname, middle
+    return {"forename": forename, "surname": surname, "middle_names": middle}
 
-    dob = _slip_dates(pe["dob"][i], day, rng)
-    ind["date_of_birth"] = _dates(dob, dmy[c])
-    age = _whole_years(dob, day)
-    sex = pe["sex"][i]
-    letters = np.array([x.sex_format == "letter" for x in councils])[c]
-    ind["sex"] = np.where(letters, np.where(sex == 1, "M", "F"), np.where(sex == 1, "1", "2")).astype(object)
 
-    nfa = no_fixed_abode[fr]
-    postcode = st["postcode"][ps].astype(str)
-    ind["postcode"] = np.where(nfa, "", _corrupt(postcode, error_rate, ids.corrupt_postcodes, rng)).astype(object)
-    ind["postcode"] = _postcode_styles(ind["postcode"], rng)
-    ind["no_fixed_abode"] = np.where(
-        nfa, "Y", np.where(practice.filled("no_fixed_abode", c, snap.period, rng), "N", "")
-    ).astype(object)
+def _recorded_sexes(recording: PeriodRecording) -> np.ndarray:
+    """sex as M/F or 1/2, as the council writes it."""
+    sex, council = recording.for_people("sex"), recording.person_council
+    letters = np.array([x.sex_format == "letter" for x in recording.population.councils])[council]
+    return np.where(letters, np.where(sex == 1, "M", "F"), np.where(sex == 1, "1", "2")).astype(object)
 
-    has_nino = (age >= 16) & practice.filled("nino", c, snap.period, rng)
-    nino = _corrupt(pe["nino"][i].astype(str), error_rate, ids.corrupt_ninos, rng)
-    ind["nino"] = _nino_styles(_blank_unless(has_nino, nino), rng)
-    school = (age >= 4) & (age <= 19) & ~((age >= 17) & (rng.random(m) < 0.6))
-    upn = _corrupt(pe["upn"][i].astype(str), error_rate, ids.corrupt_upns, rng)
-    ind["upn"] = _blank_unless(school & practice.filled("upn", c, snap.period, rng), upn)
-    nhs = _corrupt(pe["nhs_number"][i].astype(str), error_rate, ids.corrupt_nhs_numbers, rng)
-    ind["nhs_number"] = _blank_unless(practice.filled("nhs_number", c, snap.period, rng), nhs)
-    ind["ethnicity"] = _ethnicities(pe["ethnicity"][i], c, practice, snap.period, rng)
 
-    f_crime, f_abuse, f_subst = crime[fr], abuse[fr], substance[fr]
-    supported = intervention[fr]
-    f_educ, f_health, f_work = education[fr], health[fr], housing_problem[fr]
+def _address_columns(recording: PeriodRecording, no_fixed_abode: np.ndarray) -> dict[str, np.ndarray]:
+    """postcode (blank for a family of no fixed abode) and no_fixed_abode."""
+    postcode = recording.population.stints["postcode"][recording.snapshot.person_stint].astype(str)
+    postcode = np.where(no_fixed_abode, "", recording.corrupted(postcode, ids.corrupt_postcodes)).astype(object)
+    return {
+        "postcode": _postcode_styles(postcode, recording.rng),
+        "no_fixed_abode": np.where(
+            no_fixed_abode, "Y", np.where(recording.filled("no_fixed_abode", recording.person_council), "N", "")
+        ).astype(object),
+    }
+
+
+def _identifier_columns(recording: PeriodRecording, age: np.ndarray) -> dict[str, np.ndarray]:
+    """nino (16 and over), upn (of school age) and nhs_number, some of them invalid at the error rate."""
+    people, council, rng = len(recording.snapshot.people), recording.person_council, recording.rng
+    has_nino = (age >= 16) & recording.filled("nino", council)
+    nino = recording.corrupted(recording.for_people("nino").astype(str), ids.corrupt_ninos)
+    columns = {"nino": _nino_styles(_blank_unless(has_nino, nino), rng)}
+    at_school = (age >= 4) & (age <= 19) & ~((age >= 17) & (rng.random(people) < 0.6))
+    upn = recording.corrupted(recording.for_people("upn").astype(str), ids.corrupt_upns)
+    columns["upn"] = _blank_unless(at_school & recording.filled("upn", council), upn)
+    nhs_number = recording.corrupted(recording.for_people("nhs_number").astype(str), ids.corrupt_nhs_numbers)
+    columns["nhs_number"] = _blank_unless(recording.filled("nhs_number", council), nhs_number)
+    return columns
+
+
+def _antisocial_behaviour_counts(
+    recording: PeriodRecording, age: np.ndarray, family_crime: np.ndarray, supported: np.ndarray
+) -> dict[str, np.ndarray]:
+    """asb_nfi and asb_fi (10 and over): most often the young people of families with a crime problem."""
+    rng, council = recording.rng, recording.person_council
     youth = (age >= 10) & (age <= 25)
-    for col, rate in (("asb_nfi", 0.6), ("asb_fi", 0.25)):
-        lam = np.where(f_crime & youth, rate, np.where(f_crime, rate / 4, 0.03))
-        filled = (age >= 10) & practice.filled(col, c, snap.period, rng)
-        ind[col] = _counts(filled, plant.counts(col, rng.poisson(lam), lam, supported, filled, rng))
-    adult = age >= 16
-    role = pe["role"][i]
-    dv = np.full(m, "NONE", dtype=object)
-    u = rng.random(m)
-    dv[f_abuse & (role == MAIN_CARER) & (u < 0.6)] = "VICTIM"
-    dv[f_abuse & (role == PARTNER) & (u < 0.4)] = "PERPETRATOR"
-    dv[f_abuse & adult & (u > 0.97)] = "BOTH"
-    ind["domestic_violence"] = _blank_unless(adult & practice.filled("domestic_violence", c, snap.period, rng), dv)
-    for col, rate in (("alcohol_dependent", 0.06), ("drug_dependent", 0.05)):
-        filled = adult & practice.filled(col, c, snap.period, rng)
-        p_yes = plant.chance(col, np.where(f_subst, rate * 3, rate), supported, filled)
-        ind[col] = _yes_no(filled, rng.random(m) < p_yes)
-    filled = (age >= 16) & (age <= 24) & practice.filled("neet", c, snap.period, rng)
-    p_neet = plant.chance("neet", np.where(f_work | f_educ, 0.4, 0.2), supported, filled)
-    ind["neet"] = _yes_no(filled, rng.random(m) < p_neet)
-    filled = (age >= 5) & (age <= 16) & practice.filled("missing_education", c, snap.period, rng)
-    p_missing = plant.chance("missing_education", np.where(f_educ, 0.12, 0.02), supported, filled)
-    ind["missing_education"] = _yes_no(filled, rng.random(m) < p_missing)
-    p_mh = np.where(adult, 0.22, np.where(role == CHILD, 0.08, 0.1)) * np.where(f_health, 1.8, 1.0)
-    filled = practice.filled("mental_health", c, snap.period, rng)
-    ind["mental_health"] = _yes_no(filled, rng.random(m) < plant.chance("mental_health", p_mh, supported, filled))
+    columns = {}
+    for measure, rate in (("asb_nfi", 0.6), ("asb_fi", 0.25)):
+        mean = np.where(family_crime & youth, rate, np.where(family_crime, rate / 4, 0.03))
+        filled = (age >= 10) & recording.filled(measure, council)
+        counts = recording.planting.counts(measure, rng.poisson(mean), mean, supported, filled, rng)
+        columns[measure] = _counts(filled, counts)
+    return columns
 
-    families = pd.DataFrame({col.name: fam[col.name] for col in FAMILY_COLUMNS})
-    individuals = pd.DataFrame({col.name: ind[col.name] for col in INDIVIDUAL_COLUMNS})
-    truth = pd.DataFrame(
+
+def _domestic_violence(recording: PeriodRecording, age: np.ndarray, family_abuse: np.ndarray) -> np.ndarray:
+    """VICTIM, PERPETRATOR, BOTH or NONE for adults; blank for children and where not recorded."""
+    role, adult = recording.for_people("role"), age >= 16
+    violence = np.full(len(age), "NONE", dtype=object)
+    drawn = recording.rng.random(len(age))
+    violence[family_abuse & (role == MAIN_CARER) & (drawn < 0.6)] = "VICTIM"
+    violence[family_abuse & (role == PARTNER) & (drawn < 0.4)] = "PERPETRATOR"
+    violence[family_abuse & adult & (drawn > 0.97)] = "BOTH"
+    return _blank_unless(adult & recording.filled("domestic_violence", recording.person_council), violence)
+
+
+def _yes_no_outcomes(
+    recording: PeriodRecording, age: np.ndarray, family: FamilyProblems, supported: np.ndarray
+) -> dict[str, np.ndarray]:
+    """alcohol_dependent, drug_dependent, neet, missing_education and mental_health, each for its ages."""
+    rng, plant, council, people = recording.rng, recording.planting, recording.person_council, len(age)
+    adult, columns = age >= 16, {}
+    for measure, rate in (("alcohol_dependent", 0.06), ("drug_dependent", 0.05)):
+        filled = adult & recording.filled(measure, council)
+        chance_of_yes = plant.chance(measure, np.where(family.substance, rate * 3, rate), supported, filled)
+        columns[measure] = _yes_no(filled, rng.random(people) < chance_of_yes)
+    filled = (age >= 16) & (age <= 24) & recording.filled("neet", council)
+    chance_of_neet = plant.chance("neet", np.where(family.housing | family.education, 0.4, 0.2), supported, filled)
+    columns["neet"] = _yes_no(filled, rng.random(people) < chance_of_neet)
+    filled = (age >= 5) & (age <= 16) & recording.filled("missing_education", council)
+    chance_of_missing = plant.chance("missing_education", np.where(family.education, 0.12, 0.02), supported, filled)
+    columns["missing_education"] = _yes_no(filled, rng.random(people) < chance_of_missing)
+    role = recording.for_people("role")
+    chance_of_mental_health = np.where(adult, 0.22, np.where(role == CHILD, 0.08, 0.1)) * np.where(
+        family.health, 1.8, 1.0
+    )
+    filled = recording.filled("mental_health", council)
+    chance_of_mental_health = plant.chance("mental_health", chance_of_mental_health, supported, filled)
+    columns["mental_health"] = _yes_no(filled, rng.random(people) < chance_of_mental_health)
+    return columns
+
+
+def _truth(recording: PeriodRecording, individuals: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Each recorded person's true family and person: what linkage is scored against."""
+    person = recording.snapshot.people
+    return pd.DataFrame(
         {
-            "la_code": ind["la_code"],
-            "period_end": np.full(m, str(snap.period_end)),
-            "family_id": ind["family_id"],
-            "person_id": ind["person_id"],
-            "true_family": pe["true_family"][i],
-            "true_person": i,
+            "la_code": individuals["la_code"],
+            "period_end": np.full(len(person), str(recording.snapshot.period_end)),
+            "family_id": individuals["family_id"],
+            "person_id": individuals["person_id"],
+            "true_family": recording.for_people("true_family"),
+            "true_person": person,
         }
     )
-    return RecordedPeriod(families, individuals, truth)
 
 
 # --- council references -----------------------------------------------------------------------------------
@@ -411,7 +622,7 @@ def _ascii(name: str) -> str:
 
 
 # --- identifiers --------------------------------------------------------------------------------------------
-def _corrupt(values: np.ndarray, rate: float, corrupter, rng: np.random.Generator) -> np.ndarray:
+def _corrupt(values: np.ndarray, rate: float, corrupter: Corrupter, rng: np.random.Generator) -> np.ndarray:
     out = values.astype(object)
     if rate <= 0:
         return out

@@ -39,6 +39,18 @@ MEASURES: dict[str, tuple[str, str, str]] = {
     "missing_education": ("individuals", "Y/N", "missing_education_eligible"),
     "mental_health": ("individuals", "Y/N", ""),
 }
+# The national reference datasets' count outcomes (tfnis.reference): per family and period, the mean over the
+# family's members matched in the dataset (its roll-up's sum / persons_matched), compared the same way.
+REFERENCE_KIND = "mean per matched member"
+
+
+def _reference_measures() -> dict[str, tuple[str, str, str]]:
+    from tfnis.reference.contract import compared_outcomes
+
+    return {outcome: (f"reference_{dataset}", REFERENCE_KIND, "") for outcome, dataset in compared_outcomes().items()}
+
+
+MEASURES |= _reference_measures()
 METHOD = "DiD, family and period fixed effects, OLS, SE clustered by family"
 EVENT_WINDOW = 3  # half-years either side; further ones are binned into the end points
 REFERENCE_HALF_YEAR = -1
@@ -78,10 +90,12 @@ def analysis_frame(panel: Panel, measure: str) -> pd.DataFrame:
     """Rows that carry the measure: family_key, period_end, y (float), supported (bool), months (Int)."""
     table, kind, eligible = MEASURES[measure]
     fam = panel.families
-    if measure not in (fam.columns if table == "families" else panel.individuals.columns):
-        raise NotEstimable(f"the extract has no column {measure}")
     timing = fam[["family_key", "period_end", "ever_supported", "months_since_support_start"]]
-    if table == "families":
+    if table.startswith("reference_"):
+        rows = _reference_rows(panel, table, measure).merge(timing, on=["family_key", "period_end"], how="inner")
+    elif measure not in (fam.columns if table == "families" else panel.individuals.columns):
+        raise NotEstimable(f"the extract has no column {measure}")
+    elif table == "families":
         rows = fam[["family_key", "period_end", measure, "ever_supported", "months_since_support_start"]]
     else:
         ind = panel.individuals
@@ -97,6 +111,15 @@ def analysis_frame(panel: Panel, measure: str) -> pd.DataFrame:
     out["supported"] = supported[keep].astype(bool)
     out["months"] = months[keep].where(out["supported"]).astype(float)
     return out.reset_index(drop=True)
+
+
+def _reference_rows(panel: Panel, table: str, measure: str) -> pd.DataFrame:
+    """family_key, period_end and the measure as the mean over the family's matched members in that period."""
+    rollup = panel.reference.get(table)
+    if rollup is None or measure not in rollup.columns:
+        raise NotEstimable(f"the extract has no {table.removeprefix('reference_')} outcomes")
+    mean = rollup[measure].astype("Float64") / rollup["persons_matched"].astype("Float64")
+    return rollup[["family_key", "period_end"]].assign(**{measure: mean})
 
 
 def _numeric(values: pd.Series, kind: str) -> pd.Series:
@@ -193,7 +216,10 @@ def _within(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
 def compare(panel: Panel, measures: list[str] | None = None) -> tuple[list[Estimate], dict[str, str]]:
     """Every measure's estimate, and why the others could not be estimated (never with any value in it)."""
     estimates, skipped = [], {}
-    for measure in measures or list(MEASURES):
+    held = [
+        m for m, (table, _, _) in MEASURES.items() if not table.startswith("reference_") or table in panel.reference
+    ]
+    for measure in measures or held:
         try:
             estimates.append(estimate(panel, measure))
         except NotEstimable as why:

@@ -9,7 +9,7 @@ suppressed by disclosure control); rows are dropped only from the comparisons wh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,9 @@ class ExtractUnreadable(ValueError):
 class Panel:
     families: pd.DataFrame
     individuals: pd.DataFrame
+    # reference_<dataset> → its family roll-up (extract/reference/<dataset>_families/): family_key, period_end,
+    # persons_matched and the sum of each count outcome over the family's matched members
+    reference: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def period_ends(self) -> list[str]:
@@ -48,7 +51,16 @@ def read_panel(root: Path) -> Panel:
     missing = [c for c in INDIVIDUAL_NEEDS if c not in individuals.columns]
     if missing:
         raise ExtractUnreadable(f"{root / 'individuals'} has no column {', '.join(missing)}")
-    return Panel(families, individuals)
+    return Panel(families, individuals, read_reference(root))
+
+
+def read_reference(root: Path) -> dict[str, pd.DataFrame]:
+    """The family roll-up of each reference dataset the extract holds (none: an empty dict)."""
+    found = {}
+    for folder in sorted((Path(root) / "reference").glob("*_families")):
+        if any(folder.glob("**/*.parquet")):
+            found[f"reference_{folder.name.removesuffix('_families')}"] = _read_table(folder.parent, folder.name)
+    return found
 
 
 def _read_table(root: Path, table: str) -> pd.DataFrame:

@@ -96,6 +96,7 @@ def _individuals(ind: pd.DataFrame, families: pd.DataFrame) -> pd.DataFrame:
 def released_extract(
     out: Path, *, councils: int, families: int, periods: int, seed: int, effects: Mapping[str, float] | None = None,
     last_period: date | None = None, k: int = 5, max_suppression: float = 0.10, panel_max_suppression: float = 0.25,
+    reference: tuple[str, ...] = (),
 ) -> tuple[Path, list[dict[str, object]]]:  # fmt: skip
     """The research extract the pipeline would release for generated returns, written under out/extract, and
     the planted effects. Every step is the service's own code (validate, split, build_extract with its
@@ -103,7 +104,9 @@ def released_extract(
     except matching: family_key and person_key are digests of the generator's true family and person (what
     a perfect linkage gives), so the run needs no stack. Returns refused by disclosure control are left out.
     k, max_suppression and panel_max_suppression: the template's DisclosureK, MaxSuppressionShare and
-    PanelMaxSuppressionShare, at their defaults."""
+    PanelMaxSuppressionShare, at their defaults. reference: national datasets whose extracts (every period, with
+    any planted effect on their outcomes) are staged for the people they truly hold and released with the panel
+    (tfnis.panel.reference): matching replaced by the truth there too."""
     import tempfile
 
     from tfnis.generate import generate_returns
@@ -116,18 +119,26 @@ def released_extract(
         )  # fmt: skip
         staged_families, staged_individuals = staged_returns(made, k, max_suppression)
         planted = json.loads(made.effects.read_text(encoding="utf-8"))["effects"] if made.effects else []
+    staged_reference, realised = reference_outcomes(
+        reference, councils=councils, families=families, periods=periods, seed=seed, effects=effects or {},
+        last_period=last_period,
+    )  # fmt: skip
+    mine = {str(e["measure"]) for e in realised}
+    planted = [e for e in planted if e["measure"] not in mine] + realised
     policy = PanelPolicy(k=k, max_suppression=panel_max_suppression)
-    released = release_panel(staged_families, staged_individuals, policy)
+    released = release_panel(staged_families, staged_individuals, policy, staged_reference or None)
     for key, body in released.parts().items():
         path = Path(out) / key
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)
+    if released.reference is not None:  # as the release writes it (tfnis.pipeline.release.REFERENCE_RISK_KEY)
+        (Path(out) / "extract" / "risk").mkdir(parents=True, exist_ok=True)
+        (Path(out) / "extract" / "risk" / "reference.json").write_text(json.dumps(released.reference.risk, indent=2))
     return Path(out) / "extract", planted
 
 
 def staged_returns(made: GeneratedSet, k: int, max_suppression: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each return validated, split and extracted as the anonymise stage stages it."""
-    import hashlib
 
     import pandas as pd
 
@@ -140,9 +151,6 @@ def staged_returns(made: GeneratedSet, k: int, max_suppression: float) -> tuple[
     person = dict(zip(truth["la_code"] + truth["person_id"], truth["true_person"], strict=True))
     family = dict(zip(truth["la_code"] + truth["family_id"], truth["true_family"], strict=True))
 
-    def digest(value: object) -> str:
-        return hashlib.sha256(f"impact:{value}".encode()).hexdigest()[:32]
-
     fams, inds = [], []
     for r in made.returns:
         report = validate_return([r.families, r.individuals])
@@ -153,8 +161,8 @@ def staged_returns(made: GeneratedSet, k: int, max_suppression: float) -> tuple[
             {
                 "record_token": ids["record_token"].astype(str),
                 "family_token": ids["family_token"].astype(str),
-                "person_key": (la + ids["person_id"].astype(str)).map(person).map(digest),
-                "family_key": (la + ids["family_id"].astype(str)).map(family).map(digest),
+                "person_key": (la + ids["person_id"].astype(str)).map(person).map(_truth_digest),
+                "family_key": (la + ids["family_id"].astype(str)).map(family).map(_truth_digest),
             }
         )
         policy = ExtractPolicy(k=k, max_suppression=max_suppression)
@@ -166,3 +174,50 @@ def staged_returns(made: GeneratedSet, k: int, max_suppression: float) -> tuple[
         fams.append(tables["families"])
         inds.append(tables["individuals"])
     return pd.concat(fams, ignore_index=True), pd.concat(inds, ignore_index=True)
+
+
+def reference_outcomes(
+    datasets: tuple[str, ...], *, councils: int, families: int, periods: int, seed: int,
+    effects: Mapping[str, float], last_period: date | None,
+) -> tuple[dict[str, pd.DataFrame], list[dict[str, object]]]:  # fmt: skip
+    """Each dataset's outcomes as the reference stage stages them (person_key, period_end, typed outcomes), for
+    the study people its generated extracts truly hold; and the realised effects planted on them."""
+    import numpy as np
+    import pandas as pd
+
+    from tfnis.anonymise.pseudonyms import pseudonymise
+    from tfnis.generate import generate_frames
+    from tfnis.generate.effects import REFERENCE_MEASURES, Planting
+    from tfnis.generate.national import reference_extract, study_people, treated_people
+    from tfnis.reference import contract
+
+    if not datasets:
+        return {}, []
+    frames = generate_frames(councils=councils, families=families, periods=periods, seed=seed,
+                             effects=effects, last_period=last_period)  # fmt: skip
+    study, treated = study_people(frames), treated_people(frames)
+    planting = Planting({m: d for m, d in effects.items() if m in REFERENCE_MEASURES})
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 15]))
+    staged = {}
+    for spec in datasets:
+        parts = []
+        for when in frames.period_ends:
+            extract, truth = reference_extract(study, spec, when, rng, treated=treated[when], planting=planting)
+            held = truth["true_person"].notna().to_numpy()
+            people = truth.loc[held, "true_person"].astype(int).astype(str).map(_truth_digest)
+            part = pd.DataFrame({"person_key": pseudonymise(people, PROJECT_KEY, "person").to_numpy(),
+                                 "period_end": when.isoformat()})  # fmt: skip
+            for outcome in contract(spec).outcomes:
+                values = extract.loc[held, outcome.name].replace("", None).reset_index(drop=True)
+                part[outcome.name] = (pd.to_numeric(values).astype("Int64") if outcome.type == "integer"
+                                      else values.astype("string"))  # fmt: skip
+            parts.append(part)
+        staged[spec] = pd.concat(parts, ignore_index=True)
+    return staged, planting.manifest()
+
+
+def _truth_digest(value: object) -> str:
+    """The person_key a perfect linkage gives a true person (as staged_returns' key map)."""
+    import hashlib
+
+    return hashlib.sha256(f"impact:{value}".encode()).hexdigest()[:32]

@@ -82,11 +82,13 @@ def link_fields(
     known_links: pairs of record positions already known to be one person (the national re-link's council ids),
     joined like key links before the model runs.
     """
-    fields = fields.reset_index(drop=True)
+    if not fields.index.equals(pd.RangeIndex(len(fields))):
+        fields = fields.reset_index(drop=True)
     codes = KeyCodes(fields)
     tuple_of = distinct_records(fields, codes)
     first = pd.Series(np.arange(len(tuple_of))).groupby(tuple_of).first().to_numpy()
     codes = codes.take(first)  # the distinct records and their codes; the per-record fields are done with
+    del fields
     tuples = codes.fields
     n = len(tuples)
 
@@ -94,9 +96,12 @@ def link_fields(
     known_l, known_r = known_links if known_links is not None else (np.zeros(0, np.int64), np.zeros(0, np.int64))
     key_l = np.r_[key_links["left"].to_numpy(), tuple_of[np.asarray(known_l, dtype=np.int64)]]
     key_r = np.r_[key_links["right"].to_numpy(), tuple_of[np.asarray(known_r, dtype=np.int64)]]
+    # The model's columns added to the distinct records in place: a copy would be a million strings more.
     cluster = connected_components(n, key_l, key_r)
-    model_records = tuples.assign(uid=np.arange(n), cluster=cluster)
-    scored = score_pairs(ModelInput(model_records, codes=codes), threshold, engine)
+    tuples["uid"] = np.arange(n)
+    tuples["cluster"] = cluster
+    del key_links
+    scored = score_pairs(ModelInput(tuples, codes=codes), threshold, engine)
     person = consistent_components(
         cluster,
         scored["uid_l"].to_numpy(dtype=np.int64),
@@ -138,9 +143,10 @@ def link_records(
     nhs_number, address, other_id.
     """
     records = records.reset_index(drop=True)
-    fields = match_fields(records, allow_non_uk_postcodes=allow_non_uk_postcodes)
-    links = link_fields(fields, threshold=threshold, engine=engine)
-    del fields
+    # The fields go straight to link_fields, which lets the per-record frame go once it has the distinct ones.
+    links = link_fields(
+        match_fields(records, allow_non_uk_postcodes=allow_non_uk_postcodes), threshold=threshold, engine=engine
+    )
     labels, person_code = np.unique(links.person, return_inverse=True)
     keys = np.array([new_key() for _ in range(len(labels))], dtype=object)
     return pd.DataFrame(

@@ -113,14 +113,8 @@ def match_submission(
     fields["la_code"] = _ids(records["la_code"])
     fields["person_id"] = _ids(records["person_id"])
     fields["family_id"] = _ids(records["family_id"])
-    if isinstance(index, ParquetIndex):
-        # Only the rows that could matter to this submission (tfnis.linkage.index): the same answers as the
-        # whole index, in memory that follows the submission.
-        rows = index.rows_for(fields, INDEX_COLUMNS, index_sample)
-        drawn: np.ndarray | None = rows[SAMPLED].to_numpy(dtype=bool)
-        old = _as_index(rows)
-    else:
-        old, drawn = _as_index(index), None
+    dates = dates_must_agree(fields)
+    old, drawn = _index_rows(index, fields, index_sample, dates)
     n = len(records)
     person = np.full(n, None, dtype=object)
     rule = np.full(n, "", dtype=object)
@@ -128,10 +122,20 @@ def match_submission(
 
     _by_council_person_id(fields, old, person, rule)
     _by_match_keys(fields, old, person, rule)
+    candidates = _index_rows_for_model(old, fields[pd.isna(person)], index_sample, drawn, dates)
+    if isinstance(index, ParquetIndex):
+        # Past the model, family keys need the rows of the submission's council families (in hand) and every
+        # row of the persons linked to (read again below); the rest is not held while the model runs.
+        old = old.merge(fields[["la_code", "family_id"]].dropna().drop_duplicates(), on=["la_code", "family_id"])
     near_miss = np.full(n, np.nan)
-    _by_model(fields, old, person, rule, probability, threshold, new_key, index_sample, near_miss, drawn)
+    _by_model(fields, candidates, person, rule, probability, threshold, new_key, near_miss)
+    del candidates
 
     person_key = pd.Series(person, dtype="string")
+    if isinstance(index, ParquetIndex):
+        # A row the index holds already is one of a linked person's, so rows_not_in finds it among these.
+        linked = person_key[rule != NEW_PERSON].dropna().unique()
+        old = _as_index(pd.concat([old, index.rows_of_persons(list(linked), INDEX_COLUMNS)], ignore_index=True))
     family_key = family_keys(fields, person_key, old, new_key)
     key_map = pd.DataFrame(
         {
@@ -147,6 +151,20 @@ def match_submission(
     quality = linkage_quality(key_map, near_miss, threshold=threshold)
     base = None if isinstance(index, ParquetIndex) else old
     return MatchResult(key_map=key_map, new_rows=added, quality=quality, base=base)
+
+
+def _index_rows(
+    index: pd.DataFrame | ParquetIndex | None, fields: pd.DataFrame, sample: int, dates: bool
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """(rows, drawn): the index rows matching reads, and for a ParquetIndex which of them were drawn at random
+    (None for a frame: all of it is read)."""
+    if not isinstance(index, ParquetIndex):
+        return _as_index(index), None
+    # Only the rows that could matter to this submission (tfnis.linkage.index): the same answers as the whole
+    # index, in memory that follows the submission.
+    rows = index.rows_for(fields, INDEX_COLUMNS, sample, dates_must_agree=dates)
+    drawn = rows.pop(SAMPLED).to_numpy(dtype=bool)
+    return rows.reset_index(drop=True), drawn
 
 
 def rows_not_in(old: pd.DataFrame, new_rows: pd.DataFrame) -> pd.DataFrame:
@@ -248,124 +266,215 @@ def _by_match_keys(fields: pd.DataFrame, old: pd.DataFrame, person: np.ndarray, 
 
 def _by_model(
     fields: pd.DataFrame,
-    old: pd.DataFrame,
+    candidates: pd.DataFrame,
     person: np.ndarray,
     rule: np.ndarray,
     probability: np.ndarray,
     threshold: float,
     new_key: Callable[[], str],
-    index_sample: int = MODEL_INDEX_SAMPLE,
     near_miss: np.ndarray | None = None,
-    drawn: np.ndarray | None = None,
 ) -> None:
-    """Model links for the records still waiting, then new persons for what is left."""
+    """Model links for the records still waiting (against the candidate index rows, _index_rows_for_model),
+    then new persons for what is left."""
     waiting = np.flatnonzero(pd.isna(person))
     if len(waiting) == 0:
         return
     mine = fields.iloc[waiting].reset_index(drop=True)
-    # Unlinked records of one submission: the same council person, or a strict key, is one person.
+    lefts, rights = _edges_within_submission(mine)
+    links = _model_links(candidates, mine, threshold)
+    # Model links join the groups strongest first, never two holding different identifiers or dates (clusters.py).
+    group = connected_components(len(mine), np.concatenate(lefts), np.concatenate(rights))
+    households = "sex" in mine and mine["sex"].notna().any()
+    group = consistent_components(group, links.left, links.right, links.p, mine, households=households)
+    group_key, group_p = _keys_of_groups(group, links.to_index, new_key)
+    person[waiting] = [group_key[g] for g in group]
+    rule[waiting] = [PROBABILISTIC if g in group_p else NEW_PERSON for g in group]
+    probability[waiting] = [group_p.get(g, np.nan) for g in group]
+    if near_miss is not None and len(links.near):
+        positions, best = _near_misses(links.near, group, group_p)
+        near_miss[waiting[positions]] = best
+
+
+def _edges_within_submission(mine: pd.DataFrame) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """(lefts, rights): edges between unlinked records of one submission that are one person without the
+    model: the same council person, or a strict key."""
     council = mine["la_code"].fillna("") + "\x1f" + mine["person_id"].fillna(pd.Series(mine.index).astype(str))
     codes, _ = pd.factorize(council)
     first_of = pd.Series(np.arange(len(mine))).groupby(codes).transform("first").to_numpy()
     lefts, rights = [first_of], [np.arange(len(mine))]
-    codes = KeyCodes(mine[list(MATCH_FIELDS)])
+    key_codes = KeyCodes(mine[list(MATCH_FIELDS)])
     for key_rule in MATCH_KEY_RULES:
         if key_rule.name in STRICT_RULES:
-            edges = key_edges(codes.fields, key_rule, codes)
+            edges = key_edges(key_codes.fields, key_rule, key_codes)
             lefts.append(edges["left"].to_numpy())
             rights.append(edges["right"].to_numpy())
+    return lefts, rights
 
-    best_old = pd.DataFrame({"position": [], "person_key": [], "p": []})
-    near: pd.DataFrame | None = None
-    model_links = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+
+def _index_rows_for_model(
+    old: pd.DataFrame, mine: pd.DataFrame, sample: int, drawn: np.ndarray | None, dates_must_agree: bool
+) -> pd.DataFrame:
+    """The distinct (fields, person_key) rows of the index the model reads for the waiting records
+    (model_candidates)."""
+    if len(mine) == 0:
+        return old.iloc[:0]
+    mine = mine.reset_index(drop=True)
     old_tuples = old.drop_duplicates(subset=[*INDEX_FIELDS, "person_key"])
     drawn_tuples = None if drawn is None else drawn[old_tuples.index.to_numpy()]
-    old_tuples = model_candidates(old_tuples.reset_index(drop=True), mine, index_sample, drawn_tuples)
-    if len(old_tuples) + len(mine) >= MODEL_MINIMUM_RECORDS:
-        old_cluster, _ = pd.factorize(old_tuples["person_key"])
-        model_records = pd.concat(
-            [
-                old_tuples[list(INDEX_FIELDS)].assign(scope=0, cluster=old_cluster),
-                mine[list(INDEX_FIELDS)].assign(scope=1, cluster=len(old_tuples) + np.arange(len(mine))),
-            ],
-            ignore_index=True,
-        )
-        model_records["uid"] = np.arange(len(model_records))
-        for absent in ("address", "other_id"):
-            model_records[absent] = pd.Series(pd.NA, index=model_records.index, dtype="string")
-        # Scored down to NEAR_THRESHOLD: the pairs between it and the threshold are what the missed-match
-        # estimate reads (tfnis.linkage.quality); only pairs at or above the threshold link.
-        floor = min(threshold, NEAR_THRESHOLD) if len(old_tuples) else threshold
-        scored = score_pairs(ModelInput(model_records, scoped=True), floor)
-        near = _near_pairs(scored[scored["match_probability"] < threshold], len(old_tuples))
-        pairs = scored[scored["match_probability"] >= threshold]
-        base = len(old_tuples)
-        uid_l, uid_r = pairs["uid_l"].to_numpy(np.int64), pairs["uid_r"].to_numpy(np.int64)
-        both_new = (uid_l >= base) & (uid_r >= base)
-        model_links = (uid_l[both_new] - base, uid_r[both_new] - base, pairs["match_probability"].to_numpy()[both_new])
-        to_old = pairs[~both_new]
-        new_side = np.where(to_old["uid_l"] >= base, to_old["uid_l"], to_old["uid_r"]) - base
-        old_side = np.where(to_old["uid_l"] >= base, to_old["uid_r"], to_old["uid_l"])
-        best_old = pd.DataFrame(
-            {
-                "position": new_side.astype(np.int64),
-                "person_key": old_tuples["person_key"].to_numpy()[old_side.astype(np.int64)],
-                "p": to_old["match_probability"].to_numpy(),
-            }
-        )
+    return model_candidates(
+        old_tuples.reset_index(drop=True), mine, sample, drawn_tuples, dates_must_agree=dates_must_agree
+    )
 
-    # Model links join the groups strongest first, never two holding different identifiers or dates (clusters.py).
-    group = connected_components(len(mine), np.concatenate(lefts), np.concatenate(rights))
-    group = consistent_components(group, *model_links, mine, households="sex" in mine and mine["sex"].notna().any())
-    best_old["group"] = group[best_old["position"].to_numpy(np.int64)] if len(best_old) else []
-    # A group of new records follows its single best link into the index; ties go to the smaller key.
+
+@dataclass(frozen=True)
+class ModelLinks:
+    """What the model found for the waiting records (by position in them): left/right, links between two of
+    them, with their probabilities p; to_index (position, person_key, p), links to index persons; near
+    (position, p), pairs to index rows scored below the threshold."""
+
+    left: np.ndarray
+    right: np.ndarray
+    p: np.ndarray
+    to_index: pd.DataFrame
+    near: pd.DataFrame
+
+
+def _model_links(candidates: pd.DataFrame, mine: pd.DataFrame, threshold: float) -> ModelLinks:
+    """The model's links among the waiting records and to the candidate index rows (none when there are too
+    few records to estimate it from)."""
+    none = np.array([], dtype=np.int64)
+    no_index_links = pd.DataFrame({"position": [], "person_key": [], "p": []})
+    links = ModelLinks(none, none, np.zeros(0), no_index_links, _near_pairs(None, 0))
+    base = len(candidates)
+    if base + len(mine) < MODEL_MINIMUM_RECORDS:
+        return links
+    old_cluster, _ = pd.factorize(candidates["person_key"])
+    model_records = pd.concat(
+        [
+            candidates[list(INDEX_FIELDS)].assign(scope=0, cluster=old_cluster),
+            mine[list(INDEX_FIELDS)].assign(scope=1, cluster=base + np.arange(len(mine))),
+        ],
+        ignore_index=True,
+    )
+    model_records["uid"] = np.arange(len(model_records))
+    for absent in ("address", "other_id"):
+        model_records[absent] = pd.Series(pd.NA, index=model_records.index, dtype="string")
+    # Scored down to NEAR_THRESHOLD: the pairs between it and the threshold are what the missed-match
+    # estimate reads (tfnis.linkage.quality); only pairs at or above the threshold link.
+    floor = min(threshold, NEAR_THRESHOLD) if base else threshold
+    scored = score_pairs(ModelInput(model_records, scoped=True), floor)
+    pairs = scored[scored["match_probability"] >= threshold]
+    uid_l, uid_r = pairs["uid_l"].to_numpy(np.int64), pairs["uid_r"].to_numpy(np.int64)
+    both_new = (uid_l >= base) & (uid_r >= base)
+    new_side = np.where(uid_l >= base, uid_l, uid_r)[~both_new] - base
+    old_side = np.where(uid_l >= base, uid_r, uid_l)[~both_new]
+    to_index = pd.DataFrame(
+        {
+            "position": new_side,
+            "person_key": candidates["person_key"].to_numpy()[old_side],
+            "p": pairs["match_probability"].to_numpy()[~both_new],
+        }
+    )
+    near = _near_pairs(scored[scored["match_probability"] < threshold], base)
+    probability = pairs["match_probability"].to_numpy()[both_new]
+    return ModelLinks(uid_l[both_new] - base, uid_r[both_new] - base, probability, to_index, near)
+
+
+def _keys_of_groups(
+    group: np.ndarray, to_index: pd.DataFrame, new_key: Callable[[], str]
+) -> tuple[dict[int, str], dict[int, float]]:
+    """(person_key, probability) per group of waiting records: a group follows its single best link into the
+    index (ties go to the smaller key); a group without one is a new person (a fresh key, no probability)."""
+    best_old = to_index.assign(group=group[to_index["position"].to_numpy(np.int64)] if len(to_index) else [])
     chosen = best_old.sort_values(["group", "p", "person_key"], ascending=[True, False, True]).drop_duplicates("group")
     group_key = dict(zip(chosen["group"], chosen["person_key"], strict=True))
     group_p = dict(zip(chosen["group"], chosen["p"], strict=True))
     for g in np.unique(group):
         if g not in group_key:
             group_key[g] = new_key()
-    person[waiting] = [group_key[g] for g in group]
-    rule[waiting] = [PROBABILISTIC if g in group_p else NEW_PERSON for g in group]
-    probability[waiting] = [group_p.get(g, np.nan) for g in group]
-    if near is not None and len(near) and near_miss is not None:
-        # A record left a new person: the best chance the model gave it of being someone already indexed.
-        best = near.groupby("position")["p"].max()
-        positions = best.index.to_numpy(np.int64)
-        unlinked = np.asarray([g not in group_p for g in group[positions]], dtype=bool)
-        near_miss[waiting[positions[unlinked]]] = best.to_numpy()[unlinked]
+    return group_key, group_p
 
 
-def _near_pairs(scored: pd.DataFrame, base: int) -> pd.DataFrame:
+def _near_misses(near: pd.DataFrame, group: np.ndarray, group_p: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
+    """(positions, p): for each waiting record left a new person, the best chance the model gave it of being
+    someone already indexed."""
+    best = near.groupby("position")["p"].max()
+    positions = best.index.to_numpy(np.int64)
+    unlinked = np.asarray([g not in group_p for g in group[positions]], dtype=bool)
+    return positions[unlinked], best.to_numpy()[unlinked]
+
+
+def _near_pairs(scored: pd.DataFrame | None, base: int) -> pd.DataFrame:
     """Pairs below the threshold between a submission record (position) and an index row: (position, p)."""
+    if scored is None:
+        return pd.DataFrame({"position": np.array([], dtype=np.int64), "p": np.array([], dtype=float)})
     uid_l, uid_r = scored["uid_l"].to_numpy(np.int64), scored["uid_r"].to_numpy(np.int64)
     one_old = (uid_l >= base) != (uid_r >= base)
     position = np.where(uid_l >= base, uid_l, uid_r)[one_old] - base
     return pd.DataFrame({"position": position, "p": scored["match_probability"].to_numpy()[one_old]})
 
 
+def dates_must_agree(fields: pd.DataFrame) -> bool:
+    """Whether the model's broad blocking rules pair only rows whose dates of birth could agree (household
+    data: dates and sexes stated; tfnis.linkage.model.blocking_rules), judged once on the submission so the
+    index lookup and model_candidates agree."""
+    from tfnis.linkage.model import _has
+
+    return _has(fields, "dob") and _has(fields, "sex")
+
+
 def model_candidates(
-    old_tuples: pd.DataFrame, mine: pd.DataFrame, sample: int, drawn: np.ndarray | None = None
+    old_tuples: pd.DataFrame,
+    mine: pd.DataFrame,
+    sample: int,
+    drawn: np.ndarray | None = None,
+    *,
+    dates_must_agree: bool = False,
 ) -> pd.DataFrame:
     """The index rows the model needs for this submission: all of them while the index is small; past
-    `sample` rows, those sharing a blocking key with a waiting record (the only ones a pair can hold) and
-    `sample` more drawn at random (seeded), so the submission's time and memory follow the submission,
-    not the index."""
+    `sample` rows, those sharing a blocking key with a waiting record (the only ones a pair can hold; for the
+    broad rules, at dates of birth that could agree when dates_must_agree) and `sample` more drawn at random
+    (seeded), so the submission's time and memory follow the submission, not the index."""
+    from tfnis.linkage.model import _BROAD
+
     n_old = len(old_tuples)
     if n_old <= sample:
         return old_tuples
     both = pd.concat([old_tuples[list(INDEX_FIELDS)], mine[list(INDEX_FIELDS)]], ignore_index=True)
     codes = KeyCodes(both)
     keep = np.zeros(n_old, dtype=bool)
+    dates = (pd.factorize(both["dob"].str[:4])[0], pd.factorize(both["dob"].str[-5:])[0])
     for columns in blocking_columns(both):
         key = codes.combine(columns)
-        wanted = np.unique(key[n_old:][key[n_old:] >= 0])
-        keep |= np.isin(key[:n_old], wanted)
+        if dates_must_agree and columns in _BROAD:
+            keep |= _sharing_key_at_dates(key, *dates, n_old)
+        else:
+            keep |= _sharing_key(key, n_old)
     if drawn is not None:  # the rows were already drawn at random from the whole index (ParquetIndex)
         keep |= drawn
     else:
         keep[np.random.default_rng(SEED).choice(n_old, size=sample, replace=False)] = True
     return old_tuples[keep].reset_index(drop=True)
+
+
+def _sharing_key(key: np.ndarray, n_old: int, mine: np.ndarray | None = None) -> np.ndarray:
+    """Per index row (the first n_old codes): its key is one of the waiting records' (those `mine` marks)."""
+    theirs = key[n_old:] if mine is None else key[n_old:][mine]
+    return (key[:n_old] >= 0) & np.isin(key[:n_old], np.unique(theirs[theirs >= 0]))
+
+
+def _sharing_key_at_dates(key: np.ndarray, year: np.ndarray, day_month: np.ndarray, n_old: int) -> np.ndarray:
+    """Per index row: it shares the key with a waiting record whose date of birth could be its own (the same
+    year, or the same day and month, or either date missing: model._DATES_COULD_AGREE)."""
+    keep = np.zeros(n_old, dtype=bool)
+    for part in (year, day_month):
+        dated = (key >= 0) & (part >= 0)
+        combined = np.where(dated, pd.factorize(key * (int(part.max()) + 2) + part)[0], -1)
+        keep |= _sharing_key(combined, n_old)
+    undated = year < 0
+    keep |= _sharing_key(key, n_old, mine=undated[n_old:])
+    keep |= undated[:n_old] & _sharing_key(key, n_old)
+    return keep
 
 
 def family_keys(

@@ -27,10 +27,17 @@ if TYPE_CHECKING:
 SAMPLE_SEED = 14
 # rows_for's column marking the rows drawn at random from the whole index (the model's population sample).
 SAMPLED = "drawn_at_random"
+# Rows per chunk fetched from DuckDB (vectors of 2,048): pandas copies a chunk at a time, never the whole.
+_FETCH_VECTORS = 64
+# Index files are sorted by date of birth then surname: similar rows sit together, so zstd packs them tightly
+# and a row group's statistics cover a narrow range of dates.
+ORDER_BY = ("dob", "surname")
+_PARQUET = "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
 # Derived key parts in SQL, as tfnis.linkage.match_keys.key_parts and the model's blocking rules form them.
 _DERIVED = {
     "forename_initial": "left({t}.forename, 1)",
     "dob_year": "left({t}.dob, 4)",
+    "dob_day_month": "right({t}.dob, 5)",
     "dob_unordered": (
         "left({t}.dob, 5) || least(substr({t}.dob, 6, 2), substr({t}.dob, 9, 2)) || '-'"
         " || greatest(substr({t}.dob, 6, 2), substr({t}.dob, 9, 2))"
@@ -47,19 +54,47 @@ def _key(table: str, parts: Sequence[str]) -> str:
     return " || chr(31) || ".join(_part(table, p) for p in parts)
 
 
-def lookup_keys(columns: Sequence[str]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
-    """(submission parts, index parts) of every lookup matching may make: equal keys, or a swapped-name
-    blocking rule's cross key."""
+@dataclass(frozen=True)
+class Lookup:
+    """Index rows whose key (index parts) is among the submission's (submission parts), where both sides meet
+    their condition (SQL on the table alias t, or '' for none)."""
+
+    mine: tuple[str, ...]
+    theirs: tuple[str, ...]
+    mine_where: str = ""
+    theirs_where: str = ""
+
+
+def lookup_keys(columns: Sequence[str], *, dates_must_agree: bool = False) -> list[Lookup]:
+    """Every lookup matching may make: equal keys, or a swapped-name blocking rule's cross key. With
+    dates_must_agree, the model's broad blocking rules pair rows only when their dates of birth could agree
+    (tfnis.linkage.model._DATES_COULD_AGREE), so their lookups carry that condition: the key with the year,
+    the key with the day and month, and the key alone where either date is missing."""
     from tfnis.linkage.match_keys import MATCH_KEY_RULES
-    from tfnis.linkage.model import _BLOCKING
+    from tfnis.linkage.model import _BLOCKING, _BROAD
 
     present = set(columns) | set(_DERIVED)
-    keys: list[tuple[str, ...]] = [("la_code", "person_id"), ("la_code", "family_id")]
-    keys += [rule.parts for rule in MATCH_KEY_RULES]
-    keys += list(_BLOCKING)
-    found = [(k, k) for k in dict.fromkeys(keys) if all(p in present for p in k)]
+    exact: list[tuple[str, ...]] = [("la_code", "person_id"), ("la_code", "family_id")]
+    exact += [rule.parts for rule in MATCH_KEY_RULES]  # looked up whatever the dates
+    found: list[Lookup] = []
+    for key in dict.fromkeys([*exact, *_BLOCKING]):
+        if not all(p in present for p in key):
+            continue
+        if dates_must_agree and key in _BROAD and key not in exact:
+            found += [
+                Lookup((*key, "dob_year"), (*key, "dob_year")),
+                Lookup((*key, "dob_day_month"), (*key, "dob_day_month")),
+                Lookup(key, key, mine_where="t.dob IS NULL"),
+                Lookup(key, key, theirs_where="t.dob IS NULL"),
+            ]
+        else:
+            found.append(Lookup(key, key))
     # Swapped names at one date of birth (model._SWAPPED_BLOCKING).
-    return [*found, (("dob", "forename"), ("dob", "surname")), (("dob", "surname"), ("dob", "forename"))]
+    return [*found, Lookup(("dob", "forename"), ("dob", "surname")), Lookup(("dob", "surname"), ("dob", "forename"))]
+
+
+def _where(*conditions: str) -> str:
+    return " AND ".join(c for c in conditions if c)
 
 
 @dataclass(frozen=True)
@@ -76,6 +111,9 @@ class ParquetIndex:
         con = duckdb.connect()
         con.execute(f"SET memory_limit = '{self.memory_limit}'")
         con.execute("SET preserve_insertion_order = false")
+        # One thread: each thread holds its own hash table per lookup (33 of them), which overran a 256 MB limit
+        # on a test index of 2,000 rows with two threads. The lookup is a scan; one core is most of its speed.
+        con.execute("SET threads = 1")
         con.execute("SET enable_progress_bar = false")
         if self.temp_directory is not None:
             con.execute(f"SET temp_directory = '{self.temp_directory}'")
@@ -87,52 +125,122 @@ class ParquetIndex:
         with self.connect() as con:
             return int(con.execute("SELECT count(*) FROM idx").fetchall()[0][0])
 
-    def rows_for(self, fields: pd.DataFrame, columns: Sequence[str], sample: int) -> pd.DataFrame:
-        """Every index row sharing a lookup key with the submission's fields, every other row of the persons
-        those rows belong to, and `sample` rows at random (seeded); all rows while the index has at most
-        `sample`. Columns: `columns`, as pandas strings, and SAMPLED (bool): the row was among the random draw,
-        which the model then uses as its population sample (as it would draw from the whole index)."""
-        import pandas as pd
+    def rows_per_file(self) -> dict[Path, int]:
+        """Each file's row count, from its Parquet footer (no data read)."""
+        with self.connect() as con:
+            files = ", ".join(f"'{p}'" for p in self.paths)
+            counts = dict(con.execute(f"SELECT file_name, num_rows FROM parquet_file_metadata([{files}])").fetchall())
+        return {p: int(counts[str(p)]) for p in self.paths}
 
+    def compact(self, target: Path, *, order_by: Sequence[str] = ORDER_BY) -> Path:
+        """The distinct rows of all the files as one file sorted like write_parquet's, by DuckDB under the
+        memory limit (sorting spills to temp_directory past it)."""
+        with self.connect() as con:
+            con.execute(f"COPY (SELECT DISTINCT * FROM idx ORDER BY {_order(order_by)}) TO '{target}' {_PARQUET}")
+        return target
+
+    def rows_for(
+        self, fields: pd.DataFrame, columns: Sequence[str], sample: int, *, dates_must_agree: bool = False
+    ) -> pd.DataFrame:
+        """Every index row sharing a lookup key with the submission's fields (lookup_keys) and `sample` rows at
+        random (seeded); all rows while the index has at most `sample`. Columns: `columns`, as pandas strings,
+        and SAMPLED (bool): the row was among the random draw, which the model then uses as its population
+        sample (as it would draw from the whole index). Other rows of the persons found are not read here:
+        only those of the persons the submission links to matter (rows_of_persons)."""
         with self.connect() as con:
             total = int(con.execute("SELECT count(*) FROM idx").fetchall()[0][0])
             select = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in columns)
             if total <= sample:
-                rows = con.execute(f"SELECT {select} FROM idx").df().astype("string")
-                return rows.assign(**{SAMPLED: True})
-            con.register("sub_frame", fields)
-            con.execute("CREATE TEMP TABLE sub AS SELECT * FROM sub_frame")
-            conditions = []
-            for i, (mine, theirs) in enumerate(lookup_keys([c for c in fields.columns if c in columns])):
-                con.execute(
-                    f"CREATE TEMP TABLE wanted_{i} AS SELECT DISTINCT {_key('sub', mine)} AS k FROM sub"
-                    f" WHERE {_key('sub', mine)} IS NOT NULL"
-                )
-                conditions.append(f"{_key('idx', theirs)} IN (SELECT k FROM wanted_{i})")
-            con.execute(
-                f"CREATE TEMP TABLE persons AS SELECT DISTINCT person_key FROM idx WHERE {' OR '.join(conditions)}"
-            )
+                return _fetched(con, f"SELECT {select}, true AS {SAMPLED} FROM idx")
+            lookups = lookup_keys([c for c in fields.columns if c in columns], dates_must_agree=dates_must_agree)
+            found = _found_by(con, fields, lookups)
             names = ", ".join(columns)
-            rows = con.execute(
+            return _fetched(
+                con,
                 f"SELECT {names}, bool_or(drawn) AS {SAMPLED} FROM ("
-                f"SELECT {select}, false AS drawn FROM idx WHERE person_key IN (SELECT person_key FROM persons)"
+                f"SELECT {select}, false AS drawn FROM idx AS t WHERE {found}"
                 f" UNION ALL SELECT {select}, true AS drawn FROM (SELECT * FROM idx USING SAMPLE"
-                f" reservoir({int(sample)} ROWS) REPEATABLE ({SAMPLE_SEED}))) GROUP BY ALL"
-            ).df()
-        drawn = rows.pop(SAMPLED).to_numpy(dtype=bool)
-        return pd.DataFrame(rows).astype("string").assign(**{SAMPLED: drawn}).reset_index(drop=True)
+                f" reservoir({int(sample)} ROWS) REPEATABLE ({SAMPLE_SEED}))) GROUP BY ALL",
+            )
+
+    def rows_of_persons(self, person_keys: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
+        """Every row of these persons (their family keys under every council: tfnis.linkage.incremental's
+        family_keys), as pandas strings."""
+        import pandas as pd
+
+        with self.connect() as con:
+            con.register("linked_frame", pd.DataFrame({"person_key": pd.Series(person_keys, dtype=object)}))
+            con.execute(
+                "CREATE TEMP TABLE linked AS SELECT DISTINCT person_key::VARCHAR AS person_key FROM linked_frame"
+            )
+            select = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in columns)
+            rows = _fetched(
+                con, f"SELECT DISTINCT {select}, false AS {SAMPLED} FROM idx SEMI JOIN linked USING (person_key)"
+            )
+        return rows.drop(columns=SAMPLED)
 
 
-def write_parquet(frame: pd.DataFrame, path: Path, *, order_by: Sequence[str] = ("dob", "surname")) -> Path:
+def _found_by(con: Any, fields: pd.DataFrame, lookups: Sequence[Lookup]) -> str:
+    """SQL condition on the index (alias t): some lookup finds the row. Each lookup's wanted keys are a small
+    temp table of the submission's; DuckDB streams the index past them."""
+    con.register("sub_frame", fields)
+    con.execute("CREATE TEMP TABLE sub AS SELECT * FROM sub_frame")
+    con.unregister("sub_frame")
+    conditions = []
+    for i, lookup in enumerate(lookups):
+        mine = _key("t", lookup.mine)
+        con.execute(
+            f"CREATE TEMP TABLE wanted_{i} AS SELECT DISTINCT {mine} AS k FROM sub AS t"
+            f" WHERE {_where(f'{mine} IS NOT NULL', lookup.mine_where)}"
+        )
+        theirs = f"{_key('t', lookup.theirs)} IN (SELECT k FROM wanted_{i})"
+        conditions.append(f"({_where(lookup.theirs_where, theirs)})")
+    return " OR ".join(conditions)
+
+
+def _fetched(con: Any, query: str) -> pd.DataFrame:
+    """A query's rows as pandas strings plus SAMPLED (bool), fetched a chunk at a time (DuckDB's result and a
+    whole pandas copy of it are never both held; the match function has no pyarrow for Arrow batches). Equal
+    strings of a column are made one Python object (_shared): a date or a surname repeats thousands of times."""
+    import pandas as pd
+
+    result = con.execute(query)
+    chunks = []
+    while len(chunk := result.fetch_df_chunk(_FETCH_VECTORS)):
+        drawn = chunk.pop(SAMPLED).to_numpy(dtype=bool)
+        chunks.append(_shared(chunk.astype("string")).assign(**{SAMPLED: drawn}))
+    if not chunks:
+        names = [d[0] for d in result.description]
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in names if c != SAMPLED}).assign(
+            **{SAMPLED: pd.Series(dtype=bool)}
+        )
+    rows = pd.concat(chunks, ignore_index=True)
+    chunks.clear()
+    return _shared(rows)
+
+
+def _shared(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with each string column's equal values as one object (factorise, then take the distinct
+    values back): a pointer a cell instead of a 50-byte string, the rest freed."""
+    import pandas as pd
+
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.StringDtype):
+            codes, distinct = frame[column].array.factorize()
+            frame[column] = pd.Series(distinct.take(codes, allow_fill=True), index=frame.index)
+    return frame
+
+
+def _order(columns: Sequence[str]) -> str:
+    return ", ".join(f"{c} NULLS FIRST" for c in columns)
+
+
+def write_parquet(frame: pd.DataFrame, path: Path, *, order_by: Sequence[str] = ORDER_BY) -> Path:
     """A frame as a Parquet file sorted by a blocking key (row groups then cover narrow date ranges), by
     DuckDB: the match function has no pyarrow."""
     import duckdb
 
     with duckdb.connect() as con:
         con.register("frame", frame)
-        order = ", ".join(f"{c} NULLS FIRST" for c in order_by)
-        con.execute(
-            f"COPY (SELECT * FROM frame ORDER BY {order}) TO '{path}' (FORMAT parquet, COMPRESSION zstd,"
-            " ROW_GROUP_SIZE 100000)"
-        )
+        con.execute(f"COPY (SELECT * FROM frame ORDER BY {_order(order_by)}) TO '{path}' {_PARQUET}")
     return path

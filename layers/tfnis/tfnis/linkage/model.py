@@ -11,21 +11,28 @@ the match keys found.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 if TYPE_CHECKING:
+    import numpy as np
     from splink.internals.splink_dataframe import SplinkDataFrame
 
     from tfnis.linkage.match_keys import KeyCodes
 
 SEED = 5
 U_PAIRS = 3e5  # random pairs for u: more only moves rare levels' u, which barely changes a link
-EM_PAIRS = 2.5e5  # pairs per EM pass
+EM_PAIRS = 1e5  # pairs per EM pass: as good as 2.5e5 at 200k and 1M records (docs/linkage.md), half the time
+# EM converges in 2-8 iterations on data with people in it; on a file with hardly any repeats (a council's first
+# return) it wanders the full 25 of splink's default, each a query DuckDB plans afresh.
+EM_MAX_ITERATIONS = 10
+# Records a slice of prediction: the candidate pairs of one slice are what DuckDB holds at once.
+PREDICT_CHUNK_RECORDS = 100_000
 # Assumed share of true pairs that the strict match keys find; turns their count into the prior.
 KEY_RECALL = 0.6
 
@@ -40,8 +47,24 @@ class ModelInput:
     codes: KeyCodes | None = None  # the match fields' codes, row for row, when the caller has them
 
 
+# Share of stated values per column, keyed by the column's array: comparisons, blocking and training ask
+# about the same columns some seventy times, and counting a million Python strings costs 50 ms each time.
+_SHARE_STATED: weakref.WeakKeyDictionary[object, float] = weakref.WeakKeyDictionary()
+
+
+def _share_stated(column: pd.Series) -> float:
+    array = column.array
+    try:
+        return _SHARE_STATED[array]
+    except (KeyError, TypeError):
+        share = float(column.notna().mean()) if len(column) else 0.0
+        with suppress(TypeError):  # an array type without weak references is not cached
+            _SHARE_STATED[array] = share
+        return share
+
+
 def _has(records: pd.DataFrame, column: str, minimum_share: float = 0.01) -> bool:
-    return column in records.columns and records[column].notna().mean() >= minimum_share
+    return column in records.columns and _share_stated(records[column]) >= minimum_share
 
 
 # Forename and surname swapped, one part exact and the other at most a typo away (Loureiro Afonso for
@@ -330,7 +353,8 @@ def with_representatives(records: pd.DataFrame, codes: KeyCodes | None = None) -
         mark = np.zeros(len(records), dtype=bool)
         mark[order[first]] = True
         marks[_representative_column(columns)] = mark & (key >= 0)
-    return records.assign(**marks)
+    # Columns added without copying the records' own (a frame of a million strings per copy).
+    return pd.concat([records, pd.DataFrame(marks, index=records.index)], axis=1, copy=False)
 
 
 # The broad rules (a common name across the country; a household's members) only bring pairs whose
@@ -377,7 +401,9 @@ def blocking_rules(records: pd.DataFrame, *, scoped: bool) -> list[str]:
     return rules
 
 
-def _training_rules(records: pd.DataFrame) -> tuple[str | None, list[str]]:
+def _training_rules(
+    records: pd.DataFrame, codes: KeyCodes | None = None, rows: np.ndarray | None = None
+) -> tuple[str | None, list[str]]:
     """Two EM passes that between them free every comparison. First block on date of birth (frees names,
     postcode, identifiers); then on a shared identifier, which admits almost only true pairs, so the date of
     birth's disagreement levels are learnt from people rather than from a parent and child of one name.
@@ -390,7 +416,7 @@ def _training_rules(records: pd.DataFrame) -> tuple[str | None, list[str]]:
         second.append("l.forename = r.forename AND l.surname = r.surname")
     elif _has(records, "postcode"):
         second.append("l.postcode = r.postcode")
-    return first, [rule for rule in second if training_pairs(records, rule) >= MIN_TRAINING_PAIRS]
+    return first, [rule for rule in second if training_pairs(records, rule, codes, rows) >= MIN_TRAINING_PAIRS]
 
 
 def prior_from_clusters(records: pd.DataFrame) -> float:
@@ -410,9 +436,13 @@ ENGINES = ("duckdb", "spark")
 def score_pairs(model_input: ModelInput, threshold: float, engine: str = "duckdb") -> pd.DataFrame:
     """Scored candidate pairs at or above threshold: columns uid_l, uid_r, match_probability. The engine is
     splink's backend: duckdb (in process) or spark (pyspark local mode or a cluster's session)."""
+    import numpy as np
     from splink import Linker, SettingsCreator
 
-    records = with_representatives(model_input.records, model_input.codes)
+    from tfnis.linkage.match_keys import KeyCodes
+
+    codes = model_input.codes or KeyCodes(model_input.records)
+    records = with_representatives(model_input.records, codes)
     empty = pd.DataFrame({"uid_l": [], "uid_r": [], "match_probability": []})
     found = comparisons(records, engine)
     rules = blocking_rules(records, scoped=model_input.scoped)
@@ -421,35 +451,61 @@ def score_pairs(model_input: ModelInput, threshold: float, engine: str = "duckdb
     prior = prior_from_clusters(records)
     # A record that represents its cluster under no blocking rule is in no candidate pair: leave it out of
     # DuckDB altogether (half the distinct records at a million).
-    records = records[records.filter(like="representative_").any(axis=1).to_numpy()].reset_index(drop=True)
+    in_model = records.filter(like="representative_").to_numpy().any(axis=1)
+    passes = training_passes(records, codes, np.flatnonzero(in_model))
+    del codes, model_input
+    if passes is None:
+        return empty  # too little data to estimate the model: keys and council ids only
     # Columns only their own comparison reads, when the data has none: not copied into the engine.
-    unused = [c for c in _SELF_CONTAINED if c in records.columns and not records[c].notna().any()]
+    used = [c for c in records.columns if c not in _SELF_CONTAINED or _share_stated(records[c]) > 0]
+    chunks = max(1, -(-int(in_model.sum()) // PREDICT_CHUNK_RECORDS)) if engine == "duckdb" else 1
     settings = SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="uid",
         comparisons=found,
         blocking_rules_to_generate_predictions=rules,  # type: ignore[arg-type]  # SQL strings are accepted
         probability_two_random_records_match=prior,
+        max_iterations=EM_MAX_ITERATIONS,
         retain_matching_columns=True,  # brings the gamma levels, which feed the veto
         retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=[],
     )
-    with _engine_table(records.drop(columns=unused), engine) as table:
+    with _engine_table(records, engine, used, in_model) as table:
+        del records  # the engine holds its own copy
         linker = Linker(table, settings, log_level=logging.ERROR)
-        if not train(linker, records):
-            return empty  # too little data to estimate the model: keys and council ids only
-        predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-        pairs = predictions.as_pandas_dataframe()
-    pairs = pairs.astype({"uid_l": "int64", "uid_r": "int64"})
-    return pairs[~vetoed(pairs)][["uid_l", "uid_r", "match_probability"]].reset_index(drop=True)
+        if not train(linker, passes):
+            return empty
+        return _predicted_pairs(linker, threshold, chunks)
+
+
+def _predicted_pairs(linker, threshold: float, chunks: int = 1) -> pd.DataFrame:
+    """The model's pairs at or above threshold, not vetoed: uid_l, uid_r, match_probability. Scored in
+    `chunks` slices of the right-hand records, each slice's pairs fetched and its table dropped before the next,
+    so the engine never holds every candidate pair at once. Only the pair's ids, probability and comparison
+    levels leave the engine: the matching columns it also holds (both records' every field, kept for the
+    levels) would be Python strings in pandas, a gigabyte at a million."""
+    found = []
+    for chunk in range(1, chunks + 1):
+        predictions = linker.inference.predict_chunk(
+            left_chunk=(1, 1), right_chunk=(chunk, chunks), threshold_match_probability=threshold, warning_mode="never"
+        )
+        gammas = [name for name in (c.unquote().name for c in predictions.columns) if name.startswith("gamma_")]
+        columns = ", ".join(["uid_l", "uid_r", "match_probability", *gammas])
+        pairs = linker.misc.query_sql(f"SELECT {columns} FROM {predictions.physical_name}", output_type="pandas")
+        predictions.drop_table_from_database_and_remove_from_cache()
+        pairs = pairs.astype({"uid_l": "int64", "uid_r": "int64"})
+        found.append(pairs[~vetoed(pairs)][["uid_l", "uid_r", "match_probability"]])
+    return pd.concat(found, ignore_index=True)
 
 
 @contextmanager
-def _engine_table(records: pd.DataFrame, engine: str) -> Iterator[SplinkDataFrame]:
-    """The records as a table of the engine's splink backend, with the alias list and the date the comparisons
-    use parsed once per record, not once per pair."""
+def _engine_table(
+    records: pd.DataFrame, engine: str, columns: list[str], rows: np.ndarray
+) -> Iterator[SplinkDataFrame]:
+    """The `columns` of the records where `rows` (a mask) as a table of the engine's splink backend, with the
+    alias list and the date the comparisons use parsed once per record, not once per pair."""
     if engine == "spark":
-        yield _spark_table(records)
+        yield _spark_table(records.loc[rows, columns].reset_index(drop=True))
         return
     if engine != "duckdb":
         raise ValueError(f"unknown linkage engine {engine!r}: one of {', '.join(ENGINES)}")
@@ -459,11 +515,19 @@ def _engine_table(records: pd.DataFrame, engine: str) -> Iterator[SplinkDataFram
     # The match Lambda has no pyarrow (docs/deploy.md): DuckDB reads the pandas frame itself and splink is
     # handed the table's name; DuckDBAPI.register(<frame>) would import pyarrow first.
     con = duckdb.connect()
+    # DuckDB picks the rows and columns itself: a pandas copy of them would be a million strings more.
     con.register("records_frame", records)
+    con.register("rows_frame", pd.DataFrame({"in_model": rows}))
+    # A table, not a view: splink scans its input a dozen times (u, EM blocking and sampling, term
+    # frequencies, prediction), and every scan of a pandas frame converts each Python string again.
     con.execute(
-        "CREATE VIEW records AS SELECT *, string_split(forename_aliases, '|') AS forename_alias_list, "
-        "try_strptime(dob, '%Y-%m-%d')::DATE AS dob_date FROM records_frame"
+        f"CREATE TABLE records AS SELECT {', '.join(columns)}, "
+        "string_split(forename_aliases, '|') AS forename_alias_list, try_strptime(dob, '%Y-%m-%d')::DATE AS dob_date "
+        "FROM records_frame POSITIONAL JOIN rows_frame WHERE in_model"
     )
+    con.unregister("records_frame")
+    con.unregister("rows_frame")
+    del records  # the table is DuckDB's own copy: the frame's Python strings can go with the caller's
     try:
         with lists_registered_as_pandas():
             yield DuckDBAPI(connection=con).register("records")
@@ -526,6 +590,34 @@ def _pandas_if_list_tuple_or_dict(table: object) -> object:
 
 
 @contextmanager
+def underflowed_m_as_unobserved() -> Iterator[None]:
+    """Within: a level whose m an EM iteration computes as below 1e-300 (its share of the matches underflowed
+    to 0: the sample's matches never reach it) is treated as splink treats a level the sample never reaches,
+    "not observed", rather than raising ValueError and failing the whole pass. Without this the date-of-birth
+    pass failed at a million household records (the model then linked nothing: cluster F1 0.85 not 0.997)
+    while the same pass on another draw of pairs trained; see docs/linkage.md."""
+    from splink.internals import expectation_maximisation
+    from splink.internals.comparison_level import M_U_CLAMP_MIN
+
+    original = expectation_maximisation.m_u_records_to_lookup_dict
+
+    def lookup_without_underflow(records: list) -> dict:
+        lookup = original(records)
+        for levels in lookup.values():
+            for values in levels.values():
+                m = values.get("m_probability")
+                if isinstance(m, (int, float)) and m < M_U_CLAMP_MIN:
+                    del values["m_probability"]  # read back as splink's LEVEL_NOT_OBSERVED
+        return lookup
+
+    expectation_maximisation.m_u_records_to_lookup_dict = lookup_without_underflow  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        expectation_maximisation.m_u_records_to_lookup_dict = original  # type: ignore[assignment]
+
+
+@contextmanager
 def lists_registered_as_pandas() -> Iterator[None]:
     """Within: splink's training (u samples, EM parameter tables) registers pandas frames, not Arrow tables,
     so it runs where pyarrow is absent (the match Lambda). The same path runs locally, so tests cover it."""
@@ -577,23 +669,43 @@ def vetoed(pairs: pd.DataFrame) -> pd.Series:
 MIN_TRAINING_PAIRS = 500  # splink: EM wants at least a few hundred pairs per pass
 
 
-def training_pairs(records: pd.DataFrame, rule: str) -> int:
-    """How many pairs an equality training rule (l.a = r.a AND ...) generates."""
+def training_pairs(
+    records: pd.DataFrame, rule: str, codes: KeyCodes | None = None, rows: np.ndarray | None = None
+) -> int:
+    """How many pairs an equality training rule (l.a = r.a AND ...) generates among `rows` of the records (all
+    when None); from the records' integer codes (`codes`, row for row) when the caller has them, as grouping a
+    million strings takes seconds."""
     import re
 
+    import numpy as np
+
+    from tfnis.linkage.match_keys import KeyCodes
+
     columns = re.findall(r"l\.(\w+) = r\.", rule)
-    sizes = records.dropna(subset=columns).groupby(columns).size().to_numpy(dtype="int64")
+    key = (codes or KeyCodes(records)).combine(columns)
+    if rows is not None:
+        key = key[rows]
+    sizes = np.bincount(key[key >= 0]).astype(np.int64)
     return int((sizes * (sizes - 1) // 2).sum())
 
 
-def train(linker, records: pd.DataFrame) -> bool:
-    """u by seeded random sampling; m by EM, capped so a million records train in seconds. False when a
-    pass has too few pairs to learn from, or every candidate fails: an untrained model links strangers."""
+def training_passes(
+    records: pd.DataFrame, codes: KeyCodes | None = None, rows: np.ndarray | None = None
+) -> tuple[str, list[str]] | None:
+    """The EM passes for `rows` of the records (all when None): the first and the candidates for the second;
+    None when a pass has too few pairs to learn from (an untrained model links strangers)."""
+    first, second = _training_rules(records, codes, rows)
+    if first is None or not second or training_pairs(records, first, codes, rows) < MIN_TRAINING_PAIRS:
+        return None
+    return first, second
+
+
+def train(linker, passes: tuple[str, list[str]]) -> bool:
+    """u by seeded random sampling; m by EM on `passes` (training_passes), capped so a million records train
+    in seconds. False when every candidate for a pass fails: an untrained model links strangers."""
     import warnings
 
-    first, second = _training_rules(records)
-    if first is None or not second or training_pairs(records, first) < MIN_TRAINING_PAIRS:
-        return False
+    first, second = passes
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         linker.training.estimate_u_using_random_sampling(
@@ -607,9 +719,10 @@ def train(linker, records: pd.DataFrame) -> bool:
 def _em_pass(linker, rule: str) -> bool:
     """One EM pass; False when splink gives up on it (a pass changes the model only when it completes)."""
     try:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, max_pairs=EM_PAIRS, estimate_without_term_frequencies=True
-        )
+        with underflowed_m_as_unobserved():
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, max_pairs=EM_PAIRS, estimate_without_term_frequencies=True
+            )
     except Exception as error:
         # splink raises EMTrainingException, SQL errors, and ValueError when a level's m underflows to 0
         # (a level no training pair reaches).

@@ -12,7 +12,7 @@ import json
 from functools import cache
 from pathlib import Path
 
-from tfnis.panel.columns import TABLES, PanelType, file_columns
+from tfnis.panel.columns import TABLES, PanelType, file_columns, reference_tables
 
 SCHEMAS_PATH = Path(__file__).with_name("arrow_schemas.json")
 AREAS = ("", "postcode_district", "lsoa")
@@ -36,13 +36,10 @@ def generated() -> dict[str, str]:
         PanelType.DATE: pa.date32(),
     }
     out = {}
-    for table in TABLES:
-        for area in AREAS:
-            columns = file_columns(table, area)
-            schema = pa.schema(
-                [(c.name, types[c.type]) for c in columns], metadata={"pandas": pandas_metadata(columns)}
-            )
-            out[f"{table}:{area}"] = base64.b64encode(schema.serialize().to_pybytes()).decode()
+    for table, area in [(t, a) for t in TABLES for a in AREAS] + [(t, "") for t in reference_tables()]:
+        columns = file_columns(table, area)
+        schema = pa.schema([(c.name, types[c.type]) for c in columns], metadata={"pandas": pandas_metadata(columns)})
+        out[f"{table}:{area}"] = base64.b64encode(schema.serialize().to_pybytes()).decode()
     return out
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
+from typing import TYPE_CHECKING
 
 from tfnis.anonymise.columns import INTERVENTION_GROUPS, LSOA_PATTERN, POSTCODE_DISTRICT_PATTERN
 from tfnis.anonymise.minimise import AGE_BANDS, ETHNIC_GROUP_CODES, FAMILY_SIZE_BANDS, band_labels
@@ -25,6 +27,10 @@ from tfnis.spec.codes import (
     SUPPORT_INTENSITIES,
 )
 from tfnis.spec.columns import LA_CODE_PATTERN
+
+if TYPE_CHECKING:
+    from tfnis.reference import ReferenceContract
+    from tfnis.reference.contract import Outcome
 
 TABLES: tuple[str, ...] = ("families", "individuals")
 PARTITIONS: tuple[str, ...] = ("period_end", "la_code")  # directory names, never a column inside a file
@@ -252,8 +258,80 @@ LINKAGE_QUALITY: tuple[PanelColumn, ...] = (
 EXTRA_TABLES: dict[str, tuple[PanelColumn, ...]] = {"linkage_quality": LINKAGE_QUALITY}
 
 
+# extract/reference/<dataset>/ and extract/reference/<dataset>_families/: the matched outcomes of each national
+# reference dataset (tfnis.reference contracts), released with the panel (tfnis.panel.reference).
+REFERENCE_FOLDER = "reference"
+PERSONS_MATCHED = "persons_matched"
+
+
+def _reference_outcome(outcome: Outcome) -> PanelColumn:
+    if outcome.type == "code":
+        codes = ("Y",) if outcome.disclosure == "quasi_identifier" and outcome.codes == ("Y", "N") else outcome.codes
+        note = "; blank means N, or suppressed for k (a quasi-identifier)" if codes != outcome.codes else ""
+        return PanelColumn(outcome.name, PanelType.CATEGORY, outcome.description + note, codes)
+    more = f"; {outcome.top_code} means {outcome.top_code} or more (top-coded)" if outcome.top_code is not None else ""
+    role = (
+        "; shown only where it happened: blank means none, or suppressed for k with the person's panel class "
+        "(a quasi-identifier)"
+    )
+    role = role if outcome.disclosure == "quasi_identifier" else ""
+    return PanelColumn(outcome.name, PanelType.INT16, f"{outcome.description}{more}{role}", unit="per half-year")
+
+
+def _reference_person_table(terms: ReferenceContract) -> tuple[PanelColumn, ...]:
+    return (
+        PanelColumn("person_key", PanelType.STRING, "Pseudonym of the person (individuals.person_key)",
+                    pattern=PSEUDONYM),
+        PanelColumn("family_key", PanelType.STRING, "The person's family in this period and council (individuals"
+                    ".family_key)", pattern=PSEUDONYM),
+        _LA_CODE,
+        _PERIOD_END,
+        *(_reference_outcome(o) for o in terms.outcomes),
+    )  # fmt: skip
+
+
+def _reference_family_table(terms: ReferenceContract) -> tuple[PanelColumn, ...]:
+    sums = tuple(
+        PanelColumn(o.name, PanelType.INT32, f"Sum over the family's matched persons: {o.description}",
+                    unit="per half-year")
+        for o in terms.outcomes if o.type == "integer"
+    )  # fmt: skip
+    return (
+        _FAMILY_KEY, _LA_CODE, _PERIOD_END,
+        PanelColumn(PERSONS_MATCHED, PanelType.INT16, f"Members of the family in this period with a record "
+                    f"in {terms.name} (released rows only)", unit="persons"),
+        *sums,
+    )  # fmt: skip
+
+
+@cache
+def reference_tables() -> dict[str, tuple[PanelColumn, ...]]:
+    """reference_<dataset> (one row per matched person and period) and reference_<dataset>_families (their sums
+    per family and period), for every dataset with a contract."""
+    from tfnis.reference import contract, dataset_names
+
+    out: dict[str, tuple[PanelColumn, ...]] = {}
+    for name in dataset_names():
+        out[reference_table(name)] = _reference_person_table(contract(name))
+        out[reference_table(name, families=True)] = _reference_family_table(contract(name))
+    return out
+
+
+def reference_table(dataset: str, families: bool = False) -> str:
+    return f"reference_{dataset}" + ("_families" if families else "")
+
+
+def table_folder(table: str) -> str:
+    """The folder under extract/ holding a table's part files: reference tables under extract/reference/."""
+    if table.startswith("reference_") and table in reference_tables():
+        return f"{REFERENCE_FOLDER}/{table.removeprefix('reference_')}"
+    return table
+
+
 def panel_columns(table: str, area: str = "") -> tuple[PanelColumn, ...]:
-    """Every column of 'families' or 'individuals', partitions included."""
+    """Every column of 'families', 'individuals' or a reference table, partitions included."""
+    if table in reference_tables():
+        return reference_tables()[table]
     return FAMILIES if table == "families" else _individuals(area)
 
 

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from tfnis.panel.columns import EXTRA_TABLES, TABLES, PanelColumn, PanelType, panel_columns
+from tfnis.panel.columns import (
+    EXTRA_TABLES,
+    TABLES,
+    PanelColumn,
+    PanelType,
+    panel_columns,
+    reference_tables,
+    table_folder,
+)
 
 FRICTIONLESS_TYPES = {
     PanelType.STRING: "string",
@@ -28,6 +36,26 @@ TABLE_DESCRIPTIONS = {
     "missed-match rates). Counts and rates only.",
 }
 DICTIONARY_PATH = "docs/research/data-dictionary.md"
+
+
+def described_tables() -> tuple[str, ...]:
+    """Every table the data package can describe: the panel's, the extra ones, the reference outcomes'."""
+    return (*TABLES, *EXTRA_TABLES, *reference_tables())
+
+
+def table_description(table: str) -> str:
+    """A table's one-line description (reference tables: from their dataset's contract)."""
+    if table not in reference_tables():
+        return TABLE_DESCRIPTIONS.get(table, "")
+    from tfnis.reference import contract
+
+    families = table.endswith("_families")
+    terms = contract(table.removeprefix("reference_").removesuffix("_families") if families else table[10:])
+    if families:
+        return (f"{terms.title}, summed per family and period over its matched persons (families of the released "
+                f"panel only). Period: {terms.period}.")  # fmt: skip
+    return (f"{terms.title}: one row per matched person and period, people released in the panel in that period "
+            f"only ({terms.source}). Period: {terms.period}.")  # fmt: skip
 
 
 def columns_of(table: str, area: str = "") -> tuple[PanelColumn, ...]:
@@ -64,16 +92,17 @@ def datapackage(part_keys: list[str], area: str = "", extra: list[str] | None = 
     extract root, and its Table Schema. `extra` lists other keys under extract/ (a linkage_quality table)."""
     keys = sorted({*part_keys, *(extra or [])})
     resources = []
-    for table in (*TABLES, *EXTRA_TABLES):
+    for table in described_tables():
+        folder = table_folder(table)
         paths = [
-            k.removeprefix("extract/") for k in keys if k.startswith(f"extract/{table}/") and k.endswith(".parquet")
+            k.removeprefix("extract/") for k in keys if k.startswith(f"extract/{folder}/") and k.endswith(".parquet")
         ]
         if not paths:
             continue
         resources.append(
             {
                 "name": table,
-                "description": TABLE_DESCRIPTIONS.get(table, ""),
+                "description": table_description(table),
                 "path": paths,
                 "format": "parquet",
                 "mediatype": "application/vnd.apache.parquet",
@@ -86,7 +115,8 @@ def datapackage(part_keys: list[str], area: str = "", extra: list[str] | None = 
         "title": "Troubled Families National Impact Study: research panel",
         "description": (
             "Pseudonymised personal data, protected by disclosure control across periods (risk/panel.json). "
-            "Hive-partitioned Parquet: <table>/period_end=YYYY-MM-DD/la_code=E…/part-0.parquet."
+            "Hive-partitioned Parquet: <table>/period_end=YYYY-MM-DD/la_code=E…/part-0.parquet; the matched "
+            "outcomes of national reference datasets under reference/<dataset>/ (risk/reference.json)."
         ),
         "resources": resources,
     }
@@ -101,8 +131,9 @@ def data_dictionary(area: str = "") -> str:
         "`tests/unit/test_panel_datapackage.py` keeps it in step). The same registry writes `datapackage.json` at "
         "the extract root. Partition columns are directory names, not columns inside the files.",
     ]
-    for table in (*TABLES, *EXTRA_TABLES):
-        lines += ["", f"## {table}", "", TABLE_DESCRIPTIONS.get(table, ""), ""]
+    for table in described_tables():
+        folder = "" if table_folder(table) == table else f" (`extract/{table_folder(table)}/`)"
+        lines += ["", f"## {table}{folder}", "", table_description(table), ""]
         lines += ["| column | type | description | codes | unit |", "|---|---|---|---|---|"]
         for c in columns_of(table, area):
             codes = ", ".join(f"`{code}`" for code in c.codes) or (f"pattern `{c.pattern}`" if c.pattern else "")

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tfnis.pipeline.messages import UnreadableMessage
+from tfnis.pipeline.messages import UnreadableMessage, receive_count
 from tfnis.storage import InvalidTransition, Store, SubmissionNotFound, SubmissionTable
 from tfnis.submissions import SubmissionStatus
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 
 def where_raised(error: BaseException, frames: int = 6) -> list[str]:
@@ -50,21 +54,27 @@ def mark_failed(la_code: str, submission_id: str, reason: str, *, table: Submiss
 @contextlib.contextmanager
 def failing_stage(
     stage: str,
-    la_code: str,
-    submission_id: str,
+    record: SQSRecord,
+    where: Mapping[str, str],
     *,
-    receive_count: int,
     max_receive_count: int,
     table: SubmissionTable,
     log: Callable[..., None],
 ) -> Iterator[None]:
-    """Log a crash safely and raise it again as StageFailed (the queue retries); on the last delivery mark FAILED."""
+    """Log a crash safely and raise it again as StageFailed (the queue retries); on the record's last delivery
+    mark the submission FAILED.
+
+    `where` is what may be logged about the submission: its la_code and submission_id, or nothing for an upload
+    key that is not one of ours (then there is no submission to mark).
+    """
     try:
         yield
     except Exception as error:
-        log(f"{stage} failed", extra={"la_code": la_code, "submission_id": submission_id, **failure_fields(error)})
-        if receive_count >= max_receive_count and la_code and submission_id:
-            reason = f"{stage} failed {receive_count} times; the message is in the dead-letter queue for redrive"
+        deliveries = receive_count(record)
+        log(f"{stage} failed", extra={**where, "message_id": record.message_id, **failure_fields(error)})
+        la_code, submission_id = where.get("la_code", ""), where.get("submission_id", "")
+        if deliveries >= max_receive_count and la_code and submission_id:
+            reason = f"{stage} failed {deliveries} times; the message is in the dead-letter queue for redrive"
             mark_failed(la_code, submission_id, reason, table=table)
         raise StageFailed.of(stage, error) from None
 

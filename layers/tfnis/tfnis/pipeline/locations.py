@@ -29,6 +29,10 @@ class SubmissionRef:
     submission_id: str
     period_end: date
 
+    def loggable(self) -> dict[str, str]:
+        """What a log line may say about the submission."""
+        return {"la_code": self.la_code, "submission_id": self.submission_id}
+
     def message(self) -> dict[str, str]:
         return {
             "la_code": self.la_code,
@@ -77,6 +81,11 @@ class SubmissionRef:
 def index_segment_key(ref: SubmissionRef) -> str:
     """The index rows one submission added (one name per submission: a replay rewrites, never duplicates)."""
     return f"{LINKAGE_INDEX_PREFIX}segment-{ref.la_code}-{ref.submission_id}.parquet"
+
+
+def compacted_segment_key(ref: SubmissionRef) -> str:
+    """The index segment that merges small segments when this submission's match found them too many."""
+    return f"{LINKAGE_INDEX_PREFIX}compacted-{ref.la_code}-{ref.submission_id}.parquet"
 
 
 def linkage_quality_key(ref: SubmissionRef) -> str:

@@ -8,34 +8,92 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tfnis.pipeline.closure import CLOSED_OUTCOME, ResearchEnded, discard, write_personal
-from tfnis.pipeline.locations import LINKAGE_INDEX_PREFIX, SubmissionRef, index_segment_key, linkage_quality_key
+from tfnis.pipeline.locations import (
+    LINKAGE_INDEX_PREFIX,
+    SubmissionRef,
+    compacted_segment_key,
+    index_segment_key,
+    linkage_quality_key,
+)
 from tfnis.storage import InvalidTransition, Store, SubmissionTable
 from tfnis.storage.parquet import frame_to_parquet
 from tfnis.submissions import SubmissionStatus
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from tfnis.linkage.index import ParquetIndex
 
 S = SubmissionStatus
 NEW_PERSON = "new_person"  # tfnis.linkage.incremental.NEW_PERSON, not imported at cold start
 # DuckDB's share of the function's memory while it reads the index; pandas and splink need the rest.
 INDEX_MEMORY_SHARE = 0.35
+# Each submission that adds rows adds a segment. Past COMPACT_SEGMENTS segments, the match stage merges every
+# segment under COMPACT_ROWS rows into one sorted segment, so the index stays a few large files (read once
+# each) plus a few recent small ones, and a large segment is not rewritten at every compaction.
+COMPACT_SEGMENTS = 24
+COMPACT_ROWS = 1_000_000
 
 
-def _local_index(store: Store, directory: Path) -> ParquetIndex | None:
-    """The index's Parquet files, downloaded to local disk (the function's ephemeral storage, not memory),
-    for DuckDB to query under a memory limit set from the function's memory; None before the first match."""
-    from tfnis.linkage.index import ParquetIndex
-
+def _local_index(store: Store, directory: Path) -> dict[str, Path]:
+    """The index's Parquet files (key → local path), downloaded to local disk (the function's ephemeral
+    storage, not memory); empty before the first match."""
     bucket = store.settings.linkage_bucket
     keys = sorted(store.list_keys(bucket, LINKAGE_INDEX_PREFIX))
-    if not keys:
+    return {key: store.download(bucket, key, directory / f"part-{i:05d}.parquet") for i, key in enumerate(keys)}
+
+
+def _parquet_index(paths: list[Path], directory: Path) -> ParquetIndex | None:
+    """The files for DuckDB to query under a memory limit set from the function's memory; None for none."""
+    from tfnis.linkage.index import ParquetIndex
+
+    if not paths:
         return None
-    paths = tuple(store.download(bucket, key, directory / f"part-{i:05d}.parquet") for i, key in enumerate(keys))
     memory_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "3008"))
     spill = directory / "spill"
-    spill.mkdir()
-    return ParquetIndex(paths, memory_limit=f"{int(memory_mb * INDEX_MEMORY_SHARE)}MB", temp_directory=spill)
+    spill.mkdir(exist_ok=True)
+    return ParquetIndex(tuple(paths), memory_limit=f"{int(memory_mb * INDEX_MEMORY_SHARE)}MB", temp_directory=spill)
+
+
+def add_index_segment(
+    ref: SubmissionRef, new_rows: pd.DataFrame, segments: dict[str, Path], directory: Path, *, store: Store,
+    table: SubmissionTable,
+) -> None:  # fmt: skip
+    """Write the submission's new index rows as a sorted segment, then compact the index if it is due."""
+    from tfnis.linkage.index import write_parquet
+
+    key = index_segment_key(ref)
+    path = write_parquet(new_rows, directory / "new-segment.parquet")
+    write_personal(store, table, store.settings.linkage_bucket, key, path.read_bytes())
+    compact_index(ref, {**segments, key: path}, directory, store=store, table=table)
+
+
+def compact_index(
+    ref: SubmissionRef, segments: dict[str, Path], directory: Path, *, store: Store, table: SubmissionTable,
+    most: int = COMPACT_SEGMENTS, large: int = COMPACT_ROWS,
+) -> int:  # fmt: skip
+    """Past `most` segments, those under `large` rows become one sorted segment of their distinct rows;
+    returns how many were merged. The merged segment is written before the old ones are deleted (all
+    versions), so a failure between leaves rows twice, never missing (a duplicate row changes no match)."""
+    index = _parquet_index(list(segments.values()), directory)
+    if index is None or len(segments) <= most:
+        return 0
+    rows = index.rows_per_file()
+    small = [key for key, path in segments.items() if rows[path] < large]
+    if len(small) < 2:
+        return 0
+    from dataclasses import replace
+
+    merged = replace(index, paths=tuple(segments[key] for key in small)).compact(directory / "compacted.parquet")
+    target = compacted_segment_key(ref)
+    bucket = store.settings.linkage_bucket
+    write_personal(store, table, bucket, target, merged.read_bytes())
+    for key in small:
+        if key != target:  # a retry may find its own compacted segment among the small ones
+            store.delete_all_versions(bucket, key)
+    store.audit("index_compacted", la_code=ref.la_code, submission_id=ref.submission_id, segments=len(small),
+                rows=sum(rows[segments[key]] for key in small))  # fmt: skip
+    return len(small)
 
 
 def match_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> str:
@@ -55,16 +113,20 @@ def match_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> 
     settings = store.settings
     identifiers = store.get_frame(settings.linkage_bucket, ref.identifiers_key)
     with tempfile.TemporaryDirectory(prefix="tfnis-index-") as tmp:
-        index = _local_index(store, Path(tmp))
-        result = match_submission(identifiers, index)
-    tokens = identifiers[["record_token", "family_token"]]
-    key_map = result.key_map.merge(tokens, on="record_token", how="left", validate="one_to_one")
-    key_map = key_map[["record_token", "family_token", "person_key", "family_key"]]
-    try:
-        write_personal(store, table, settings.work_bucket, ref.key_map_key, key_map)
-        if len(result.new_rows):  # a replay adds nothing: the index stays as it is
-            write_personal(store, table, settings.linkage_bucket, index_segment_key(ref), result.new_rows)
-    except ResearchEnded:
+        segments = _local_index(store, Path(tmp))
+        result = match_submission(identifiers, _parquet_index(list(segments.values()), Path(tmp)))
+        tokens = identifiers[["record_token", "family_token"]]
+        key_map = result.key_map.merge(tokens, on="record_token", how="left", validate="one_to_one")
+        key_map = key_map[["record_token", "family_token", "person_key", "family_key"]]
+        try:
+            write_personal(store, table, settings.work_bucket, ref.key_map_key, key_map)
+            if len(result.new_rows):  # a replay adds nothing: the index stays as it is
+                add_index_segment(ref, result.new_rows, segments, Path(tmp), store=store, table=table)
+        except ResearchEnded:
+            closed = True
+        else:
+            closed = False
+    if closed:
         for what, bucket, key in (("key_map", settings.work_bucket, ref.key_map_key),
                                   ("identifiers", settings.linkage_bucket, ref.identifiers_key)):  # fmt: skip
             discard(store, what=what, bucket=bucket, prefix=key, la_code=ref.la_code, submission_id=ref.submission_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -20,6 +20,9 @@ from tfnis.pipeline.locations import SubmissionRef
 from tfnis.spec.columns import LA_CODE_PATTERN
 from tfnis.storage import SubmissionNotFound, SubmissionTable
 from tfnis.submissions import check_period_end, parse_upload_key
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 # As tfnis.pipeline.submissions.new_submission_id makes them: creation time (UTC) and 8 random hex digits.
 SUBMISSION_ID_PATTERN = r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{8}$"
@@ -65,6 +68,11 @@ def _json(body: str) -> Any:
         return json.loads(body)
     except (ValueError, RecursionError):
         raise UnreadableMessage("body is not JSON") from None
+
+
+def receive_count(record: SQSRecord) -> int:
+    """How often SQS has delivered this message: 1 on the first delivery, maxReceiveCount on the last."""
+    return int(record.attributes.approximate_receive_count or 1)
 
 
 def read_stage_message(body: str) -> SubmissionRef:

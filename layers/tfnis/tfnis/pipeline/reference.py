@@ -1,8 +1,9 @@
 """The reference stage: the research data team uploads a national reference extract (POST /references, pre-signed
 POST like a council's return); it is validated against its contract, its identifiers are matched against the
 linkage index (tfnis.reference.matching: precision first; the index is read, never written), the matched
-outcomes are written to ResearchBucket under pseudonymised person and family keys within the disclosure rules,
-and the raw file is deleted. Records of people outside the study leave nothing behind: no object, no index
+outcomes are staged under pseudonymised person keys and released with the panel (tfnis.pipeline.release: only
+the panel's people, protected jointly with it; docs/disclosure.md "Reference outcomes"), and the raw file is
+deleted. Records of people outside the study leave nothing behind: no object, no index
 row, no log line (only counts are audited)."""
 
 from __future__ import annotations
@@ -13,11 +14,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from tfnis.pipeline.closure import CLOSED_OUTCOME
+from tfnis.api.models import (
+    REFERENCE_FILE,
+    CreatedReference,
+    CreateReference,
+    PresignedPost,
+    ReferenceResult,
+)
+from tfnis.pipeline.closure import CLOSED_OUTCOME, ResearchEnded
 from tfnis.pipeline.locations import LINKAGE_INDEX_PREFIX
-from tfnis.pipeline.submissions import form_seconds, new_submission_id, read_json_object
+from tfnis.pipeline.submissions import form_seconds, new_submission_id
 from tfnis.reference import ReferenceContract, contract, dataset_names
 from tfnis.storage import Store, SubmissionTable
 from tfnis.submissions import check_period_end
@@ -29,18 +35,20 @@ if TYPE_CHECKING:
 
 RESEARCH_TEAM_GROUP = "research-team"
 GROUPS_CLAIM = "cognito:groups"
-REFERENCE_FILE = "records.csv"
 REFERENCE_PREFIX = "references/"
 _KEY = re.compile(
     r"^references/(?P<dataset>[a-z_]{1,40})/(?P<period_end>\d{4}-\d{2}-\d{2})/(?P<upload_id>\d{8}T\d{6}-[0-9a-f]{8})/"
     + re.escape(REFERENCE_FILE)
     + "$"
 )
-BODY_SHAPE = '{"dataset": "...", "period_end": "YYYY-MM-DD", "files": ["records.csv"]}'
 
 
 class NotResearchTeam(PermissionError):
     """The caller is not in the research-team group (403): councils never send reference data."""
+
+
+class NoReferenceResult(LookupError):
+    """No result for this reference upload (yet): 404, as for an id that was never issued."""
 
 
 class NotAReferenceUpload(ValueError):
@@ -55,40 +63,6 @@ def require_research_team(claims: Mapping[str, Any]) -> None:
         groups = groups.strip("[]").replace(",", " ").split()
     if RESEARCH_TEAM_GROUP not in groups:
         raise NotResearchTeam("reference extracts are uploaded by the research data team only")
-
-
-class CreateReference(BaseModel):
-    """The body of POST /references."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    dataset: str
-    period_end: str
-    files: list[str] = Field(min_length=1, max_length=1)
-
-    @field_validator("dataset")
-    @classmethod
-    def _dataset(cls, value: str) -> str:
-        if value not in dataset_names():
-            raise ValueError(f"unknown dataset; one of {', '.join(dataset_names())}")
-        return value
-
-    @field_validator("period_end")
-    @classmethod
-    def _period_end(cls, value: str) -> str:
-        check_period_end(value)
-        return value
-
-    @field_validator("files")
-    @classmethod
-    def _files(cls, value: list[str]) -> list[str]:
-        if value != [REFERENCE_FILE]:
-            raise ValueError(f"a reference extract is one file, {REFERENCE_FILE}")
-        return value
-
-
-def read_reference_request(body: bytes) -> CreateReference:
-    return CreateReference.model_validate(read_json_object(body, BODY_SHAPE))
 
 
 @dataclass(frozen=True)
@@ -114,18 +88,17 @@ class ReferenceUpload:
         return f"reports/reference/{self.upload_id}/result.json"
 
     @property
-    def persons_key(self) -> str:
-        return f"extract/reference/{self.dataset}/period_end={self.period_end.isoformat()}/part-0.parquet"
+    def staging_key(self) -> str:
+        """ResearchBucket staging/reference/…: the matched outcomes until the panel release takes them."""
+        from tfnis.pipeline.release import reference_staging_key
 
-    @property
-    def families_key(self) -> str:
-        return f"extract/reference/{self.dataset}_families/period_end={self.period_end.isoformat()}/part-0.parquet"
+        return reference_staging_key(self.dataset, self.period_end.isoformat())
 
     def fields(self) -> dict[str, str]:
         return {"dataset": self.dataset, "period_end": self.period_end.isoformat(), "upload_id": self.upload_id}
 
 
-def create_reference_upload(request: CreateReference, *, store: Store) -> dict[str, Any]:
+def create_reference_upload(request: CreateReference, *, store: Store) -> CreatedReference:
     """A pre-signed POST for the extract, its key pinned under references/ and its size capped as a council's."""
     settings = store.settings
     expires_in = form_seconds(settings.upload_url_seconds, settings.research_end_date, datetime.now(UTC))
@@ -133,20 +106,21 @@ def create_reference_upload(request: CreateReference, *, store: Store) -> dict[s
     form = store.presigned_post(
         settings.upload_bucket, upload.upload_key, max_bytes=settings.upload_max_bytes, expires_in=expires_in
     )
-    return {
-        **upload.fields(), "uploads": {REFERENCE_FILE: form}, "upload_expires_in_seconds": expires_in,
-        "max_bytes": settings.upload_max_bytes,
-    }  # fmt: skip
+    return CreatedReference.model_validate({
+        **upload.fields(), "uploads": {REFERENCE_FILE: PresignedPost.model_validate(form)},
+        "upload_expires_in_seconds": expires_in, "max_bytes": settings.upload_max_bytes,
+    })  # fmt: skip
 
 
-def show_reference_upload(upload_id: str, *, store: Store) -> dict[str, Any] | None:
-    """The upload's result once the stage has run, None while it has not (or for an unknown id)."""
-    if not re.fullmatch(r"\d{8}T\d{6}-[0-9a-f]{8}", upload_id):
-        return None
+def show_reference_upload(upload_id: str, *, store: Store) -> ReferenceResult:
+    """The upload's result once the stage has run; NoReferenceResult while it has not (or for an unknown id)."""
     key = f"reports/reference/{upload_id}/result.json"
-    if store.head(store.settings.reports_bucket, key) is None:
-        return None
-    return store.get_json(store.settings.reports_bucket, key)
+    if (
+        not re.fullmatch(r"\d{8}T\d{6}-[0-9a-f]{8}", upload_id)
+        or store.head(store.settings.reports_bucket, key) is None
+    ):
+        raise NoReferenceResult("no result for this reference upload (yet)")
+    return ReferenceResult.model_validate(store.get_json(store.settings.reports_bucket, key))
 
 
 def reference_stage(key: str, *, store: Store, table: SubmissionTable) -> str:
@@ -176,9 +150,10 @@ def reference_stage(key: str, *, store: Store, table: SubmissionTable) -> str:
     rows = frame[matchable.to_numpy()].reset_index(drop=True)
     del frame
     matched = match_reference(rows[list(terms.identifiers)].replace("", None), index)
-    persons = matched_outcomes(rows, matched, index, terms)
+    rows = rows.drop(columns=list(terms.identifiers))  # the identifiers are not needed past matching
+    persons = matched_outcomes(rows, matched, terms)
     del rows
-    written = write_reference_extract(upload, persons, terms, store=store, table=table)
+    written = stage_and_release(upload, persons, store=store, table=table)
     if written is None:
         discard(store, **raw, **upload.fields())
         return CLOSED_OUTCOME
@@ -213,27 +188,12 @@ def _finish(upload: ReferenceUpload, result: dict[str, Any], *, store: Store) ->
     store.audit("reference_processed", status=result["status"], **upload.fields(), **counts)
 
 
-def family_of_person(index: pd.DataFrame | None) -> pd.Series:
-    """person_key -> the family_key it holds on most index rows (ties: the smallest): the family its outcomes
-    roll up to. The index keeps no period, so a person who moved family counts in one of them."""
-    import pandas as pd
-
-    if index is None or len(index) == 0:
-        return pd.Series(dtype="string")
-    counts = index.groupby(["person_key", "family_key"]).size().rename("rows").reset_index()
-    counts = counts.sort_values(["person_key", "rows", "family_key"], ascending=[True, False, True])
-    return counts.drop_duplicates("person_key").set_index("person_key")["family_key"]
-
-
-def matched_outcomes(
-    rows: pd.DataFrame, matched: ReferenceMatch, index: pd.DataFrame | None, terms: ReferenceContract
-) -> pd.DataFrame:
-    """person_key, family_key and the typed outcomes of each matched record; nothing of the others."""
+def matched_outcomes(rows: pd.DataFrame, matched: ReferenceMatch, terms: ReferenceContract) -> pd.DataFrame:
+    """person_key (the index's) and the typed outcomes of each matched record; nothing of the others."""
     import pandas as pd
 
     positions = matched.matches["position"].to_numpy()
     out = pd.DataFrame({"person_key": matched.matches["person_key"].astype("string").to_numpy()})
-    out["family_key"] = out["person_key"].map(family_of_person(index)).astype("string")
     for outcome in terms.outcomes:
         values = rows[outcome.name].iloc[positions].str.strip().reset_index(drop=True)
         if outcome.type == "integer":
@@ -243,62 +203,39 @@ def matched_outcomes(
     return out
 
 
-def protect_codes(persons: pd.DataFrame, terms: ReferenceContract, *, k: int, max_suppression: float):
-    """Code outcomes (an offence group, an exclusion) suppressed locally to k with tfnis.disclosure, so a rare
-    code cannot single a person out; when k cannot be reached within the limit the code columns are blanked
-    whole. Counts pass unchanged. Returns the frame and the cells blanked."""
-    from tfnis.disclosure import DisclosureRefused, TableRules
-    from tfnis.disclosure.control import protect_table
-
-    codes = tuple(o.name for o in terms.outcomes if o.type == "code")
-    if not codes or persons.empty:
-        return persons, 0
-    rules = TableRules(table=f"reference_{terms.name}", fixed=(), quasi_identifiers=codes)
-    try:
-        protected = protect_table(lambda _level: persons, rules, k=k, max_suppression=max_suppression)
-    except DisclosureRefused:
-        blanked = int(persons[list(codes)].notna().to_numpy().sum())
-        return persons.assign(**{c: persons[c].where(persons[c].isna()) for c in codes}), blanked
-    return protected.frame, protected.suppression.cells
-
-
-def family_rollup(people: pd.DataFrame, terms: ReferenceContract) -> pd.DataFrame:
-    """Per family and period: persons matched and the sum of each count outcome over them."""
-    counts = [o.name for o in terms.outcomes if o.type == "integer"]
-    grouped = people.dropna(subset=["family_key"]).groupby(["period_end", "family_key"])
-    families = grouped[counts].sum(min_count=1)
-    families.insert(0, "persons_matched", grouped.size())
-    return families.reset_index()
-
-
-def write_reference_extract(
-    upload: ReferenceUpload, persons: pd.DataFrame, terms: ReferenceContract, *, store: Store, table: SubmissionTable
+def stage_and_release(
+    upload: ReferenceUpload, persons: pd.DataFrame, *, store: Store, table: SubmissionTable
 ) -> dict[str, int] | None:
-    """Persons and families under pseudonyms, shuffled, in ResearchBucket under the extract's key. None (and
-    nothing left) when research has ended before or during the write."""
+    """The outcomes staged under pseudonyms (ResearchBucket staging/reference/, read by the release only), then
+    the panel released with them (tfnis.pipeline.release): only people released in the panel in that period get
+    a row, protected jointly with it. None (and nothing left) when research has ended before or during it."""
     from tfnis.anonymise import derive_project_key, pseudonymise
-    from tfnis.anonymise.extract import shuffled
+    from tfnis.pipeline.release import release
     from tfnis.storage.parquet import frame_to_parquet
 
     settings = store.settings
-    protected, suppressed = protect_codes(
-        persons, terms, k=settings.disclosure_k, max_suppression=settings.max_suppression_share
-    )
     project_key = derive_project_key(store.generate_mac)
-    people = protected.assign(
-        person_key=pseudonymise(protected["person_key"], project_key, "person"),
-        family_key=pseudonymise(protected["family_key"], project_key, "family"),
+    people = persons.assign(
+        person_key=pseudonymise(persons["person_key"], project_key, "person"),
         period_end=upload.period_end.isoformat(),
     )
-    people = shuffled(people)  # the extract's CSPRNG order, as every file of research data
-    families = shuffled(family_rollup(people, terms))
     if table.is_closed():
         return None
-    for key, frame in ((upload.persons_key, people), (upload.families_key, families)):
-        store.put_bytes(settings.research_bucket, key, frame_to_parquet(frame), "application/vnd.apache.parquet",
-                        kms_key_id=settings.extract_key_id)  # fmt: skip
+    store.put_bytes(settings.research_bucket, upload.staging_key, frame_to_parquet(people),
+                    "application/vnd.apache.parquet", kms_key_id=settings.extract_key_id)  # fmt: skip
+    try:
+        released = release(store, table)
+    except ResearchEnded:
+        released = None
     if table.is_closed():
-        for key in (upload.persons_key, upload.families_key):
-            store.delete_all_versions(settings.research_bucket, key)
+        store.delete_all_versions(settings.research_bucket, upload.staging_key)
         return None
-    return {"extract_persons": len(people), "extract_families": len(families), "cells_suppressed": suppressed}
+    counts = {"staged_persons": len(people), "extract_persons": 0, "extract_families": 0, "cells_suppressed": 0}
+    if released is not None and released.reference is not None:
+        outcomes, period = released.reference, upload.period_end.isoformat()
+        for name, frames in (("extract_persons", outcomes.persons), ("extract_families", outcomes.families)):
+            frame = frames.get(upload.dataset)
+            counts[name] = 0 if frame is None else int((frame["period_end"].astype(str).str[:10] == period).sum())
+        risk = outcomes.risk["datasets"].get(upload.dataset, {})
+        counts["cells_suppressed"] = int(sum(risk.get("cells_suppressed", {}).values()))
+    return counts

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
+from tfnis.api.models import (
+    CreatedSubmission,
+    CreateSubmission,
+    PresignedPost,
+    ReportedFinding,
+    SubmissionDetail,
+    SubmissionList,
+    SubmissionSummary,
+)
 from tfnis.pipeline.expiry import ExpiryCheck, expiry_due, schedule_expiry
 from tfnis.pipeline.locations import REPORT_FILES, SubmissionRef
 from tfnis.spec.columns import LA_CODE_PATTERN
 from tfnis.storage import ServiceClosed, Store, SubmissionTable
-from tfnis.submissions import RETURN_FILE_NAMES, Submission, check_period_end, upload_key
-from tfnis.submissions.model import FIRST_FINDINGS, LA_CODE_CLAIM, VALID_FILE_SETS
-
-# A real body is about 100 bytes; anything past 64 KiB is refused (413) before it is parsed.
-MAX_BODY_BYTES = 64 * 1024
-BODY_SHAPE = '{"period_end": "YYYY-MM-DD", "files": [...]}'
+from tfnis.submissions import Submission, check_period_end, upload_key
+from tfnis.submissions.model import FIRST_FINDINGS, LA_CODE_CLAIM
 
 
 class NoCouncil(PermissionError):
@@ -29,41 +31,6 @@ class NoCouncil(PermissionError):
 
 class NotACouncil(PermissionError):
     """The token's council claim is not an upper-tier authority's GSS code (403, before anything is created)."""
-
-
-class BodyTooLarge(ValueError):
-    """The request body is larger than MAX_BODY_BYTES (413)."""
-
-
-class NotJson(ValueError):
-    """The request body is not a JSON object, or is nested too deeply to parse (400)."""
-
-
-class CreateSubmission(BaseModel):
-    """The body of POST /submissions. la_code is deliberately absent: it comes from the caller's token."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    period_end: str
-    files: list[str] = Field(min_length=1, max_length=2)
-
-    @field_validator("period_end")
-    @classmethod
-    def _period_end(cls, value: str) -> str:
-        check_period_end(value)
-        return value
-
-    @field_validator("files")
-    @classmethod
-    def _files(cls, value: list[str]) -> list[str]:
-        unknown = sorted(set(value) - RETURN_FILE_NAMES)
-        if unknown:
-            raise ValueError(
-                f"unknown file name(s) {unknown}: a return is families.csv + individuals.csv, or return.xlsx"
-            )
-        if frozenset(value) not in VALID_FILE_SETS or len(set(value)) != len(value):
-            raise ValueError("a return is exactly families.csv + individuals.csv, or return.xlsx alone")
-        return value
 
 
 def council_of(claims: Mapping[str, Any]) -> str:
@@ -79,27 +46,6 @@ def council_of(claims: Mapping[str, Any]) -> str:
     return la_code
 
 
-def read_create_request(body: bytes) -> CreateSubmission:
-    """The body of POST /submissions; BodyTooLarge, NotJson or pydantic's ValidationError when it is not one."""
-    return CreateSubmission.model_validate(read_json_object(body, BODY_SHAPE))
-
-
-def read_json_object(body: bytes, shape: str) -> dict[str, Any]:
-    """A request body that must be a small JSON object (POST /submissions, POST /references); BodyTooLarge or
-    NotJson naming the shape to send, never quoting the body."""
-    if len(body) > MAX_BODY_BYTES:
-        raise BodyTooLarge(f"the body is larger than {MAX_BODY_BYTES // 1024} KiB: send {shape}")
-    try:
-        document = json.loads(body) if body else None
-    except RecursionError:  # json gives up on deep nesting with RecursionError, not a ValueError
-        raise NotJson(f"the body is nested too deeply: send {shape}") from None
-    except ValueError:
-        raise NotJson(f"the body is not JSON: send {shape}") from None
-    if not isinstance(document, dict):
-        raise NotJson(f"the body must be a JSON object: send {shape}")
-    return document
-
-
 def new_submission_id() -> str:
     """Creation time and 8 random hex digits; stage messages are checked against this shape (messages.py)."""
     now = datetime.now(UTC)
@@ -108,7 +54,7 @@ def new_submission_id() -> str:
 
 def create_submission(
     la_code: str, request: CreateSubmission, *, store: Store, table: SubmissionTable
-) -> dict[str, Any]:
+) -> CreatedSubmission:
     """Record the submission as PENDING_UPLOAD and hand back one pre-signed POST per declared file.
 
     The forms never outlive the research: they expire at research end at the latest (and UploadBucket's policy
@@ -128,22 +74,24 @@ def create_submission(
         )
     )
     uploads = {
-        name: store.presigned_post(
-            settings.upload_bucket,
-            upload_key(la_code, submission.submission_id, name),
-            max_bytes=settings.upload_max_bytes,
-            expires_in=expires_in,
+        name: PresignedPost.model_validate(
+            store.presigned_post(
+                settings.upload_bucket,
+                upload_key(la_code, submission.submission_id, name),
+                max_bytes=settings.upload_max_bytes,
+                expires_in=expires_in,
+            )
         )
         for name in submission.files
     }
     due = expiry_due(now, expires_in, settings.upload_expiry_grace_seconds)
     schedule_expiry(ExpiryCheck(la_code, submission.submission_id, due), store=store, now=now)
-    return {
-        **summary(submission),
-        "uploads": uploads,
-        "upload_expires_in_seconds": expires_in,
-        "max_bytes": settings.upload_max_bytes,
-    }
+    return CreatedSubmission(
+        **summary(submission).model_dump(),
+        uploads=uploads,
+        upload_expires_in_seconds=expires_in,
+        max_bytes=settings.upload_max_bytes,
+    )
 
 
 def form_seconds(upload_url_seconds: int, research_end_date: str, now: datetime) -> int:
@@ -157,30 +105,18 @@ def form_seconds(upload_url_seconds: int, research_end_date: str, now: datetime)
     return min(upload_url_seconds, left)
 
 
-def summary(submission: Submission) -> dict[str, Any]:
+def summary(submission: Submission) -> SubmissionSummary:
     """What a council sees of a submission in a list: no findings detail, no links."""
-    return {
-        "submission_id": submission.submission_id,
-        "la_code": submission.la_code,
-        "period_end": submission.period_end.isoformat(),
-        "status": submission.status.value,
-        "files": submission.files,
-        "created_at": submission.created_at.isoformat(),
-        "updated_at": submission.updated_at.isoformat(),
-        "counts": submission.counts,
-    }
+    return SubmissionSummary.model_validate(submission, from_attributes=True)
 
 
-def list_submissions(la_code: str, *, table: SubmissionTable) -> dict[str, Any]:
-    return {"submissions": [summary(s) for s in table.for_council(la_code)]}
-
-
-def list_for_page(la_code: str, *, store: Store, table: SubmissionTable) -> dict[str, Any]:
+def list_for_page(la_code: str, *, store: Store, table: SubmissionTable) -> SubmissionList:
     """The list, with the size limit a file may have, so a page can check files before creating anything."""
-    return {**list_submissions(la_code, table=table), "max_bytes": store.settings.upload_max_bytes}
+    submissions = [summary(s) for s in table.for_council(la_code)]
+    return SubmissionList(submissions=submissions, max_bytes=store.settings.upload_max_bytes)
 
 
-def show_submission(la_code: str, submission_id: str, *, store: Store, table: SubmissionTable) -> dict[str, Any]:
+def show_submission(la_code: str, submission_id: str, *, store: Store, table: SubmissionTable) -> SubmissionDetail:
     """One submission of the caller's council with its findings summary and short-lived report links."""
     submission = table.get(la_code, submission_id)  # another council's id is simply not found
     ref = SubmissionRef(la_code, submission_id, submission.period_end)
@@ -190,11 +126,12 @@ def show_submission(la_code: str, submission_id: str, *, store: Store, table: Su
         for kind, key in submission.reports.items()
         if kind in REPORT_FILES and key.startswith(f"reports/{ref.la_code}/{ref.submission_id}/")
     }
-    return {
-        **summary(submission),
-        "findings_summary": submission.findings_summary,
-        "findings": submission.first_findings[:FIRST_FINDINGS],  # file, sheet, row, column, rule; never values
-        "reason": submission.reason,
-        "reports": links,
-        "report_links_expire_in_seconds": seconds,
-    }
+    findings = submission.first_findings[:FIRST_FINDINGS]  # file, sheet, row, column, rule; never values
+    return SubmissionDetail(
+        **summary(submission).model_dump(),
+        findings_summary=submission.findings_summary,
+        findings=[ReportedFinding.model_validate(finding) for finding in findings],
+        reason=submission.reason,
+        reports=links,
+        report_links_expire_in_seconds=seconds,
+    )

@@ -27,6 +27,11 @@ class Outcome(BaseModel):
     maximum: int | None = None
     not_above: str | None = None  # another outcome this one cannot exceed (missed <= possible)
     codes: tuple[str, ...] = ()
+    # Disclosure control in the research extract (docs/disclosure.md "Reference outcomes"): a quasi-identifier is
+    # what someone who knows the person may know (a prison term, a permanent exclusion), checked for k jointly
+    # with the person's panel class; a sensitive outcome is what they would learn (measured, not suppressed).
+    disclosure: Literal["quasi_identifier", "sensitive"] = "sensitive"
+    top_code: int | None = None  # an integer above it is shown as top_code ("top_code or more")
 
 
 class ReferenceContract(BaseModel):
@@ -58,6 +63,8 @@ class ReferenceContract(BaseModel):
         for outcome in self.outcomes:
             if outcome.not_above and outcome.not_above not in names:
                 raise ValueError(f"{self.name}: {outcome.name} refers to unknown outcome {outcome.not_above}")
+            if outcome.top_code is not None and outcome.type != "integer":
+                raise ValueError(f"{self.name}: {outcome.name} is a code; only integers are top-coded")
         return self
 
     @property
@@ -67,6 +74,10 @@ class ReferenceContract(BaseModel):
     @property
     def outcome_names(self) -> tuple[str, ...]:
         return tuple(o.name for o in self.outcomes)
+
+    @property
+    def quasi_identifiers(self) -> tuple[str, ...]:
+        return tuple(o.name for o in self.outcomes if o.disclosure == "quasi_identifier")
 
 
 class UnknownDataset(ValueError):
@@ -88,3 +99,14 @@ def contract(name: str) -> ReferenceContract:
     if found.name != name:
         raise ValueError(f"contracts/{name}.toml declares name {found.name!r}")
     return found
+
+
+def compared_outcomes() -> dict[str, str]:
+    """outcome → dataset, for the outcomes `tfnis impact` compares (and `tfnis generate --effect` can plant):
+    every integer, sensitive outcome. A quasi-identifier is released only as "it happened", not as a count."""
+    return {
+        o.name: name
+        for name in dataset_names()
+        for o in contract(name).outcomes
+        if o.type == "integer" and o.disclosure == "sensitive"
+    }

@@ -24,14 +24,17 @@ if TYPE_CHECKING:
 # (tfnis.linkage.DEFAULT_THRESHOLD), a Bayes factor of 9e7 at the model's floor prior of 1e-7; 0.99 at the
 # reference prior of a 1M extract against 100k people (~6e-7) asks for about 1.6e8.
 REFERENCE_THRESHOLD = 0.99
-# The strict ONS keys, then full name + date of birth + sex: the national datasets often have no postcode (or
-# an old one), and ONS accepts this key when its value is unique on both sides, as it is used here.
-# The ONS variants that still need the full postcode or forename (never the initial key, which twins share)
-# come before it.
+# The strict ONS keys and the variants that still need the full postcode or forename (never the initial key,
+# which twins share). A name and date of birth without them is weighed by tfnis.reference.name_dob (NAME_DOB).
 REFERENCE_KEY_RULES = (
     "nino_dob", "upn", "name_dob_postcode", "swapped_day_month", "phonetic_surname", "postcode_district",
-    "surname_dob_postcode", "name_dob_sex",
+    "surname_dob_postcode",
 )  # fmt: skip
+NAME_DOB = "name_dob"
+# Name + date of birth matches are taken strongest first while their expected false matches (the sum of
+# 1 - posterior) stay within this share of the upload's matches: half of precision 0.999, the rest left to
+# the keys and the model.
+FALSE_MATCH_BUDGET = 0.0005
 MATCH_COLUMNS = ("position", "person_key", "match_rule", "match_probability")
 
 
@@ -61,9 +64,10 @@ def _key_matches(fields: pd.DataFrame, old: pd.DataFrame, codes) -> pd.DataFrame
 
     from tfnis.linkage.match_keys import MATCH_KEY_RULES, MatchKeyRule
 
-    rules = [*(r for r in MATCH_KEY_RULES if r.name in REFERENCE_KEY_RULES),
-             MatchKeyRule("surname_dob_postcode", ("surname", "dob", "postcode", "sex"), forename_relaxed=True),
-             MatchKeyRule("name_dob_sex", ("forename", "surname", "dob", "sex"))]  # fmt: skip
+    rules = [
+        *(r for r in MATCH_KEY_RULES if r.name in REFERENCE_KEY_RULES),
+        MatchKeyRule("surname_dob_postcode", ("surname", "dob", "postcode", "sex"), forename_relaxed=True),
+    ]
     n_old = len(old)
     person = np.full(len(fields), None, dtype=object)
     rule = np.full(len(fields), "", dtype=object)
@@ -80,8 +84,6 @@ def _key_matches(fields: pd.DataFrame, old: pd.DataFrame, codes) -> pd.DataFrame
         found = found[found["key"].map(carried).eq(1)].merge(owners[["row"]], left_on="key", right_index=True)
         if key_rule.forename_relaxed:  # a nickname or a typo, never twins' two forenames
             found = found[_forenames_agree(found, fields, old)]
-        if key_rule.name == "name_dob_sex":  # no postcode in the key: one that points elsewhere is left to the model
-            found = found[~_district_disagrees(found, fields, old) & _rare_name(found, codes, old_person)]
         person[found["position"].to_numpy()] = old["person_key"].to_numpy(dtype=object)[found["row"].to_numpy()]
         rule[found["position"].to_numpy()] = key_rule.name
     taken = pd.notna(person)
@@ -109,33 +111,57 @@ def _forenames_agree(found: pd.DataFrame, fields: pd.DataFrame, old: pd.DataFram
     )
 
 
-def _rare_name(found: pd.DataFrame, codes, old_person: np.ndarray) -> np.ndarray:  # codes: of index + extract
-    """Full name and birth year carried by one record of the extract and one person of the index. A name and
-    date of birth alone are trusted only for a rare name: a common one (several of that name born that year)
-    meets a stranger born on the same day far too often when most of the study is absent from the extract."""
+def _within_budget(by_name: pd.DataFrame, keyed: int) -> pd.DataFrame:
+    """The strongest name + date of birth matches whose expected false matches stay within FALSE_MATCH_BUDGET
+    of all matches (keys counted as certain)."""
+    by_name = by_name.sort_values("match_probability", ascending=False, kind="stable")
+    expected_false = np.cumsum(1.0 - by_name["match_probability"].to_numpy())
+    allowed = FALSE_MATCH_BUDGET * (keyed + np.arange(1, len(by_name) + 1))
+    return by_name[expected_false <= allowed]
+
+
+MOVED_MINIMUM_PAIRS = 100
+
+
+def _moved_share(fields: pd.DataFrame, old: pd.DataFrame, keyed: pd.DataFrame) -> float:
+    """How often a person's extract record is in a district none of their index rows holds, measured on the
+    NINO and UPN matches (which do not use the postcode) that state one; the default below 100 of them. A
+    dataset whose people rarely move makes a district that disagrees strong evidence of a namesake."""
     import pandas as pd
 
-    key = codes.combine(("forename", "surname", "dob_year"))
-    old_key, mine = key[: len(old_person)], key[len(old_person) :]
-    in_extract = pd.Series(mine[mine >= 0]).value_counts()
-    in_index = pd.Series(old_person[old_key >= 0]).groupby(old_key[old_key >= 0]).nunique()
-    wanted = mine[found["position"].to_numpy()]
-    return (pd.Series(wanted).map(in_extract).fillna(0).to_numpy() <= 1) & (
-        pd.Series(wanted).map(in_index).fillna(0).to_numpy() <= 1
-    )
+    from tfnis.reference.name_dob import MOVED_DISTRICT
 
-
-def _district_disagrees(found: pd.DataFrame, fields: pd.DataFrame, old: pd.DataFrame) -> np.ndarray:
-    """True where the record states a postcode district that none of the index person's rows holds."""
-    districts = fields["postcode_district"].to_numpy(dtype=object, na_value=None)[found["position"].to_numpy()]
-    persons = old["person_key"].to_numpy(dtype=object)[found["row"].to_numpy()]
+    by_id = keyed[keyed["match_rule"].isin(["nino_dob", "upn"])]
+    by_id = by_id[fields["postcode_district"].notna().to_numpy()[by_id["position"].to_numpy(np.int64)]]
+    if len(by_id) < MOVED_MINIMUM_PAIRS:
+        return MOVED_DISTRICT
     held = old[["person_key", "postcode_district"]].dropna().drop_duplicates()
-    pairs = set(zip(held["person_key"], held["postcode_district"], strict=True))
-    holders = set(held["person_key"])
-    return np.array(
-        [d is not None and p in holders and (p, d) not in pairs for p, d in zip(persons, districts, strict=True)],
-        dtype=bool,
+    stated = pd.DataFrame({"person_key": by_id["person_key"].to_numpy(),
+                           "postcode_district": fields["postcode_district"].to_numpy()[by_id["position"]]})  # fmt: skip
+    stated = stated[stated["person_key"].isin(held["person_key"])]
+    same = stated.merge(held, on=["person_key", "postcode_district"], how="inner")
+    return float((len(stated) - len(same) + 1) / (len(stated) + 2))
+
+
+def _share_in_extract(fields: pd.DataFrame, old: pd.DataFrame, keyed: pd.DataFrame) -> float:
+    """The prior of a name + date of birth match: the share of the index's people the extract holds, a lower
+    bound from the data itself. People the strict keys found, over the index's people born within the
+    extract's own range of dates (its age range), over the share of records a strict key could find at all
+    (a NINO, a UPN or a postcode with the name and date): the keys find no more than that share of the
+    people present."""
+    dob = fields["dob"].dropna()
+    if len(dob) == 0 or len(keyed) == 0:
+        return 1e-6
+    dob = dob.sort_values(ignore_index=True)
+    low, high = dob.iloc[int(0.001 * (len(dob) - 1))], dob.iloc[int(np.ceil(0.999 * (len(dob) - 1)))]
+    born = old.dropna(subset=["dob"])
+    eligible = born.loc[(born["dob"] >= low) & (born["dob"] <= high), "person_key"].nunique()
+    has = {c: fields[c].notna().to_numpy() for c in ("nino", "upn", "postcode", "forename", "surname", "dob")}
+    keyable = (
+        (has["nino"] & has["dob"]) | has["upn"] | (has["postcode"] & has["forename"] & has["surname"] & has["dob"])
     )
+    persons = keyed["person_key"].nunique()
+    return float(min(1.0, persons / max(eligible, 1) / max(float(keyable.mean()), 1e-6)))
 
 
 def _sharing_a_blocking_key(old: pd.DataFrame, mine: pd.DataFrame) -> np.ndarray:
@@ -175,14 +201,16 @@ def _model_matches(
     from tfnis.linkage.model import ModelInput, prior_from_clusters, score_pairs
 
     empty = pd.DataFrame({c: [] for c in MATCH_COLUMNS})
-    mine = fields.iloc[waiting][list(INDEX_FIELDS)].reset_index(drop=True)
+    mine = fields.iloc[waiting][list(INDEX_FIELDS)].reset_index(drop=True).astype("string")  # as the model reads
     candidates = model_candidates(old, mine, MODEL_INDEX_SAMPLE)
     if len(waiting) == 0 or len(candidates) + len(mine) < MODEL_MINIMUM_RECORDS:
         return empty
     base = len(candidates)
     records = pd.concat(
         [
-            candidates[list(INDEX_FIELDS)].assign(scope=0, cluster=pd.factorize(candidates["person_key"])[0]),
+            candidates[list(INDEX_FIELDS)]
+            .astype("string")
+            .assign(scope=0, cluster=pd.factorize(candidates["person_key"])[0]),
             mine.assign(scope=1, cluster=base + np.arange(len(mine))),
         ],
         ignore_index=True,
@@ -245,7 +273,27 @@ def _namesake_in_extract(matches: pd.DataFrame, codes) -> np.ndarray:  # codes: 
     return shared & (matches["match_rule"].to_numpy() == "probabilistic")
 
 
-_RULE_ORDER = {name: rank for rank, name in enumerate((*REFERENCE_KEY_RULES, "probabilistic"))}
+# Records normalised, and scored by the model, this many at a time: the peak memory follows the chunk, not
+# the extract (a 1M-record extract against a 100k-person index stays well inside the function's memory).
+CHUNK = 100_000
+
+
+def _compact_fields(identifiers: pd.DataFrame) -> pd.DataFrame:
+    """The extract's match fields, normalised a chunk at a time and kept as Arrow strings (a few bytes a value
+    where a Python string costs fifty); the fields no reference dataset states are dropped."""
+    import pandas as pd
+
+    from tfnis.linkage.incremental import INDEX_FIELDS
+    from tfnis.linkage.normalise import match_fields
+
+    parts = []
+    for at in range(0, len(identifiers), CHUNK):
+        chunk = match_fields(identifiers.iloc[at : at + CHUNK], allow_non_uk_postcodes=False)
+        parts.append(chunk[list(INDEX_FIELDS)].astype("string[pyarrow]"))
+    return pd.concat(parts, ignore_index=True) if parts else match_fields(identifiers)[list(INDEX_FIELDS)]
+
+
+_RULE_ORDER = {name: rank for rank, name in enumerate((*REFERENCE_KEY_RULES, NAME_DOB, "probabilistic"))}
 
 
 def match_reference(
@@ -257,20 +305,29 @@ def match_reference(
 
     from tfnis.linkage.incremental import INDEX_FIELDS
     from tfnis.linkage.match_keys import KeyCodes
-    from tfnis.linkage.normalise import match_fields
+    from tfnis.reference.name_dob import name_dob_matches
 
     n = len(identifiers)
     if index is None or len(index) == 0 or n == 0:
         return ReferenceMatch(pd.DataFrame({c: [] for c in MATCH_COLUMNS}), n)
-    fields = match_fields(identifiers.reset_index(drop=True), allow_non_uk_postcodes=False)
-    old = index[["person_key", *INDEX_FIELDS]].astype("string")
+    fields = _compact_fields(identifiers.reset_index(drop=True))
+    old = index[["person_key", *INDEX_FIELDS]].astype("string[pyarrow]")
     old = old.drop_duplicates().reset_index(drop=True)
     codes = KeyCodes(pd.concat([old[list(INDEX_FIELDS)], fields[list(INDEX_FIELDS)]], ignore_index=True))
     keyed = _key_matches(fields, old, codes)
+    persons = old["person_key"].nunique()
     rest = np.setdiff1d(np.arange(n), keyed["position"].to_numpy(np.int64))
+    share, moved = _share_in_extract(fields, old, keyed), _moved_share(fields, old, keyed)
+    by_name = name_dob_matches(fields, old, rest, share=share, moved=moved)
+    by_name = _within_budget(by_name, len(keyed)).assign(match_rule=NAME_DOB)
+    keyed = pd.concat([keyed, by_name[list(MATCH_COLUMNS)]], ignore_index=True)
+    rest = np.setdiff1d(rest, by_name["position"].to_numpy(np.int64))
     waiting = rest[_sharing_a_blocking_key(old, fields.iloc[rest].reset_index(drop=True))]
-    prior = max(len(keyed), 1) / (n * old["person_key"].nunique())
-    matches = pd.concat([keyed, _model_matches(fields, old, waiting, threshold, prior)], ignore_index=True)
+    prior = max(len(keyed), 1) / (n * persons)
+    model = [
+        _model_matches(fields, old, waiting[at : at + CHUNK], threshold, prior) for at in range(0, len(waiting), CHUNK)
+    ]
+    matches = pd.concat([keyed, *model], ignore_index=True)
     matches = matches[~_identifier_disagrees(matches, fields, old)]
     matches = matches[~_namesake_in_extract(matches, codes.take(np.arange(len(old), len(old) + n)))]
     # One record per person: the strongest rule, then the highest probability, keeps the person.

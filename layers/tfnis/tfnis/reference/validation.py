@@ -62,7 +62,7 @@ def read_extract(content: bytes) -> pd.DataFrame | None:
     import pandas as pd
 
     try:
-        frame = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False, encoding="utf-8")
+        frame = pd.read_csv(io.BytesIO(content), dtype="string[pyarrow]", keep_default_na=False, encoding="utf-8")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
         return None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
