@@ -14,11 +14,10 @@ import numpy as np
 import pandas as pd
 import pyarrow.dataset as ds
 import pytest
-import yaml
 from frictionless import Detector, Package, Resource, Schema
 
 from tfnis.panel.arrow_schema import SCHEMAS_PATH, generated
-from tfnis.panel.columns import file_columns, glue_table_input
+from tfnis.panel.columns import file_columns
 from tfnis.panel.datapackage import DICTIONARY_PATH, data_dictionary, datapackage
 from tfnis.panel.release import PanelPolicy, release_panel
 
@@ -148,20 +147,6 @@ def test_every_duckdb_query_in_docs_research_runs_on_a_demo_shaped_panel(extract
     for query in queries:
         rows = duckdb.sql(query.replace("out/demo/ResearchBucket/extract", str(extract))).fetchall()
         assert rows, query
-
-
-def test_the_glue_tables_in_the_template_are_the_registry_with_partition_projection():
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.add_multi_constructor("!", lambda loader, tag, node: None)
-    resources = yaml.load((ROOT / "template.yaml").read_text(), Loader=Loader)["Resources"]
-    for table, logical_id in (("families", "ResearchFamiliesTable"), ("individuals", "ResearchIndividualsTable")):
-        written = resources[logical_id]["Properties"]["TableInput"]
-        expected = glue_table_input(table)
-        written["StorageDescriptor"].pop("Location")
-        assert written == expected
-        assert written["Parameters"]["projection.enabled"] == "true"
 
 
 def test_the_linkage_quality_table_is_described_column_for_column_as_the_match_stage_writes_it():

@@ -329,7 +329,9 @@ def table_folder(table: str) -> str:
 
 
 def panel_columns(table: str, area: str = "") -> tuple[PanelColumn, ...]:
-    """Every column of 'families', 'individuals' or a reference table, partitions included."""
+    """Every column of 'families', 'individuals', an extra table or a reference table, partitions included."""
+    if table in EXTRA_TABLES:
+        return EXTRA_TABLES[table]
     if table in reference_tables():
         return reference_tables()[table]
     return FAMILIES if table == "families" else _individuals(area)
@@ -338,43 +340,3 @@ def panel_columns(table: str, area: str = "") -> tuple[PanelColumn, ...]:
 def file_columns(table: str, area: str = "") -> tuple[PanelColumn, ...]:
     """The columns inside each part file: everything but the partitions."""
     return tuple(c for c in panel_columns(table, area) if not c.partition)
-
-
-# Athena partition projection (template.yaml ResearchDatabase): every partition value is listed, so a query
-# needs no crawler and no MSCK REPAIR. Council codes: the GSS ranges of English upper-tier councils (unitary,
-# metropolitan district, London borough, county), as LA_CODE_PATTERN allows; periods: every half-year end.
-LA_CODE_RANGES: tuple[tuple[str, int], ...] = (("E06", 70), ("E08", 37), ("E09", 33), ("E10", 34))
-FIRST_PERIOD_YEAR, LAST_PERIOD_YEAR = 2015, 2035
-
-
-def projected_la_codes() -> tuple[str, ...]:
-    return tuple(f"{prefix}{n:06d}" for prefix, count in LA_CODE_RANGES for n in range(1, count + 1))
-
-
-def projected_period_ends() -> tuple[str, ...]:
-    return tuple(f"{y}-{md}" for y in range(FIRST_PERIOD_YEAR, LAST_PERIOD_YEAR + 1) for md in ("03-31", "09-30"))
-
-
-def glue_table_input(table: str) -> dict[str, object]:
-    """The Glue TableInput of extract/<table>/ (its location is set in template.yaml), from the registry."""
-    columns = [{"Name": c.name, "Type": ATHENA_TYPES[c.type], "Comment": c.description[:255]}
-               for c in file_columns(table)]  # fmt: skip
-    return {
-        "Name": table,
-        "TableType": "EXTERNAL_TABLE",
-        "PartitionKeys": [{"Name": "period_end", "Type": "string"}, {"Name": "la_code", "Type": "string"}],
-        "Parameters": {
-            "classification": "parquet",
-            "projection.enabled": "true",
-            "projection.period_end.type": "enum",
-            "projection.period_end.values": ",".join(projected_period_ends()),
-            "projection.la_code.type": "enum",
-            "projection.la_code.values": ",".join(projected_la_codes()),
-        },
-        "StorageDescriptor": {
-            "Columns": columns,
-            "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-            "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-            "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
-        },
-    }

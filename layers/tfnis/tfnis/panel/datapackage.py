@@ -58,10 +58,6 @@ def table_description(table: str) -> str:
             f"only ({terms.source}). Period: {terms.period}.")  # fmt: skip
 
 
-def columns_of(table: str, area: str = "") -> tuple[PanelColumn, ...]:
-    return EXTRA_TABLES[table] if table in EXTRA_TABLES else panel_columns(table, area)
-
-
 def field(column: PanelColumn) -> dict[str, Any]:
     """One Table Schema field: type, description, codes (enum), pattern and unit; partitions say so."""
     out: dict[str, Any] = {
@@ -84,7 +80,7 @@ def field(column: PanelColumn) -> dict[str, Any]:
 
 
 def table_schema(table: str, area: str = "") -> dict[str, Any]:
-    return {"fields": [field(c) for c in columns_of(table, area)], "missingValues": [""]}
+    return {"fields": [field(c) for c in panel_columns(table, area)], "missingValues": [""]}
 
 
 def datapackage(part_keys: list[str], area: str = "", extra: list[str] | None = None) -> dict[str, Any]:
@@ -135,7 +131,7 @@ def data_dictionary(area: str = "") -> str:
         folder = "" if table_folder(table) == table else f" (`extract/{table_folder(table)}/`)"
         lines += ["", f"## {table}{folder}", "", table_description(table), ""]
         lines += ["| column | type | description | codes | unit |", "|---|---|---|---|---|"]
-        for c in columns_of(table, area):
+        for c in panel_columns(table, area):
             codes = ", ".join(f"`{code}`" for code in c.codes) or (f"pattern `{c.pattern}`" if c.pattern else "")
             kind = c.type.value + (" (partition)" if c.partition else "")
             row = f"`{c.name}` | {kind} | {c.description} | {codes} | {c.unit or ''}"

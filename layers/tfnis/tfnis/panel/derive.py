@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tfnis.panel.columns import PanelType, panel_columns
+from tfnis.panel.columns import PANDAS_DTYPES, PanelType, panel_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,4 +85,4 @@ def as_type(values: pd.Series, kind: PanelType, codes: tuple[str, ...] = ()) -> 
         return pd.to_datetime(values)
     if kind is PanelType.STRING:
         return values.astype("string")
-    return pd.to_numeric(values).astype(kind.value)
+    return pd.to_numeric(values).astype(PANDAS_DTYPES[kind])

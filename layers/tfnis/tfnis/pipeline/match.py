@@ -165,19 +165,27 @@ def write_linkage_quality(ref: SubmissionRef, quality: dict[str, float | int], *
                           table: SubmissionTable) -> None:  # fmt: skip
     """One row of counts and rates (tfnis.linkage.quality, never a key) into ResearchBucket's extract, under the
     extract's own key, so research end destroys it with the extract."""
-    import pandas as pd
-
-    from tfnis.linkage.quality import QUALITY_COLUMNS
-
     settings = store.settings
-    # period_end and la_code are the hive partition of the key, not columns of the file.
-    frame = pd.DataFrame([{"submission_id": ref.submission_id, **{c: quality[c] for c in QUALITY_COLUMNS}}])
     key = linkage_quality_key(ref)
     if table.is_closed():
         raise ResearchEnded(key)
-    body = frame_to_parquet(frame)
+    body = linkage_quality_parquet(ref, quality)
     store.put_bytes(settings.research_bucket, key, body, "application/vnd.apache.parquet",
                     kms_key_id=settings.extract_key_id)  # fmt: skip
     if table.is_closed():
         store.delete_all_versions(settings.research_bucket, key)
         raise ResearchEnded(key)
+
+
+def linkage_quality_parquet(ref: SubmissionRef, quality: dict[str, float | int]) -> bytes:
+    """The submission's row typed as the registry says (int counts, double rates), which is what the Glue table
+    declares: Athena refuses an INT64 file column under an `int` table column."""
+    import pandas as pd
+
+    from tfnis.linkage.quality import QUALITY_COLUMNS
+    from tfnis.panel.derive import typed
+
+    row = {"submission_id": ref.submission_id, **{c: quality[c] for c in QUALITY_COLUMNS}}
+    # period_end and la_code are the hive partition of the key, not columns of the file.
+    frame = typed(pd.DataFrame([row]), "linkage_quality").drop(columns=["period_end", "la_code"])
+    return frame_to_parquet(frame)
