@@ -93,12 +93,9 @@ class RiskReport(BaseModel):
 
     def html(self) -> str:
         """The short HTML page (Jinja2, autoescaped)."""
-        from jinja2 import Environment, PackageLoader, select_autoescape
+        from tfnis.reports import render_page
 
-        environment = Environment(
-            loader=PackageLoader("tfnis.disclosure", "templates"), autoescape=select_autoescape(["html"])
-        )
-        return environment.get_template("risk.html").render(report=self)
+        return render_page("extract_risk.html", report=self)
 
 
 def _classes(sizes: object) -> int:

@@ -97,10 +97,9 @@ class PanelRisk(BaseModel):
         return self.model_dump(mode="json")
 
     def html(self) -> str:
-        from jinja2 import Environment, PackageLoader, select_autoescape
+        from tfnis.reports import render_page
 
-        environment = Environment(loader=PackageLoader("tfnis.panel", "templates"), autoescape=select_autoescape())
-        return environment.get_template("panel_risk.html").render(report=self)
+        return render_page("panel_risk.html", report=self)
 
 
 @dataclass(frozen=True)
