@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import IO, NamedTuple
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"  # Debian's package: `make test` installs it; Playwright's download is not used
 STARTUP_TIMEOUT_S = 90
 
 
@@ -81,3 +83,12 @@ def served_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSta
     yield served
     code = server.stop()
     assert code == 0, f"tfnis serve exited {code} on SIGTERM:\n{server.log_tail()}"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium driven by Playwright, one per test module (the page tests and the API docs tests)."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield launched
+        launched.close()

@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import ServedStack
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's package: `make test` installs it; Playwright's download is not used
 OPERATIONS = {
     ("post", "/submissions"),
     ("get", "/submissions"),
@@ -24,14 +23,6 @@ OPERATIONS = {
     ("post", "/references"),
     ("get", "/references/{upload_id}"),
 }
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
