@@ -311,12 +311,20 @@ _BLOCKING = (
     ("middle_names", "surname"),
     # A typo in the forename, the date slipped or the postcode moved: the surname, the initial and the year.
     ("forename_initial", "surname", "dob_year"),
+    # The year of birth keyed wrongly (or slipped a year) and the surname typed wrong or changed, the postcode moved:
+    # the forename with the day and month of birth. Known by the same two names under another surname.
+    ("forename", "dob_day_month"),
+    ("forename", "middle_names"),
 )
 
 
 # Blocking key parts derived from a match field (as tfnis.linkage.match_keys.KeyCodes derives them), in SQL.
-_DERIVED_FROM = {"dob_year": "dob", "forename_initial": "forename"}
-_DERIVED_SQL = {"dob_year": "left({side}.dob, 4)", "forename_initial": "left({side}.forename, 1)"}
+_DERIVED_FROM = {"dob_year": "dob", "dob_day_month": "dob", "forename_initial": "forename"}
+_DERIVED_SQL = {
+    "dob_year": "left({side}.dob, 4)",
+    "dob_day_month": "right({side}.dob, 5)",
+    "forename_initial": "left({side}.forename, 1)",
+}
 
 
 def _blocking_part(column: str) -> str:
