@@ -166,3 +166,9 @@ def test_strangers_sharing_only_a_forename_are_not_a_candidate_pair():
     a = {"forename": "Julia", "surname": "Bird", "date_of_birth": "1978-02-15", "sex": "F", "postcode": "LE15 2AL"}
     b = {"forename": "Julia", "surname": "Hart", "date_of_birth": "1987-12-05", "sex": "F", "postcode": "PE9 5GR"}
     assert not candidate(a, b)
+
+
+def test_both_names_typed_wrong_after_a_move_at_one_date_of_birth_is_a_candidate_pair():
+    a = {"forename": "Donna", "surname": "Hutn", "date_of_birth": "1975-07-17", "sex": "F", "postcode": "LE15 5RA"}
+    b = {"forename": "Donn", "surname": "Hunt", "date_of_birth": "1975-07-17", "sex": "F", "postcode": "PE9 6FU"}
+    assert candidate(a, b)

@@ -318,6 +318,8 @@ _BLOCKING = (
     # the forename with the day and month of birth. Known by the same two names under another surname.
     ("forename", "dob_day_month"),
     ("forename", "middle_names"),
+    # Surname changed or typed wrong and the forename typed wrong: the date of birth with the forename's initial.
+    ("dob", "forename_initial"),
 )
 
 
