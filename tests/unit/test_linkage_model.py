@@ -172,3 +172,9 @@ def test_both_names_typed_wrong_after_a_move_at_one_date_of_birth_is_a_candidate
     a = {"forename": "Donna", "surname": "Hutn", "date_of_birth": "1975-07-17", "sex": "F", "postcode": "LE15 5RA"}
     b = {"forename": "Donn", "surname": "Hunt", "date_of_birth": "1975-07-17", "sex": "F", "postcode": "PE9 6FU"}
     assert candidate(a, b)
+
+
+def test_a_new_surname_a_forename_typo_and_a_date_typo_at_one_address_is_a_candidate_pair():
+    a = {"forename": "Anne", "surname": "Franklin", "date_of_birth": "1995-08-30", "sex": "F", "postcode": "E7 7UG"}
+    b = {"forename": "Aqne", "surname": "Lawrence", "date_of_birth": "1995-58-30", "sex": "F", "postcode": "E7 7UG"}
+    assert candidate(a, b)

@@ -320,6 +320,8 @@ _BLOCKING = (
     ("forename", "middle_names"),
     # Surname changed or typed wrong and the forename typed wrong: the date of birth with the forename's initial.
     ("dob", "forename_initial"),
+    # The same, at one address where the date of birth slipped: the postcode with the forename's initial.
+    ("postcode", "forename_initial"),
 )
 
 
@@ -375,7 +377,12 @@ def with_representatives(records: pd.DataFrame, codes: KeyCodes | None = None) -
 # or month keyed wrongly, day and month swapped) or the day and month (a year keyed wrongly). Pairs with
 # equal dates come in by the date rules anyway. At a million records this drops most of the pairs scored.
 # Household data only (a sex column), as for the vetoes: in a file like FEBRL's a date may carry two slips.
-_BROAD = {("forename", "surname"), ("postcode", "surname_phonetic"), ("middle_names", "surname")}
+_BROAD = {
+    ("forename", "surname"),
+    ("postcode", "surname_phonetic"),
+    ("middle_names", "surname"),
+    ("postcode", "forename_initial"),
+}
 _DATES_COULD_AGREE = (
     "(l.dob IS NULL OR r.dob IS NULL OR left(l.dob, 4) = left(r.dob, 4) OR right(l.dob, 5) = right(r.dob, 5))"
 )
