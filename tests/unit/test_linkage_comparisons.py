@@ -78,6 +78,8 @@ def test_a_short_forename_with_two_typos_is_not_plainly_different():
 
 def test_a_date_of_birth_typed_into_an_impossible_date_is_told_from_a_real_date_one_digit_away():
     person = {"forename": "Donna", "surname": "Hunt", "sex": "F"}
-    impossible = level_reached("dob", {**person, "date_of_birth": "1975-07-17"}, {**person, "date_of_birth": "1975-27-17"})
+    impossible = level_reached(
+        "dob", {**person, "date_of_birth": "1975-07-17"}, {**person, "date_of_birth": "1975-27-17"}
+    )
     real = level_reached("dob", {**person, "date_of_birth": "1975-07-17"}, {**person, "date_of_birth": "1975-07-19"})
     assert (impossible, real) == ("one typo, one date impossible", "one typo")

@@ -202,7 +202,9 @@ def _dob_comparison(sql_dialect: str):
             ),
             # One typo that leaves a date no calendar has (1975-27-17): a slip for certain, where a real date one
             # digit from another may be a stranger's, a namesake's born days or years apart (docs/linkage.md).
-            cll.And(cll.DamerauLevenshteinLevel("dob", 1), cll.NullLevel("dob_date")).configure(label_for_charts="one typo, one date impossible"),
+            cll.And(cll.DamerauLevenshteinLevel("dob", 1), cll.NullLevel("dob_date")).configure(
+                label_for_charts="one typo, one date impossible"
+            ),
             cll.DamerauLevenshteinLevel("dob", 1).configure(label_for_charts="one typo"),
             # The slips that cross a digit boundary (2019 -> 2020, 09 -> 10): a year out with day and
             # month kept, or a day out. Not "within a year": siblings of one name are months apart.
