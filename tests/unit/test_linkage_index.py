@@ -42,7 +42,7 @@ def both_ways(submissions, tmp_path_factory) -> dict[str, object]:
     directory: Path = tmp_path_factory.mktemp("index")
     on_disk, paths, new_key = [], [], counter_keys()
     for i, submission in enumerate(submissions):
-        parquet = ParquetIndex(tuple(paths), memory_limit="256MB") if paths else None
+        parquet = ParquetIndex(tuple(paths), memory_limit="320MB") if paths else None
         result = match_submission(submission, parquet, new_key=new_key, index_sample=SAMPLE)
         if len(result.new_rows):
             paths.append(write_parquet(result.new_rows, directory / f"segment-{i}.parquet"))

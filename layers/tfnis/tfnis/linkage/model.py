@@ -383,7 +383,6 @@ _BROAD = {
     ("forename", "surname"),
     ("postcode", "surname_phonetic"),
     ("middle_names", "surname"),
-    ("postcode", "forename_initial"),
 }
 _DATES_COULD_AGREE = (
     "(l.dob IS NULL OR r.dob IS NULL OR left(l.dob, 4) = left(r.dob, 4) OR right(l.dob, 5) = right(r.dob, 5))"
