@@ -32,8 +32,7 @@ EM_PAIRS = 1e5  # pairs per EM pass: as good as 2.5e5 at 200k and 1M records (do
 # return) it wanders the full 25 of splink's default, each a query DuckDB plans afresh.
 EM_MAX_ITERATIONS = 10
 # Records a slice of prediction: the candidate pairs of one slice are what DuckDB holds at once.
-import os
-PREDICT_CHUNK_RECORDS = int(os.environ.get("EXP_CHUNK", 100_000))
+PREDICT_CHUNK_RECORDS = 100_000
 # Assumed share of true pairs that the strict match keys find; turns their count into the prior.
 KEY_RECALL = 0.6
 
