@@ -132,6 +132,22 @@ def test_training_pairs_counted_from_key_codes_agree_with_grouping_the_strings()
     assert model.training_pairs(records, rule, KeyCodes(records), rows) == int((sizes * (sizes - 1) // 2).sum())
 
 
+def test_a_large_index_gives_the_model_rows_with_the_names_swapped_at_one_postcode_or_date():
+    from tfnis.linkage.incremental import INDEX_FIELDS, model_candidates
+
+    def rows(names: list[tuple[str, str, str, str]]) -> pd.DataFrame:
+        frame = pd.DataFrame({field: pd.Series([None] * len(names), dtype="string") for field in INDEX_FIELDS})
+        frame["forename"], frame["surname"], frame["dob"], frame["postcode"] = zip(*names, strict=True)
+        return frame.assign(person_key=[f"k{i}" for i in range(len(names))])
+
+    others = [(f"name{i}", f"other{i}", "1990-05-05", "zz9 9zz") for i in range(50)]
+    index = rows([("smith", "jack", "1970-02-02", "ab1 2cd"), ("smith", "jack", "2001-01-02", "cd3 4ef"), *others])
+    waiting = rows([("jack", "smith", "2001-01-02", "ab1 2cd")])
+    chosen = model_candidates(index, waiting, sample=1)
+    assert {"k0", "k1"} <= set(chosen["person_key"])  # swapped at the postcode (k0) and at the date (k1)
+    assert len(chosen) <= 3
+
+
 def candidate(a: dict, b: dict) -> bool:
     """Whether any of the model's blocking rules brings the pair (a, b), evaluated in DuckDB."""
     import duckdb
