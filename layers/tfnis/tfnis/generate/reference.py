@@ -98,17 +98,17 @@ POPULATION_NAME_POOLS: dict[str, float] = {
 # weights are scaled so that Smith has 1.26 % and the rest of the pool goes to a long tail of rarer surnames,
 # each below the rarest listed one (England has tens of thousands of surnames; docs/generate.md "Names").
 COMMONEST_BRITISH_SURNAME_SHARE = 0.0126
-_TAIL_STEMS = (
+_TAIL_STEMS_TEXT = (
     "Ash Bad Bark Bel Bick Black Blen Brad Bram Brock Bur Cal Carl Chad Chil Clay Cliff Cod Cold Cot Crom Dal Dar "
     "Den Dun Eas Eld Elm Fair Far Fen Fox Gar Glad Gos Hal Ham Har Hay Hen Hol Horn Hud Ing Kel Ken Kirk Lang Lid "
     "Lind Lock Lud Mar Mel Mid Mil Mor Nor Oak Ock Old Pad Pen Pick Pil Pres Rad Ral Red Rid Rock Rom Rud Sal San "
     "Scar Shel Sher Shir Sid Sil Stan Stock Sud Sut Tad Tal Thorn Tid Tod Tun Ud Wal War Wat Wed Wel Whit Wick Wil "
     "Win Wol Wor Yar"
-).split()
-_TAIL_SUFFIXES = (
+)
+_TAIL_SUFFIXES_TEXT = (
     "by bury combe croft dale den don field ford gate ham hurst ington ley low more ridge shaw stead stone thorpe "
     "ton well wick wood worth bourne cliffe fold house land"
-).split()
+)
 
 
 def _long_tail(listed: list[tuple[str, float]]) -> list[tuple[str, float]]:
@@ -118,7 +118,7 @@ def _long_tail(listed: list[tuple[str, float]]) -> list[tuple[str, float]]:
     total, top, rarest = sum(w for _, w in listed), max(w for _, w in listed), min(w for _, w in listed)
     scale = COMMONEST_BRITISH_SURNAME_SHARE * total / top  # Smith's weight becomes 1.26 % of the pool's total
     known = {n for n, _ in listed}
-    tail = list(dict.fromkeys(s + x for s in _TAIL_STEMS for x in _TAIL_SUFFIXES if s + x not in known))
+    tail = list(dict.fromkeys(s + x for s in _TAIL_STEMS_TEXT.split() for x in _TAIL_SUFFIXES_TEXT.split() if s + x not in known))
     shape = [1.0 / (1.0 + rank / len(tail)) for rank in range(len(tail))]
     room = total - scale * total  # the listed names now hold scale x total of the pool's weight
     tail_weights = [x * room / sum(shape) for x in shape]
