@@ -118,7 +118,8 @@ def _long_tail(listed: list[tuple[str, float]]) -> list[tuple[str, float]]:
     total, top, rarest = sum(w for _, w in listed), max(w for _, w in listed), min(w for _, w in listed)
     scale = COMMONEST_BRITISH_SURNAME_SHARE * total / top  # Smith's weight becomes 1.26 % of the pool's total
     known = {n for n, _ in listed}
-    tail = list(dict.fromkeys(s + x for s in _TAIL_STEMS_TEXT.split() for x in _TAIL_SUFFIXES_TEXT.split() if s + x not in known))
+    compounds = (s + x for s in _TAIL_STEMS_TEXT.split() for x in _TAIL_SUFFIXES_TEXT.split())
+    tail = [name for name in dict.fromkeys(compounds) if name not in known]
     shape = [1.0 / (1.0 + rank / len(tail)) for rank in range(len(tail))]
     room = total - scale * total  # the listed names now hold scale x total of the pool's weight
     tail_weights = [x * room / sum(shape) for x in shape]
