@@ -11,7 +11,6 @@ family keeps its key when it moves council, as linkage gives it).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import statistics
 import tempfile
 import time
@@ -19,48 +18,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from tfnis.anonymise.extract import ExtractPolicy, build_extract
-from tfnis.disclosure import DisclosureRefused
+from tfnis.anonymise.extract import ExtractPolicy
 from tfnis.generate import generate_returns
+from tfnis.impact.synthetic import stage_with_true_keys
 from tfnis.panel.release import PanelPolicy, release_panel
-from tfnis.validation import validate_return
-from tfnis.validation.split import split_return
-
-PROJECT_KEY = b"panel-bench-project-key-of-32-bytes!"
 
 
 def staged_periods(councils: int, families: int, periods: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """Every return's staging tables, concatenated (and how many returns per-period control refused)."""
     with tempfile.TemporaryDirectory(prefix="tfnis-panel-bench-") as tmp:
         generated = generate_returns(Path(tmp), councils=councils, families=families, periods=periods, seed=seed)
-        truth = pd.read_csv(generated.truth, dtype=str)
-        person = dict(zip(truth["la_code"] + truth["person_id"], truth["true_person"], strict=True))
-        family = dict(zip(truth["la_code"] + truth["family_id"], truth["true_family"], strict=True))
-        fams, inds, refused = [], [], 0
-        for r in generated.returns:
-            report = validate_return([r.families, r.individuals])
-            split = split_return(report.families, report.individuals)
-            ids = split.identifiers
-            la = ids["la_code"].astype(str)
-            key_map = pd.DataFrame(
-                {
-                    "record_token": ids["record_token"].astype(str),
-                    "family_token": ids["family_token"].astype(str),
-                    "person_key": (la + ids["person_id"].astype(str)).map(person).map(_digest),
-                    "family_key": (la + ids["family_id"].astype(str)).map(family).map(_digest),
-                }
-            )
-            try:
-                extract = build_extract(
-                    split.family_attributes, split.individual_attributes, key_map, PROJECT_KEY, ExtractPolicy()
-                )
-            except DisclosureRefused:
-                refused += 1
-                continue
-            tables = extract.staging_tables()
-            fams.append(tables["families"])
-            inds.append(tables["individuals"])
-        return pd.concat(fams, ignore_index=True), pd.concat(inds, ignore_index=True), refused
+        return stage_with_true_keys(generated, ExtractPolicy())
 
 
 def cached_staging(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame, int]:
@@ -76,10 +44,6 @@ def cached_staging(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame
         individuals.to_pickle(paths[1])
         return families, individuals, refused
     return pd.read_pickle(paths[0]), pd.read_pickle(paths[1]), 0
-
-
-def _digest(text: object) -> str:
-    return hashlib.sha256(str(text).encode()).hexdigest()[:32]
 
 
 def main() -> None:

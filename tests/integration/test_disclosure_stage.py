@@ -139,13 +139,12 @@ def test_the_extract_is_encrypted_under_its_own_key(store, written):
     assert head["SSEKMSKeyId"] == store.settings.extract_key_id != store.settings.data_key_id
 
 
-def test_k_beyond_the_suppression_limit_writes_nothing_and_fails_with_the_reason(
-    aws, table, council_return, monkeypatch, lambda_context
-):
+def anonymise_with_no_suppression_allowed(aws, table, council_return, monkeypatch, lambda_context, variable: str):
+    """The anonymise handler on a seeded return with `variable` (a suppression limit) set to 0: it must refuse."""
     from tests.conftest import load_event, load_function
 
-    monkeypatch.setenv("MAX_SUPPRESSION_SHARE", "0")
-    monkeypatch.setitem(aws.functions["AnonymiseFunction"].environment, "MAX_SUPPRESSION_SHARE", "0")
+    monkeypatch.setenv(variable, "0")
+    monkeypatch.setitem(aws.functions["AnonymiseFunction"].environment, variable, "0")
     store = Store(Settings.from_env())
     ref = seed(store, table, council_return)
     module = load_function(aws, "AnonymiseFunction")
@@ -153,7 +152,15 @@ def test_k_beyond_the_suppression_limit_writes_nothing_and_fails_with_the_reason
     event["Records"][0]["body"] = f'{{"la_code": "{ref.la_code}", "submission_id": "{ref.submission_id}", ' \
         f'"period_end": "{ref.period_end.isoformat()}"}}'  # fmt: skip
     assert module.handler(event, lambda_context)["batchItemFailures"]  # retried, then AnonymiseDLQ
-    submission = table.get(ref.la_code, ref.submission_id)
+    return store, table.get(ref.la_code, ref.submission_id)
+
+
+def test_k_beyond_the_suppression_limit_writes_nothing_and_fails_with_the_reason(
+    aws, table, council_return, monkeypatch, lambda_context
+):
+    store, submission = anonymise_with_no_suppression_allowed(
+        aws, table, council_return, monkeypatch, lambda_context, "MAX_SUPPRESSION_SHARE"
+    )
     assert submission.status is SubmissionStatus.FAILED
     assert "disclosure control refused the extract" in (submission.reason or "")
     assert "needs more than 0% of quasi-identifier cells" in (submission.reason or "")
@@ -184,18 +191,9 @@ def test_the_released_panel_beside_it_is_k_anonymous_and_names_its_risk(store, w
 def test_a_panel_refused_across_periods_fails_the_submission_and_takes_its_staging_back(
     aws, table, council_return, monkeypatch, lambda_context
 ):
-    from tests.conftest import load_event, load_function
-
-    monkeypatch.setenv("PANEL_MAX_SUPPRESSION_SHARE", "0")
-    monkeypatch.setitem(aws.functions["AnonymiseFunction"].environment, "PANEL_MAX_SUPPRESSION_SHARE", "0")
-    store = Store(Settings.from_env())
-    ref = seed(store, table, council_return)
-    module = load_function(aws, "AnonymiseFunction")
-    event = load_event("sqs_anonymise.json")
-    event["Records"][0]["body"] = f'{{"la_code": "{ref.la_code}", "submission_id": "{ref.submission_id}", ' \
-        f'"period_end": "{ref.period_end.isoformat()}"}}'  # fmt: skip
-    assert module.handler(event, lambda_context)["batchItemFailures"]
-    submission = table.get(ref.la_code, ref.submission_id)
+    store, submission = anonymise_with_no_suppression_allowed(
+        aws, table, council_return, monkeypatch, lambda_context, "PANEL_MAX_SUPPRESSION_SHARE"
+    )
     assert submission.status is SubmissionStatus.FAILED
     assert "across periods needs more than 0% of quasi-identifier cells" in (submission.reason or "")
     research = store.settings.research_bucket

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tfnis.linkage.clusters import consistent_components, dates_could_be_one
+from tfnis.linkage.clusters import consistent_components, dates_could_be_one, names_could_be_one
 
 
 def records(**columns: list) -> pd.DataFrame:
@@ -44,3 +44,43 @@ def test_key_clusters_are_joined_whole():
         np.array([0, 0, 2]), np.array([2]), np.array([1]), np.array([0.99]), fields, households=True
     )
     assert person.tolist() == [0, 0, 0]
+
+
+def twins_and_a_bridge(**extra: list) -> pd.DataFrame:
+    """Twins Arthur (0) and Josh (1) of one date; record 2 has no forename and links to both."""
+    columns = {"forename": ["arthur", "josh", None], "forename_first": ["arthur", "josh", None],
+               "forename_aliases": ["arthur", "josh", None], "middle_names": [None, None, None],
+               "surname": ["hutchinson"] * 3, "dob": ["2024-08-08"] * 3, "nino": [None, None, None]}  # fmt: skip
+    return records(**(columns | extra))
+
+
+def test_a_record_with_a_blank_forename_joins_one_twin_not_both():
+    person = consistent_components(
+        np.arange(3), np.array([2, 2]), np.array([1, 0]), np.array([0.95, 0.99]), twins_and_a_bridge(), households=True
+    )
+    assert person.tolist() == [0, 1, 0]
+
+
+def test_names_do_not_split_clusters_without_households_or_with_an_identifier_in_common():
+    links = np.array([2, 2]), np.array([1, 0]), np.array([0.95, 0.99])
+    assert consistent_components(np.arange(3), *links, twins_and_a_bridge(), households=False).tolist() == [0, 0, 0]
+    shared = twins_and_a_bridge(nino=["AB123456", "AB123456", None])
+    assert consistent_components(np.arange(3), *links, shared, households=True).tolist() == [0, 0, 0]
+
+
+def test_a_known_as_middle_name_or_a_swapped_name_is_not_a_different_person():
+    # Record 1 is known by her middle name; record 2 has forename and surname swapped.
+    fields = records(forename=["clare", "anne", "parry"], forename_first=["clare", "anne", "parry"],
+                     forename_aliases=["clare", "anne", "parry"], middle_names=["anne", None, None],
+                     surname=["parry", "parry", "clare"], dob=[None, None, None], nino=[None, None, None])  # fmt: skip
+    person = consistent_components(
+        np.arange(3), np.array([0, 0]), np.array([1, 2]), np.array([0.99, 0.98]), fields, households=True
+    )
+    assert person.tolist() == [0, 0, 0]
+
+
+def test_given_names_one_person_may_be_recorded_under():
+    assert names_could_be_one("helen", "helne")  # a typo
+    assert names_could_be_one("chris", "christopher") and names_could_be_one("j", "josh")  # a short form, an initial
+    assert not names_could_be_one("arthur", "josh")
+    assert names_could_be_one("sara", "sandra")  # two edits apart: the model's forename levels allow it

@@ -20,6 +20,7 @@ from tfnis.impact.panel import Panel
 if TYPE_CHECKING:
     import pandas as pd
 
+    from tfnis.anonymise.extract import ExtractPolicy
     from tfnis.generate import GeneratedFrames, GeneratedSet
 
 PROJECT_KEY = b"tfnis-impact-synthetic-project-key!"  # pseudonyms of made-up people, for tests and the bench
@@ -139,10 +140,18 @@ def released_extract(
 
 def staged_returns(made: GeneratedSet, k: int, max_suppression: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each return validated, split and extracted as the anonymise stage stages it."""
+    from tfnis.anonymise.extract import ExtractPolicy
 
+    families, individuals, _ = stage_with_true_keys(made, ExtractPolicy(k=k, max_suppression=max_suppression))
+    return families, individuals
+
+
+def stage_with_true_keys(made: GeneratedSet, policy: ExtractPolicy) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The staging tables of every return, keyed as a perfect linkage would key them (from the generator's truth),
+    and how many returns per-period disclosure control refused."""
     import pandas as pd
 
-    from tfnis.anonymise.extract import ExtractPolicy, build_extract
+    from tfnis.anonymise.extract import build_extract
     from tfnis.disclosure import DisclosureRefused
     from tfnis.validation import validate_return
     from tfnis.validation.split import split_return
@@ -150,8 +159,7 @@ def staged_returns(made: GeneratedSet, k: int, max_suppression: float) -> tuple[
     truth = pd.read_csv(made.truth, dtype=str)
     person = dict(zip(truth["la_code"] + truth["person_id"], truth["true_person"], strict=True))
     family = dict(zip(truth["la_code"] + truth["family_id"], truth["true_family"], strict=True))
-
-    fams, inds = [], []
+    fams, inds, refused = [], [], 0
     for r in made.returns:
         report = validate_return([r.families, r.individuals])
         split = split_return(report.families, report.individuals)
@@ -165,15 +173,15 @@ def staged_returns(made: GeneratedSet, k: int, max_suppression: float) -> tuple[
                 "family_key": (la + ids["family_id"].astype(str)).map(family).map(_truth_digest),
             }
         )
-        policy = ExtractPolicy(k=k, max_suppression=max_suppression)
         try:
             extract = build_extract(split.family_attributes, split.individual_attributes, key_map, PROJECT_KEY, policy)
         except DisclosureRefused:
+            refused += 1
             continue
         tables = extract.staging_tables()
         fams.append(tables["families"])
         inds.append(tables["individuals"])
-    return pd.concat(fams, ignore_index=True), pd.concat(inds, ignore_index=True)
+    return pd.concat(fams, ignore_index=True), pd.concat(inds, ignore_index=True), refused
 
 
 def reference_outcomes(

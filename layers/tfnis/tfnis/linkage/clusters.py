@@ -54,25 +54,60 @@ def dates_could_be_one(a: str, b: str) -> bool:
         return False
 
 
+def names_could_be_one(a: str, b: str) -> bool:
+    """Two normalised given names one person may be recorded under: two edits apart, Jaro-Winkler 0.88 or more
+    (the model's non-else forename levels), one an initial or the start of the other (Chris, Christopher)."""
+    import jellyfish
+
+    if _edits_apart(a, b, 2) or jellyfish.jaro_winkler_similarity(a, b) >= 0.88:
+        return True
+    short, long = sorted((a, b), key=len)
+    return long.startswith(short) and (len(short) == 1 or len(short) >= 3)
+
+
+def _record_names(fields: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per record: its given names (forename, first forename, nickname aliases, middle names) and its surnames."""
+    given = np.empty(len(fields), dtype=object)
+    family = np.empty(len(fields), dtype=object)
+    parts = [fields[c].to_numpy(dtype=object) for c in ("forename", "forename_first", "middle_names")]
+    aliases = fields["forename_aliases"].to_numpy(dtype=object)
+    surnames = fields["surname"].to_numpy(dtype=object)
+    for i in range(len(fields)):
+        names = {t for column in parts if isinstance(column[i], str) for t in column[i].split()}
+        if isinstance(aliases[i], str):
+            names |= set(aliases[i].split("|"))
+        given[i] = names
+        family[i] = set(surnames[i].split()) if isinstance(surnames[i], str) else set()
+    return given, family
+
+
 class _Holdings:
     """What each cluster holds that a person can hold only one of (valid identifiers; with households, the
-    date of birth up to a slip), merged as clusters join."""
+    date of birth up to a slip), and with households its given names and surnames, merged as clusters join."""
 
     def __init__(self, fields: pd.DataFrame, households: bool) -> None:
         self.columns = [c for c in (*_IDENTIFIERS, *(("dob",) if households else ())) if c in fields.columns]
         self.values = {c: fields[c].to_numpy(dtype=object) for c in self.columns}
+        self.names = households and {"forename", "forename_first", "forename_aliases"} <= set(fields.columns)
+        if self.names:
+            self.given, self.family = _record_names(fields)
         self.held: dict[int, dict[str, set[str]]] = {}
 
     def of(self, root: int, members: np.ndarray) -> dict[str, set[str]]:
         if root not in self.held:
-            self.held[root] = {c: {v for v in self.values[c][members] if isinstance(v, str)} for c in self.columns}
+            held = {c: {v for v in self.values[c][members] if isinstance(v, str)} for c in self.columns}
+            if self.names:
+                held["given"] = set().union(*self.given[members])
+                held["family"] = set().union(*self.family[members])
+            self.held[root] = held
         return self.held[root]
 
     @staticmethod
     def conflict(a: dict[str, set[str]], b: dict[str, set[str]]) -> bool:
+        shared_identifier = False
         for column, left in a.items():
             right = b[column]
-            if not left or not right:
+            if column in ("given", "family") or not left or not right:
                 continue
             if column == "dob":
                 # Not one date in common up to a slip (a cluster may hold a date with two slips that a key joined).
@@ -80,7 +115,21 @@ class _Holdings:
                     return True
             elif left.isdisjoint(right) and not any(_edits_apart(x, y, 1) for x in left for y in right):
                 return True
+            else:
+                shared_identifier = True
+        return "given" in a and not shared_identifier and _names_apart(a, b)
+
+
+def _names_apart(a: dict[str, set[str]], b: dict[str, set[str]]) -> bool:
+    """Households: both clusters state given names and none of one's could be any of the other's (given names,
+    or surnames, for a record with the two swapped). Twins of one surname, date and address are two people;
+    so are two clusters bridged by a record whose forename is blank."""
+    if not a["given"] or not b["given"]:
         return False
+    for mine, theirs in ((a, b), (b, a)):
+        if any(names_could_be_one(x, y) for x in mine["given"] for y in theirs["given"] | theirs["family"]):
+            return False
+    return True
 
 
 def consistent_components(
@@ -93,7 +142,8 @@ def consistent_components(
     households: bool,
 ) -> np.ndarray:
     """Join `clusters` (labels: a member's smallest id) along the links, strongest first, skipping a link whose
-    two clusters hold different valid identifiers or (households=True) dates of birth no slip apart. Plain
+    two clusters hold different valid identifiers or (households=True) dates of birth no slip apart or, with no
+    identifier in common, given names none of which could be the other's. Plain
     connected components chain strangers through one wrong link (a record with a blank date joins a parent
     and a child of one name); the pair vetoes only see two records, this sees the clusters."""
     parent = np.asarray(clusters, dtype=np.int64).copy()
