@@ -21,7 +21,11 @@ def level_reached(comparison_name: str, a: dict, b: dict) -> str:
     con = duckdb.connect()
     con.register("pair", pair)
     columns = ", ".join(f'l."{c}" AS "{c}_l", r."{c}" AS "{c}_r"' for c in pair.columns)
-    aliases = ", ".join(f"string_split({s}.forename_aliases, '|') AS forename_alias_list_{s}" for s in "lr")
+    aliases = ", ".join(
+        f"string_split({s}.forename_aliases, '|') AS forename_alias_list_{s}, "
+        f"try_strptime({s}.dob, '%Y-%m-%d')::DATE AS dob_date_{s}"
+        for s in "lr"
+    )
     con.execute(
         f"CREATE VIEW p AS SELECT {columns}, {aliases} "
         "FROM (SELECT * FROM pair LIMIT 1) l, (SELECT * FROM pair OFFSET 1) r"
@@ -70,3 +74,12 @@ def test_a_forename_in_the_surname_place_with_the_other_name_blank():
 def test_a_short_forename_with_two_typos_is_not_plainly_different():
     reached = level_reached("forename", {"forename": "Ruth", **HOUSEHOLD}, {"forename": "Qrmth", **HOUSEHOLD})
     assert not reached.startswith("All other")
+
+
+def test_a_date_of_birth_typed_into_an_impossible_date_is_told_from_a_real_date_one_digit_away():
+    person = {"forename": "Donna", "surname": "Hunt", "sex": "F"}
+    impossible = level_reached(
+        "dob", {**person, "date_of_birth": "1975-07-17"}, {**person, "date_of_birth": "1975-27-17"}
+    )
+    real = level_reached("dob", {**person, "date_of_birth": "1975-07-17"}, {**person, "date_of_birth": "1975-07-19"})
+    assert (impossible, real) == ("one typo, one date impossible", "one typo")

@@ -42,7 +42,7 @@ def both_ways(submissions, tmp_path_factory) -> dict[str, object]:
     directory: Path = tmp_path_factory.mktemp("index")
     on_disk, paths, new_key = [], [], counter_keys()
     for i, submission in enumerate(submissions):
-        parquet = ParquetIndex(tuple(paths), memory_limit="256MB") if paths else None
+        parquet = ParquetIndex(tuple(paths), memory_limit="320MB") if paths else None
         result = match_submission(submission, parquet, new_key=new_key, index_sample=SAMPLE)
         if len(result.new_rows):
             paths.append(write_parquet(result.new_rows, directory / f"segment-{i}.parquet"))
@@ -112,3 +112,26 @@ def test_the_broad_name_lookup_finds_only_rows_whose_dates_of_birth_could_agree(
     assert set(looked_up.loc[~looked_up[SAMPLED], "person_key"]) == {"k_same_year", "k_same_day", "k_no_date"}
     anyway = ParquetIndex((path,)).rows_for(mine, INDEX_COLUMNS, sample=1, dates_must_agree=False)
     assert set(anyway["person_key"]) == set(dates)
+
+
+def test_the_lookup_finds_swapped_names_at_one_postcode_or_one_date_of_birth(tmp_path):
+    from tfnis.linkage.incremental import INDEX_COLUMNS
+    from tfnis.linkage.index import SAMPLED
+
+    # Index rows sharing nothing with the submission's record but swapped names at its postcode or its date.
+    rows = {
+        "k_postcode": ("smith", "jack", "1970-02-02", "ab1 2cd"),
+        "k_dob": ("smith", "jack", "1990-05-05", "zz9 9zz"),
+        "k_other": ("smith", "jack", "1970-02-02", "zz9 9zz"),
+    }
+    index = pd.DataFrame({c: pd.Series([None] * len(rows), dtype="string") for c in INDEX_COLUMNS})
+    index = index.assign(person_key=list(rows), la_code="a")
+    index[["forename", "surname", "dob", "postcode"]] = list(rows.values())
+    path = write_parquet(
+        pd.concat([index] * 4, ignore_index=True).assign(person_id=[str(i) for i in range(12)]), tmp_path / "i"
+    )
+    mine = pd.DataFrame(
+        {"forename": ["jack"], "surname": ["smith"], "dob": ["1990-05-05"], "postcode": ["ab1 2cd"]}, dtype="string"
+    )
+    looked_up = ParquetIndex((path,)).rows_for(mine, INDEX_COLUMNS, sample=1)
+    assert set(looked_up.loc[~looked_up[SAMPLED], "person_key"]) == {"k_postcode", "k_dob"}

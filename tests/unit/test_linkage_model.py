@@ -130,3 +130,67 @@ def test_training_pairs_counted_from_key_codes_agree_with_grouping_the_strings()
     rows = np.arange(0, 500, 2)
     sizes = records.iloc[rows].dropna(subset=["nino", "surname"]).groupby(["nino", "surname"]).size().to_numpy()
     assert model.training_pairs(records, rule, KeyCodes(records), rows) == int((sizes * (sizes - 1) // 2).sum())
+
+
+def test_a_large_index_gives_the_model_rows_with_the_names_swapped_at_one_postcode_or_date():
+    from tfnis.linkage.incremental import INDEX_FIELDS, model_candidates
+
+    def rows(names: list[tuple[str, str, str, str]]) -> pd.DataFrame:
+        frame = pd.DataFrame({field: pd.Series([None] * len(names), dtype="string") for field in INDEX_FIELDS})
+        frame["forename"], frame["surname"], frame["dob"], frame["postcode"] = zip(*names, strict=True)
+        return frame.assign(person_key=[f"k{i}" for i in range(len(names))])
+
+    others = [(f"name{i}", f"other{i}", "1990-05-05", "zz9 9zz") for i in range(50)]
+    index = rows([("smith", "jack", "1970-02-02", "ab1 2cd"), ("smith", "jack", "2001-01-02", "cd3 4ef"), *others])
+    waiting = rows([("jack", "smith", "2001-01-02", "ab1 2cd")])
+    chosen = model_candidates(index, waiting, sample=1)
+    assert {"k0", "k1"} <= set(chosen["person_key"])  # swapped at the postcode (k0) and at the date (k1)
+    assert len(chosen) <= 3
+
+
+def candidate(a: dict, b: dict) -> bool:
+    """Whether any of the model's blocking rules brings the pair (a, b), evaluated in DuckDB."""
+    import duckdb
+
+    from tfnis.linkage.normalise import match_fields
+
+    fields = match_fields(pd.DataFrame([a, b] * 50))  # enough rows that every field counts as present
+    fields["uid"], fields["cluster"] = range(len(fields)), range(len(fields))
+    marked = model.with_representatives(fields).iloc[:2]
+    con = duckdb.connect()
+    con.register("pair", marked)
+    rules = model.blocking_rules(marked, scoped=False)
+    return any(
+        con.execute(f"SELECT count(*) FROM pair l, pair r WHERE l.uid = 0 AND r.uid = 1 AND {rule}").fetchone()[0]
+        for rule in rules
+    )
+
+
+def test_a_year_keyed_wrongly_with_the_surname_typed_wrong_and_a_move_is_a_candidate_pair():
+    a = {"forename": "Ikraam", "surname": "Qafif", "date_of_birth": "2024-10-09", "sex": "F", "postcode": "LE15 2AL"}
+    b = {"forename": "Ikraam", "surname": "Qasif", "date_of_birth": "2023-10-09", "sex": "F", "postcode": "PE9 5GR"}
+    assert candidate(a, b)
+
+
+def test_the_same_two_names_under_another_surname_and_another_date_is_a_candidate_pair():
+    a = {"forename": "Julia", "middle_names": "Lydia", "surname": "Bird", "date_of_birth": "1978-02-15", "sex": "F"}
+    b = {"forename": "Julia", "middle_names": "Lydia", "surname": "Hart", "date_of_birth": "1987-12-05", "sex": "F"}
+    assert candidate(a, b)
+
+
+def test_strangers_sharing_only_a_forename_are_not_a_candidate_pair():
+    a = {"forename": "Julia", "surname": "Bird", "date_of_birth": "1978-02-15", "sex": "F", "postcode": "LE15 2AL"}
+    b = {"forename": "Julia", "surname": "Hart", "date_of_birth": "1987-12-05", "sex": "F", "postcode": "PE9 5GR"}
+    assert not candidate(a, b)
+
+
+def test_both_names_typed_wrong_after_a_move_at_one_date_of_birth_is_a_candidate_pair():
+    a = {"forename": "Donna", "surname": "Hutn", "date_of_birth": "1975-07-17", "sex": "F", "postcode": "LE15 5RA"}
+    b = {"forename": "Donn", "surname": "Hunt", "date_of_birth": "1975-07-17", "sex": "F", "postcode": "PE9 6FU"}
+    assert candidate(a, b)
+
+
+def test_a_new_surname_a_forename_typo_and_a_date_typo_at_one_address_is_a_candidate_pair():
+    a = {"forename": "Anne", "surname": "Franklin", "date_of_birth": "1995-08-30", "sex": "F", "postcode": "E7 7UG"}
+    b = {"forename": "Aqne", "surname": "Lawrence", "date_of_birth": "1995-58-30", "sex": "F", "postcode": "E7 7UG"}
+    assert candidate(a, b)

@@ -450,11 +450,29 @@ def model_candidates(
             keep |= _sharing_key_at_dates(key, *dates, n_old)
         else:
             keep |= _sharing_key(key, n_old)
+    keep |= _sharing_swapped_names(both, n_old)
     if drawn is not None:  # the rows were already drawn at random from the whole index (ParquetIndex)
         keep |= drawn
     else:
         keep[np.random.default_rng(SEED).choice(n_old, size=sample, replace=False)] = True
     return old_tuples[keep].reset_index(drop=True)
+
+
+def _sharing_swapped_names(both: pd.DataFrame, n_old: int) -> np.ndarray:
+    """Per index row (the first n_old): a waiting record has its surname as forename, or its forename as
+    surname, at the same date of birth or postcode (the model's swapped-name rules, model._SWAPPED_BLOCKING)."""
+    from tfnis.linkage.model import _SWAPPED_BLOCKING
+
+    keep = np.zeros(n_old, dtype=bool)
+    for shared in _SWAPPED_BLOCKING:
+        if shared not in both.columns:
+            continue
+        text = both[[shared, "forename", "surname"]].astype("string")
+        for mine, theirs in (("forename", "surname"), ("surname", "forename")):
+            wanted = (text[shared].iloc[n_old:] + "\x1f" + text[mine].iloc[n_old:]).dropna().unique()
+            found = (text[shared].iloc[:n_old] + "\x1f" + text[theirs].iloc[:n_old]).isin(wanted)
+            keep |= found.to_numpy(dtype=bool, na_value=False)
+    return keep
 
 
 def _sharing_key(key: np.ndarray, n_old: int, mine: np.ndarray | None = None) -> np.ndarray:

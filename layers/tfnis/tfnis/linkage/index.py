@@ -71,7 +71,7 @@ def lookup_keys(columns: Sequence[str], *, dates_must_agree: bool = False) -> li
     (tfnis.linkage.model._DATES_COULD_AGREE), so their lookups carry that condition: the key with the year,
     the key with the day and month, and the key alone where either date is missing."""
     from tfnis.linkage.match_keys import MATCH_KEY_RULES
-    from tfnis.linkage.model import _BLOCKING, _BROAD
+    from tfnis.linkage.model import _BLOCKING, _BROAD, _SWAPPED_BLOCKING
 
     present = set(columns) | set(_DERIVED)
     exact: list[tuple[str, ...]] = [("la_code", "person_id"), ("la_code", "family_id")]
@@ -89,8 +89,15 @@ def lookup_keys(columns: Sequence[str], *, dates_must_agree: bool = False) -> li
             ]
         else:
             found.append(Lookup(key, key))
-    # Swapped names at one date of birth (model._SWAPPED_BLOCKING).
-    return [*found, Lookup(("dob", "forename"), ("dob", "surname")), Lookup(("dob", "surname"), ("dob", "forename"))]
+    # Swapped forename and surname at one date of birth or one postcode (model._SWAPPED_BLOCKING): the
+    # submission's forename is the index row's surname, or the other way round.
+    for shared in _SWAPPED_BLOCKING:
+        if shared in present:
+            found += [
+                Lookup((shared, "forename"), (shared, "surname")),
+                Lookup((shared, "surname"), (shared, "forename")),
+            ]
+    return found
 
 
 def _where(*conditions: str) -> str:
@@ -113,6 +120,8 @@ class ParquetIndex:
         con.execute("SET preserve_insertion_order = false")
         # One thread: each thread holds its own hash table per lookup (33 of them), which overran a 256 MB limit
         # on a test index of 2,000 rows with two threads. The lookup is a scan; one core is most of its speed.
+        # Each hash table reserves some memory however few its keys: 37 lookups (with the postcode cross keys)
+        # need more than 256 MB on one thread even on the tests' tiny index, so the tests give 320 MB.
         con.execute("SET threads = 1")
         con.execute("SET enable_progress_bar = false")
         if self.temp_directory is not None:

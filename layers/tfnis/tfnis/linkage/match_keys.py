@@ -68,12 +68,14 @@ def forenames_compatible(a: str | None, b: str | None, aliases_a: str | None, al
 
 
 # Parts derived from one match field, computed once per distinct value of that field.
-_DERIVED_PARTS = {"forename_initial": "forename", "dob_unordered": "dob", "dob_year": "dob"}
+_DERIVED_PARTS = {"forename_initial": "forename", "dob_unordered": "dob", "dob_year": "dob", "dob_day_month": "dob"}
 
 
 def _derive(name: str, values: pd.Series) -> pd.Series:
     if name == "dob_year":
         return values.str[:4]
+    if name == "dob_day_month":
+        return values.str[-5:]
     return key_parts(pd.DataFrame({"forename": values, "dob": values}))[name]
 
 

@@ -200,7 +200,12 @@ def _dob_comparison(sql_dialect: str):
                 "AND substr(dob_l, 9, 2) = substr(dob_r, 6, 2)",
                 "day and month swapped",
             ),
-            cll.DamerauLevenshteinLevel("dob", 1),
+            # One typo that leaves a date no calendar has (1975-27-17): a slip for certain, where a real date one
+            # digit from another may be a stranger's, a namesake's born days or years apart (docs/linkage.md).
+            cll.And(cll.DamerauLevenshteinLevel("dob", 1), cll.NullLevel("dob_date")).configure(
+                label_for_charts="one typo, one date impossible"
+            ),
+            cll.DamerauLevenshteinLevel("dob", 1).configure(label_for_charts="one typo"),
             # The slips that cross a digit boundary (2019 -> 2020, 09 -> 10): a year out with day and
             # month kept, or a day out. Not "within a year": siblings of one name are months apart.
             cll.CustomLevel(f"right(dob_l, 5) = right(dob_r, 5) AND abs({year_l} - {year_r}) = 1", "a year out"),
@@ -311,12 +316,24 @@ _BLOCKING = (
     ("middle_names", "surname"),
     # A typo in the forename, the date slipped or the postcode moved: the surname, the initial and the year.
     ("forename_initial", "surname", "dob_year"),
+    # The year of birth keyed wrongly (or slipped a year) and the surname typed wrong or changed, the postcode moved:
+    # the forename with the day and month of birth. Known by the same two names under another surname.
+    ("forename", "dob_day_month"),
+    ("forename", "middle_names"),
+    # Surname changed or typed wrong and the forename typed wrong: the date of birth with the forename's initial.
+    ("dob", "forename_initial"),
+    # The same, at one address where the date of birth slipped: the postcode with the forename's initial.
+    ("postcode", "forename_initial"),
 )
 
 
 # Blocking key parts derived from a match field (as tfnis.linkage.match_keys.KeyCodes derives them), in SQL.
-_DERIVED_FROM = {"dob_year": "dob", "forename_initial": "forename"}
-_DERIVED_SQL = {"dob_year": "left({side}.dob, 4)", "forename_initial": "left({side}.forename, 1)"}
+_DERIVED_FROM = {"dob_year": "dob", "dob_day_month": "dob", "forename_initial": "forename"}
+_DERIVED_SQL = {
+    "dob_year": "left({side}.dob, 4)",
+    "dob_day_month": "right({side}.dob, 5)",
+    "forename_initial": "left({side}.forename, 1)",
+}
 
 
 def _blocking_part(column: str) -> str:
@@ -362,7 +379,11 @@ def with_representatives(records: pd.DataFrame, codes: KeyCodes | None = None) -
 # or month keyed wrongly, day and month swapped) or the day and month (a year keyed wrongly). Pairs with
 # equal dates come in by the date rules anyway. At a million records this drops most of the pairs scored.
 # Household data only (a sex column), as for the vetoes: in a file like FEBRL's a date may carry two slips.
-_BROAD = {("forename", "surname"), ("postcode", "surname_phonetic"), ("middle_names", "surname")}
+_BROAD = {
+    ("forename", "surname"),
+    ("postcode", "surname_phonetic"),
+    ("middle_names", "surname"),
+}
 _DATES_COULD_AGREE = (
     "(l.dob IS NULL OR r.dob IS NULL OR left(l.dob, 4) = left(r.dob, 4) OR right(l.dob, 5) = right(r.dob, 5))"
 )
