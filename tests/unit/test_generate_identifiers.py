@@ -88,3 +88,23 @@ def test_extended_ethnicity_codes_roll_up_to_their_main_code():
     for main, extended in reference.extended_codes_of().items():
         assert main in ETHNICITY_MAIN
         assert all(ethnicity_main_code(code) == main for code in extended)
+
+
+def test_british_surnames_give_smith_englands_share_and_a_long_tail():
+    # docs/generate.md "Names": Smith ~1.26 % in England and Wales; the rest a long tail, each tail name rarer
+    # than any listed one (the bare list gave Smith 2.9 % and made common names ~2x too common in an extract).
+    british = reference.surnames()["british"]
+    total, top = sum(british.weights), max(british.weights)
+    assert british.names[british.weights.index(top)] == "Smith"
+    assert abs(top / total - 0.0126) < 1e-9
+    assert len(set(british.names)) > 3000
+    listed = 509
+    assert max(british.weights[listed:]) < min(british.weights[:listed])
+
+
+def test_people_outside_the_study_take_englands_mix_of_name_pools():
+    # Census 2021 (E&W): about four in five carry British-pool names; Chinese-pool names under 1 % (was 20 %).
+    shares = reference.POPULATION_NAME_POOLS
+    assert set(shares) == set(reference.NAME_POOLS)
+    assert abs(sum(shares.values()) - 1.0) < 1e-9
+    assert shares["british"] > 0.75 and shares["chinese"] < 0.01

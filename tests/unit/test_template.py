@@ -762,6 +762,14 @@ def test_match_memory_can_rise_to_lambdas_10240_mb_once_the_quota_is_raised(temp
     assert parameter["MaxValue"] == 10240
 
 
+def test_reference_stage_has_lambdas_full_15_minutes_and_the_3008_mb_quota(resources):
+    # docs/reference.md: a 1M-record extract is matched in one invocation; the stage's time was measured against
+    # 900 s at 3008 MB (Lambda's CPU share grows with memory). Lowering either needs a new measurement.
+    props = resources["ReferenceFunction"]["Properties"]
+    assert props["Timeout"] == 900
+    assert props["MemorySize"] == LAMBDA_MEMORY_QUOTA_OF_A_NEW_ACCOUNT_MB == 3008
+
+
 def test_validate_tmp_holds_two_files_at_the_upload_cap_and_the_postcode_lookup(template, resources):
     # Lambda's /tmp is 512 MB unless EphemeralStorage says more (at most 10240); validate downloads the lookup,
     # then every file of the return. UploadMaxBytes' MaxValue is what a deployment may set.

@@ -92,7 +92,8 @@ def _outside_people(
 
     low, high = contract(spec).age_range
     high = min(high, 90)
-    pool = rng.integers(0, len(reference.NAME_POOLS), size=n)
+    shares = np.array([reference.POPULATION_NAME_POOLS[p] for p in reference.NAME_POOLS])
+    pool = rng.choice(len(reference.NAME_POOLS), size=n, p=shares / shares.sum())  # England's mix (Census 2021)
     sex = rng.integers(1, 3, size=n)
     age_days = rng.integers(int(low * 365.25) + 1, int((high + 1) * 365.25) - 1, size=n)
     born = pd.Timestamp(period_end) - pd.to_timedelta(age_days, unit="D")
