@@ -89,7 +89,10 @@ def run(args: argparse.Namespace) -> int:
                 _write_atomically(args.tokens_file, stack_file(stack, tokens))
                 print(f"tokens    {args.tokens_file}")
             print("Ctrl-C to stop.", flush=True)
-            stop.wait()
+            # Polled, not one untimed wait: SIGTERM may be delivered to one of the stack's threads, and then the
+            # main thread, asleep in an untimed lock wait, would not wake to run the handler (seen once: -9).
+            while not stop.wait(0.25):
+                pass
             print("stopping", flush=True)
     except (TemplateError, FileNotFoundError) as error:
         print(f"tfnis serve: {error}", file=sys.stderr)
