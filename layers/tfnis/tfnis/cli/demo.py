@@ -32,8 +32,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--input", type=Path, help="returns laid out as `tfnis generate` writes them")
     parser.add_argument("--councils", type=int, default=3)
     parser.add_argument(
-        "--families", type=int, default=300,
-        help="families per council and period (default 300: smaller returns may be refused at DisclosureK=5)",
+        "--families", type=int, default=400,
+        help="families per council and period (default 400: smaller returns may be refused at DisclosureK=5, and "
+        "at 300 the comparison's output check suppressed two of the three planted effects' event-time cells)",
     )  # fmt: skip
     parser.add_argument(
         "--periods", type=int, default=4, help="half-years (default 4: the comparison needs periods before and after)"
