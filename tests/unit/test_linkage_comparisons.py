@@ -83,3 +83,23 @@ def test_a_date_of_birth_typed_into_an_impossible_date_is_told_from_a_real_date_
     )
     real = level_reached("dob", {**person, "date_of_birth": "1975-07-17"}, {**person, "date_of_birth": "1975-07-19"})
     assert (impossible, real) == ("one typo, one date impossible", "one typo")
+
+
+def test_a_forename_that_is_also_its_own_middle_name_is_not_counted_twice_as_known_by_a_middle_name():
+    """Anne Anne Pugh and Zoe Anne Hutchinson share one name, Anne: the middle names' comparison counts it, so the
+    forename's "known by a middle name" must not count it again (namesakes linked at a million records)."""
+    reached = level_reached(
+        "forename",
+        {"forename": "Anne", "middle_names": "Anne", **HOUSEHOLD},
+        {"forename": "Zoe", "middle_names": "Anne", **HOUSEHOLD},
+    )
+    assert not reached.startswith("known by a middle name")
+    # Known by the middle name with the other's middle names blank or different still counts.
+    assert (
+        level_reached(
+            "forename",
+            {"forename": "Zoe", "middle_names": "Anne", **HOUSEHOLD},
+            {"forename": "Anne", "middle_names": "Grace", **HOUSEHOLD},
+        )
+        == "known by a middle name"
+    )
