@@ -98,7 +98,7 @@ def _forename_comparison(records: pd.DataFrame, swapped_with_a_typo: str, jaro_w
     # nearly (a typo in either).
     # Not where the middle names agree as well: then one record's forename is its own middle name (Anne Anne Pugh /
     # Zoe Anne Hutchinson), and the one name shared would count twice, here and in the middle names' comparison
-    # (at a million records such namesakes were 130 false links to 2 true; docs/linkage.md).
+    # (at a million records its two largest classes were 127 false links to 2 true; docs/linkage.md).
     middle_names_differ = cll.Or(cll.NullLevel("middle_names"), cll.Not(cll.ExactMatchLevel("middle_names")))
     by_middle_name = (
         [
