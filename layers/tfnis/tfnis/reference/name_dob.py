@@ -249,6 +249,42 @@ def _posterior(pairs: pd.DataFrame, codes: _Codes, freq: _Frequencies, share: fl
     return np.where((sex[0] >= 0) & (sex[1] >= 0) & (sex[0] != sex[1]), 0.0, odds / (1.0 + odds))
 
 
+def name_dob_links(
+    fields: pd.DataFrame, old: pd.DataFrame, waiting: np.ndarray, share: float, *,
+    moved: float = MOVED_DISTRICT, chunk: int = 200_000,
+) -> pd.DataFrame:  # fmt: skip
+    """position, person (a code of old's person_key), p: every waiting record's candidate persons with their
+    posterior (the best of the person's index rows), before any decision."""
+    import pandas as pd
+
+    codes = _Codes(old, fields)
+    close_f = _close_codes(codes, "forename", _forename_aliases(old, fields, codes))
+    close_s = _close_codes(codes, "surname", None)
+    freq = _Frequencies(codes, close_f, close_s)
+    person = pd.factorize(old["person_key"])[0]
+    found = []
+    for start in range(0, len(waiting), chunk):
+        pairs = _candidates(codes, waiting[start : start + chunk], close_f, close_s)
+        scored = pd.DataFrame({"position": pairs["position"].to_numpy(), "person": person[pairs["row"].to_numpy()],
+                               "p": _posterior(pairs, codes, freq, share, moved)})  # fmt: skip
+        found.append(scored[scored["p"] > 1e-6].groupby(["position", "person"], as_index=False)["p"].max())
+    if not found:
+        return pd.DataFrame({"position": np.zeros(0, np.int64), "person": np.zeros(0, np.int64), "p": []})
+    return pd.concat(found, ignore_index=True)
+
+
+def decided(links: pd.DataFrame, threshold: float = NAME_DOB_THRESHOLD) -> pd.DataFrame:
+    """position, person, p of the links that decide a record: its best person, the posterior times the
+    chance its second is not the one; at `threshold` or over; a person two records claim is left alone."""
+    links = links.sort_values(["position", "p"], ascending=[True, False])
+    rank = links.groupby("position").cumcount().to_numpy()
+    second = links[rank == 1].set_index("position")["p"]
+    links = links[rank == 0]
+    links = links.assign(p=links["p"] * (1.0 - links["position"].map(second).fillna(0.0)))  # and not the other
+    links = links[links["p"] >= threshold]
+    return links[~links["person"].duplicated(keep=False)]
+
+
 def name_dob_matches(
     fields: pd.DataFrame, old: pd.DataFrame, waiting: np.ndarray, share: float, *,
     moved: float = MOVED_DISTRICT, threshold: float = NAME_DOB_THRESHOLD, chunk: int = 200_000,
@@ -259,25 +295,8 @@ def name_dob_matches(
     second person is not unlikely, or a person two records claim, is left alone."""
     import pandas as pd
 
-    codes = _Codes(old, fields)
-    close_f = _close_codes(codes, "forename", _forename_aliases(old, fields, codes))
-    close_s = _close_codes(codes, "surname", None)
-    freq = _Frequencies(codes, close_f, close_s)
-    person, person_keys = pd.factorize(old["person_key"])
-    found = []
-    for start in range(0, len(waiting), chunk):
-        pairs = _candidates(codes, waiting[start : start + chunk], close_f, close_s)
-        scored = pd.DataFrame({"position": pairs["position"].to_numpy(), "person": person[pairs["row"].to_numpy()],
-                               "p": _posterior(pairs, codes, freq, share, moved)})  # fmt: skip
-        found.append(scored[scored["p"] > 1e-6].groupby(["position", "person"], as_index=False)["p"].max())
-    links = pd.concat(found, ignore_index=True) if found else pd.DataFrame({"position": [], "person": [], "p": []})
-    links = links.sort_values(["position", "p"], ascending=[True, False])
-    rank = links.groupby("position").cumcount().to_numpy()
-    second = links[rank == 1].set_index("position")["p"]
-    links = links[rank == 0]
-    links = links.assign(p=links["p"] * (1.0 - links["position"].map(second).fillna(0.0)))  # and not the other
-    links = links[links["p"] >= threshold]
-    links = links[~links["person"].duplicated(keep=False)]
+    links = decided(name_dob_links(fields, old, waiting, share, moved=moved, chunk=chunk), threshold)
+    person_keys = pd.factorize(old["person_key"])[1]
     return pd.DataFrame(
         {"position": links["position"].to_numpy(np.int64),
          "person_key": np.asarray(person_keys, dtype=object)[links["person"].to_numpy(np.int64)],
