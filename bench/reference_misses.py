@@ -172,11 +172,12 @@ def miss_breakdown(fields: pd.DataFrame, old: pd.DataFrame, result, truth: pd.Da
             "name_records": pd.cut([name_n.iloc[position]], NAME_COUNT_BINS, labels=NAME_COUNT_LABELS)[0],
             "name_dob_records": "1" if name_dob_n.iloc[position] == 1 else "2+",
             "index_persons": int(min(index_persons.get(name_dob.iloc[position], 0), 2)),
+            "middle_name_in_index": pd.notna(b["middle_names"]),
         })  # fmt: skip
     frame = pd.DataFrame(rows)
     lines = [f"missed study records: {len(frame)} of {study['position'].nunique()} "
              f"(no postcode {int((frame['postcode'] == 'no postcode').sum()) if len(frame) else 0})"]  # fmt: skip
-    for by in ("outcome", "names", "name_records"):
+    for by in ("outcome", "names", "name_records", "middle_name_in_index"):
         table = frame.groupby([by, "postcode"], observed=True).size().unstack(fill_value=0) if len(frame) else None
         lines.append(f"by {by}:" + ("" if table is None else "\n" + table.to_string()))
     low = frame[frame["outcome"].str.startswith("posterior")] if len(frame) else frame

@@ -150,3 +150,25 @@ def test_a_name_and_birthday_count_only_when_the_extract_shows_the_name_is_rare(
     moved = _fields([{**typo, "postcode": "E8 1AA"}, *strangers])
     held = old.assign(postcode_district=["M1", "M1", "LS6"])
     assert name_dob_matches(moved, held, np.arange(len(moved)), share=0.5, moved=0.001).empty
+
+
+def test_a_typo_in_a_common_forename_is_weighed_by_the_names_close_to_it_not_by_the_name_itself():
+    """A close level's u is the share of records whose name is close to the person's but not equal: a
+    stranger named exactly Michael would agree at the equal level. Counting the 2,000 Michaels as close
+    neighbours made a typo'd Micheal with the person's surname and birthday look like a likely stranger."""
+    from tfnis.reference.name_dob import name_dob_matches
+
+    rng = np.random.default_rng(1)
+    born = [f"19{rng.integers(70, 99)}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d}" for _ in range(4000)]
+    person = {"forename": "Michael", "surname": "Quillfeather", "date_of_birth": "1985-03-02", "sex": "M"}
+    old = _fields([person]).assign(person_key=["p1"])
+    michaels = [{"forename": "Michael", "surname": f"S{i:04d}", "date_of_birth": d, "sex": "M"}
+                for i, d in enumerate(born[:2000])]  # fmt: skip
+    quillfeathers = [{"forename": f"F{i:03d}", "surname": "Quillfeather", "date_of_birth": d, "sex": "M"}
+                     for i, d in enumerate(born[2000:2020])]  # fmt: skip
+    others = [{"forename": f"G{i:03d}", "surname": f"T{i:04d}", "date_of_birth": d, "sex": "F"}
+              for i, d in enumerate(born[2020:])]  # fmt: skip
+    typo = {**person, "forename": "Micheal"}  # two letters swapped, no postcode
+    extract = _fields([typo, *michaels, *quillfeathers, *others])
+    found = name_dob_matches(extract, old, np.arange(len(extract)), share=0.5)
+    assert found["position"].tolist() == [0] and found["person_key"].tolist() == ["p1"]

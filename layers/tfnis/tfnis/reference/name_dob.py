@@ -201,8 +201,10 @@ class _Frequencies:
         n_f, n_s = self.n["forename"][f], self.n["surname"][s]
         cohort = np.where(n_f > 0, (self.lookup(self.forename_year, f * self.k["year"] + y) / n_year)
                           / np.maximum(n_f / m, 1e-300), 1.0)  # fmt: skip
-        u_f = np.where(f_level == 0, n_f, self.near["forename"][f]) / m * np.maximum(cohort, 1.0)
-        u_s = np.where(s_level == 0, n_s, self.near["surname"][s]) / m
+        # A close level's u is the share of records whose name is close to this one but not equal (a stranger
+        # with the equal name agrees at the equal level, weighed there).
+        u_f = np.where(f_level == 0, n_f, self.near["forename"][f] - n_f) / m * np.maximum(cohort, 1.0)
+        u_s = np.where(s_level == 0, n_s, self.near["surname"][s] - n_s) / m
         joint = self.lookup(self.name, self._name_key(f, s))
         together = np.where((n_f > 0) & (n_s > 0), joint * m / np.maximum(n_f * n_s, 1.0), 1.0)
         close = np.maximum(together, 1.0) * u_f * u_s
