@@ -51,8 +51,17 @@ def build_study(n_study: int, seed: int, work: Path) -> tuple[pd.DataFrame, pd.D
 def match_in_child(work: Path, dataset: str, period_end: object, misses: bool) -> dict:
     """Run the matching in a fresh process so its peak RSS is its own."""
     done = subprocess.run(
-        [sys.executable, __file__, "--child", str(work), "--datasets", dataset, "--period-end", str(period_end),
-         *(["--misses"] if misses else [])],
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            str(work),
+            "--datasets",
+            dataset,
+            "--period-end",
+            str(period_end),
+            *(["--misses"] if misses else []),
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -151,7 +160,7 @@ def prepared(args: argparse.Namespace, work: Path) -> tuple[pd.DataFrame, pd.Dat
     from datetime import date
 
     stamp = work / "study.json"
-    wanted = {"study": args.study, "seed": args.seed}
+    wanted = {"study": args.study, "seed": args.seed, "columns": 8}  # study_people with middle names
     if stamp.exists() and json.loads(stamp.read_text()) | {"period_end": None} == wanted | {"period_end": None}:
         period_end = date.fromisoformat(json.loads(stamp.read_text())["period_end"])
         print("study: read back from --keep")
@@ -196,6 +205,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
         )
         for line in measured.get("misses", []):
             print(line)
+
 
 if __name__ == "__main__":
     main()

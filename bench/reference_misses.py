@@ -41,10 +41,12 @@ def _best_row(study: pd.DataFrame, fields: pd.DataFrame, old: pd.DataFrame) -> p
     f = fields.iloc[rows["position"].to_numpy()]
     get = {c: f[c].to_numpy(dtype=object, na_value=None) for c in ("forename", "surname", "dob", "forename_aliases")}
     theirs = {c: rows[c].to_numpy(dtype=object, na_value=None) for c in get}
-    rows["forename_level"] = [_close(*v) for v in zip(get["forename"], theirs["forename"],
-                                                       get["forename_aliases"], theirs["forename_aliases"])]  # fmt: skip
-    rows["surname_level"] = [_close(a, b, None, None) for a, b in zip(get["surname"], theirs["surname"])]
-    rows["dob_level"] = [_dob_level(a, b) for a, b in zip(get["dob"], theirs["dob"])]
+    forenames = zip(
+        get["forename"], theirs["forename"], get["forename_aliases"], theirs["forename_aliases"], strict=True
+    )
+    rows["forename_level"] = [_close(*v) for v in forenames]
+    rows["surname_level"] = [_close(a, b, None, None) for a, b in zip(get["surname"], theirs["surname"], strict=True)]
+    rows["dob_level"] = [_dob_level(a, b) for a, b in zip(get["dob"], theirs["dob"], strict=True)]
     order = {"equal": 0, "close": 1, "slipped": 1, "swapped": 2, "differs": 3, "blank": 4}
     rows["score"] = sum(rows[c].map(order) for c in ("forename_level", "surname_level", "dob_level"))
     return rows.sort_values(["position", "score"]).drop_duplicates("position")
@@ -106,97 +108,107 @@ def calibration_lines(best: pd.DataFrame, key_correct: int, key_false: int, n_st
     ]
 
 
-def _replay(fields: pd.DataFrame, old: pd.DataFrame, result, study: pd.DataFrame, everyone: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
-    """Per study position, what the name + DOB rule did with its true person."""
+def _outcome(position: int, p: float | None, best: pd.DataFrame, keys_of: pd.Series, decided_at: dict) -> str:
+    """What the name + DOB rule did with one study record's true person (posterior p, or None)."""
+    if p is None:
+        return "no name+DOB candidate"
+    if best.loc[position, "person_key"] not in keys_of[position] and p < best.loc[position, "p"]:
+        return "another person scores higher"
+    for limit, label in ((0.5, "posterior < 0.5"), (0.9, "posterior 0.5-0.9"), (0.99, "posterior 0.9-0.99")):
+        if p < limit:
+            return label
+    if position not in decided_at["chosen"]:
+        return ">= 0.99, person claimed twice"
+    if position not in decided_at["over"]:
+        return ">= 0.99, a second person too likely"
+    return ">= 0.99, cut by the false-match budget" if position not in decided_at["taken"] else "dropped later"
+
+
+def _replay(fields: pd.DataFrame, old: pd.DataFrame, result, missed: pd.DataFrame, study: pd.DataFrame):
+    """The name + DOB rule replayed with the upload's own prior and moved share: per missed study record what
+    it did with the true person, and every record's best candidate (for the calibration)."""
     from tfnis.reference.name_dob import decided, name_dob_links
 
     keyed = result.matches[result.matches["match_rule"] != "name_dob"]["position"].to_numpy(np.int64)
     rest = np.setdiff1d(np.arange(len(fields)), keyed)
     links = name_dob_links(fields, old, rest, result.name_dob_prior, moved=result.moved_share)
-    codes, keys = pd.factorize(old["person_key"])
-    del codes
+    keys = pd.factorize(old["person_key"])[1]
     links["person_key"] = np.asarray(keys, dtype=object)[links["person"].to_numpy(np.int64)]
-    calibrated = calibration(links, everyone, fields, old)
-    keys_of = study.groupby("position")["person_key"].agg(set)
-    true = links.merge(study[["position", "person_key"]], on=["position", "person_key"])
+    true = links.merge(missed[["position", "person_key"]], on=["position", "person_key"])
     true = true.sort_values("p", ascending=False).drop_duplicates("position").set_index("position")["p"]
     chosen = decided(links, 0.0)
-    over = chosen[chosen["p"] >= 0.99]
-    taken = set(result.matches.loc[result.matches["match_rule"] == "name_dob", "position"])
+    decided_at = {
+        "chosen": set(chosen["position"]), "over": set(chosen.loc[chosen["p"] >= 0.99, "position"]),
+        "taken": set(result.matches.loc[result.matches["match_rule"] == "name_dob", "position"]),
+    }  # fmt: skip
     best = links.sort_values("p", ascending=False).drop_duplicates("position").set_index("position")
-    out = {}
-    for position in study["position"].drop_duplicates():
-        p = true.get(position)
-        if p is None:
-            out[position] = "no name+DOB candidate"
-        elif best.loc[position, "person_key"] not in keys_of[position] and p < best.loc[position, "p"]:
-            out[position] = "another person scores higher"
-        elif p < 0.5:
-            out[position] = "posterior < 0.5"
-        elif p < 0.9:
-            out[position] = "posterior 0.5-0.9"
-        elif p < 0.99:
-            out[position] = "posterior 0.9-0.99"
-        elif position not in set(chosen["position"]):
-            out[position] = ">= 0.99, person claimed twice"
-        elif position not in set(over["position"]):
-            out[position] = ">= 0.99, a second person too likely"
-        elif position not in taken:
-            out[position] = ">= 0.99, cut by the false-match budget"
-        else:
-            out[position] = "name+DOB match dropped later"
-    return pd.Series(out), calibrated
+    keys_of = missed.groupby("position")["person_key"].agg(set)
+    outcome = {q: _outcome(q, true.get(q), best, keys_of, decided_at) for q in missed["position"].drop_duplicates()}
+    return pd.Series(outcome, dtype=object), calibration(links, study, fields, old)
+
+
+def _bucket(counts: np.ndarray) -> np.ndarray:
+    return np.asarray(pd.cut(counts, NAME_COUNT_BINS, labels=NAME_COUNT_LABELS).astype(object))
+
+
+def _miss_rows(fields, old, missed: pd.DataFrame, wrong: set, outcome: pd.Series) -> pd.DataFrame:
+    """One row per missed study record: its classes (counts and levels, never a value)."""
+    best = _best_row(missed, fields, old).set_index("position")
+    name, name_dob, index_persons = _counts(fields, old)
+    name_n, name_dob_n = name.map(name.value_counts()), name_dob.map(name_dob.value_counts())
+    at = missed["position"].drop_duplicates().to_numpy()
+    b = best.loc[at]
+    return pd.DataFrame({
+        "postcode": np.where(fields["postcode"].iloc[at].notna().to_numpy(), "postcode", "no postcode"),
+        "outcome": [("wrong person" if q in wrong else outcome[q]) for q in at],
+        "names": ("forename " + b["forename_level"] + ", surname " + b["surname_level"] + ", dob "
+                  + b["dob_level"]).to_numpy(),
+        "name_records": _bucket(name_n.iloc[at].to_numpy()),
+        "name_dob_records": np.where(name_dob_n.iloc[at].to_numpy() == 1, "1", "2+"),
+        "index_persons": np.minimum(name_dob.iloc[at].map(index_persons).fillna(0).to_numpy(), 2).astype(int),
+        "middle_name_in_index": b["middle_names"].notna().to_numpy(),
+    })  # fmt: skip
+
+
+def _false_lines(fields, old, false: pd.DataFrame, study: pd.DataFrame) -> list[str]:
+    """The false matches: rule, probability and how the record agrees with the person it was given."""
+    of_study = int(false["position"].isin(study["position"]).sum())
+    lines = [f"false matches: {len(false)} (records of other study people: {of_study})"]
+    if len(false):
+        rows = _best_row(false[["position", "person_key"]], fields, old)
+        name = _counts(fields, old)[0]
+        rows["name_records"] = _bucket(name.map(name.value_counts()).iloc[rows["position"]].to_numpy())
+        rows["postcode"] = fields["postcode"].iloc[rows["position"]].notna().to_numpy()
+        rows = rows.merge(false[["position", "match_rule", "match_probability"]], on="position")
+        columns = ["match_rule", "match_probability", "forename_level", "surname_level", "dob_level", "name_records"]
+        lines.append(rows[[*columns, "postcode"]].to_string())
+    return lines
 
 
 def miss_breakdown(fields: pd.DataFrame, old: pd.DataFrame, result, truth: pd.DataFrame, owners: pd.DataFrame,
                    positions: np.ndarray) -> list[str]:  # fmt: skip
-    """Markdown lines: the missed study records by class. positions: extract row of each fields row."""
+    """Lines to print: the missed study records by class. positions: the extract row of each fields row."""
     in_study = pd.DataFrame({"position": np.arange(len(fields)),
                              "true_person": truth["true_person"].to_numpy()[positions]}).dropna()  # fmt: skip
     study = in_study.merge(owners, on="true_person")
     matched = result.matches[["position", "person_key"]]
     correct = study.merge(matched, on=["position", "person_key"])["position"]
     missed = study[~study["position"].isin(correct)]
-    wrong = set(missed["position"]) & set(matched["position"])
-    best = _best_row(missed, fields, old).set_index("position")
-    name, name_dob, index_persons = _counts(fields, old)
-    name_n, name_dob_n = name.map(name.value_counts()), name_dob.map(name_dob.value_counts())
-    replay, calibrated = _replay(fields, old, result, missed, study)
-    rows = []
-    for position in missed["position"].drop_duplicates():
-        b = best.loc[position]
-        rows.append({
-            "postcode": "postcode" if pd.notna(fields["postcode"].iloc[position]) else "no postcode",
-            "outcome": "wrong person" if position in wrong else replay[position],
-            "names": f"forename {b['forename_level']}, surname {b['surname_level']}, dob {b['dob_level']}",
-            "name_records": pd.cut([name_n.iloc[position]], NAME_COUNT_BINS, labels=NAME_COUNT_LABELS)[0],
-            "name_dob_records": "1" if name_dob_n.iloc[position] == 1 else "2+",
-            "index_persons": int(min(index_persons.get(name_dob.iloc[position], 0), 2)),
-            "middle_name_in_index": pd.notna(b["middle_names"]),
-        })  # fmt: skip
-    frame = pd.DataFrame(rows)
+    outcome, calibrated = _replay(fields, old, result, missed, study)
+    frame = _miss_rows(fields, old, missed, set(missed["position"]) & set(matched["position"]), outcome)
     lines = [f"missed study records: {len(frame)} of {study['position'].nunique()} "
-             f"(no postcode {int((frame['postcode'] == 'no postcode').sum()) if len(frame) else 0})"]  # fmt: skip
+             f"(no postcode {int((frame['postcode'] == 'no postcode').sum())})"]  # fmt: skip
     for by in ("outcome", "names", "name_records", "middle_name_in_index"):
         table = frame.groupby([by, "postcode"], observed=True).size().unstack(fill_value=0) if len(frame) else None
         lines.append(f"by {by}:" + ("" if table is None else "\n" + table.to_string()))
-    low = frame[frame["outcome"].str.startswith("posterior")] if len(frame) else frame
+    low = frame[frame["outcome"].str.startswith("posterior")]
     if len(low):
         cross = low.groupby(["name_records", "name_dob_records", "index_persons"], observed=True).size()
         lines.append("posterior below 0.99, by records of the full name / of name+DOB / index persons of name+DOB:\n"
                      + cross.to_string())  # fmt: skip
-    wrong_all = matched.merge(study[["position"]].drop_duplicates().assign(s=True), on="position", how="left")
-    false = result.matches[~result.matches["position"].isin(correct)]
-    lines.append(f"false matches: {len(false)} (of them records of study people: {int(false['position'].isin(study['position']).sum())})")
-    if len(false):
-        rows = _best_row(false[["position", "person_key"]], fields, old)
-        rows["name_records"] = pd.cut(name_n.iloc[rows["position"]].to_numpy(), NAME_COUNT_BINS, labels=NAME_COUNT_LABELS)
-        rows["postcode"] = fields["postcode"].iloc[rows["position"]].notna().to_numpy()
-        rows = rows.merge(false[["position", "match_rule", "match_probability"]], on="position")
-        lines.append(rows[["match_rule", "match_probability", "forename_level", "surname_level", "dob_level",
-                           "name_records", "postcode"]].to_string())
-    del wrong_all
+    lines += _false_lines(fields, old, result.matches[~result.matches["position"].isin(correct)], study)
     others = result.matches[result.matches["match_rule"] != "name_dob"]
     other_correct = int(others["position"].isin(correct).sum())
-    lines += calibration_lines(calibrated, other_correct, len(others) - other_correct, study["position"].nunique())
-    return lines
+    return lines + calibration_lines(
+        calibrated, other_correct, len(others) - other_correct, study["position"].nunique()
+    )

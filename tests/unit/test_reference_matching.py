@@ -172,3 +172,27 @@ def test_a_typo_in_a_common_forename_is_weighed_by_the_names_close_to_it_not_by_
     extract = _fields([typo, *michaels, *quillfeathers, *others])
     found = name_dob_matches(extract, old, np.arange(len(extract)), share=0.5)
     assert found["position"].tolist() == [0] and found["person_key"].tolist() == ["p1"]
+
+
+def test_a_middle_name_both_sides_state_tells_a_common_name_from_a_stranger_and_a_different_one_rules_out():
+    """The PNC holds second forenames: equal, a rare middle name makes a no-postcode John Smith born that day
+    the person; without one the name is too common; a different middle name is a stranger, however alike."""
+    from tfnis.reference.name_dob import name_dob_matches
+
+    rng = np.random.default_rng(2)
+    born = [f"19{rng.integers(70, 99)}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d}" for _ in range(4000)]
+    person = {"forename": "John", "middle_names": "Alistair", "surname": "Smith", "date_of_birth": "1985-03-02",
+              "sex": "M"}  # fmt: skip
+    old = _fields([person]).assign(person_key=["p1"])
+    smiths = [{"forename": "John", "middle_names": ("Paul", "James", "")[i % 3], "surname": "Smith",
+               "date_of_birth": d, "sex": "M"} for i, d in enumerate(born[:300])]  # fmt: skip
+    strangers = [{"forename": f"F{i:03d}", "middle_names": "Paul", "surname": f"S{i:04d}", "date_of_birth": d,
+                  "sex": "M"} for i, d in enumerate(born[300:])]  # fmt: skip
+
+    def found(record: dict) -> list[str]:
+        extract = _fields([record, *smiths, *strangers])
+        return name_dob_matches(extract, old, np.arange(len(extract)), share=0.5)["person_key"].tolist()
+
+    assert found(person) == ["p1"]
+    assert found({**person, "middle_names": ""}) == []
+    assert found({**person, "middle_names": "Paul"}) == []

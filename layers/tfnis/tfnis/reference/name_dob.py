@@ -32,6 +32,10 @@ NAME_DOB_THRESHOLD = 0.99
 M_FORENAME = {"equal": 0.92, "close": 0.07}
 M_SURNAME = {"equal": 0.94, "close": 0.05}
 M_DOB = {"equal": 0.985, "slipped": 0.01, "swapped": 0.003}
+# Middle names, when both sides state them (the PNC's second and third forenames, a council's middle names): how
+# often one person's two records state the same one (a typo, a dropped second middle name: the rest). Equal,
+# the odds rise by this over the share of records stating that middle name; different, they fall to 1 - it.
+M_MIDDLE = 0.9
 # Share of one person's two records in different postcode districts (people move) when the extract's NINO or
 # UPN matches cannot tell (tfnis.reference.matching measures it on them when there are enough).
 MOVED_DISTRICT = 0.2
@@ -63,7 +67,7 @@ def close_pairs(values: pd.Series, aliases: pd.Series | None = None) -> pd.DataF
     return pairs.rename(columns={"code_x": "a", "code_y": "b"}).reset_index(drop=True)
 
 
-_COLUMNS = ("forename", "surname", "dob", "sex", "postcode", "postcode_district")
+_COLUMNS = ("forename", "middle_names", "surname", "dob", "sex", "postcode", "postcode_district")
 
 
 class _Codes:
@@ -158,7 +162,7 @@ class _Frequencies:
         self.k = {c: len(codes.values[c]) for c in codes.values}
         self.n = {
             c: self._count(codes.extract(c), self.k[c])
-            for c in ("forename", "surname", "dob", "month", "year", "postcode", "postcode_district")
+            for c in ("forename", "middle_names", "surname", "dob", "month", "year", "postcode", "postcode_district")
         }
         self.near = {"forename": self._near("forename", close_f), "surname": self._near("surname", close_s)}
         e = {c: codes.extract(c) for c in ("forename", "surname", "year")}
@@ -223,6 +227,19 @@ def _forename_aliases(old: pd.DataFrame, fields: pd.DataFrame, codes: _Codes) ->
     return first.reindex(np.arange(len(codes.values["forename"])))
 
 
+def _middle_name_factor(pos: np.ndarray, row: np.ndarray, codes: _Codes, freq: _Frequencies) -> np.ndarray:
+    """How much a middle name both sides state moves the odds: up by M_MIDDLE over the share of the extract's
+    middle names that are this one when equal, down to 1 - M_MIDDLE when not; 1 when either side has none."""
+    mine, theirs = codes.extract("middle_names")[pos], codes.old("middle_names")[row]
+    stated = (mine >= 0) & (theirs >= 0)
+    equal = stated & (mine == theirs)
+    n = freq.n["middle_names"]
+    factor = np.ones(len(pos))
+    factor[stated] = 1.0 - M_MIDDLE
+    factor[equal] = M_MIDDLE * max(float(n.sum()), 1.0) / np.maximum(n[theirs[equal]], 1.0)
+    return factor
+
+
 def _posterior(pairs: pd.DataFrame, codes: _Codes, freq: _Frequencies, share: float, moved: float) -> np.ndarray:
     """P(record is the person) for each candidate pair; 0 where sexes disagree."""
     pos, row = pairs["position"].to_numpy(), pairs["row"].to_numpy()
@@ -247,7 +264,7 @@ def _posterior(pairs: pd.DataFrame, codes: _Codes, freq: _Frequencies, share: fl
     factor[same_district] = (1.0 - moved) * freq.m / n_district
     factor[same_postcode] = (1.0 - moved) * freq.m / np.maximum(freq.n["postcode"][postcode[1][same_postcode]], 1.0)
     sex = codes.extract("sex")[pos], codes.old("sex")[row]
-    odds = share * m * factor / strangers
+    odds = share * m * factor * _middle_name_factor(pos, row, codes, freq) / strangers
     return np.where((sex[0] >= 0) & (sex[1] >= 0) & (sex[0] != sex[1]), 0.0, odds / (1.0 + odds))
 
 
