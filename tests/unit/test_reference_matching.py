@@ -60,6 +60,15 @@ def test_upn_only_for_school_ages_and_nino_only_for_adults(study):
     assert ages(benefits, period_end).min() >= 16 and (benefits["nino"] != "").mean() > 0.95
 
 
+def test_offending_states_middle_names_on_part_of_its_records_and_the_other_datasets_none(study):
+    frames, _, _ = study
+    people, period_end = study_people(frames), frames.period_ends[-1]
+    offending, _ = reference_extract(people, "offending", period_end, np.random.default_rng(1), records=4000)
+    benefits, _ = reference_extract(people, "benefits_employment", period_end, np.random.default_rng(1))
+    assert 0.25 < (offending["middle_names"] != "").mean() < 0.55  # 55 % have one, 70 % of those stated
+    assert "middle_names" not in benefits.columns
+
+
 def test_cli_writes_extracts_and_reference_truth(tmp_path: Path):
     from tfnis.cli.generate import run
 
