@@ -103,7 +103,9 @@ def _outside_people(
     born = pd.Timestamp(period_end) - pd.to_timedelta(age_days, unit="D")
     districts = np.array([d for c in reference.councils() for d in c.districts])
     side = rng.spawn(1)[0]  # middle names from a stream of their own: the other columns' draws are unchanged
-    middle = np.where(side.random(n) < MIDDLE_NAME_SHARE, _forenames(side, pool, sex, born.year.to_numpy()), None)
+    has_middle = side.random(n) < MIDDLE_NAME_SHARE
+    middle = np.full(n, None, dtype=object)
+    middle[has_middle] = np.asarray(_forenames(side, pool, sex, born.year.to_numpy()), dtype=object)[has_middle]
     outside = pd.DataFrame(
         {
             "forename": _forenames(rng, pool, sex, born.year.to_numpy()),
