@@ -7,6 +7,8 @@ parent). Printed beside the truth: the match rate and estimated false-match rate
 and the true ones (study records / records, 1 - precision).
 
     .venv/bin/python bench/reference_bench.py [--study 100000] [--reference 1000000] [--datasets offending,...]
+        [--misses]  the missed study records by class (bench/reference_misses.py)
+        [--keep DIR]  build the study in DIR once and reuse it
 
 Target (issue 15): precision >= 0.999, recall >= 0.97 on the generated data."""
 
