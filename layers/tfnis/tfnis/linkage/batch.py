@@ -87,9 +87,8 @@ def link_fields(
     """Cluster records given as normalised MATCH_FIELDS: match keys, then the model (engine duckdb or spark).
 
     known_links: pairs of record positions already known to be one person (the national re-link's council ids),
-    joined like key links before the model runs.
-    model: trained parameters to use instead of training (tfnis.linkage.parameters), u re-estimated from these
-    records when reestimate_u; trained here when None or when they do not fit the data.
+    joined like key links before the model runs. model: parameters to use, not train (tfnis.linkage.parameters;
+    u re-estimated from these records when reestimate_u); trained here when None or when they do not fit.
     """
     if not fields.index.equals(pd.RangeIndex(len(fields))):
         fields = fields.reset_index(drop=True)

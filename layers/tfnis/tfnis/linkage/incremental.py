@@ -138,8 +138,7 @@ def match_submission(
         # row of the persons linked to (read again below); the rest is not held while the model runs.
         old = old.merge(fields[["la_code", "family_id"]].dropna().drop_duplicates(), on=["la_code", "family_id"])
     near_miss = np.full(n, np.nan)
-    index_rows = _index_size(index)
-    use = _model_to_use(model, index_rows, retrain)
+    use = _model_to_use(model, _index_size(index), retrain)
     scored = _by_model(fields, candidates, person, rule, probability, threshold, new_key, near_miss, use)
     del candidates
 
@@ -162,11 +161,8 @@ def match_submission(
     added = rows_not_in(old, new_rows)
     quality = linkage_quality(key_map, near_miss, threshold=threshold)
     base = None if isinstance(index, ParquetIndex) else old
-    trained = None
-    if scored.how == TRAINED and scored.model is not None:
-        trained = replace(scored.model, index_rows=index_rows)
-    return MatchResult(key_map=key_map, new_rows=added, quality=quality, base=base, model=trained,
-                       model_source=scored.how)  # fmt: skip
+    trained = replace(scored.model, index_rows=use.index_rows) if scored.how == TRAINED and scored.model else None
+    return MatchResult(key_map, added, quality, base, model=trained, model_source=scored.how)
 
 
 def _index_size(index: pd.DataFrame | ParquetIndex | None) -> int:
@@ -181,15 +177,16 @@ class ModelUse:
 
     model: ModelParameters | None = None
     reestimate_u: bool = False
+    index_rows: int = 0  # the index's rows now: a model trained here is stored with it
 
 
 def _model_to_use(stored: ModelParameters | None, index_rows: int, retrain: bool) -> ModelUse:
     """Train, reuse the stored model, or (an empty index, nothing stored) the prior with u from the submission."""
     if training_due(stored, index_rows, retrain=retrain):
-        return ModelUse()
+        return ModelUse(index_rows=index_rows)
     if stored is None:
-        return ModelUse(prior_model(), reestimate_u=True)
-    return ModelUse(stored)
+        return ModelUse(prior_model(), reestimate_u=True, index_rows=index_rows)
+    return ModelUse(stored, index_rows=index_rows)
 
 
 def _index_rows(
