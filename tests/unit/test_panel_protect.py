@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +16,14 @@ from hypothesis import strategies as st
 from tfnis.disclosure import DisclosureRefused
 from tfnis.disclosure.measures import class_sizes
 from tfnis.panel.derive import derive_families, derive_individuals
-from tfnis.panel.protect import INVARIANT, family_rules, individual_rules, panel_sizes, protect_panel
+from tfnis.panel.protect import (
+    INVARIANT,
+    ProtectedPanel,
+    family_rules,
+    individual_rules,
+    panel_sizes,
+    protect_panel,
+)
 
 PERIODS = (date(2024, 3, 31), date(2024, 9, 30), date(2025, 3, 31), date(2025, 9, 30))
 COUNCILS = ("E08000025", "E09000012")
@@ -92,3 +100,48 @@ def test_the_panel_is_refused_with_the_shares_it_needed_when_k_costs_more_than_t
     people = families[["family_key", "la_code", "period_end"]].assign(person_key=families["family_key"] + "p")
     with pytest.raises(DisclosureRefused, match=r"panel families: k=5 .* \(level 0: .*level 3: .*\)"):
         protect_panel(derive_families(families), derive_individuals(people), k=5, max_suppression=0.0)
+
+
+def _rekeyed(frame: pd.DataFrame, keys: dict[str, dict[str, str]], seed: int) -> pd.DataFrame:
+    """The frame with its keys renamed and its rows in another order (what another run of the pipeline draws)."""
+    present = {column: names for column, names in keys.items() if column in frame.columns}
+    out = frame.assign(**{c: frame[c].map(names).astype(frame[c].dtype) for c, names in present.items()})
+    return out.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+def _as_seen(panel: ProtectedPanel) -> dict[str, pd.DataFrame]:
+    """What researchers see without the keys: families, and individuals beside their family's row, as sorted
+    multisets of rows (entities that hold the same values are interchangeable)."""
+    families = panel.families
+    people = panel.individuals.merge(families, on=["family_key", "period_end", "la_code"], suffixes=("", "_family"))
+    out = {}
+    for name, frame in (("families", families), ("individuals", people)):
+        shown = frame.drop(columns=["family_key", "person_key"], errors="ignore").astype("string")
+        out[name] = shown.sort_values(list(shown.columns)).reset_index(drop=True)
+    return out
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(tables=staged(), k=st.integers(2, 4), seed=st.integers(0, 2**31))
+def test_the_same_returns_give_the_same_panel_whatever_keys_and_row_order_a_run_draws(tables, k, seed):
+    """Keys are drawn at random per run: which records suppression blanks must follow the data, not the keys
+    (two demo runs of one seed once gave neet estimates of -0.103 and -0.067)."""
+    staged_families, staged_individuals = tables
+    rng = np.random.default_rng(seed)
+    keys = {
+        column: dict(zip(names, (f"k{n}" for n in rng.permutation(len(names))), strict=True))
+        for column in ("family_key", "person_key")
+        for names in [staged_individuals[column].unique()]
+    }
+    try:
+        first = protect_panel(
+            derive_families(staged_families), derive_individuals(staged_individuals), k=k, max_suppression=1.0
+        )
+    except DisclosureRefused:
+        return
+    again = protect_panel(
+        derive_families(_rekeyed(staged_families, keys, seed)),
+        derive_individuals(_rekeyed(staged_individuals, keys, seed)), k=k, max_suppression=1.0,
+    )  # fmt: skip
+    for name, expected in _as_seen(first).items():
+        pd.testing.assert_frame_equal(_as_seen(again)[name], expected)

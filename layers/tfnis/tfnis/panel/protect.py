@@ -88,6 +88,7 @@ def protect_panel(
     from tfnis.panel.risk import PanelRisk, TableOutcome
 
     fam_rules, ind_rules = family_rules(), individual_rules(area)
+    families, individuals = in_content_order(families, individuals)
     fam = consistent(families, FAMILY, FAMILY_INVARIANT)
     fam, fam_cut = settle_trajectories(fam, FAMILY, k)
     fam_out, fam_stats = _protect_table(fam, fam_rules, k, max_suppression, family_levels(fam), fam_cut)
@@ -246,6 +247,65 @@ def _trajectory_sizes(frame: pd.DataFrame, entity: str) -> pd.Series:
     per_entity = trajectories(frame, entity)
     sizes = per_entity.map(per_entity.value_counts())
     return frame[entity].map(sizes).set_axis(frame.index)
+
+
+def entity_signatures(frame: pd.DataFrame, entity: str, context: pd.Series | None = None) -> pd.Series:
+    """Per entity (index), a 64-bit digest of what its rows hold in period order: every column but the keys,
+    which are drawn at random per run, and each row's `context` (a digest by family_key)."""
+    import pandas as pd
+
+    frame = frame.sort_values([entity, "period_end", "la_code"], kind="stable")
+    content = frame.drop(columns=[c for c in (FAMILY, PERSON) if c in frame.columns])
+    key = frame[entity].to_numpy()
+    content["_place"] = frame.groupby(key, sort=False).cumcount().to_numpy()
+    if context is not None:
+        content["_context"] = frame[FAMILY].map(context).to_numpy()
+    return _digest_by(key, pd.util.hash_pandas_object(content, index=False).to_numpy())
+
+
+def _digest_by(key: object, hashes: object) -> pd.Series:
+    """Per distinct key, the hashes of its rows added modulo 2**64 (a digest of a multiset, not a sum)."""
+    import numpy as np
+    import pandas as pd
+
+    codes, keys = pd.factorize(np.asarray(key))
+    total = np.zeros(len(keys), dtype=np.uint64)
+    np.add.at(total, codes, np.asarray(hashes, dtype=np.uint64))
+    return pd.Series(total, index=keys)
+
+
+def in_content_order(families: pd.DataFrame, individuals: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both tables grouped by entity, entities ordered by what they hold, periods in order within each.
+
+    Why: local suppression breaks ties between records of one class by row order (which donors are blanked),
+    and a blanked cell changes what researchers see (a person blanked out of neet_eligible leaves the NEET
+    comparison). Ordered by key, that choice followed the keys a run drew at random, so the same returns gave
+    different extracts (the demo's neet estimate -0.103 and -0.067 in two runs of one seed). A family's digest
+    covers its rows and its members' rows; a person's, its rows and its family's digest; entities left with
+    the same digest hold the same values with the same relatives, so their order is immaterial."""
+    import pandas as pd
+
+    people = entity_signatures(individuals, PERSON)
+    membership = individuals[[PERSON, FAMILY]].drop_duplicates()
+    members = _digest_by(membership[FAMILY].to_numpy(), membership[PERSON].map(people).to_numpy())
+    family = entity_signatures(families, FAMILY, context=members)
+    fam = ordered_by_content(families, FAMILY, family)
+    # people of tied families follow their family's place, so ties break the same way in both tables
+    place = pd.Series(range(len(fam)), index=fam[FAMILY].to_numpy()).groupby(level=0).min()
+    first_family = individuals[FAMILY].map(place).groupby(individuals[PERSON].to_numpy()).transform("min")
+    ind = ordered_by_content(individuals, PERSON, entity_signatures(individuals, PERSON, family), first_family)
+    return fam, ind
+
+
+def ordered_by_content(
+    frame: pd.DataFrame, entity: str, signatures: pd.Series, tiebreak: pd.Series | None = None
+) -> pd.DataFrame:
+    """Rows by entity signature, then `tiebreak` (per row), then entity, periods in order within each."""
+    extra = {"_tiebreak": tiebreak.to_numpy()} if tiebreak is not None else {}
+    ordered = frame.assign(_signature=frame[entity].map(signatures).to_numpy(), **extra).sort_values(
+        ["_signature", *extra, entity, "period_end", "la_code"], kind="stable"
+    )
+    return ordered.drop(columns=["_signature", *extra]).reset_index(drop=True)
 
 
 def consistent(frame: pd.DataFrame, entity: str, columns: tuple[str, ...]) -> pd.DataFrame:

@@ -125,11 +125,12 @@ def protect_jointly(
 
     from tfnis.disclosure.measures import class_codes, class_sizes
     from tfnis.disclosure.suppression import KAnonymityImpossible, suppress_locally
-    from tfnis.panel.protect import individual_rules
+    from tfnis.panel.protect import entity_signatures, individual_rules, ordered_by_content
 
     ind = individuals.copy()
     ind["period_end"] = pd.to_datetime(ind["period_end"])
-    ind = ind.sort_values([PERSON, "period_end", "la_code"], kind="stable").reset_index(drop=True)
+    ind = ind.sort_values([PERSON, "period_end", "la_code"], kind="stable")
+    ind = ordered_by_content(ind, PERSON, entity_signatures(ind, PERSON))
     fixed = [c for c in individual_rules(area).quasi_identifiers if c in ind.columns]
     table, shown = person_classes(joined, ind, fixed)
     every = ["trajectory", *fixed, *shown]
