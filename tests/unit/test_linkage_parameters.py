@@ -139,9 +139,15 @@ def test_a_stored_model_that_does_not_fit_the_data_falls_back_to_training_and_sa
 ):
     settings = json.loads(json.dumps(first.model.settings))
     settings["comparisons"] = [c for c in settings["comparisons"] if c["output_column_name"] != "dob"]
+    # A comparison of another council's fields, which this data lacks: kept in the model trained here.
+    other = {"output_column_name": "address", "comparison_levels": [{"sql_condition": "ELSE", "m_probability": 0.5,
+                                                                      "u_probability": 0.5}]}  # fmt: skip
+    settings["comparisons"].append(other)
     unfitting = replace(first.model, settings=settings)
     with caplog.at_level(logging.WARNING, logger="tfnis.linkage.model"):
         result = match_submission(returns[2], first.index, model=unfitting)
     assert result.model_source == TRAINED and result.model is not None
+    assert other in result.model.settings["comparisons"]
+    assert [c["output_column_name"] for c in result.model.settings["comparisons"]].count("dob") == 1
     assert "lacks the dob comparison" in caplog.text and "trained on these records" in caplog.text
     assert not any(value in caplog.text for value in identifier_values(returns[2]))

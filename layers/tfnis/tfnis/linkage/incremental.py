@@ -41,7 +41,7 @@ from tfnis.linkage.match_keys import (
 )
 from tfnis.linkage.model import SEED, ModelInput, Scored, blocking_columns, score_with_model
 from tfnis.linkage.normalise import MATCH_FIELDS, match_fields
-from tfnis.linkage.parameters import TRAINED, ModelParameters, prior_model, training_due
+from tfnis.linkage.parameters import TRAINED, ModelParameters, merged, prior_model, training_due
 from tfnis.linkage.quality import NEAR_THRESHOLD, linkage_quality
 
 COUNCIL_PERSON_ID = "council_person_id"
@@ -161,7 +161,9 @@ def match_submission(
     added = rows_not_in(old, new_rows)
     quality = linkage_quality(key_map, near_miss, threshold=threshold)
     base = None if isinstance(index, ParquetIndex) else old
-    trained = replace(scored.model, index_rows=use.index_rows) if scored.how == TRAINED and scored.model else None
+    trained = None
+    if scored.how == TRAINED and scored.model:
+        trained = merged(replace(scored.model, index_rows=use.index_rows), model)
     return MatchResult(key_map, added, quality, base, model=trained, model_source=scored.how)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
@@ -158,3 +158,17 @@ def parameters_of(linker: Any, *, index_rows: int, trained_records: int, sql_dia
             saved_level["u_probability"] = float(level.u_probability)
     settings["blocking_rules_to_generate_predictions"] = []  # the data's own, each time (they carry scope)
     return ModelParameters(settings, index_rows, trained_records, sql_dialect)
+
+
+def merged(trained: ModelParameters, stored: ModelParameters | None) -> ModelParameters:
+    """The newly trained model, keeping the stored model's comparisons that these records did not have (another
+    council's fields: a forename comparison with middle-name levels, an NHS number), so councils with different
+    fields do not each retrain the model over the other's."""
+    if stored is None or stored.sql_dialect != trained.sql_dialect:
+        return trained
+    have = {_levels_key(c) for c in trained.settings["comparisons"]}
+    try:
+        kept = [c for c in stored.settings["comparisons"] if _levels_key(c) not in have]
+    except (KeyError, TypeError):
+        return trained  # a malformed stored model: nothing of it to keep
+    return replace(trained, settings={**trained.settings, "comparisons": [*trained.settings["comparisons"], *kept]})
