@@ -161,10 +161,14 @@ def match_submission(
     added = rows_not_in(old, new_rows)
     quality = linkage_quality(key_map, near_miss, threshold=threshold)
     base = None if isinstance(index, ParquetIndex) else old
-    trained = None
-    if scored.how == TRAINED and scored.model:
-        trained = merged(replace(scored.model, index_rows=use.index_rows), model)
-    return MatchResult(key_map, added, quality, base, model=trained, model_source=scored.how)
+    return MatchResult(key_map, added, quality, base, model=_to_store(scored, use, model), model_source=scored.how)
+
+
+def _to_store(scored: Scored, use: ModelUse, stored: ModelParameters | None) -> ModelParameters | None:
+    """The model to store with the index: one trained here (with the stored one's other comparisons), else None."""
+    if scored.how != TRAINED or scored.model is None:
+        return None
+    return merged(replace(scored.model, index_rows=use.index_rows), stored)
 
 
 def _index_size(index: pd.DataFrame | ParquetIndex | None) -> int:
