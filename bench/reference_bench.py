@@ -7,6 +7,8 @@ parent). Printed beside the truth: the match rate and estimated false-match rate
 and the true ones (study records / records, 1 - precision).
 
     .venv/bin/python bench/reference_bench.py [--study 100000] [--reference 1000000] [--datasets offending,...]
+        [--misses]  the missed study records by class (bench/reference_misses.py)
+        [--keep DIR]  build the study in DIR once and reuse it
 
 Target (issue 15): precision >= 0.999, recall >= 0.97 on the generated data."""
 
@@ -48,10 +50,20 @@ def build_study(n_study: int, seed: int, work: Path) -> tuple[pd.DataFrame, pd.D
     return study_people(frames), owners, frames.period_ends[-1]
 
 
-def match_in_child(work: Path, dataset: str, period_end: object) -> dict:
+def match_in_child(work: Path, dataset: str, period_end: object, misses: bool) -> dict:
     """Run the matching in a fresh process so its peak RSS is its own."""
     done = subprocess.run(
-        [sys.executable, __file__, "--child", str(work), "--datasets", dataset, "--period-end", str(period_end)],
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            str(work),
+            "--datasets",
+            dataset,
+            "--period-end",
+            str(period_end),
+            *(["--misses"] if misses else []),
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -67,7 +79,7 @@ def peak_rss_gib() -> float:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-def child(work: Path, dataset: str, period_end: str) -> None:
+def child(work: Path, dataset: str, period_end: str, misses: bool) -> None:
     """The stage's matching half on one extract: read, validate, match (as tfnis.pipeline.reference does)."""
     from datetime import date
 
@@ -91,9 +103,25 @@ def child(work: Path, dataset: str, period_end: str) -> None:
     # Positions back to the extract's rows, so truth lines up with unmatchable rows left out.
     matches = result.matches.assign(position=positions[result.matches["position"].to_numpy()])
     matches.to_parquet(work / f"{dataset}.matches.parquet")
-    print(json.dumps({"seconds": seconds, "peak_gib": peak_rss_gib(), "records": check.records,
-                      "match_rate": len(result.matches) / check.records if check.records else 0.0,
-                      "fmr_estimate": result.estimated_false_match_rate}))  # fmt: skip
+    measured = {"seconds": seconds, "peak_gib": peak_rss_gib(), "records": check.records,
+                "match_rate": len(result.matches) / check.records if check.records else 0.0,
+                "fmr_estimate": result.estimated_false_match_rate}  # fmt: skip
+    if misses:
+        measured["misses"] = explain_misses(work, dataset, identifiers, index, result, positions)
+    print(json.dumps(measured))
+
+
+def explain_misses(work: Path, dataset: str, identifiers, index, result, positions) -> list[str]:
+    """The missed study records by class (bench/reference_misses.py), after the timing and peak are taken."""
+    from reference_misses import miss_breakdown
+
+    from tfnis.linkage.incremental import INDEX_FIELDS
+    from tfnis.reference.matching import _compact_fields
+
+    fields = _compact_fields(identifiers)
+    old = index[["person_key", *INDEX_FIELDS]].astype("string[pyarrow]").drop_duplicates().reset_index(drop=True)
+    truth, owners = pd.read_parquet(work / f"{dataset}.truth.parquet"), pd.read_parquet(work / "owners.parquet")
+    return miss_breakdown(fields, old, result, truth, owners, positions)
 
 
 def score(matches: pd.DataFrame, truth: pd.DataFrame, owners: pd.DataFrame) -> tuple[float, float, int, int]:
@@ -113,43 +141,72 @@ def main() -> None:
     parser.add_argument("--datasets", default="offending,benefits_employment,education")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--namesakes", type=float, default=None, help="share of outside records that are namesakes")
+    parser.add_argument("--misses", action="store_true", help="print the missed study records by class")
+    parser.add_argument("--keep", type=Path, help="build the study in this folder, or reuse the one built there")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--period-end", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.datasets, args.period_end)
+        child(args.child, args.datasets, args.period_end, args.misses)
         return
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        run(args, args.keep)
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        run(args, Path(folder))
+
+
+def prepared(args: argparse.Namespace, work: Path) -> tuple[pd.DataFrame, pd.DataFrame, object]:
+    """The study, its owners and period end: built, or read back from a --keep folder built with these sizes."""
+    from datetime import date
+
+    stamp = work / "study.json"
+    wanted = {"study": args.study, "seed": args.seed, "columns": 8}  # study_people with middle names
+    if stamp.exists() and json.loads(stamp.read_text()) | {"period_end": None} == wanted | {"period_end": None}:
+        period_end = date.fromisoformat(json.loads(stamp.read_text())["period_end"])
+        print("study: read back from --keep")
+        return pd.read_parquet(work / "study.parquet"), pd.read_parquet(work / "owners.parquet"), period_end
+    started = time.perf_counter()
+    study, owners, period_end = build_study(args.study, args.seed, work)
+    study.to_parquet(work / "study.parquet")
+    owners.to_parquet(work / "owners.parquet")
+    stamp.write_text(json.dumps(wanted | {"period_end": str(period_end)}))
+    print(f"study: {len(study):,} people, index built in {time.perf_counter() - started:.0f}s")
+    return study, owners, period_end
+
+
+def run(args: argparse.Namespace, work: Path) -> None:
     from tfnis.generate.national import reference_extract
 
-    with tempfile.TemporaryDirectory() as folder:
-        work = Path(folder)
-        started = time.perf_counter()
-        study, owners, period_end = build_study(args.study, args.seed, work)
-        print(f"study: {len(study):,} people, index built in {time.perf_counter() - started:.0f}s")
-        print(f"seed {args.seed}; match rate and false-match rate: reported by the stage / true")
-        print("| dataset | records | study records | matched | precision | recall | match rate | false-match rate "
-              "| time s | peak GiB |")  # fmt: skip
-        print("|---|---|---|---|---|---|---|---|---|---|")
-        for dataset in args.datasets.split(","):
-            rng = np.random.default_rng(args.seed)
-            extract, truth = reference_extract(
-                study, dataset, period_end, rng, records=args.reference,
-                **({} if args.namesakes is None else {"namesakes": args.namesakes}),
-            )  # fmt: skip
-            extract.to_csv(work / f"{dataset}.csv", index=False)
-            del extract
-            measured = match_in_child(work, dataset, period_end)
-            matches = pd.read_parquet(work / f"{dataset}.matches.parquet")
-            precision, recall, matched, in_study = score(matches, truth, owners)
-            rates = (
-                f"{measured['match_rate']:.4f} / {in_study / len(truth):.4f} | "
-                f"{measured['fmr_estimate']:.5f} / {1 - precision:.5f}"
-            )
-            print(
-                f"| {dataset} | {len(truth):,} | {in_study:,} | {matched:,} | {precision:.4f} | {recall:.4f} | "
-                f"{rates} | {measured['seconds']:.1f} | {measured['peak_gib']:.2f} |",
-                flush=True,
-            )
+    study, owners, period_end = prepared(args, work)
+    print(f"seed {args.seed}; match rate and false-match rate: reported by the stage / true")
+    print("| dataset | records | study records | matched | precision | recall | match rate | false-match rate "
+          "| time s | peak GiB |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for dataset in args.datasets.split(","):
+        rng = np.random.default_rng(args.seed)
+        extract, truth = reference_extract(
+            study, dataset, period_end, rng, records=args.reference,
+            **({} if args.namesakes is None else {"namesakes": args.namesakes}),
+        )  # fmt: skip
+        extract.to_csv(work / f"{dataset}.csv", index=False)
+        truth.to_parquet(work / f"{dataset}.truth.parquet")
+        del extract
+        measured = match_in_child(work, dataset, period_end, args.misses)
+        matches = pd.read_parquet(work / f"{dataset}.matches.parquet")
+        precision, recall, matched, in_study = score(matches, truth, owners)
+        rates = (
+            f"{measured['match_rate']:.4f} / {in_study / len(truth):.4f} | "
+            f"{measured['fmr_estimate']:.5f} / {1 - precision:.5f}"
+        )
+        print(
+            f"| {dataset} | {len(truth):,} | {in_study:,} | {matched:,} | {precision:.4f} | {recall:.4f} | "
+            f"{rates} | {measured['seconds']:.1f} | {measured['peak_gib']:.2f} |",
+            flush=True,
+        )
+        for line in measured.get("misses", []):
+            print(line)
 
 
 if __name__ == "__main__":

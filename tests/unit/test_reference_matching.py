@@ -60,6 +60,15 @@ def test_upn_only_for_school_ages_and_nino_only_for_adults(study):
     assert ages(benefits, period_end).min() >= 16 and (benefits["nino"] != "").mean() > 0.95
 
 
+def test_offending_states_middle_names_on_part_of_its_records_and_the_other_datasets_none(study):
+    frames, _, _ = study
+    people, period_end = study_people(frames), frames.period_ends[-1]
+    offending, _ = reference_extract(people, "offending", period_end, np.random.default_rng(1), records=4000)
+    benefits, _ = reference_extract(people, "benefits_employment", period_end, np.random.default_rng(1))
+    assert 0.25 < (offending["middle_names"] != "").mean() < 0.55  # 55 % have one, 70 % of those stated
+    assert "middle_names" not in benefits.columns
+
+
 def test_cli_writes_extracts_and_reference_truth(tmp_path: Path):
     from tfnis.cli.generate import run
 
@@ -150,3 +159,49 @@ def test_a_name_and_birthday_count_only_when_the_extract_shows_the_name_is_rare(
     moved = _fields([{**typo, "postcode": "E8 1AA"}, *strangers])
     held = old.assign(postcode_district=["M1", "M1", "LS6"])
     assert name_dob_matches(moved, held, np.arange(len(moved)), share=0.5, moved=0.001).empty
+
+
+def test_a_typo_in_a_common_forename_is_weighed_by_the_names_close_to_it_not_by_the_name_itself():
+    """A close level's u is the share of records whose name is close to the person's but not equal: a
+    stranger named exactly Michael would agree at the equal level. Counting the 2,000 Michaels as close
+    neighbours made a typo'd Micheal with the person's surname and birthday look like a likely stranger."""
+    from tfnis.reference.name_dob import name_dob_matches
+
+    rng = np.random.default_rng(1)
+    born = [f"19{rng.integers(70, 99)}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d}" for _ in range(4000)]
+    person = {"forename": "Michael", "surname": "Quillfeather", "date_of_birth": "1985-03-02", "sex": "M"}
+    old = _fields([person]).assign(person_key=["p1"])
+    michaels = [{"forename": "Michael", "surname": f"S{i:04d}", "date_of_birth": d, "sex": "M"}
+                for i, d in enumerate(born[:2000])]  # fmt: skip
+    quillfeathers = [{"forename": f"F{i:03d}", "surname": "Quillfeather", "date_of_birth": d, "sex": "M"}
+                     for i, d in enumerate(born[2000:2020])]  # fmt: skip
+    others = [{"forename": f"G{i:03d}", "surname": f"T{i:04d}", "date_of_birth": d, "sex": "F"}
+              for i, d in enumerate(born[2020:])]  # fmt: skip
+    typo = {**person, "forename": "Micheal"}  # two letters swapped, no postcode
+    extract = _fields([typo, *michaels, *quillfeathers, *others])
+    found = name_dob_matches(extract, old, np.arange(len(extract)), share=0.5)
+    assert found["position"].tolist() == [0] and found["person_key"].tolist() == ["p1"]
+
+
+def test_a_middle_name_both_sides_state_tells_a_common_name_from_a_stranger_and_a_different_one_rules_out():
+    """The PNC holds second forenames: equal, a rare middle name makes a no-postcode John Smith born that day
+    the person; without one the name is too common; a different middle name is a stranger, however alike."""
+    from tfnis.reference.name_dob import name_dob_matches
+
+    rng = np.random.default_rng(2)
+    born = [f"19{rng.integers(70, 99)}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d}" for _ in range(4000)]
+    person = {"forename": "John", "middle_names": "Alistair", "surname": "Smith", "date_of_birth": "1985-03-02",
+              "sex": "M"}  # fmt: skip
+    old = _fields([person]).assign(person_key=["p1"])
+    smiths = [{"forename": "John", "middle_names": ("Paul", "James", "")[i % 3], "surname": "Smith",
+               "date_of_birth": d, "sex": "M"} for i, d in enumerate(born[:300])]  # fmt: skip
+    strangers = [{"forename": f"F{i:03d}", "middle_names": "Paul", "surname": f"S{i:04d}", "date_of_birth": d,
+                  "sex": "M"} for i, d in enumerate(born[300:])]  # fmt: skip
+
+    def found(record: dict) -> list[str]:
+        extract = _fields([record, *smiths, *strangers])
+        return name_dob_matches(extract, old, np.arange(len(extract)), share=0.5)["person_key"].tolist()
+
+    assert found(person) == ["p1"]
+    assert found({**person, "middle_names": ""}) == []
+    assert found({**person, "middle_names": "Paul"}) == []

@@ -37,6 +37,7 @@ OUTSIDE_PER_STUDY_RECORD = 3.0  # outside people per study record: a majority ou
 # study people one in the extract: several times what a 1M extract of England's 56M people would hold (about
 # 0.03 %), on purpose; bench/reference_bench.py --namesakes raises it.
 LOOKALIKE_SHARE, NAMESAKE_SHARE = 0.05, 0.0005
+MIDDLE_NAME_SHARE = 0.55  # people with a middle name, as the population the returns are drawn from
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,12 @@ class Habits:
     nickname: bool  # records the name a person goes by (offending: aliases), else the formal one
     typo_rate: float
     dob_slip_rate: float
+    middle_present: float = 0.0  # share of people with a middle name whose record states it (contracts with one)
 
 
 HABITS = {
     "education": Habits(0.97, 0.99, 0.95, False, 0.01, 0.003),
-    "offending": Habits(0.12, 0.0, 0.7, True, 0.03, 0.01),
+    "offending": Habits(0.12, 0.0, 0.7, True, 0.03, 0.01, middle_present=0.7),
     "benefits_employment": Habits(0.9, 0.99, 0.9, False, 0.01, 0.003),
 }
 
@@ -65,7 +67,9 @@ def study_people(frames: GeneratedFrames) -> pd.DataFrame:
     from tfnis.linkage.normalise import normalise_dobs, normalise_sexes
     from tfnis.spec.identifiers import NinoClass, nino_classes, normalise_postcodes, upn_valid_mask
 
-    people = frames.individuals[["forename", "surname", "date_of_birth", "sex", "postcode", "nino", "upn"]].copy()
+    columns = ["forename", "middle_names", "surname", "date_of_birth", "sex", "postcode", "nino", "upn"]
+    people = frames.individuals[columns].copy()
+    people["middle_names"] = people["middle_names"].replace("", None)
     people["true_person"] = frames.truth["true_person"].to_numpy()
     people["date_of_birth"] = normalise_dobs(people["date_of_birth"])
     people["sex"] = normalise_sexes(people["sex"])
@@ -98,9 +102,14 @@ def _outside_people(
     age_days = rng.integers(int(low * 365.25) + 1, int((high + 1) * 365.25) - 1, size=n)
     born = pd.Timestamp(period_end) - pd.to_timedelta(age_days, unit="D")
     districts = np.array([d for c in reference.councils() for d in c.districts])
+    side = rng.spawn(1)[0]  # middle names from a stream of their own: the other columns' draws are unchanged
+    has_middle = side.random(n) < MIDDLE_NAME_SHARE
+    middle = np.full(n, None, dtype=object)
+    middle[has_middle] = np.asarray(_forenames(side, pool, sex, born.year.to_numpy()), dtype=object)[has_middle]
     outside = pd.DataFrame(
         {
             "forename": _forenames(rng, pool, sex, born.year.to_numpy()),
+            "middle_names": middle.astype(object),
             "surname": _surnames(rng, pool),
             "date_of_birth": born.strftime("%Y-%m-%d"),
             "sex": np.where(sex == 1, "M", "F"),
@@ -141,6 +150,8 @@ def _key_identifiers(records: pd.DataFrame, spec: str, period_end: date, rng: np
 
 def _recorded(records: pd.DataFrame, habits: Habits, rng: np.random.Generator) -> pd.DataFrame:
     """The dataset's recording slips: name variants, typos, a slipped date, blanks."""
+    import pandas as pd
+
     out = records.copy()
     names = out["forename"].to_numpy(dtype=object)
     out["forename"] = _vary_forenames(names, rng) if habits.nickname else _misspell(names, habits.typo_rate, rng)
@@ -150,6 +161,12 @@ def _recorded(records: pd.DataFrame, habits: Habits, rng: np.random.Generator) -
     dob[slip] = [d[:8] + f"{(int(d[8:]) % 28) + 1:02d}" for d in dob[slip]]  # the day typed wrong
     out["date_of_birth"] = dob
     out.loc[rng.random(len(out)) >= habits.postcode_present, "postcode"] = None
+    side = rng.spawn(1)[0]  # middle names from a stream of their own: the other columns' draws are unchanged
+    middle = out["middle_names"].to_numpy(dtype=object)
+    stated = np.flatnonzero(pd.notna(middle) & (side.random(len(out)) < habits.middle_present))
+    kept = np.full(len(out), None, dtype=object)
+    kept[stated] = _misspell(middle[stated], habits.typo_rate, side)
+    out["middle_names"] = kept
     for key in ("upn", "nino"):
         if key in out.columns:
             out.loc[rng.random(len(out)) >= habits.key_present, key] = None

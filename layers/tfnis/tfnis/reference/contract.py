@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 CONTRACTS_DIR = Path(__file__).with_name("contracts")
 # The identifier columns a reference dataset may carry (a subset of the council return's identifiers).
-IDENTIFIER_COLUMNS = ("forename", "surname", "date_of_birth", "sex", "postcode", "nino", "upn")
+# middle_names: beyond issue 15's list on purpose, the PNC holds a person's second and third forenames, and
+# without them a no-postcode record of a common name cannot be told from a stranger's (docs/reference.md).
+IDENTIFIER_COLUMNS = ("forename", "middle_names", "surname", "date_of_birth", "sex", "postcode", "nino", "upn")
 
 
 class Outcome(BaseModel):

@@ -44,6 +44,10 @@ class ReferenceMatch:
 
     matches: pd.DataFrame
     records: int
+    # The name + date of birth rule's prior and moved-district share as estimated from this upload (counts,
+    # never values: bench/reference_bench.py --misses replays the rule with them).
+    name_dob_prior: float = 0.0
+    moved_share: float = 0.0
 
     @property
     def match_rate(self) -> float:
@@ -335,4 +339,4 @@ def match_reference(
     matches = matches.sort_values(["rank", "match_probability"], ascending=[True, False], kind="stable")
     matches = matches.drop_duplicates("person_key").drop(columns="rank").sort_values("position")
     matches = matches.astype({"position": "int64", "match_probability": "float64"})
-    return ReferenceMatch(matches.reset_index(drop=True), n)
+    return ReferenceMatch(matches.reset_index(drop=True), n, share, moved)

@@ -32,6 +32,10 @@ NAME_DOB_THRESHOLD = 0.99
 M_FORENAME = {"equal": 0.92, "close": 0.07}
 M_SURNAME = {"equal": 0.94, "close": 0.05}
 M_DOB = {"equal": 0.985, "slipped": 0.01, "swapped": 0.003}
+# Middle names, when both sides state them (the PNC's second and third forenames, a council's middle names): how
+# often one person's two records state the same one (a typo, a dropped second middle name: the rest). Equal,
+# the odds rise by this over the share of records stating that middle name; different, they fall to 1 - it.
+M_MIDDLE = 0.9
 # Share of one person's two records in different postcode districts (people move) when the extract's NINO or
 # UPN matches cannot tell (tfnis.reference.matching measures it on them when there are enough).
 MOVED_DISTRICT = 0.2
@@ -63,7 +67,7 @@ def close_pairs(values: pd.Series, aliases: pd.Series | None = None) -> pd.DataF
     return pairs.rename(columns={"code_x": "a", "code_y": "b"}).reset_index(drop=True)
 
 
-_COLUMNS = ("forename", "surname", "dob", "sex", "postcode", "postcode_district")
+_COLUMNS = ("forename", "middle_names", "surname", "dob", "sex", "postcode", "postcode_district")
 
 
 class _Codes:
@@ -158,7 +162,7 @@ class _Frequencies:
         self.k = {c: len(codes.values[c]) for c in codes.values}
         self.n = {
             c: self._count(codes.extract(c), self.k[c])
-            for c in ("forename", "surname", "dob", "month", "year", "postcode", "postcode_district")
+            for c in ("forename", "middle_names", "surname", "dob", "month", "year", "postcode", "postcode_district")
         }
         self.near = {"forename": self._near("forename", close_f), "surname": self._near("surname", close_s)}
         e = {c: codes.extract(c) for c in ("forename", "surname", "year")}
@@ -201,8 +205,10 @@ class _Frequencies:
         n_f, n_s = self.n["forename"][f], self.n["surname"][s]
         cohort = np.where(n_f > 0, (self.lookup(self.forename_year, f * self.k["year"] + y) / n_year)
                           / np.maximum(n_f / m, 1e-300), 1.0)  # fmt: skip
-        u_f = np.where(f_level == 0, n_f, self.near["forename"][f]) / m * np.maximum(cohort, 1.0)
-        u_s = np.where(s_level == 0, n_s, self.near["surname"][s]) / m
+        # A close level's u is the share of records whose name is close to this one but not equal (a stranger
+        # with the equal name agrees at the equal level, weighed there).
+        u_f = np.where(f_level == 0, n_f, self.near["forename"][f] - n_f) / m * np.maximum(cohort, 1.0)
+        u_s = np.where(s_level == 0, n_s, self.near["surname"][s] - n_s) / m
         joint = self.lookup(self.name, self._name_key(f, s))
         together = np.where((n_f > 0) & (n_s > 0), joint * m / np.maximum(n_f * n_s, 1.0), 1.0)
         close = np.maximum(together, 1.0) * u_f * u_s
@@ -219,6 +225,19 @@ def _forename_aliases(old: pd.DataFrame, fields: pd.DataFrame, codes: _Codes) ->
     frame = pd.DataFrame({"code": codes.code["forename"], "aliases": aliases.astype(object)})
     first = frame[frame["code"] >= 0].drop_duplicates("code").set_index("code")["aliases"]
     return first.reindex(np.arange(len(codes.values["forename"])))
+
+
+def _middle_name_factor(pos: np.ndarray, row: np.ndarray, codes: _Codes, freq: _Frequencies) -> np.ndarray:
+    """How much a middle name both sides state moves the odds: up by M_MIDDLE over the share of the extract's
+    middle names that are this one when equal, down to 1 - M_MIDDLE when not; 1 when either side has none."""
+    mine, theirs = codes.extract("middle_names")[pos], codes.old("middle_names")[row]
+    stated = (mine >= 0) & (theirs >= 0)
+    equal = stated & (mine == theirs)
+    n = freq.n["middle_names"]
+    factor = np.ones(len(pos))
+    factor[stated] = 1.0 - M_MIDDLE
+    factor[equal] = M_MIDDLE * max(float(n.sum()), 1.0) / np.maximum(n[theirs[equal]], 1.0)
+    return factor
 
 
 def _posterior(pairs: pd.DataFrame, codes: _Codes, freq: _Frequencies, share: float, moved: float) -> np.ndarray:
@@ -245,8 +264,44 @@ def _posterior(pairs: pd.DataFrame, codes: _Codes, freq: _Frequencies, share: fl
     factor[same_district] = (1.0 - moved) * freq.m / n_district
     factor[same_postcode] = (1.0 - moved) * freq.m / np.maximum(freq.n["postcode"][postcode[1][same_postcode]], 1.0)
     sex = codes.extract("sex")[pos], codes.old("sex")[row]
-    odds = share * m * factor / strangers
+    odds = share * m * factor * _middle_name_factor(pos, row, codes, freq) / strangers
     return np.where((sex[0] >= 0) & (sex[1] >= 0) & (sex[0] != sex[1]), 0.0, odds / (1.0 + odds))
+
+
+def name_dob_links(
+    fields: pd.DataFrame, old: pd.DataFrame, waiting: np.ndarray, share: float, *,
+    moved: float = MOVED_DISTRICT, chunk: int = 200_000,
+) -> pd.DataFrame:  # fmt: skip
+    """position, person (a code of old's person_key), p: every waiting record's candidate persons with their
+    posterior (the best of the person's index rows), before any decision."""
+    import pandas as pd
+
+    codes = _Codes(old, fields)
+    close_f = _close_codes(codes, "forename", _forename_aliases(old, fields, codes))
+    close_s = _close_codes(codes, "surname", None)
+    freq = _Frequencies(codes, close_f, close_s)
+    person = pd.factorize(old["person_key"])[0]
+    found = []
+    for start in range(0, len(waiting), chunk):
+        pairs = _candidates(codes, waiting[start : start + chunk], close_f, close_s)
+        scored = pd.DataFrame({"position": pairs["position"].to_numpy(), "person": person[pairs["row"].to_numpy()],
+                               "p": _posterior(pairs, codes, freq, share, moved)})  # fmt: skip
+        found.append(scored[scored["p"] > 1e-6].groupby(["position", "person"], as_index=False)["p"].max())
+    if not found:
+        return pd.DataFrame({"position": np.zeros(0, np.int64), "person": np.zeros(0, np.int64), "p": []})
+    return pd.concat(found, ignore_index=True)
+
+
+def decided(links: pd.DataFrame, threshold: float = NAME_DOB_THRESHOLD) -> pd.DataFrame:
+    """position, person, p of the links that decide a record: its best person, the posterior times the
+    chance its second is not the one; at `threshold` or over; a person two records claim is left alone."""
+    links = links.sort_values(["position", "p"], ascending=[True, False])
+    rank = links.groupby("position").cumcount().to_numpy()
+    second = links[rank == 1].set_index("position")["p"]
+    links = links[rank == 0]
+    links = links.assign(p=links["p"] * (1.0 - links["position"].map(second).fillna(0.0)))  # and not the other
+    links = links[links["p"] >= threshold]
+    return links[~links["person"].duplicated(keep=False)]
 
 
 def name_dob_matches(
@@ -259,25 +314,8 @@ def name_dob_matches(
     second person is not unlikely, or a person two records claim, is left alone."""
     import pandas as pd
 
-    codes = _Codes(old, fields)
-    close_f = _close_codes(codes, "forename", _forename_aliases(old, fields, codes))
-    close_s = _close_codes(codes, "surname", None)
-    freq = _Frequencies(codes, close_f, close_s)
-    person, person_keys = pd.factorize(old["person_key"])
-    found = []
-    for start in range(0, len(waiting), chunk):
-        pairs = _candidates(codes, waiting[start : start + chunk], close_f, close_s)
-        scored = pd.DataFrame({"position": pairs["position"].to_numpy(), "person": person[pairs["row"].to_numpy()],
-                               "p": _posterior(pairs, codes, freq, share, moved)})  # fmt: skip
-        found.append(scored[scored["p"] > 1e-6].groupby(["position", "person"], as_index=False)["p"].max())
-    links = pd.concat(found, ignore_index=True) if found else pd.DataFrame({"position": [], "person": [], "p": []})
-    links = links.sort_values(["position", "p"], ascending=[True, False])
-    rank = links.groupby("position").cumcount().to_numpy()
-    second = links[rank == 1].set_index("position")["p"]
-    links = links[rank == 0]
-    links = links.assign(p=links["p"] * (1.0 - links["position"].map(second).fillna(0.0)))  # and not the other
-    links = links[links["p"] >= threshold]
-    links = links[~links["person"].duplicated(keep=False)]
+    links = decided(name_dob_links(fields, old, waiting, share, moved=moved, chunk=chunk), threshold)
+    person_keys = pd.factorize(old["person_key"])[1]
     return pd.DataFrame(
         {"position": links["position"].to_numpy(np.int64),
          "person_key": np.asarray(person_keys, dtype=object)[links["person"].to_numpy(np.int64)],
