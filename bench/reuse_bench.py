@@ -10,6 +10,7 @@ is stored, period 3 is timed both ways.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 import json
 import pickle
 import statistics
@@ -56,7 +57,8 @@ def _child(path: Path, mode: str) -> None:
     from tfnis.linkage.parameters import ModelParameters
 
     index, model_json, records, (true_of_key, true_person) = pickle.loads(path.read_bytes())
-    model = ModelParameters.from_json(model_json)
+    # Reuse as a stack would if RETRAIN_GROWTH let it (the default trains whenever the index has grown).
+    model = replace(ModelParameters.from_json(model_json), index_rows=len(index))
     start, cpu_start = time.perf_counter(), time.process_time()
     result = match_submission(records, index, model=model, retrain=mode == "trained")
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start

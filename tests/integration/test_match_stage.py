@@ -4,6 +4,7 @@ the extract at research end."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pandas as pd
@@ -150,7 +151,7 @@ def larger_returns() -> list[pd.DataFrame]:
     return out
 
 
-def test_the_model_is_trained_once_stored_beside_the_index_reused_and_destroyed_at_research_end(
+def test_the_model_is_trained_stored_beside_the_index_reused_while_it_has_not_grown_and_destroyed_at_research_end(
     store, table, larger_returns
 ):
     from tfnis.linkage.parameters import ModelParameters
@@ -168,12 +169,19 @@ def test_the_model_is_trained_once_stored_beside_the_index_reused_and_destroyed_
     model = ModelParameters.from_json(store.get_bytes(s.linkage_bucket, LINKAGE_MODEL_KEY))
     assert model.index_rows == len(larger_returns[0])
     assert [e["index_rows"] for e in audited(store, "linkage_model_trained")] == [len(larger_returns[0])]
-    # A third council's return of the same people: the index has not doubled since, so the model is reused.
+    # The stored model as if trained on the index as it is now: a third council's return of the same people
+    # reuses it (the index has not grown since); the stored model stays the one it was.
+    rows_now = sum(
+        len(store.get_frame(s.linkage_bucket, k)) for k in store.list_keys(s.linkage_bucket, LINKAGE_INDEX_PREFIX)
+    )
+    stored = replace(model, index_rows=rows_now)
+    store.put_bytes(s.linkage_bucket, LINKAGE_MODEL_KEY, stored.to_json(), "application/json")
     third = larger_returns[1].assign(la_code="E09000001", person_id="x" + larger_returns[1]["person_id"].astype(str))
     ref = validated(store, table, "E09000001", date(2025, 9, 30), third)
     assert match_stage(ref, store=store, table=table) == "matched"
     assert audited(store, "submission_matched")[-1]["model"] == "reused"
     assert len(audited(store, "linkage_model_trained")) == 1
+    assert ModelParameters.from_json(store.get_bytes(s.linkage_bucket, LINKAGE_MODEL_KEY)) == stored
     destroy_personal_data(store, table, trigger="test")
     assert store.count_versions(s.linkage_bucket, "linkage/model/") == 0
 

@@ -70,8 +70,8 @@ def test_training_is_due_without_a_model_when_asked_and_when_the_index_has_grown
     model = ModelParameters({"comparisons": []}, index_rows=1000, trained_records=800)
     assert not training_due(None, 0)  # a new stack's first submission: the prior
     assert training_due(None, 1)
-    assert not training_due(model, int(RETRAIN_GROWTH * 1000) - 1)
-    assert training_due(model, int(RETRAIN_GROWTH * 1000))
+    assert not training_due(model, int(RETRAIN_GROWTH * 1000))
+    assert training_due(model, int(RETRAIN_GROWTH * 1000) + 1)
     assert training_due(model, 1000, retrain=True)
     assert training_due(replace(model, index_rows=0), 1)  # a model trained before anything was indexed
 
@@ -98,13 +98,15 @@ def test_reused_parameters_score_exactly_as_the_training_that_made_them(model_in
 
 def test_the_next_submission_reuses_the_stored_model_and_trains_once_the_index_has_grown(first, returns):
     index = first.index
-    # The model as if trained when the index was two thirds of what it is now: not grown RETRAIN_GROWTH-fold.
-    stored = replace(first.model, index_rows=len(index) * 2 // 3)
+    # The model as if trained on this index (or, were RETRAIN_GROWTH raised, a smaller one): not grown past it.
+    stored = replace(first.model, index_rows=int(len(index) / RETRAIN_GROWTH))
     reused = match_submission(returns[2], index, model=stored)
     assert reused.model_source == REUSED and reused.model is None  # nothing new to store
     assert reused.key_map["match_rule"].ne("new_person").mean() > 0.8
-    # Trained when the index had a third of its rows now: grown past RETRAIN_GROWTH, so this one trains.
-    retrained = match_submission(returns[2], index, model=replace(first.model, index_rows=len(index) // 3))
+    # Trained when the index had fewer rows than now: grown past RETRAIN_GROWTH, so this one trains.
+    retrained = match_submission(
+        returns[2], index, model=replace(first.model, index_rows=int(len(index) / RETRAIN_GROWTH / 3))
+    )
     assert retrained.model_source == TRAINED and retrained.model is not None
     assert retrained.model.index_rows == len(index)
     forced = match_submission(returns[2], index, model=stored, retrain=True)
@@ -143,7 +145,7 @@ def test_a_stored_model_that_does_not_fit_the_data_falls_back_to_training_and_sa
     other = {"output_column_name": "address", "comparison_levels": [{"sql_condition": "ELSE", "m_probability": 0.5,
                                                                       "u_probability": 0.5}]}  # fmt: skip
     settings["comparisons"].append(other)
-    unfitting = replace(first.model, settings=settings)
+    unfitting = replace(first.model, settings=settings, index_rows=len(first.index))  # not due by growth
     with caplog.at_level(logging.WARNING, logger="tfnis.linkage.model"):
         result = match_submission(returns[2], first.index, model=unfitting)
     assert result.model_source == TRAINED and result.model is not None
