@@ -10,7 +10,6 @@ is stored, period 3 is timed both ways.
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 import json
 import pickle
 import statistics
@@ -18,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
