@@ -54,10 +54,18 @@ def people(*, families: int, councils: int, periods: int, seed: int, error_rate:
     return records
 
 
-def run_tfnis(records: pd.DataFrame, threshold: float) -> np.ndarray:
-    from tfnis.linkage import link_records
+MODELS = ("trained", "prior", "prior-u")  # tfnis's model: trained on the data, the shipped prior (u re-estimated)
 
-    return link_records(records.drop(columns=["person"]), threshold=threshold)["person_key"].to_numpy()
+
+def run_tfnis(records: pd.DataFrame, threshold: float, model: str = "trained") -> np.ndarray:
+    from tfnis.linkage import link_records
+    from tfnis.linkage.parameters import prior_model
+
+    parameters = None if model == "trained" else prior_model()
+    linked = link_records(
+        records.drop(columns=["person"]), threshold=threshold, model=parameters, reestimate_u=model == "prior-u"
+    )
+    return linked["person_key"].to_numpy()
 
 
 def run_splink(records: pd.DataFrame, threshold: float) -> np.ndarray:
@@ -117,13 +125,13 @@ def peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
-def _child(engine: str, data: Path, threshold: float) -> None:
+def _child(engine: str, data: Path, threshold: float, model: str) -> None:
     # The identifiers as Arrow-backed strings, as `tfnis link` reads its CSV (and every table read in the project
     # is): the same input frame for both engines, a third of the memory of a million rows of Python strings.
     records = pd.read_parquet(data)
     records = records.astype({c: "string[pyarrow]" for c in IDENTIFIER_COLUMNS})
     start = time.perf_counter()
-    predicted = (run_tfnis if engine == "tfnis" else run_splink)(records, threshold)
+    predicted = run_tfnis(records, threshold, model) if engine == "tfnis" else run_splink(records, threshold)
     seconds = time.perf_counter() - start
     peak_gib = peak_rss_gib()
     scores = cluster_scores(records["person"].to_numpy(), predicted)
@@ -141,6 +149,7 @@ def main() -> None:
     parser.add_argument("--data", choices=["household", "hard", "both"], default="both")
     parser.add_argument("--engine", choices=["tfnis", "splink", "both"], default="both")
     parser.add_argument("--threshold", type=float, default=None, help="default: the shipped threshold")
+    parser.add_argument("--model", choices=MODELS, default="trained", help="tfnis: train, or the shipped prior")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--data-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -148,7 +157,7 @@ def main() -> None:
 
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
     if args.child:
-        _child(args.child, args.data_file, threshold)
+        _child(args.child, args.data_file, threshold, args.model)
         return
     engines = ["tfnis", "splink"] if args.engine == "both" else [args.engine]
     data_sets = ["household", "hard"] if args.data == "both" else [args.data]
@@ -189,6 +198,8 @@ def main() -> None:
                         str(data),
                         "--threshold",
                         str(threshold),
+                        "--model",
+                        args.model,
                     ],
                     capture_output=True,
                     text=True,

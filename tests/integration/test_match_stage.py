@@ -4,6 +4,7 @@ the extract at research end."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pandas as pd
@@ -130,3 +131,77 @@ def test_compaction_merges_small_segments_into_one_and_the_next_match_gives_the_
     after = match_submission(later, merged, new_key=lambda: f"{next(keys)}")
     pd.testing.assert_frame_equal(after.key_map, before.key_map)
     pd.testing.assert_frame_equal(after.new_rows, before.new_rows)
+
+
+def audited(store: Store, event: str) -> list[dict]:
+    bucket = store.settings.audit_bucket
+    return [store.get_json(bucket, key) for key in store.list_keys(bucket, "audit/") if f"-{event}-" in key]
+
+
+@pytest.fixture(scope="module")
+def larger_returns() -> list[pd.DataFrame]:
+    """One council's two returns large enough for the second to train the model on (about 6,000 records each)."""
+    people = generate_frames(councils=1, families=1500, periods=2, seed=23, error_rate=0.05).individuals
+    out = []
+    for period_end, frame in people.groupby("period_end", sort=True):
+        frame = frame[IDENTIFIERS].reset_index(drop=True)
+        frame.insert(0, "record_token", [f"r{period_end}-{i}" for i in range(len(frame))])
+        frame.insert(1, "family_token", [f"f{period_end}-{i}" for i in range(len(frame))])
+        out.append(frame)
+    return out
+
+
+def test_the_model_is_trained_stored_beside_the_index_reused_while_it_has_not_grown_and_destroyed_at_research_end(
+    store, table, larger_returns
+):
+    from tfnis.linkage.parameters import ModelParameters
+    from tfnis.pipeline.locations import LINKAGE_MODEL_KEY
+
+    s = store.settings
+    first, second = (
+        validated(store, table, "E08000025", date(2025, month, 30 if month == 9 else 31), frame)
+        for month, frame in zip((3, 9), larger_returns, strict=True)
+    )
+    assert match_stage(first, store=store, table=table) == "matched"
+    assert store.head(s.linkage_bucket, LINKAGE_MODEL_KEY) is None  # the prior: nothing of this stack's to store
+    assert audited(store, "submission_matched")[-1]["model"] == "prior"
+    assert match_stage(second, store=store, table=table) == "matched"
+    model = ModelParameters.from_json(store.get_bytes(s.linkage_bucket, LINKAGE_MODEL_KEY))
+    assert model.index_rows == len(larger_returns[0])
+    assert [e["index_rows"] for e in audited(store, "linkage_model_trained")] == [len(larger_returns[0])]
+    # The stored model as if trained on the index as it is now: a third council's return of the same people
+    # reuses it (the index has not grown since); the stored model stays the one it was.
+    rows_now = sum(
+        len(store.get_frame(s.linkage_bucket, k)) for k in store.list_keys(s.linkage_bucket, LINKAGE_INDEX_PREFIX)
+    )
+    stored = replace(model, index_rows=rows_now)
+    store.put_bytes(s.linkage_bucket, LINKAGE_MODEL_KEY, stored.to_json(), "application/json")
+    third = larger_returns[1].assign(la_code="E09000001", person_id="x" + larger_returns[1]["person_id"].astype(str))
+    ref = validated(store, table, "E09000001", date(2025, 9, 30), third)
+    assert match_stage(ref, store=store, table=table) == "matched"
+    assert audited(store, "submission_matched")[-1]["model"] == "reused"
+    assert len(audited(store, "linkage_model_trained")) == 1
+    assert ModelParameters.from_json(store.get_bytes(s.linkage_bucket, LINKAGE_MODEL_KEY)) == stored
+    destroy_personal_data(store, table, trigger="test")
+    assert store.count_versions(s.linkage_bucket, "linkage/model/") == 0
+
+
+def test_a_corrupt_stored_model_is_logged_and_the_submission_trains_and_stores_a_good_one(
+    store, table, larger_returns, caplog
+):
+    from tfnis.linkage.parameters import ModelParameters
+    from tfnis.pipeline.locations import LINKAGE_MODEL_KEY
+
+    s = store.settings
+    first, second = (
+        validated(store, table, "E08000025", date(2025, month, 30 if month == 9 else 31), frame)
+        for month, frame in zip((3, 9), larger_returns, strict=True)
+    )
+    assert match_stage(first, store=store, table=table) == "matched"
+    store.put_bytes(s.linkage_bucket, LINKAGE_MODEL_KEY, b'{"format": 1, "splink_settings": [', "application/json")
+    with caplog.at_level("WARNING"):
+        assert match_stage(second, store=store, table=table) == "matched"
+    assert "stored linkage model unreadable (JSONDecodeError): the model is trained on this submission" in caplog.text
+    assert ModelParameters.from_json(store.get_bytes(s.linkage_bucket, LINKAGE_MODEL_KEY)).index_rows > 0
+    counts = table.get(second.la_code, second.submission_id).counts
+    assert counts["persons_linked_to_earlier"] > 0.8 * len(larger_returns[1])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,8 +17,11 @@ import pandas as pd
 from tfnis.linkage import DEFAULT_THRESHOLD
 from tfnis.linkage.clusters import connected_components, consistent_components
 from tfnis.linkage.match_keys import MATCH_KEY_RULES, KeyCodes, key_edges
-from tfnis.linkage.model import ModelInput, score_pairs
+from tfnis.linkage.model import ModelInput, score_with_model
 from tfnis.linkage.normalise import MATCH_FIELDS, match_fields
+
+if TYPE_CHECKING:
+    from tfnis.linkage.parameters import ModelParameters
 
 PROBABILISTIC = "probabilistic"
 IDENTICAL = "identical_record"
@@ -68,6 +72,7 @@ class Links:
     person: np.ndarray
     rule: np.ndarray
     probability: np.ndarray
+    model: ModelParameters | None = None  # the model's parameters as used (trained here or given)
 
 
 def link_fields(
@@ -76,11 +81,14 @@ def link_fields(
     threshold: float = DEFAULT_THRESHOLD,
     engine: str = "duckdb",
     known_links: tuple[np.ndarray, np.ndarray] | None = None,
+    model: ModelParameters | None = None,
+    reestimate_u: bool = False,
 ) -> Links:
     """Cluster records given as normalised MATCH_FIELDS: match keys, then the model (engine duckdb or spark).
 
     known_links: pairs of record positions already known to be one person (the national re-link's council ids),
-    joined like key links before the model runs.
+    joined like key links before the model runs. model: parameters to use, not train (tfnis.linkage.parameters;
+    u re-estimated from these records when reestimate_u); trained here when None or when they do not fit.
     """
     if not fields.index.equals(pd.RangeIndex(len(fields))):
         fields = fields.reset_index(drop=True)
@@ -101,7 +109,10 @@ def link_fields(
     tuples["uid"] = np.arange(n)
     tuples["cluster"] = cluster
     del key_links
-    scored = score_pairs(ModelInput(tuples, codes=codes), threshold, engine)
+    result = score_with_model(
+        ModelInput(tuples, codes=codes), threshold, engine, model=model, reestimate_u=reestimate_u
+    )
+    scored = result.pairs
     person = consistent_components(
         cluster,
         scored["uid_l"].to_numpy(dtype=np.int64),
@@ -123,7 +134,7 @@ def link_fields(
     record_rule = rule[tuple_of]
     repeated = np.bincount(tuple_of, minlength=n)[tuple_of] > 1
     record_rule = np.where((record_rule == "") & repeated, IDENTICAL, record_rule)
-    return Links(person=person[tuple_of], rule=record_rule, probability=probability[tuple_of])
+    return Links(person=person[tuple_of], rule=record_rule, probability=probability[tuple_of], model=result.model)
 
 
 def link_records(
@@ -133,6 +144,8 @@ def link_records(
     new_key: Callable[[], str] = random_key,
     allow_non_uk_postcodes: bool = True,
     engine: str = "duckdb",
+    model: ModelParameters | None = None,
+    reestimate_u: bool = False,
 ) -> pd.DataFrame:
     """record_id, person_key, match_rule, match_probability for every input row (same order).
 
@@ -145,7 +158,11 @@ def link_records(
     records = records.reset_index(drop=True)
     # The fields go straight to link_fields, which lets the per-record frame go once it has the distinct ones.
     links = link_fields(
-        match_fields(records, allow_non_uk_postcodes=allow_non_uk_postcodes), threshold=threshold, engine=engine
+        match_fields(records, allow_non_uk_postcodes=allow_non_uk_postcodes),
+        threshold=threshold,
+        engine=engine,
+        model=model,
+        reestimate_u=reestimate_u,
     )
     labels, person_code = np.unique(links.person, return_inverse=True)
     keys = np.array([new_key() for _ in range(len(labels))], dtype=object)

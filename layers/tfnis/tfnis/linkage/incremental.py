@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -39,8 +39,9 @@ from tfnis.linkage.match_keys import (
     key_edges,
     key_parts,
 )
-from tfnis.linkage.model import SEED, ModelInput, blocking_columns, score_pairs
+from tfnis.linkage.model import SEED, ModelInput, Scored, blocking_columns, score_with_model
 from tfnis.linkage.normalise import MATCH_FIELDS, match_fields
+from tfnis.linkage.parameters import TRAINED, ModelParameters, merged, prior_model, training_due
 from tfnis.linkage.quality import NEAR_THRESHOLD, linkage_quality
 
 COUNCIL_PERSON_ID = "council_person_id"
@@ -76,6 +77,10 @@ class MatchResult:
     new_rows: pd.DataFrame
     quality: dict[str, float | int] = field(default_factory=dict)
     base: pd.DataFrame | None = field(default=None, repr=False, compare=False)  # the index given as a frame
+    # The model's parameters when this submission trained them (to store with the index), else None; and how
+    # the model came to be: parameters.TRAINED, REUSED, PRIOR, or "" (no model ran).
+    model: ModelParameters | None = field(default=None, repr=False, compare=False)
+    model_source: str = ""
 
     @cached_property
     def index(self) -> pd.DataFrame | None:
@@ -105,9 +110,14 @@ def match_submission(
     new_key: Callable[[], str] = random_key,
     threshold: float = DEFAULT_THRESHOLD,
     index_sample: int = MODEL_INDEX_SAMPLE,
+    model: ModelParameters | None = None,
+    retrain: bool = False,
 ) -> MatchResult:
     """Link each record of a submission to a person (and its council family to a family). Past index_sample
-    index rows the model reads only the rows that could pair plus index_sample at random."""
+    index rows the model reads only the rows that could pair plus index_sample at random.
+
+    model: the stored model (tfnis.linkage.parameters), reused unless training is due (training_due, or
+    `retrain`); the result's `model` is the one to store when this submission trained it."""
     records = identifiers.reset_index(drop=True)
     fields = match_fields(records, allow_non_uk_postcodes=False)
     fields["la_code"] = _ids(records["la_code"])
@@ -128,7 +138,8 @@ def match_submission(
         # row of the persons linked to (read again below); the rest is not held while the model runs.
         old = old.merge(fields[["la_code", "family_id"]].dropna().drop_duplicates(), on=["la_code", "family_id"])
     near_miss = np.full(n, np.nan)
-    _by_model(fields, candidates, person, rule, probability, threshold, new_key, near_miss)
+    use = _model_to_use(model, _index_size(index), retrain)
+    scored = _by_model(fields, candidates, person, rule, probability, threshold, new_key, near_miss, use)
     del candidates
 
     person_key = pd.Series(person, dtype="string")
@@ -150,7 +161,38 @@ def match_submission(
     added = rows_not_in(old, new_rows)
     quality = linkage_quality(key_map, near_miss, threshold=threshold)
     base = None if isinstance(index, ParquetIndex) else old
-    return MatchResult(key_map=key_map, new_rows=added, quality=quality, base=base)
+    return MatchResult(key_map, added, quality, base, model=_to_store(scored, use, model), model_source=scored.how)
+
+
+def _to_store(scored: Scored, use: ModelUse, stored: ModelParameters | None) -> ModelParameters | None:
+    """The model to store with the index: one trained here (with the stored one's other comparisons), else None."""
+    if scored.how != TRAINED or scored.model is None:
+        return None
+    return merged(replace(scored.model, index_rows=use.index_rows), stored)
+
+
+def _index_size(index: pd.DataFrame | ParquetIndex | None) -> int:
+    if index is None:
+        return 0
+    return index.size() if isinstance(index, ParquetIndex) else len(index)
+
+
+@dataclass(frozen=True)
+class ModelUse:
+    """The parameters score_with_model starts from (None: train) and whether u is re-estimated (the prior)."""
+
+    model: ModelParameters | None = None
+    reestimate_u: bool = False
+    index_rows: int = 0  # the index's rows now: a model trained here is stored with it
+
+
+def _model_to_use(stored: ModelParameters | None, index_rows: int, retrain: bool) -> ModelUse:
+    """Train, reuse the stored model, or (an empty index, nothing stored) the prior with u from the submission."""
+    if training_due(stored, index_rows, retrain=retrain):
+        return ModelUse(index_rows=index_rows)
+    if stored is None:
+        return ModelUse(prior_model(), reestimate_u=True, index_rows=index_rows)
+    return ModelUse(stored, index_rows=index_rows)
 
 
 def _index_rows(
@@ -273,15 +315,16 @@ def _by_model(
     threshold: float,
     new_key: Callable[[], str],
     near_miss: np.ndarray | None = None,
-) -> None:
+    use: ModelUse | None = None,
+) -> Scored:
     """Model links for the records still waiting (against the candidate index rows, _index_rows_for_model),
-    then new persons for what is left."""
+    then new persons for what is left. Returns how the model was scored (its pairs, its parameters)."""
     waiting = np.flatnonzero(pd.isna(person))
     if len(waiting) == 0:
-        return
+        return Scored(pd.DataFrame())
     mine = fields.iloc[waiting].reset_index(drop=True)
     lefts, rights = _edges_within_submission(mine)
-    links = _model_links(candidates, mine, threshold)
+    links, scored = _model_links(candidates, mine, threshold, use or ModelUse())
     # Model links join the groups strongest first, never two holding different identifiers or dates (clusters.py).
     group = connected_components(len(mine), np.concatenate(lefts), np.concatenate(rights))
     households = "sex" in mine and mine["sex"].notna().any()
@@ -293,6 +336,7 @@ def _by_model(
     if near_miss is not None and len(links.near):
         positions, best = _near_misses(links.near, group, group_p)
         near_miss[waiting[positions]] = best
+    return scored
 
 
 def _edges_within_submission(mine: pd.DataFrame) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -339,7 +383,9 @@ class ModelLinks:
     near: pd.DataFrame
 
 
-def _model_links(candidates: pd.DataFrame, mine: pd.DataFrame, threshold: float) -> ModelLinks:
+def _model_links(
+    candidates: pd.DataFrame, mine: pd.DataFrame, threshold: float, use: ModelUse
+) -> tuple[ModelLinks, Scored]:
     """The model's links among the waiting records and to the candidate index rows (none when there are too
     few records to estimate it from)."""
     none = np.array([], dtype=np.int64)
@@ -347,7 +393,7 @@ def _model_links(candidates: pd.DataFrame, mine: pd.DataFrame, threshold: float)
     links = ModelLinks(none, none, np.zeros(0), no_index_links, _near_pairs(None, 0))
     base = len(candidates)
     if base + len(mine) < MODEL_MINIMUM_RECORDS:
-        return links
+        return links, Scored(pd.DataFrame())
     old_cluster, _ = pd.factorize(candidates["person_key"])
     model_records = pd.concat(
         [
@@ -362,7 +408,10 @@ def _model_links(candidates: pd.DataFrame, mine: pd.DataFrame, threshold: float)
     # Scored down to NEAR_THRESHOLD: the pairs between it and the threshold are what the missed-match
     # estimate reads (tfnis.linkage.quality); only pairs at or above the threshold link.
     floor = min(threshold, NEAR_THRESHOLD) if base else threshold
-    scored = score_pairs(ModelInput(model_records, scoped=True), floor)
+    result = score_with_model(
+        ModelInput(model_records, scoped=True), floor, model=use.model, reestimate_u=use.reestimate_u
+    )
+    scored = result.pairs
     pairs = scored[scored["match_probability"] >= threshold]
     uid_l, uid_r = pairs["uid_l"].to_numpy(np.int64), pairs["uid_r"].to_numpy(np.int64)
     both_new = (uid_l >= base) & (uid_r >= base)
@@ -377,7 +426,7 @@ def _model_links(candidates: pd.DataFrame, mine: pd.DataFrame, threshold: float)
     )
     near = _near_pairs(scored[scored["match_probability"] < threshold], base)
     probability = pairs["match_probability"].to_numpy()[both_new]
-    return ModelLinks(uid_l[both_new] - base, uid_r[both_new] - base, probability, to_index, near)
+    return ModelLinks(uid_l[both_new] - base, uid_r[both_new] - base, probability, to_index, near), result
 
 
 def _keys_of_groups(

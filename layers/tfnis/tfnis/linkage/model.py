@@ -19,6 +19,18 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from tfnis.linkage.parameters import (
+    PRIOR,
+    REUSED,
+    TRAINED,
+    ModelParameters,
+    UnusableModel,
+    parameters_of,
+    with_parameters,
+)
+
+logger = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     import numpy as np
     from splink.internals.splink_dataframe import SplinkDataFrame
@@ -466,46 +478,101 @@ ENGINES = ("duckdb", "spark")
 def score_pairs(model_input: ModelInput, threshold: float, engine: str = "duckdb") -> pd.DataFrame:
     """Scored candidate pairs at or above threshold: columns uid_l, uid_r, match_probability. The engine is
     splink's backend: duckdb (in process) or spark (pyspark local mode or a cluster's session)."""
+    return score_with_model(model_input, threshold, engine).pairs
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The pairs, the model's parameters as used (None when there was no model) and how it came to be:
+    parameters.TRAINED, REUSED or PRIOR (u re-estimated), or "" for no model."""
+
+    pairs: pd.DataFrame
+    model: ModelParameters | None = None
+    how: str = ""
+
+
+def score_with_model(
+    model_input: ModelInput, threshold: float, engine: str = "duckdb", *, model: ModelParameters | None = None,
+    reestimate_u: bool = False,
+) -> Scored:  # fmt: skip
+    """score_pairs with a stored model (tfnis.linkage.parameters): its m and u are used as they are (or u
+    re-estimated from these records when reestimate_u), with no training. Without one, or when it does not fit
+    these records' comparisons (logged, no value), the model is trained here as before."""
     import numpy as np
-    from splink import Linker, SettingsCreator
+    from splink import Linker
 
     from tfnis.linkage.match_keys import KeyCodes
 
     codes = model_input.codes or KeyCodes(model_input.records)
     records = with_representatives(model_input.records, codes)
-    empty = pd.DataFrame({"uid_l": [], "uid_r": [], "match_probability": []})
+    empty = Scored(pd.DataFrame({"uid_l": [], "uid_r": [], "match_probability": []}))
     found = comparisons(records, engine)
     rules = blocking_rules(records, scoped=model_input.scoped)
     if len(records) < 2 or not found or not rules:
         return empty
-    prior = prior_from_clusters(records)
+    settings = _settings(records, found, rules, engine)
     # A record that represents its cluster under no blocking rule is in no candidate pair: leave it out of
     # DuckDB altogether (half the distinct records at a million).
     in_model = records.filter(like="representative_").to_numpy().any(axis=1)
-    passes = training_passes(records, codes, np.flatnonzero(in_model))
+    how, settings = _stored_settings(settings, model, engine, reestimate_u)
+    passes = training_passes(records, codes, np.flatnonzero(in_model)) if how == TRAINED else None
     del codes, model_input
-    if passes is None:
+    if how == TRAINED and passes is None:
         return empty  # too little data to estimate the model: keys and council ids only
     # Columns only their own comparison reads, when the data has none: not copied into the engine.
     used = [c for c in records.columns if c not in _SELF_CONTAINED or _share_stated(records[c]) > 0]
-    chunks = max(1, -(-int(in_model.sum()) // PREDICT_CHUNK_RECORDS)) if engine == "duckdb" else 1
-    settings = SettingsCreator(
+    # Slices of about PREDICT_CHUNK_RECORDS (at most 1.5 times it): each slice blocks every rule again, so a
+    # first return just over 100,000 records is one slice, not two.
+    chunks = max(1, round(int(in_model.sum()) / PREDICT_CHUNK_RECORDS)) if engine == "duckdb" else 1
+    with _engine_table(records, engine, used, in_model) as table:
+        del records  # the engine holds its own copy
+        # splink's settings validation parses every SQL string to log unknown columns (0.8 s at 100,000 records),
+        # which the ERROR log level then drops; the settings are this module's own, tested.
+        linker = Linker(table, settings, log_level=logging.ERROR, validate_settings=False)
+        if passes is not None and not train(linker, passes):
+            return empty
+        if how == PRIOR and PRIOR_U_PAIRS:
+            # A level the sample never reaches keeps the prior's u: splink updates only levels it observed.
+            _estimate_u(linker, PRIOR_U_PAIRS)
+        used_model = parameters_of(linker, index_rows=0, trained_records=int(in_model.sum()), sql_dialect=engine)
+        return Scored(_predicted_pairs(linker, threshold, chunks), used_model, how)
+
+
+# u re-estimated for the prior model on a new stack's first submission from fewer pairs than training's U_PAIRS:
+# the common levels' u follow the council's population, a level the sample misses keeps the prior's (0.35 s of
+# 0.7 at 1e5 pairs; held-out F1 the same; docs/linkage.md "A trained model, reused"). 0: the prior's u as shipped.
+PRIOR_U_PAIRS = 3e4
+
+
+def _settings(records: pd.DataFrame, found: list, rules: list[str], sql_dialect: str) -> dict:
+    """splink's settings dict for these records, untrained."""
+    from splink import SettingsCreator
+
+    return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="uid",
         comparisons=found,
         blocking_rules_to_generate_predictions=rules,  # type: ignore[arg-type]  # SQL strings are accepted
-        probability_two_random_records_match=prior,
+        probability_two_random_records_match=prior_from_clusters(records),
         max_iterations=EM_MAX_ITERATIONS,
         retain_matching_columns=True,  # brings the gamma levels, which feed the veto
         retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=[],
-    )
-    with _engine_table(records, engine, used, in_model) as table:
-        del records  # the engine holds its own copy
-        linker = Linker(table, settings, log_level=logging.ERROR)
-        if not train(linker, passes):
-            return empty
-        return _predicted_pairs(linker, threshold, chunks)
+    ).create_settings_dict(sql_dialect)
+
+
+def _stored_settings(
+    settings: dict, model: ModelParameters | None, engine: str, reestimate_u: bool
+) -> tuple[str, dict]:
+    """(how, settings): the stored model's parameters in these records' settings (REUSED, or PRIOR when u is
+    to be re-estimated), or TRAINED and the settings as they were when there is none or it does not fit."""
+    if model is None:
+        return TRAINED, settings
+    try:
+        return (PRIOR if reestimate_u else REUSED), with_parameters(settings, model, engine)
+    except UnusableModel as error:
+        logger.warning("%s: the model is trained on these records", error)
+        return TRAINED, settings
 
 
 def _predicted_pairs(linker, threshold: float, chunks: int = 1) -> pd.DataFrame:
@@ -738,12 +805,21 @@ def train(linker, passes: tuple[str, list[str]]) -> bool:
     first, second = passes
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        linker.training.estimate_u_using_random_sampling(
-            max_pairs=U_PAIRS, seed=SEED, min_count_per_level=None, num_chunks=1
-        )
+        _estimate_u(linker, U_PAIRS)
         if not _em_pass(linker, first):
             return False
         return any(_em_pass(linker, rule) for rule in second)
+
+
+def _estimate_u(linker, pairs: float) -> None:
+    """u by random sampling of `pairs` pairs, seeded (a replay gives the same keys)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=pairs, seed=SEED, min_count_per_level=None, num_chunks=1
+        )
 
 
 def _em_pass(linker, rule: str) -> bool:

@@ -17,6 +17,9 @@ REPORT_FILES = {
 # one file, as written before issue 14 and by compaction) and one segment per submission that added rows.
 LINKAGE_INDEX_PREFIX = "linkage/index/"
 LINKAGE_INDEX_KEY = LINKAGE_INDEX_PREFIX + "index.parquet"
+# The model's trained parameters (tfnis.linkage.parameters), next to the index and not under its prefix (every
+# object there is an index file). Delete it to have the next submission train the model again.
+LINKAGE_MODEL_KEY = "linkage/model/parameters.json"
 STAGING_PREFIX = "staging/"  # ResearchBucket: per-period extracts awaiting release; never researcher-readable
 EXTRACT_PREFIX = "extract/"  # ResearchBucket: the released panel, its risk reports and data package
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from tfnis.pipeline.closure import CLOSED_OUTCOME, ResearchEnded, discard, write_personal
 from tfnis.pipeline.locations import (
     LINKAGE_INDEX_PREFIX,
+    LINKAGE_MODEL_KEY,
     SubmissionRef,
     compacted_segment_key,
     index_segment_key,
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from tfnis.linkage.index import ParquetIndex
+    from tfnis.linkage.parameters import ModelParameters
 
 S = SubmissionStatus
 NEW_PERSON = "new_person"  # tfnis.linkage.incremental.NEW_PERSON, not imported at cold start
@@ -114,7 +116,8 @@ def match_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> 
     identifiers = store.get_frame(settings.linkage_bucket, ref.identifiers_key)
     with tempfile.TemporaryDirectory(prefix="tfnis-index-") as tmp:
         segments = _local_index(store, Path(tmp))
-        result = match_submission(identifiers, _parquet_index(list(segments.values()), Path(tmp)))
+        index = _parquet_index(list(segments.values()), Path(tmp))
+        result = match_submission(identifiers, index, model=stored_model(store))
         tokens = identifiers[["record_token", "family_token"]]
         key_map = result.key_map.merge(tokens, on="record_token", how="left", validate="one_to_one")
         key_map = key_map[["record_token", "family_token", "person_key", "family_key"]]
@@ -122,6 +125,8 @@ def match_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> 
             write_personal(store, table, settings.work_bucket, ref.key_map_key, key_map)
             if len(result.new_rows):  # a replay adds nothing: the index stays as it is
                 add_index_segment(ref, result.new_rows, segments, Path(tmp), store=store, table=table)
+            if result.model is not None:
+                store_model(result.model, store=store, table=table)
         except ResearchEnded:
             closed = True
         else:
@@ -147,8 +152,31 @@ def match_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> 
         return "ignored: submission moved on while matching"
     store.send(settings.anonymise_queue_url, ref.message())
     store.audit("submission_matched", la_code=ref.la_code, submission_id=ref.submission_id,
-                records=len(key_map), persons=counts["persons"])  # fmt: skip
+                records=len(key_map), persons=counts["persons"], model=result.model_source)  # fmt: skip
     return "matched"
+
+
+def stored_model(store: Store) -> ModelParameters | None:
+    """The index's trained model (tfnis.linkage.parameters), or None when there is none or it is unreadable
+    (logged without a value; the submission then trains it)."""
+    from tfnis.linkage.parameters import stored_model as read
+
+    bucket = store.settings.linkage_bucket
+    body = store.get_bytes(bucket, LINKAGE_MODEL_KEY) if store.head(bucket, LINKAGE_MODEL_KEY) else None
+    return read(body)
+
+
+def store_model(model: ModelParameters, *, store: Store, table: SubmissionTable) -> None:
+    """Keep the model this submission trained next to the index (derived from personal data: written only while
+    the service is open, and destroyed with the linkage bucket at research end)."""
+    bucket = store.settings.linkage_bucket
+    if table.is_closed():
+        raise ResearchEnded(LINKAGE_MODEL_KEY)
+    store.put_bytes(bucket, LINKAGE_MODEL_KEY, model.to_json(), "application/json")
+    if table.is_closed():
+        store.delete_all_versions(bucket, LINKAGE_MODEL_KEY)
+        raise ResearchEnded(LINKAGE_MODEL_KEY)
+    store.audit("linkage_model_trained", index_rows=model.index_rows, trained_records=model.trained_records)
 
 
 def quality_counts(quality: dict[str, float | int]) -> dict[str, int]:
