@@ -15,14 +15,13 @@ import pickle
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from first_submission_bench import IDENTIFIERS, peak_rss_mb
+from first_submission_bench import IDENTIFIERS, bench_arguments, peak_rss_mb
 
 
 def prepare(families: int, cache: Path) -> Path:
@@ -76,11 +75,7 @@ def _child(path: Path, mode: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--families", type=int, default=25_000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "tfnis-first-submission")
-    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser = bench_arguments(__doc__ or "")
     parser.add_argument("--mode", choices=["trained", "reused"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
