@@ -129,8 +129,7 @@ def protect_jointly(
 
     ind = individuals.copy()
     ind["period_end"] = pd.to_datetime(ind["period_end"])
-    ind = ind.sort_values([PERSON, "period_end", "la_code"], kind="stable")
-    ind = ordered_by_content(ind, PERSON, entity_signatures(ind, PERSON))
+    ind = ordered_by_content(ind, PERSON, entity_signatures(ind, PERSON))  # periods in order, ties by content
     fixed = [c for c in individual_rules(area).quasi_identifiers if c in ind.columns]
     table, shown = person_classes(joined, ind, fixed)
     every = ["trajectory", *fixed, *shown]
