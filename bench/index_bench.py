@@ -11,7 +11,10 @@ Generated data is cached under --cache (a temp dir by default; personal-looking 
 the 5M index takes about 10 minutes to generate on a loaded machine, so reuse the cache between runs.
 
     .venv/bin/python bench/index_bench.py [--sizes 500000,1000000,2000000,5000000] [--persons 100000]
-        [--anchor-up-to 500000] [--cache /tmp/tfnis-index-bench]
+        [--anchor-up-to 500000] [--cache /tmp/tfnis-index-bench] [--steps]
+
+--steps also prints, per run, the resident memory at the end of each step of match_submission and the highest
+sampled during it (every 20 ms): where the peak is.
 """
 
 from __future__ import annotations
@@ -84,9 +87,64 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _child(mode: str, index_path: Path, submission_path: Path) -> None:
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# The steps of match_submission, in order (tfnis.linkage.incremental's own functions).
+STEPS = ("_index_rows", "_by_council_person_id", "_by_match_keys", "_index_rows_for_model", "_by_model",
+         "family_keys", "rows_not_in", "linkage_quality")  # fmt: skip
+
+
+class StepMemory:
+    """Samples RSS every 20 ms on a thread and wraps each step of match_submission to record the highest RSS
+    seen while it ran (a profiler for this bench only: the wrapped functions are called unchanged)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.current, self.high = 0.0, 0.0
+        self.steps: list[tuple[str, float, float]] = []  # (step, highest during, at its end)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self.high = max(self.high, _rss_mb())
+
+    def wrap(self) -> None:
+        import functools
+
+        from tfnis.linkage import incremental
+
+        for name in STEPS:
+            original = getattr(incremental, name)
+
+            @functools.wraps(original)
+            def timed(*args, _name=name, _original=original, **kwargs):  # type: ignore[no-untyped-def]
+                self.high = _rss_mb()
+                result = _original(*args, **kwargs)
+                self.steps.append((_name, max(self.high, _rss_mb()), _rss_mb()))
+                return result
+
+            setattr(incremental, name, timed)
+        self._thread.start()
+
+    def report(self) -> str:
+        self._stop.set()
+        return "; ".join(f"{name} {high:,.0f}/{end:,.0f}" for name, high, end in self.steps)
+
+
+def _child(mode: str, index_path: Path, submission_path: Path, steps: bool = False) -> None:
     from tfnis.linkage import match_submission
     from tfnis.linkage.index import ParquetIndex
+
+    memory = StepMemory() if steps else None
+    if memory:
+        memory.wrap()
 
     submission = pd.read_parquet(submission_path)
     start = time.perf_counter()
@@ -101,7 +159,10 @@ def _child(mode: str, index_path: Path, submission_path: Path) -> None:
     seconds = time.perf_counter() - start
     peak = peak_rss_mb()
     rules = result.key_map["match_rule"].value_counts().to_dict()
-    print(json.dumps({"seconds": seconds, "peak_rss_mb": peak, "new_rows": len(result.new_rows), "rules": rules}))
+    row = {"seconds": seconds, "peak_rss_mb": peak, "new_rows": len(result.new_rows), "rules": rules}
+    if memory:
+        row["steps"] = memory.report()
+    print(json.dumps(row))
 
 
 def main() -> None:
@@ -111,12 +172,13 @@ def main() -> None:
     parser.add_argument("--anchor-up-to", type=int, default=500_000, help="largest index read whole (anchor)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "tfnis-index-bench")
     parser.add_argument("--largest", type=int, default=5_000_000, help="the draw's index size (its cache)")
+    parser.add_argument("--steps", action="store_true", help="peak RSS MB per step of match_submission")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--index", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--submission", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _child(args.child, args.index, args.submission)
+        _child(args.child, args.index, args.submission, args.steps)
         return
     sizes = [int(s) for s in args.sizes.split(",")]
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -127,7 +189,8 @@ def main() -> None:
     for n in sizes:
         for mode in ("parquet", "whole_frame") if n <= args.anchor_up_to else ("parquet",):
             done = subprocess.run(
-                [sys.executable, __file__, "--child", mode, "--index", str(paths[n]), "--submission", str(submission)],
+                [sys.executable, __file__, "--child", mode, "--index", str(paths[n]), "--submission", str(submission),
+                 *(["--steps"] if args.steps else [])],
                 capture_output=True, text=True, check=True,
             )  # fmt: skip
             row = json.loads(done.stdout.strip().splitlines()[-1])
@@ -136,6 +199,8 @@ def main() -> None:
                 f"{row['rules']}",
                 flush=True,
             )
+            if "steps" in row:
+                print(f"{'':>10} steps (MB, highest/at end): {row['steps']}", flush=True)
 
 
 if __name__ == "__main__":

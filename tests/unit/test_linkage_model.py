@@ -120,6 +120,29 @@ def test_a_large_index_gives_the_model_only_rows_that_can_pair_and_a_random_few(
     assert model_candidates(index, waiting, sample=100).equals(index)  # a small index is read whole
 
 
+def test_candidates_chosen_by_position_are_those_chosen_from_a_copy_of_the_distinct_rows():
+    """The match stage chooses the model's index rows by position among the looked-up rows (no copy of them):
+    the same rows as choosing from a copy, the random draw of the index following its rows."""
+    from tfnis.linkage.incremental import INDEX_FIELDS, candidate_positions, model_candidates
+
+    rng = np.random.default_rng(3)
+    names = [f"n{i}" for i in range(300)]
+    frame = pd.DataFrame({field: pd.Series([None] * 400, dtype="string") for field in INDEX_FIELDS})
+    frame["forename"] = rng.choice(names, 400)
+    frame["surname"] = rng.choice(names, 400)
+    frame["dob"] = pd.Series([f"19{rng.integers(50, 99)}-0{rng.integers(1, 9)}-1{d % 10}" for d in range(400)])
+    frame["dob"] = frame["dob"].astype("string")
+    frame["postcode"] = pd.Series([f"ab{i % 30} 2cd" for i in range(400)], dtype="string")
+    old = frame.assign(person_key=[f"k{i % 300}" for i in range(400)])
+    waiting = frame.iloc[:3].reset_index(drop=True)
+    rows = np.flatnonzero(rng.random(400) < 0.6)
+    drawn = rng.random(400) < 0.05
+    by_position = old.iloc[candidate_positions(old, rows, waiting, 10, drawn)].reset_index(drop=True)
+    from_copy = model_candidates(old.iloc[rows].reset_index(drop=True), waiting, 10, drawn[rows])
+    assert by_position.equals(from_copy)
+    assert 10 < len(from_copy) < len(rows)  # some rows chosen, not all
+
+
 def test_training_pairs_counted_from_key_codes_agree_with_grouping_the_strings():
     from tfnis.linkage.match_keys import KeyCodes
 

@@ -25,6 +25,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -359,15 +360,14 @@ def _index_rows_for_model(
     old: pd.DataFrame, mine: pd.DataFrame, sample: int, drawn: np.ndarray | None, dates_must_agree: bool
 ) -> pd.DataFrame:
     """The distinct (fields, person_key) rows of the index the model reads for the waiting records
-    (model_candidates)."""
+    (model_candidates), chosen by position so the looked-up rows are not copied before the choice."""
     if len(mine) == 0:
         return old.iloc[:0]
-    mine = mine.reset_index(drop=True)
-    old_tuples = old.drop_duplicates(subset=[*INDEX_FIELDS, "person_key"])
-    drawn_tuples = None if drawn is None else drawn[old_tuples.index.to_numpy()]
-    return model_candidates(
-        old_tuples.reset_index(drop=True), mine, sample, drawn_tuples, dates_must_agree=dates_must_agree
+    distinct = np.flatnonzero(~old.duplicated(subset=[*INDEX_FIELDS, "person_key"]).to_numpy())
+    chosen = candidate_positions(
+        old, distinct, mine.reset_index(drop=True), sample, drawn, dates_must_agree=dates_must_agree
     )
+    return old.iloc[chosen].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -484,16 +484,35 @@ def model_candidates(
     `sample` rows, those sharing a blocking key with a waiting record (the only ones a pair can hold; for the
     broad rules, at dates of birth that could agree when dates_must_agree) and `sample` more drawn at random
     (seeded), so the submission's time and memory follow the submission, not the index."""
+    if len(old_tuples) <= sample:
+        return old_tuples
+    everything = np.arange(len(old_tuples))
+    chosen = candidate_positions(old_tuples, everything, mine, sample, drawn, dates_must_agree=dates_must_agree)
+    return old_tuples.iloc[chosen].reset_index(drop=True)
+
+
+def candidate_positions(
+    old: pd.DataFrame,
+    rows: np.ndarray,
+    mine: pd.DataFrame,
+    sample: int,
+    drawn: np.ndarray | None = None,
+    *,
+    dates_must_agree: bool = False,
+) -> np.ndarray:
+    """Positions in `old` of the model_candidates among old.iloc[rows] (drawn: which rows of `old` the index
+    drew at random). Works a column at a time (RowsThenRecords), so the index rows are not copied whole."""
     from tfnis.linkage.model import _BROAD
 
-    n_old = len(old_tuples)
+    n_old = len(rows)
     if n_old <= sample:
-        return old_tuples
-    both = pd.concat([old_tuples[list(INDEX_FIELDS)], mine[list(INDEX_FIELDS)]], ignore_index=True)
-    codes = KeyCodes(both)
+        return rows
+    both = RowsThenRecords(old, rows, mine)
+    # KeyCodes and the blocking choice read only columns and the length of their frame (RowsThenRecords').
+    codes = KeyCodes(cast("pd.DataFrame", both))
     keep = np.zeros(n_old, dtype=bool)
     dates = (pd.factorize(both["dob"].str[:4])[0], pd.factorize(both["dob"].str[-5:])[0])
-    for columns in blocking_columns(both):
+    for columns in blocking_columns(cast("pd.DataFrame", both)):
         key = codes.combine(columns)
         if dates_must_agree and columns in _BROAD:
             keep |= _sharing_key_at_dates(key, *dates, n_old)
@@ -501,25 +520,50 @@ def model_candidates(
             keep |= _sharing_key(key, n_old)
     keep |= _sharing_swapped_names(both, n_old)
     if drawn is not None:  # the rows were already drawn at random from the whole index (ParquetIndex)
-        keep |= drawn
+        keep |= drawn[rows]
     else:
         keep[np.random.default_rng(SEED).choice(n_old, size=sample, replace=False)] = True
-    return old_tuples[keep].reset_index(drop=True)
+    return rows[keep]
 
 
-def _sharing_swapped_names(both: pd.DataFrame, n_old: int) -> np.ndarray:
+class RowsThenRecords:
+    """Some index rows then the waiting records, read one column at a time: what the candidate choice reads of
+    a frame (columns, a column, the length) without copying the two whole into one frame (at a 5M index the
+    looked-up rows are hundreds of MB; a column at a time is a few tens). The last few columns read are kept:
+    the blocking rules ask for the same names and dates again and again."""
+
+    KEPT = 4
+
+    def __init__(self, old: pd.DataFrame, rows: np.ndarray, mine: pd.DataFrame) -> None:
+        self._old, self._rows, self._mine = old, rows, mine
+        self.columns = pd.Index([c for c in INDEX_FIELDS if c in old.columns and c in mine.columns])
+        self._kept: dict[str, pd.Series] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows) + len(self._mine)
+
+    def __getitem__(self, column: str) -> pd.Series:
+        if column not in self._kept:
+            if len(self._kept) >= self.KEPT:
+                del self._kept[next(iter(self._kept))]  # the oldest read
+            self._kept[column] = pd.concat([self._old[column].take(self._rows), self._mine[column]], ignore_index=True)
+        return self._kept[column]
+
+
+def _sharing_swapped_names(both: RowsThenRecords, n_old: int) -> np.ndarray:
     """Per index row (the first n_old): a waiting record has its surname as forename, or its forename as
     surname, at the same date of birth or postcode (the model's swapped-name rules, model._SWAPPED_BLOCKING)."""
     from tfnis.linkage.model import _SWAPPED_BLOCKING
 
     keep = np.zeros(n_old, dtype=bool)
+    names = {name: both[name].astype("string") for name in ("forename", "surname")}
     for shared in _SWAPPED_BLOCKING:
         if shared not in both.columns:
             continue
-        text = both[[shared, "forename", "surname"]].astype("string")
+        at = both[shared].astype("string")
         for mine, theirs in (("forename", "surname"), ("surname", "forename")):
-            wanted = (text[shared].iloc[n_old:] + "\x1f" + text[mine].iloc[n_old:]).dropna().unique()
-            found = (text[shared].iloc[:n_old] + "\x1f" + text[theirs].iloc[:n_old]).isin(wanted)
+            wanted = (at.iloc[n_old:] + "\x1f" + names[mine].iloc[n_old:]).dropna().unique()
+            found = (at.iloc[:n_old] + "\x1f" + names[theirs].iloc[:n_old]).isin(wanted)
             keep |= found.to_numpy(dtype=bool, na_value=False)
     return keep
 
