@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 SEED = 5
 U_PAIRS = 3e5  # random pairs for u: more only moves rare levels' u, which barely changes a link
-EM_PAIRS = 1e5  # pairs per EM pass: as good as 2.5e5 at 200k and 1M records (docs/linkage.md), half the time
+EM_PAIRS = 1e5  # pairs per EM pass: as good as 2.5e5 at 200k and 1M records (docs/linkage-benchmarks.md), half the time
 # EM converges in 2-8 iterations on data with people in it; on a file with hardly any repeats (a council's first
 # return) it wanders the full 25 of splink's default, each a query DuckDB plans afresh.
 EM_MAX_ITERATIONS = 10
@@ -80,7 +80,7 @@ def _has(records: pd.DataFrame, column: str, minimum_share: float = 0.01) -> boo
 
 
 # Forename and surname swapped, one part exact and the other at most a typo away (Loureiro Afonso for
-# Afonso Loureiro): at one date of birth such a pair is one person (miss classes in docs/linkage.md).
+# Afonso Loureiro): at one date of birth such a pair is one person (miss classes in docs/linkage-benchmarks.md).
 def _names_swapped_with_a_typo(jaro_winkler: str) -> str:
     return (
         f"(forename_l = surname_r AND {jaro_winkler}(surname_l, forename_r) >= 0.8) "
@@ -110,7 +110,7 @@ def _forename_comparison(records: pd.DataFrame, swapped_with_a_typo: str, jaro_w
     # nearly (a typo in either).
     # Not where the middle names agree as well: then one record's forename is its own middle name (Anne Anne Pugh /
     # Zoe Anne Hutchinson), and the one name shared would count twice, here and in the middle names' comparison
-    # (at a million records its two largest classes were 127 false links to 2 true; docs/linkage.md).
+    # (at a million records its two largest classes were 127 false links to 2 true; docs/linkage-benchmarks.md).
     middle_names_differ = cll.Or(cll.NullLevel("middle_names"), cll.Not(cll.ExactMatchLevel("middle_names")))
     by_middle_name = (
         [
@@ -222,7 +222,8 @@ def _dob_comparison(sql_dialect: str):
                 "day and month swapped",
             ),
             # One typo that leaves a date no calendar has (1975-27-17): a slip for certain, where a real date one
-            # digit from another may be a stranger's, a namesake's born days or years apart (docs/linkage.md).
+            # digit from another may be a stranger's, a namesake's born days or years apart
+            # (docs/linkage-benchmarks.md).
             cll.And(cll.DamerauLevenshteinLevel("dob", 1), cll.NullLevel("dob_date")).configure(
                 label_for_charts="one typo, one date impossible"
             ),
@@ -540,7 +541,8 @@ def score_with_model(
 
 # u re-estimated for the prior model on a new stack's first submission from fewer pairs than training's U_PAIRS:
 # the common levels' u follow the council's population, a level the sample misses keeps the prior's (0.35 s of
-# 0.7 at 1e5 pairs; held-out F1 the same; docs/linkage.md "A trained model, reused"). 0: the prior's u as shipped.
+# 0.7 at 1e5 pairs; held-out F1 the same; docs/linkage-benchmarks.md "A trained model, reused").
+# 0: the prior's u as shipped.
 PRIOR_U_PAIRS = 3e4
 
 
@@ -692,7 +694,7 @@ def underflowed_m_as_unobserved() -> Iterator[None]:
     to 0: the sample's matches never reach it) is treated as splink treats a level the sample never reaches,
     "not observed", rather than raising ValueError and failing the whole pass. Without this the date-of-birth
     pass failed at a million household records (the model then linked nothing: cluster F1 0.85 not 0.997)
-    while the same pass on another draw of pairs trained; see docs/linkage.md."""
+    while the same pass on another draw of pairs trained; see docs/linkage-benchmarks.md."""
     from splink.internals import expectation_maximisation
     from splink.internals.comparison_level import M_U_CLAMP_MIN
 
