@@ -33,6 +33,7 @@ import pandas as pd
 
 SEED = 5
 MEMORY_LIMIT = "1052MB"  # 0.35 x the match function's 3008 MB, as tfnis.pipeline.match sets it
+MODEL_MEMORY_LIMIT = "451MB"  # 0.15 x 3008 MB: the model's DuckDB, as tfnis.pipeline.match sets it
 
 
 def _key(text: str) -> str:
@@ -96,6 +97,7 @@ def _rss_mb() -> float:
 
 # The steps of match_submission, in order (tfnis.linkage.incremental's own functions).
 STEPS = ("_index_rows", "_by_council_person_id", "_by_match_keys", "_index_rows_for_model", "_by_model",
+         "_model_links", "score_with_model",
          "family_keys", "rows_not_in", "linkage_quality")  # fmt: skip
 
 
@@ -107,7 +109,7 @@ class StepMemory:
         import threading
 
         self.current, self.high = 0.0, 0.0
-        self.steps: list[tuple[str, float, float]] = []  # (step, highest during, at its end)
+        self.steps: list[tuple[str, float, float, str]] = []  # (step, highest during, at its end, rows out)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -127,7 +129,9 @@ class StepMemory:
             def timed(*args, _name=name, _original=original, **kwargs):  # type: ignore[no-untyped-def]
                 self.high = _rss_mb()
                 result = _original(*args, **kwargs)
-                self.steps.append((_name, max(self.high, _rss_mb()), _rss_mb()))
+                out = result[0] if isinstance(result, tuple) else result
+                rows = f" ({len(out):,} rows)" if hasattr(out, "iloc") else ""
+                self.steps.append((_name, max(self.high, _rss_mb()), _rss_mb(), rows))
                 return result
 
             setattr(incremental, name, timed)
@@ -135,7 +139,7 @@ class StepMemory:
 
     def report(self) -> str:
         self._stop.set()
-        return "; ".join(f"{name} {high:,.0f}/{end:,.0f}" for name, high, end in self.steps)
+        return "; ".join(f"{name} {high:,.0f}/{end:,.0f}{rows}" for name, high, end, rows in self.steps)
 
 
 def _child(mode: str, index_path: Path, submission_path: Path, steps: bool = False) -> None:
@@ -149,13 +153,17 @@ def _child(mode: str, index_path: Path, submission_path: Path, steps: bool = Fal
     submission = pd.read_parquet(submission_path)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tfnis-index-spill-") as spill:
+        engine_memory = None
         if mode == "parquet":
+            from tfnis.linkage.model import EngineMemory
+
             index = ParquetIndex((index_path,), memory_limit=MEMORY_LIMIT, temp_directory=Path(spill))
+            engine_memory = EngineMemory(MODEL_MEMORY_LIMIT, Path(spill))
         else:
             from tfnis.storage.parquet import frame_from_parquet
 
             index = frame_from_parquet(index_path.read_bytes())
-        result = match_submission(submission, index)
+        result = match_submission(submission, index, engine_memory=engine_memory)
     seconds = time.perf_counter() - start
     peak = peak_rss_mb()
     rules = result.key_map["match_rule"].value_counts().to_dict()

@@ -220,3 +220,22 @@ def test_strangers_sharing_only_a_forename_are_not_a_candidate_pair():
     a = {"forename": "Julia", "surname": "Bird", "date_of_birth": "1978-02-15", "sex": "F", "postcode": "LE15 2AL"}
     b = {"forename": "Julia", "surname": "Hart", "date_of_birth": "1987-12-05", "sex": "F", "postcode": "PE9 5GR"}
     assert not candidate(a, b)
+
+
+def test_the_model_engine_gets_the_memory_limit_and_spill_directory_it_is_given(tmp_path, monkeypatch):
+    """The match function gives the model's DuckDB a share of its memory and its ephemeral storage to spill to
+    (tfnis.pipeline.match), so the engine spills instead of taking the function past its memory."""
+    from tfnis.linkage.model import _engine_table
+    from tfnis.pipeline.match import _engine_memory
+
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "3008")
+    memory = _engine_memory(tmp_path)
+    assert memory.limit == "451MB" and memory.temp_directory == tmp_path / "model-spill"
+    records = training_records(50).assign(forename_aliases=None, uid=range(50))
+    with _engine_table(records, "duckdb", list(records.columns), np.ones(50, dtype=bool), memory) as table:
+        found = table.db_api.query_sql(
+            "SELECT name, value FROM duckdb_settings() WHERE name IN ('memory_limit', 'temp_directory')"
+        ).as_pandas_dataframe()
+    settings = dict(zip(found["name"], found["value"], strict=True))
+    assert settings["temp_directory"] == str(tmp_path / "model-spill")
+    assert settings["memory_limit"].endswith("MiB") and 420 < float(settings["memory_limit"].split()[0]) < 440

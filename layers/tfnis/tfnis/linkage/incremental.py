@@ -40,7 +40,7 @@ from tfnis.linkage.match_keys import (
     key_edges,
     key_parts,
 )
-from tfnis.linkage.model import SEED, ModelInput, Scored, blocking_columns, score_with_model
+from tfnis.linkage.model import SEED, EngineMemory, ModelInput, Scored, blocking_columns, score_with_model
 from tfnis.linkage.normalise import MATCH_FIELDS, match_fields
 from tfnis.linkage.parameters import TRAINED, ModelParameters, merged, prior_model, training_due
 from tfnis.linkage.quality import NEAR_THRESHOLD, linkage_quality
@@ -113,12 +113,14 @@ def match_submission(
     index_sample: int = MODEL_INDEX_SAMPLE,
     model: ModelParameters | None = None,
     retrain: bool = False,
+    engine_memory: EngineMemory | None = None,
 ) -> MatchResult:
     """Link each record of a submission to a person (and its council family to a family). Past index_sample
     index rows the model reads only the rows that could pair plus index_sample at random.
 
     model: the stored model (tfnis.linkage.parameters), reused unless training is due (training_due, or
-    `retrain`); the result's `model` is the one to store when this submission trained it."""
+    `retrain`); the result's `model` is the one to store when this submission trained it. engine_memory: the
+    model's DuckDB limit and spill directory (the match function's; None: DuckDB's default)."""
     records = identifiers.reset_index(drop=True)
     fields = match_fields(records, allow_non_uk_postcodes=False)
     fields["la_code"] = _ids(records["la_code"])
@@ -139,7 +141,7 @@ def match_submission(
         # row of the persons linked to (read again below); the rest is not held while the model runs.
         old = old.merge(fields[["la_code", "family_id"]].dropna().drop_duplicates(), on=["la_code", "family_id"])
     near_miss = np.full(n, np.nan)
-    use = _model_to_use(model, _index_size(index), retrain)
+    use = replace(_model_to_use(model, _index_size(index), retrain), memory=engine_memory)
     scored = _by_model(fields, candidates, person, rule, probability, threshold, new_key, near_miss, use)
     del candidates
 
@@ -180,11 +182,13 @@ def _index_size(index: pd.DataFrame | ParquetIndex | None) -> int:
 
 @dataclass(frozen=True)
 class ModelUse:
-    """The parameters score_with_model starts from (None: train) and whether u is re-estimated (the prior)."""
+    """The parameters score_with_model starts from (None: train), whether u is re-estimated (the prior), and
+    the engine's memory."""
 
     model: ModelParameters | None = None
     reestimate_u: bool = False
     index_rows: int = 0  # the index's rows now: a model trained here is stored with it
+    memory: EngineMemory | None = None  # the engine's memory limit (match_submission's engine_memory)
 
 
 def _model_to_use(stored: ModelParameters | None, index_rows: int, retrain: bool) -> ModelUse:
@@ -394,22 +398,11 @@ def _model_links(
     base = len(candidates)
     if base + len(mine) < MODEL_MINIMUM_RECORDS:
         return links, Scored(pd.DataFrame())
-    old_cluster, _ = pd.factorize(candidates["person_key"])
-    model_records = pd.concat(
-        [
-            candidates[list(INDEX_FIELDS)].assign(scope=0, cluster=old_cluster),
-            mine[list(INDEX_FIELDS)].assign(scope=1, cluster=base + np.arange(len(mine))),
-        ],
-        ignore_index=True,
-    )
-    model_records["uid"] = np.arange(len(model_records))
-    for absent in ("address", "other_id"):
-        model_records[absent] = pd.Series(pd.NA, index=model_records.index, dtype="string")
-    # Scored down to NEAR_THRESHOLD: the pairs between it and the threshold are what the missed-match
-    # estimate reads (tfnis.linkage.quality); only pairs at or above the threshold link.
+    # Built in the call, so only score_with_model holds the model's records: it lets them go once DuckDB has
+    # its own copy (the frames would otherwise stay alive through prediction, some 150 MB at a 2M index).
     floor = min(threshold, NEAR_THRESHOLD) if base else threshold
     result = score_with_model(
-        ModelInput(model_records, scoped=True), floor, model=use.model, reestimate_u=use.reestimate_u
+        _model_input(candidates, mine, use.memory), floor, model=use.model, reestimate_u=use.reestimate_u
     )
     scored = result.pairs
     pairs = scored[scored["match_probability"] >= threshold]
@@ -427,6 +420,21 @@ def _model_links(
     near = _near_pairs(scored[scored["match_probability"] < threshold], base)
     probability = pairs["match_probability"].to_numpy()[both_new]
     return ModelLinks(uid_l[both_new] - base, uid_r[both_new] - base, probability, to_index, near), result
+
+
+def _model_input(candidates: pd.DataFrame, mine: pd.DataFrame, memory: EngineMemory | None) -> ModelInput:
+    """The candidate index rows (scope 0, clustered by person) and the waiting records (scope 1), one copy of
+    their fields. Pairs are scored down to NEAR_THRESHOLD: those between it and the threshold are what the
+    missed-match estimate reads (tfnis.linkage.quality); only pairs at or above the threshold link."""
+    fields = list(INDEX_FIELDS)
+    records = pd.concat([candidates[fields], mine[fields]], ignore_index=True)
+    records["scope"] = np.repeat(np.array([0, 1], dtype=np.int64), [len(candidates), len(mine)])
+    old_cluster, _ = pd.factorize(candidates["person_key"])
+    records["cluster"] = np.concatenate([old_cluster, len(candidates) + np.arange(len(mine))])
+    records["uid"] = np.arange(len(records))
+    for absent in ("address", "other_id"):
+        records[absent] = pd.Series(pd.NA, index=records.index, dtype="string")
+    return ModelInput(records, scoped=True, memory=memory)
 
 
 def _keys_of_groups(

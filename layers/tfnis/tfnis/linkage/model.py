@@ -15,6 +15,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -57,6 +58,17 @@ class ModelInput:
     records: pd.DataFrame
     scoped: bool = False
     codes: KeyCodes | None = None  # the match fields' codes, row for row, when the caller has them
+    memory: EngineMemory | None = None  # DuckDB's limit (None: its default, 80 % of the machine's memory)
+
+
+@dataclass(frozen=True)
+class EngineMemory:
+    """DuckDB's memory limit while the model trains and predicts, and where it spills past it: the match
+    function sets it from its own memory, so the engine spills to ephemeral storage instead of the function
+    running out (at a 5M index the pandas rows and an unlimited engine together passed 3008 MB)."""
+
+    limit: str  # e.g. "450MB"
+    temp_directory: Path | None = None
 
 
 # Share of stated values per column, keyed by the column's array: comparisons, blocking and training ask
@@ -517,6 +529,7 @@ def score_with_model(
     in_model = records.filter(like="representative_").to_numpy().any(axis=1)
     how, settings = _stored_settings(settings, model, engine, reestimate_u)
     passes = training_passes(records, codes, np.flatnonzero(in_model)) if how == TRAINED else None
+    memory = model_input.memory
     del codes, model_input
     if how == TRAINED and passes is None:
         return empty  # too little data to estimate the model: keys and council ids only
@@ -525,7 +538,7 @@ def score_with_model(
     # Slices of about PREDICT_CHUNK_RECORDS (at most 1.5 times it): each slice blocks every rule again, so a
     # first return just over 100,000 records is one slice, not two.
     chunks = max(1, round(int(in_model.sum()) / PREDICT_CHUNK_RECORDS)) if engine == "duckdb" else 1
-    with _engine_table(records, engine, used, in_model) as table:
+    with _engine_table(records, engine, used, in_model, memory) as table:
         del records  # the engine holds its own copy
         # splink's settings validation parses every SQL string to log unknown columns (0.8 s at 100,000 records),
         # which the ERROR log level then drops; the settings are this module's own, tested.
@@ -599,7 +612,7 @@ def _predicted_pairs(linker, threshold: float, chunks: int = 1) -> pd.DataFrame:
 
 @contextmanager
 def _engine_table(
-    records: pd.DataFrame, engine: str, columns: list[str], rows: np.ndarray
+    records: pd.DataFrame, engine: str, columns: list[str], rows: np.ndarray, memory: EngineMemory | None = None
 ) -> Iterator[SplinkDataFrame]:
     """The `columns` of the records where `rows` (a mask) as a table of the engine's splink backend, with the
     alias list and the date the comparisons use parsed once per record, not once per pair."""
@@ -614,6 +627,10 @@ def _engine_table(
     # The match Lambda has no pyarrow (docs/deploy.md): DuckDB reads the pandas frame itself and splink is
     # handed the table's name; DuckDBAPI.register(<frame>) would import pyarrow first.
     con = duckdb.connect()
+    if memory is not None:
+        con.execute(f"SET memory_limit = '{memory.limit}'")
+        if memory.temp_directory is not None:
+            con.execute(f"SET temp_directory = '{memory.temp_directory}'")
     # DuckDB picks the rows and columns itself: a pandas copy of them would be a million strings more.
     con.register("records_frame", records)
     con.register("rows_frame", pd.DataFrame({"in_model": rows}))

@@ -24,12 +24,18 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from tfnis.linkage.index import ParquetIndex
+    from tfnis.linkage.model import EngineMemory
     from tfnis.linkage.parameters import ModelParameters
 
 S = SubmissionStatus
 NEW_PERSON = "new_person"  # tfnis.linkage.incremental.NEW_PERSON, not imported at cold start
 # DuckDB's share of the function's memory while it reads the index; pandas and splink need the rest.
 INDEX_MEMORY_SHARE = 0.35
+# The model's DuckDB share while it trains and predicts (the index's connection is closed by then): the
+# looked-up rows are in pandas meanwhile (about 2.4 GB at a 5M index), so the engine spills past 15 %
+# (451 MB at 3008 MB) rather than take the function past its memory. At a 2M index a 400 MB limit gave
+# the same links in the same time (bench/index_bench.py).
+MODEL_MEMORY_SHARE = 0.15
 # Each submission that adds rows adds a segment. Past COMPACT_SEGMENTS segments, the match stage merges every
 # segment under COMPACT_ROWS rows into one sorted segment, so the index stays a few large files (read once
 # each) plus a few recent small ones, and a large segment is not rewritten at every compaction.
@@ -55,6 +61,16 @@ def _parquet_index(paths: list[Path], directory: Path) -> ParquetIndex | None:
     spill = directory / "spill"
     spill.mkdir(exist_ok=True)
     return ParquetIndex(tuple(paths), memory_limit=f"{int(memory_mb * INDEX_MEMORY_SHARE)}MB", temp_directory=spill)
+
+
+def _engine_memory(directory: Path) -> EngineMemory:
+    """The model's DuckDB limit from the function's memory, spilling to the function's ephemeral storage."""
+    from tfnis.linkage.model import EngineMemory
+
+    memory_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "3008"))
+    spill = directory / "model-spill"
+    spill.mkdir(exist_ok=True)
+    return EngineMemory(f"{int(memory_mb * MODEL_MEMORY_SHARE)}MB", spill)
 
 
 def add_index_segment(
@@ -117,7 +133,9 @@ def match_stage(ref: SubmissionRef, *, store: Store, table: SubmissionTable) -> 
     with tempfile.TemporaryDirectory(prefix="tfnis-index-") as tmp:
         segments = _local_index(store, Path(tmp))
         index = _parquet_index(list(segments.values()), Path(tmp))
-        result = match_submission(identifiers, index, model=stored_model(store))
+        result = match_submission(
+            identifiers, index, model=stored_model(store), engine_memory=_engine_memory(Path(tmp))
+        )
         tokens = identifiers[["record_token", "family_token"]]
         key_map = result.key_map.merge(tokens, on="record_token", how="left", validate="one_to_one")
         key_map = key_map[["record_token", "family_token", "person_key", "family_key"]]
