@@ -239,3 +239,15 @@ def test_the_model_engine_gets_the_memory_limit_and_spill_directory_it_is_given(
     settings = dict(zip(found["name"], found["value"], strict=True))
     assert settings["temp_directory"] == str(tmp_path / "model-spill")
     assert settings["memory_limit"].endswith("MiB") and 420 < float(settings["memory_limit"].split()[0]) < 440
+
+
+def test_distinct_rows_a_column_at_a_time_are_pandas_distinct_rows_blanks_equal():
+    from tfnis.linkage.incremental import _distinct_rows
+
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame(
+        {c: pd.Series(rng.choice(["a", "b", None], 3000), dtype="string") for c in ("forename", "surname", "dob")}
+    ).assign(person_key=pd.Series(rng.choice(["k1", "k2"], 3000), dtype="string"))
+    columns = ["forename", "surname", "dob", "person_key"]
+    assert np.array_equal(_distinct_rows(frame, columns), np.flatnonzero(~frame.duplicated(subset=columns)))
+    assert len(_distinct_rows(frame, columns)) == 54  # 3 x 3 x 3 x 2: blanks equal to blanks
