@@ -252,8 +252,9 @@ def _dob_comparison(sql_dialect: str):
 
 
 def _postcode_comparison():
-    """Postcode: exact, one typo, same sector, same district."""
+    """Postcode: exact, one typo, same sector, same district, same area (the letters of the outward code)."""
     import splink.comparison_level_library as cll
+    from splink import ColumnExpression
 
     return _custom(
         "postcode",
@@ -267,6 +268,11 @@ def _postcode_comparison():
                 "same sector",
             ),
             cll.ExactMatchLevel("postcode_district").configure(label_for_charts="same district"),
+            # Most moves stay within a council, which a postcode area roughly is, while a namesake elsewhere in a
+            # national index rarely shares it: splitting "another postcode" in two (docs/linkage-benchmarks.md).
+            cll.ExactMatchLevel(ColumnExpression("postcode_district").regex_extract("^[A-Z]+")).configure(
+                label_for_charts="same area"
+            ),
             cll.ElseLevel(),
         ],
     )
