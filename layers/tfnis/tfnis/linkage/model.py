@@ -711,6 +711,12 @@ def _pandas_if_list_tuple_or_dict(table: object) -> object:
     return table
 
 
+# The m of a level no training match reaches (sexes differing, middle names differing on the hard data): rare among
+# matches, not impossible, so evidence against that an identifier can still outweigh. Treated as "not observed"
+# (Bayes factor 1) such levels counted as if blank (docs/linkage-benchmarks.md, fifth pass).
+UNREACHED_M = 1e-4
+
+
 @contextmanager
 def underflowed_m_as_unobserved() -> Iterator[None]:
     """Within: a level whose m an EM iteration computes as below 1e-300 (its share of the matches underflowed
@@ -729,7 +735,7 @@ def underflowed_m_as_unobserved() -> Iterator[None]:
             for values in levels.values():
                 m = values.get("m_probability")
                 if isinstance(m, (int, float)) and m < M_U_CLAMP_MIN:
-                    del values["m_probability"]  # read back as splink's LEVEL_NOT_OBSERVED
+                    values["m_probability"] = UNREACHED_M
         return lookup
 
     expectation_maximisation.m_u_records_to_lookup_dict = lookup_without_underflow  # type: ignore[assignment]
