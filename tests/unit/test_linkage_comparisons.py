@@ -103,3 +103,12 @@ def test_a_forename_that_is_also_its_own_middle_name_is_not_counted_twice_as_kno
         )
         == "known by a middle name"
     )
+
+
+def test_a_move_within_a_postcode_area_is_told_from_a_move_elsewhere():
+    # Most moves stay within a council, which a postcode area roughly is; a namesake elsewhere rarely shares it.
+    person = {"forename": "Leah", "surname": "Fowler", "sex": "F"}
+    same_area = level_reached("postcode", {**person, "postcode": "S65 2ZX"}, {**person, "postcode": "S60 4AB"})
+    elsewhere = level_reached("postcode", {**person, "postcode": "S65 2ZX"}, {**person, "postcode": "LS10 0NW"})
+    assert same_area == "same area"
+    assert elsewhere.startswith("All other")

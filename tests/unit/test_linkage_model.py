@@ -251,3 +251,19 @@ def test_distinct_rows_a_column_at_a_time_are_pandas_distinct_rows_blanks_equal(
     columns = ["forename", "surname", "dob", "person_key"]
     assert np.array_equal(_distinct_rows(frame, columns), np.flatnonzero(~frame.duplicated(subset=columns)))
     assert len(_distinct_rows(frame, columns)) == 54  # 3 x 3 x 3 x 2: blanks equal to blanks
+
+
+def test_a_level_no_training_match_reaches_counts_against_not_as_blank():
+    # Sexes differing among the matches: EM's m underflows to 0. Read as "not observed" it was a Bayes factor of 1
+    # (as if sex were blank); a small m keeps it evidence against that an identifier can still outweigh.
+    from splink.internals import expectation_maximisation
+
+    records = [
+        {"output_column_name": "sex", "comparison_vector_value": 0, "m_probability": 0.0, "u_probability": 0.5},
+        {"output_column_name": "sex", "comparison_vector_value": 1, "m_probability": 1.0, "u_probability": 0.5},
+    ]
+    with model.underflowed_m_as_unobserved():
+        lookup = expectation_maximisation.m_u_records_to_lookup_dict(records)
+    assert lookup["sex"][0]["m_probability"] == model.UNREACHED_M
+    assert lookup["sex"][0]["m_probability"] / lookup["sex"][0]["u_probability"] < 0.001
+    assert lookup["sex"][1]["m_probability"] == 1.0
