@@ -712,16 +712,16 @@ def _pandas_if_list_tuple_or_dict(table: object) -> object:
 
 
 # The m of a level no training match reaches (sexes differing, middle names differing on the hard data): rare among
-# matches, not impossible, so evidence against that an identifier can still outweigh. Treated as "not observed"
-# (Bayes factor 1) such levels counted as if blank (docs/linkage-benchmarks.md, fifth pass).
+# matches, not impossible, so evidence against that an identifier can still outweigh. Read as splink's "not
+# observed" (Bayes factor 1) such levels counted as if blank (docs/linkage-benchmarks.md, fifth pass).
 UNREACHED_M = 1e-4
 
 
 @contextmanager
 def underflowed_m_as_unobserved() -> Iterator[None]:
     """Within: a level whose m an EM iteration computes as below 1e-300 (its share of the matches underflowed
-    to 0: the sample's matches never reach it) is treated as splink treats a level the sample never reaches,
-    "not observed", rather than raising ValueError and failing the whole pass. Without this the date-of-birth
+    to 0: the sample's matches never reach it) gets UNREACHED_M rather than raising ValueError and failing the
+    whole pass. Without this the date-of-birth
     pass failed at a million household records (the model then linked nothing: cluster F1 0.85 not 0.997)
     while the same pass on another draw of pairs trained; see docs/linkage-benchmarks.md."""
     from splink.internals import expectation_maximisation
