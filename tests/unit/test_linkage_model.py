@@ -262,7 +262,7 @@ def test_a_level_no_training_match_reaches_counts_against_not_as_blank():
         {"output_column_name": "sex", "comparison_vector_value": 0, "m_probability": 0.0, "u_probability": 0.5},
         {"output_column_name": "sex", "comparison_vector_value": 1, "m_probability": 1.0, "u_probability": 0.5},
     ]
-    with model.underflowed_m_as_unobserved():
+    with model.underflowed_m_floored():
         lookup = expectation_maximisation.m_u_records_to_lookup_dict(records)
     assert lookup["sex"][0]["m_probability"] == model.UNREACHED_M
     assert lookup["sex"][0]["m_probability"] / lookup["sex"][0]["u_probability"] < 0.001

@@ -718,7 +718,7 @@ UNREACHED_M = 1e-4
 
 
 @contextmanager
-def underflowed_m_as_unobserved() -> Iterator[None]:
+def underflowed_m_floored() -> Iterator[None]:
     """Within: a level whose m an EM iteration computes as below 1e-300 (its share of the matches underflowed
     to 0: the sample's matches never reach it) gets UNREACHED_M rather than raising ValueError and failing the
     whole pass. Without this the date-of-birth
@@ -856,7 +856,7 @@ def _estimate_u(linker, pairs: float) -> None:
 def _em_pass(linker, rule: str) -> bool:
     """One EM pass; False when splink gives up on it (a pass changes the model only when it completes)."""
     try:
-        with underflowed_m_as_unobserved():
+        with underflowed_m_floored():
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, max_pairs=EM_PAIRS, estimate_without_term_frequencies=True
             )
