@@ -549,7 +549,8 @@ def score_with_model(
             # A level the sample never reaches keeps the prior's u: splink updates only levels it observed.
             _estimate_u(linker, PRIOR_U_PAIRS)
         used_model = parameters_of(linker, index_rows=0, trained_records=int(in_model.sum()), sql_dialect=engine)
-        return Scored(_predicted_pairs(linker, threshold, chunks), used_model, how)
+        own_blocking = (rules, table.physical_name) if engine == "duckdb" else (None, None)
+        return Scored(_predicted_pairs(linker, threshold, chunks, *own_blocking), used_model, how)
 
 
 # u re-estimated for the prior model on a new stack's first submission from fewer pairs than training's U_PAIRS:
@@ -590,17 +591,28 @@ def _stored_settings(
         return TRAINED, settings
 
 
-def _predicted_pairs(linker, threshold: float, chunks: int = 1) -> pd.DataFrame:
+def _predicted_pairs(
+    linker, threshold: float, chunks: int = 1, rules: list[str] | None = None, table: str | None = None
+) -> pd.DataFrame:
     """The model's pairs at or above threshold, not vetoed: uid_l, uid_r, match_probability. Scored in
     `chunks` slices of the right-hand records, each slice's pairs fetched and its table dropped before the next,
     so the engine never holds every candidate pair at once. Only the pair's ids, probability and comparison
     levels leave the engine: the matching columns it also holds (both records' every field, kept for the
-    levels) would be Python strings in pandas, a gigabyte at a million."""
+    levels) would be Python strings in pandas, a gigabyte at a million. With the records' DuckDB `table` and
+    the blocking `rules`, the candidate pairs are found by blocked_pairs_sql (the same pairs as splink's own
+    blocking, in about 40 % of its time) and splink scores them."""
     found = []
     for chunk in range(1, chunks + 1):
-        predictions = linker.inference.predict_chunk(
-            left_chunk=(1, 1), right_chunk=(chunk, chunks), threshold_match_probability=threshold, warning_mode="never"
-        )
+        if table is None:
+            predictions = linker.inference.predict_chunk(
+                left_chunk=(1, 1), right_chunk=(chunk, chunks), threshold_match_probability=threshold,
+                warning_mode="never",
+            )  # fmt: skip
+        else:
+            blocked = linker.misc.query_sql(blocked_pairs_sql(rules, table, chunk, chunks), output_type="splink_df")
+            linker.table_management.register_blocked_pairs_for_predict(blocked)
+            predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+            blocked.drop_table_from_database_and_remove_from_cache()
         gammas = [name for name in (c.unquote().name for c in predictions.columns) if name.startswith("gamma_")]
         columns = ", ".join(["uid_l", "uid_r", "match_probability", *gammas])
         pairs = linker.misc.query_sql(f"SELECT {columns} FROM {predictions.physical_name}", output_type="pandas")
@@ -608,6 +620,26 @@ def _predicted_pairs(linker, threshold: float, chunks: int = 1) -> pd.DataFrame:
         pairs = pairs.astype({"uid_l": "int64", "uid_r": "int64"})
         found.append(pairs[~vetoed(pairs)][["uid_l", "uid_r", "match_probability"]])
     return pd.concat(found, ignore_index=True)
+
+
+def blocked_pairs_sql(rules: list[str], table: str, chunk: int = 1, chunks: int = 1) -> str:
+    """Candidate pairs of a dedupe, as splink's blocking finds them: each pair once, with match_key the first
+    rule that brings it, in slice `chunk` of `chunks` of the right-hand records (splink's own slicing).
+
+    Written here because splink excludes the pairs of earlier rules from each rule's join by repeating every
+    earlier rule's condition on it, so the last of twenty rules tests nineteen conditions per pair: 60 % of
+    prediction's blocking time at 200,000 records. A union of the joins grouped by pair gives the same pairs
+    and keys (tests/unit/test_linkage_model.py compares them with splink's)."""
+    slice_of = f' AND (ABS(hash(r."uid")) % {chunks}) + 1 = {chunk}' if chunks > 1 else ""
+    joins = " UNION ALL ".join(
+        f"SELECT {number} AS rule, l.uid AS join_key_l, r.uid AS join_key_r FROM {table} AS l "
+        f"INNER JOIN {table} AS r ON ({rule}) WHERE l.uid < r.uid{slice_of}"
+        for number, rule in enumerate(rules)
+    )
+    return (
+        "SELECT CAST(min(rule) AS VARCHAR) AS match_key, join_key_l, join_key_r "
+        f"FROM ({joins}) GROUP BY join_key_l, join_key_r"
+    )
 
 
 @contextmanager
