@@ -239,3 +239,32 @@ def test_the_model_engine_gets_the_memory_limit_and_spill_directory_it_is_given(
     settings = dict(zip(found["name"], found["value"], strict=True))
     assert settings["temp_directory"] == str(tmp_path / "model-spill")
     assert settings["memory_limit"].endswith("MiB") and 420 < float(settings["memory_limit"].split()[0]) < 440
+
+
+@pytest.mark.parametrize("chunk", [(1, 1), (2, 3)])
+def test_blocked_pairs_are_splinks_own_candidate_pairs_and_match_keys(chunk):
+    """The model's candidate pairs come from blocked_pairs_sql, not splink's blocking: the same pairs, each
+    with the first rule that brings it, in the same slice of the right-hand records."""
+    from splink import Linker
+
+    from tfnis.generate import generate_frames
+    from tfnis.linkage.normalise import match_fields
+
+    individuals = generate_frames(councils=2, families=150, periods=2, seed=3, error_rate=0.05).individuals
+    fields = match_fields(individuals.drop(columns=["record_id"], errors="ignore"))
+    fields["uid"] = np.arange(len(fields))
+    fields["cluster"] = np.arange(len(fields)) // 3  # some pairs within a cluster, which no rule may bring
+    records = model.with_representatives(fields)
+    rules = model.blocking_rules(records, scoped=False)
+    settings = model._settings(records, model.comparisons(records), rules, "duckdb")
+    with model._engine_table(records, "duckdb", list(records.columns), np.ones(len(records), dtype=bool)) as table:
+        linker = Linker(table, settings)
+        splinks = linker.inference.compute_blocked_pairs_for_predict_chunk(left_chunk=(1, 1), right_chunk=chunk)
+        ours = linker.misc.query_sql(model.blocked_pairs_sql(rules, table.physical_name, *chunk), output_type="pandas")
+        theirs = splinks.as_pandas_dataframe()
+    key = ["join_key_l", "join_key_r", "match_key"]
+    assert len(ours) > 100 and ours[key].nunique().match_key > 5
+    pd.testing.assert_frame_equal(
+        ours[key].astype(str).sort_values(key).reset_index(drop=True),
+        theirs[key].astype(str).sort_values(key).reset_index(drop=True),
+    )
