@@ -549,7 +549,7 @@ def score_with_model(
             # A level the sample never reaches keeps the prior's u: splink updates only levels it observed.
             _estimate_u(linker, PRIOR_U_PAIRS)
         used_model = parameters_of(linker, index_rows=0, trained_records=int(in_model.sum()), sql_dialect=engine)
-        own_blocking = (rules, table.physical_name) if engine == "duckdb" else (None, None)
+        own_blocking = (rules, table) if engine == "duckdb" else (None, None)
         return Scored(_predicted_pairs(linker, threshold, chunks, *own_blocking), used_model, how)
 
 
@@ -592,15 +592,16 @@ def _stored_settings(
 
 
 def _predicted_pairs(
-    linker, threshold: float, chunks: int = 1, rules: list[str] | None = None, table: str | None = None
+    linker, threshold: float, chunks: int = 1, rules: list[str] | None = None, table: SplinkDataFrame | None = None
 ) -> pd.DataFrame:
-    """The model's pairs at or above threshold, not vetoed: uid_l, uid_r, match_probability. Scored in
-    `chunks` slices of the right-hand records, each slice's pairs fetched and its table dropped before the next,
-    so the engine never holds every candidate pair at once. Only the pair's ids, probability and comparison
-    levels leave the engine: the matching columns it also holds (both records' every field, kept for the
-    levels) would be Python strings in pandas, a gigabyte at a million. With the records' DuckDB `table` and
-    the blocking `rules`, the candidate pairs are found by blocked_pairs_sql (the same pairs as splink's own
-    blocking, in about 40 % of its time) and splink scores them."""
+    """The model's pairs at or above threshold, not vetoed: uid_l, uid_r, match_probability, sorted by record.
+    Scored in `chunks` slices of the right-hand records, each slice's pairs fetched and its table dropped before
+    the next, so the engine never holds every candidate pair at once. Only the pair's ids, probability and
+    comparison levels leave the engine: the matching columns it also holds (both records' every field, kept for
+    the levels) would be Python strings in pandas, a gigabyte at a million. With the records' DuckDB `table`
+    and the blocking `rules`, the candidate pairs are found by blocked_pairs_sql (the same pairs as splink's own
+    blocking, in about 40 % of its time) and splink scores them. Sorted by record, the pairs come back in one
+    order every run, whatever the order of the engine's threads."""
     found = []
     for chunk in range(1, chunks + 1):
         if table is None:
@@ -609,7 +610,8 @@ def _predicted_pairs(
                 warning_mode="never",
             )  # fmt: skip
         else:
-            blocked = linker.misc.query_sql(blocked_pairs_sql(rules, table, chunk, chunks), output_type="splink_df")
+            sql = blocked_pairs_sql(rules or [], table.physical_name, chunk, chunks)
+            blocked = linker.misc.query_sql(sql, output_type="splink_df")
             linker.table_management.register_blocked_pairs_for_predict(blocked)
             predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
             blocked.drop_table_from_database_and_remove_from_cache()
@@ -619,7 +621,7 @@ def _predicted_pairs(
         predictions.drop_table_from_database_and_remove_from_cache()
         pairs = pairs.astype({"uid_l": "int64", "uid_r": "int64"})
         found.append(pairs[~vetoed(pairs)][["uid_l", "uid_r", "match_probability"]])
-    return pd.concat(found, ignore_index=True)
+    return pd.concat(found, ignore_index=True).sort_values(["uid_l", "uid_r"], ignore_index=True)
 
 
 def blocked_pairs_sql(rules: list[str], table: str, chunk: int = 1, chunks: int = 1) -> str:
