@@ -133,10 +133,9 @@ def _names_apart(a: dict[str, set[str]], b: dict[str, set[str]]) -> bool:
     return True
 
 
-# Links of equal strength are taken in the order of their records, not in the order they came: the model's
-# engine gives its pairs in an order that may vary between runs (threads), and its probabilities may differ in
-# the last bits (parallel sums in training), which would otherwise decide which of two equal links is taken
-# first and so, now and then, a cluster (docs/linkage-benchmarks.md: 18 records at 200,000 hard records).
+# Strengths compared to 12 digits: the model's probabilities may differ in the last bits between runs (parallel
+# sums in training), which decided which of two equal links came first and so, now and then, a cluster (18
+# records at 200,000 hard records; docs/linkage-benchmarks.md). Equal links are taken in the order given.
 STRENGTH_DIGITS = 12
 
 
@@ -155,9 +154,8 @@ def consistent_components(
     connected components chain strangers through one wrong link (a record with a blank date joins a parent
     and a child of one name); the pair vetoes only see two records, this sees the clusters."""
     parent = np.asarray(clusters, dtype=np.int64).copy()
-    left, right = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
-    order = np.lexsort((right, left, -np.round(np.asarray(strength, dtype=np.float64), STRENGTH_DIGITS)))
-    left, right = left[order], right[order]
+    order = np.argsort(-np.round(np.asarray(strength, dtype=np.float64), STRENGTH_DIGITS), kind="stable")
+    left, right = np.asarray(left, dtype=np.int64)[order], np.asarray(right, dtype=np.int64)[order]
     by_cluster = np.argsort(parent, kind="stable")
     starts = np.searchsorted(parent[by_cluster], np.arange(len(parent) + 1))
     # The records of the key clusters a link touches: the only ones whose holdings are read (a first return with
