@@ -323,3 +323,15 @@ def test_stored_models_keep_splinks_own_levels_and_the_engine_runs_them_behind_t
     assert any(model._GATED[model._ONE_EDIT.format(c="dob")] in sql for sql in conditions)
     assert model._ungated(run) == stored
     assert model._gated(stored, "spark") == stored
+
+
+def test_distinct_rows_a_column_at_a_time_are_pandas_distinct_rows_blanks_equal():
+    from tfnis.linkage.incremental import _distinct_rows
+
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame(
+        {c: pd.Series(rng.choice(["a", "b", None], 3000), dtype="string") for c in ("forename", "surname", "dob")}
+    ).assign(person_key=pd.Series(rng.choice(["k1", "k2"], 3000), dtype="string"))
+    columns = ["forename", "surname", "dob", "person_key"]
+    assert np.array_equal(_distinct_rows(frame, columns), np.flatnonzero(~frame.duplicated(subset=columns)))
+    assert len(_distinct_rows(frame, columns)) == 54  # 3 x 3 x 3 x 2: blanks equal to blanks
