@@ -241,6 +241,90 @@ def test_the_model_engine_gets_the_memory_limit_and_spill_directory_it_is_given(
     assert settings["memory_limit"].endswith("MiB") and 420 < float(settings["memory_limit"].split()[0]) < 440
 
 
+@pytest.mark.parametrize("chunk", [(1, 1), (2, 3)])
+def test_blocked_pairs_are_splinks_own_candidate_pairs_and_match_keys(chunk):
+    """The model's candidate pairs come from blocked_pairs_sql, not splink's blocking: the same pairs, each
+    with the first rule that brings it, in the same slice of the right-hand records."""
+    from splink import Linker
+
+    from tfnis.generate import generate_frames
+    from tfnis.linkage.normalise import match_fields
+
+    individuals = generate_frames(councils=2, families=150, periods=2, seed=3, error_rate=0.05).individuals
+    fields = match_fields(individuals.drop(columns=["record_id"], errors="ignore"))
+    fields["uid"] = np.arange(len(fields))
+    fields["cluster"] = np.arange(len(fields)) // 3  # some pairs within a cluster, which no rule may bring
+    records = model.with_representatives(fields)
+    rules = model.blocking_rules(records, scoped=False)
+    settings = model._settings(records, model.comparisons(records), rules, "duckdb")
+    with model._engine_table(records, "duckdb", list(records.columns), np.ones(len(records), dtype=bool)) as table:
+        linker = Linker(table, settings)
+        splinks = linker.inference.compute_blocked_pairs_for_predict_chunk(left_chunk=(1, 1), right_chunk=chunk)
+        ours = linker.misc.query_sql(model.blocked_pairs_sql(rules, table.physical_name, *chunk), output_type="pandas")
+        theirs = splinks.as_pandas_dataframe()
+    key = ["join_key_l", "join_key_r", "match_key"]
+    assert len(ours) > 100 and ours[key].nunique().match_key > 5
+    pd.testing.assert_frame_equal(
+        ours[key].astype(str).sort_values(key).reset_index(drop=True),
+        theirs[key].astype(str).sort_values(key).reset_index(drop=True),
+    )
+
+
+def one_edit_variants(word: str) -> list[str]:
+    """Every string one substitution, adjacent transposition, insertion or deletion from `word`."""
+    letters = "0123456789-AZ "
+    found = {word[:i] + c + word[i + 1 :] for i in range(len(word)) for c in letters}
+    found |= {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+    found |= {word[:i] + c + word[i:] for i in range(len(word) + 1) for c in letters}
+    found |= {word[:i] + word[i + 1 :] for i in range(len(word))}
+    return sorted(found)
+
+
+@pytest.mark.parametrize(
+    ("column", "words"),
+    [
+        ("dob", ["1975-07-17", "2001-12-31", "1999-1-01"]),
+        ("postcode", ["SW1A 1AA", "E7 7UG", "LE15 2AL", "AB1"]),
+        ("nino", ["AB123456C", "AB12"]),
+        ("upn", ["P207000016049"]),
+        ("nhs_number", ["9434765919"]),
+    ],
+)
+def test_the_cheap_test_before_one_edit_lets_through_every_pair_within_one_edit(column, words):
+    """_EDIT_GATES only skips Damerau-Levenshtein where the distance is more than one: every string one edit
+    from another (or equal to it) passes, and the levels give the same answer with and without the test."""
+    import duckdb
+
+    pairs = pd.DataFrame(
+        [(word, other) for word in words for other in [word, *one_edit_variants(word)]],
+        columns=[f"{column}_l", f"{column}_r"],
+    )
+    plain = model._ONE_EDIT.format(c=column)
+    con = duckdb.connect()
+    con.register("pairs", pairs)
+    within, gated = con.execute(
+        f"SELECT count(*) FILTER ({plain}), count(*) FILTER ({model._GATED[plain]}) FROM pairs"
+    ).fetchall()[0]
+    assert within == gated == len(pairs)
+    strangers = pd.DataFrame({f"{column}_l": words, f"{column}_r": [w[::-1] + "XY" for w in words]})
+    con.register("strangers", strangers)
+    assert con.execute(f"SELECT count(*) FILTER ({model._GATED[plain]}) FROM strangers").fetchall()[0][0] == 0
+
+
+def test_stored_models_keep_splinks_own_levels_and_the_engine_runs_them_behind_the_cheap_test():
+    """The shipped prior's levels are splink's own SQL; the engine's settings have the test before each
+    Damerau-Levenshtein within one edit, and taking it away again gives the stored levels back."""
+    from tfnis.linkage.parameters import prior_model
+
+    stored = prior_model().settings
+    run = model._gated(stored, "duckdb")
+    conditions = [level["sql_condition"] for c in run["comparisons"] for level in c["comparison_levels"]]
+    assert any(model._GATED[model._ONE_EDIT.format(c="postcode")] in sql for sql in conditions)
+    assert any(model._GATED[model._ONE_EDIT.format(c="dob")] in sql for sql in conditions)
+    assert model._ungated(run) == stored
+    assert model._gated(stored, "spark") == stored
+
+
 def test_distinct_rows_a_column_at_a_time_are_pandas_distinct_rows_blanks_equal():
     from tfnis.linkage.incremental import _distinct_rows
 

@@ -133,6 +133,12 @@ def _names_apart(a: dict[str, set[str]], b: dict[str, set[str]]) -> bool:
     return True
 
 
+# Strengths compared to 12 digits: the model's probabilities may differ in the last bits between runs (parallel
+# sums in training), which decided which of two equal links came first and so, now and then, a cluster (18
+# records at 200,000 hard records; docs/linkage-benchmarks.md). Equal links are taken in the order given.
+STRENGTH_DIGITS = 12
+
+
 def consistent_components(
     clusters: np.ndarray,
     left: np.ndarray,
@@ -148,7 +154,7 @@ def consistent_components(
     connected components chain strangers through one wrong link (a record with a blank date joins a parent
     and a child of one name); the pair vetoes only see two records, this sees the clusters."""
     parent = np.asarray(clusters, dtype=np.int64).copy()
-    order = np.argsort(-np.asarray(strength, dtype=np.float64), kind="stable")
+    order = np.argsort(-np.round(np.asarray(strength, dtype=np.float64), STRENGTH_DIGITS), kind="stable")
     left, right = np.asarray(left, dtype=np.int64)[order], np.asarray(right, dtype=np.int64)[order]
     by_cluster = np.argsort(parent, kind="stable")
     starts = np.searchsorted(parent[by_cluster], np.arange(len(parent) + 1))

@@ -32,7 +32,7 @@ import pandas as pd
 
 from tfnis.linkage import DEFAULT_THRESHOLD
 from tfnis.linkage.clusters import connected_components, consistent_components
-from tfnis.linkage.index import SAMPLED, ParquetIndex
+from tfnis.linkage.index import SAMPLED, ParquetIndex, release_freed_memory
 from tfnis.linkage.match_keys import (
     MATCH_KEY_RULES,
     KeyCodes,
@@ -372,7 +372,9 @@ def _index_rows_for_model(
     chosen = candidate_positions(
         old, distinct, mine.reset_index(drop=True), sample, drawn, dates_must_agree=dates_must_agree
     )
-    return old.iloc[chosen].reset_index(drop=True)
+    candidates = old.iloc[chosen].reset_index(drop=True)
+    release_freed_memory()  # the choice's codes and columns
+    return candidates
 
 
 @dataclass(frozen=True)
