@@ -122,10 +122,7 @@ def match_submission(
     `retrain`); the result's `model` is the one to store when this submission trained it. engine_memory: the
     model's DuckDB limit and spill directory (the match function's; None: DuckDB's default)."""
     records = identifiers.reset_index(drop=True)
-    fields = match_fields(records, allow_non_uk_postcodes=False)
-    fields["la_code"] = _ids(records["la_code"])
-    fields["person_id"] = _ids(records["person_id"])
-    fields["family_id"] = _ids(records["family_id"])
+    fields = _submission_fields(records)
     dates = dates_must_agree(fields)
     old, drawn = _index_rows(index, fields, index_sample, dates)
     n = len(records)
@@ -165,6 +162,14 @@ def match_submission(
     quality = linkage_quality(key_map, near_miss, threshold=threshold)
     base = None if isinstance(index, ParquetIndex) else old
     return MatchResult(key_map, added, quality, base, model=_to_store(scored, use, model), model_source=scored.how)
+
+
+def _submission_fields(records: pd.DataFrame) -> pd.DataFrame:
+    """The records' match fields (normalised) and the council's own ids."""
+    fields = match_fields(records, allow_non_uk_postcodes=False)
+    for column in ("la_code", "person_id", "family_id"):
+        fields[column] = _ids(records[column])
+    return fields
 
 
 def _to_store(scored: Scored, use: ModelUse, stored: ModelParameters | None) -> ModelParameters | None:
