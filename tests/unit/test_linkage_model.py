@@ -311,6 +311,37 @@ def test_the_cheap_test_before_one_edit_lets_through_every_pair_within_one_edit(
     assert con.execute(f"SELECT count(*) FILTER ({model._GATED[plain]}) FROM strangers").fetchall()[0][0] == 0
 
 
+def test_the_dates_hamming_test_is_damerau_levenshtein_within_one_edit_for_every_pair():
+    """The date's "one typo" as DuckDB runs it (Hamming distance between strings of one length, the matrix only
+    for the rest) says the same as damerau_levenshtein <= 1 for every pair of sample dates and their one- and
+    two-edit variants: substitutions, transpositions, insertions, deletions, non-ASCII digits, other lengths."""
+    import duckdb
+
+    dates = ["1975-07-17", "2001-12-31", "1999-1-01", "\u0661\u0669\u0667\u0665-07-17", "é"]
+    near = sorted({v for d in dates for v in [d, *one_edit_variants(d)]})
+    far = sorted({w for v in near[::7] for w in one_edit_variants(v)} | set(near))
+    pairs = pd.DataFrame([(a, b) for a in dates for b in far], columns=["dob_l", "dob_r"])
+    plain = model._ONE_EDIT.format(c="dob")
+    con = duckdb.connect()
+    con.register("pairs", pairs)
+    within, fast, differ = con.execute(
+        f"SELECT count(*) FILTER ({plain}), count(*) FILTER ({model._GATED[plain]}), "
+        f"count(*) FILTER (({plain}) IS DISTINCT FROM coalesce({model._GATED[plain]}, false)) FROM pairs"
+    ).fetchall()[0]
+    assert len(pairs) > 50_000 and 0 < within < len(pairs) / 2
+    assert (within, differ) == (fast, 0)
+
+
+def test_the_impossible_date_is_tested_before_the_typo_and_stored_in_splinks_order():
+    from tfnis.linkage.parameters import prior_model
+
+    stored = prior_model().settings
+    run = model._gated(stored, "duckdb")
+    conditions = [level["sql_condition"] for c in run["comparisons"] for level in c["comparison_levels"]]
+    assert any(sql.startswith(model._DATE_IMPOSSIBLE) for sql in conditions)
+    assert model._ungated(run) == stored
+
+
 def test_stored_models_keep_splinks_own_levels_and_the_engine_runs_them_behind_the_cheap_test():
     """The shipped prior's levels are splink's own SQL; the engine's settings have the test before each
     Damerau-Levenshtein within one edit, and taking it away again gives the stored levels back."""

@@ -571,27 +571,41 @@ PRIOR_U_PAIRS = 3e4
 # pair) in the levels "within one edit": most candidate pairs are further apart, and the function was a third
 # of prediction's comparison time at 200,000 hard records (postcode 0.78 s -> 0.15 s). One edit (a substitution,
 # an adjacent transposition, an insertion or a deletion) at position p leaves the first p characters alike and
-# all after p + 1 alike; so in strings of at least 2k + 1 characters the first k or the last k agree. A date
-# (YYYY-MM-DD) so changed keeps two of year, month and day. Only the SQL that runs has the test: the levels as
-# stored (tfnis.linkage.parameters, the shipped prior) are splink's own, so stored models still fit.
+# all after p + 1 alike; so in strings of at least 2k + 1 characters the first k or the last k agree. Only the SQL
+# that runs has the test: the levels as stored (tfnis.linkage.parameters, the shipped prior) are splink's own, so
+# stored models still fit.
 _ONE_EDIT = 'damerau_levenshtein("{c}_l", "{c}_r") <= 1'
 _FIRST_OR_LAST = (
     "(least(length({c}_l), length({c}_r)) <= {twice} "
     "OR left({c}_l, {k}) = left({c}_r, {k}) OR right({c}_l, {k}) = right({c}_r, {k}))"
 )
-_TWO_OF_DATE = (
-    "(length(dob_l) <> 10 OR length(dob_r) <> 10 OR (left(dob_l, 4) = left(dob_r, 4) AND "
-    "(substr(dob_l, 6, 2) = substr(dob_r, 6, 2) OR right(dob_l, 2) = right(dob_r, 2))) "
-    "OR (substr(dob_l, 6, 2) = substr(dob_r, 6, 2) AND right(dob_l, 2) = right(dob_r, 2)))"
-)
 _EDIT_GATES = {
-    "dob": _TWO_OF_DATE,
-    **{
-        c: _FIRST_OR_LAST.format(c=c, k=k, twice=2 * k)
-        for c, k in (("postcode", 2), ("nino", 3), ("upn", 3), ("nhs_number", 3))
-    },
+    c: _FIRST_OR_LAST.format(c=c, k=k, twice=2 * k)
+    for c, k in (("postcode", 2), ("nino", 3), ("upn", 3), ("nhs_number", 3))
 }
 _GATED = {_ONE_EDIT.format(c=c): f"({gate} AND {_ONE_EDIT.format(c=c)})" for c, gate in _EDIT_GATES.items()}
+# Dates of birth are all ten characters (YYYY-MM-DD), and candidate pairs mostly share a year, so the test above let
+# most through. Between strings of one length, one edit is one substitution (Hamming distance 1) or one adjacent
+# transposition (Hamming distance 2): DuckDB's hamming (per character, as damerau_levenshtein is) is a single pass,
+# and the matrix is left for the few pairs two characters apart or of other lengths. A CASE, because DuckDB
+# evaluates each branch only on the rows that reach it (hamming fails on strings of different lengths; an AND would
+# run both sides). The date's CASE 2.0 -> 0.7 CPU-s per slice of 2 million pairs at a million hard records
+# (docs/linkage-benchmarks.md, fourth pass); tests/unit/test_linkage_model.py checks it against
+# damerau_levenshtein on every one- and two-edit variant of sample dates.
+_SAME_LENGTH_ONE_EDIT = (
+    "(CASE WHEN length({c}_l) <> length({c}_r) THEN damerau_levenshtein({c}_l, {c}_r) <= 1 "
+    "WHEN hamming({c}_l, {c}_r) <= 1 THEN true "
+    "WHEN hamming({c}_l, {c}_r) = 2 THEN damerau_levenshtein({c}_l, {c}_r) <= 1 ELSE false END)"
+)
+_GATED[_ONE_EDIT.format(c="dob")] = _SAME_LENGTH_ONE_EDIT.format(c="dob")
+# "One typo, one date impossible" as splink writes it tests the typo first, so every pair reaching that level ran
+# the typo test twice (there and at "one typo"): with the impossible date first, only the few such pairs run it.
+_DATE_IMPOSSIBLE = '("dob_date_l" IS NULL OR "dob_date_r" IS NULL)'
+_REORDERED = {
+    f"({_GATED[_ONE_EDIT.format(c='dob')]}) AND {_DATE_IMPOSSIBLE}": (
+        f"{_DATE_IMPOSSIBLE} AND ({_GATED[_ONE_EDIT.format(c='dob')]})"
+    )
+}
 
 
 def _rewritten(settings: dict, replacements: dict[str, str]) -> dict:
@@ -608,13 +622,17 @@ def _rewritten(settings: dict, replacements: dict[str, str]) -> dict:
 
 
 def _gated(settings: dict, sql_dialect: str) -> dict:
-    """The settings as DuckDB runs them: each "within one edit" level behind its cheap test (_EDIT_GATES)."""
-    return _rewritten(settings, _GATED) if sql_dialect == "duckdb" else settings
+    """The settings as DuckDB runs them: each "within one edit" level behind its cheap test (_EDIT_GATES, the
+    date's Hamming test), the impossible date tested before the typo (_REORDERED)."""
+    if sql_dialect != "duckdb":
+        return settings
+    return _rewritten(_rewritten(settings, _GATED), _REORDERED)
 
 
 def _ungated(settings: dict) -> dict:
     """The settings as they are stored: splink's own levels, without the tests _gated added."""
-    return _rewritten(settings, {new: old for old, new in _GATED.items()})
+    restored = _rewritten(settings, {new: old for old, new in _REORDERED.items()})
+    return _rewritten(restored, {new: old for old, new in _GATED.items()})
 
 
 def _settings(records: pd.DataFrame, found: list, rules: list[str], sql_dialect: str) -> dict:
