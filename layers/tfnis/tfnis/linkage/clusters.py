@@ -65,20 +65,22 @@ def names_could_be_one(a: str, b: str) -> bool:
     return long.startswith(short) and (len(short) == 1 or len(short) >= 3)
 
 
-def _record_names(fields: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _record_names(fields: pd.DataFrame, rows: np.ndarray) -> tuple[list, list]:
     """Per record of `rows` (a mask; others None): its given names (forename, first forename, nickname aliases,
-    middle names) and its surnames."""
-    given = np.empty(len(fields), dtype=object)
-    family = np.empty(len(fields), dtype=object)
-    parts = [fields[c].to_numpy(dtype=object) for c in ("forename", "forename_first", "middle_names")]
-    aliases = fields["forename_aliases"].to_numpy(dtype=object)
-    surnames = fields["surname"].to_numpy(dtype=object)
-    for i in np.flatnonzero(rows).tolist():
-        names = {t for column in parts if isinstance(column[i], str) for t in column[i].split()}
-        if isinstance(aliases[i], str):
-            names |= set(aliases[i].split("|"))
+    middle names) and its surnames. Python lists, read by position a link at a time (a numpy object array's
+    element costs several times a list's)."""
+    given: list = [None] * len(fields)
+    family: list = [None] * len(fields)
+    at = np.flatnonzero(rows)
+    parts = [fields[c].to_numpy(dtype=object)[at].tolist() for c in ("forename", "forename_first", "middle_names")]
+    aliases = fields["forename_aliases"].to_numpy(dtype=object)[at].tolist()
+    surnames = fields["surname"].to_numpy(dtype=object)[at].tolist()
+    for j, i in enumerate(at.tolist()):
+        names = {t for column in parts if isinstance(column[j], str) for t in column[j].split()}
+        if isinstance(aliases[j], str):
+            names |= set(aliases[j].split("|"))
         given[i] = names
-        family[i] = set(surnames[i].split()) if isinstance(surnames[i], str) else set()
+        family[i] = set(surnames[j].split()) if isinstance(surnames[j], str) else set()
     return given, family
 
 
@@ -88,20 +90,22 @@ class _Holdings:
 
     def __init__(self, fields: pd.DataFrame, households: bool, touched: np.ndarray) -> None:
         self.columns = [c for c in (*_IDENTIFIERS, *(("dob",) if households else ())) if c in fields.columns]
-        self.values = {c: fields[c].to_numpy(dtype=object) for c in self.columns}
+        # Lists, not numpy object arrays: holdings are read a cluster at a time, mostly one record's.
+        self.values = {c: fields[c].to_numpy(dtype=object).tolist() for c in self.columns}
         self.names = households and {"forename", "forename_first", "forename_aliases"} <= set(fields.columns)
         if self.names:
             self.given, self.family = _record_names(fields, touched)  # only clusters a link touches are read
         self.held: dict[int, dict[str, set[str]]] = {}
 
-    def of(self, root: int, members: np.ndarray) -> dict[str, set[str]]:
-        if root not in self.held:
-            held = {c: {v for v in self.values[c][members] if isinstance(v, str)} for c in self.columns}
+    def of(self, root: int, members: list[int]) -> dict[str, set[str]]:
+        held = self.held.get(root)
+        if held is None:
+            held = {c: {v for i in members if isinstance(v := self.values[c][i], str)} for c in self.columns}
             if self.names:
-                held["given"] = set().union(*self.given[members])
-                held["family"] = set().union(*self.family[members])
+                held["given"] = set().union(*(self.given[i] for i in members))
+                held["family"] = set().union(*(self.family[i] for i in members))
             self.held[root] = held
-        return self.held[root]
+        return held
 
     @staticmethod
     def conflict(a: dict[str, set[str]], b: dict[str, set[str]]) -> bool:
@@ -156,12 +160,27 @@ def consistent_components(
     parent = np.asarray(clusters, dtype=np.int64).copy()
     order = np.argsort(-np.round(np.asarray(strength, dtype=np.float64), STRENGTH_DIGITS), kind="stable")
     left, right = np.asarray(left, dtype=np.int64)[order], np.asarray(right, dtype=np.int64)[order]
-    by_cluster = np.argsort(parent, kind="stable")
-    starts = np.searchsorted(parent[by_cluster], np.arange(len(parent) + 1))
+    by_cluster_array = np.argsort(parent, kind="stable")
+    starts = np.searchsorted(parent[by_cluster_array], np.arange(len(parent) + 1)).tolist()
+    by_cluster = by_cluster_array.tolist()
     # The records of the key clusters a link touches: the only ones whose holdings are read (a first return with
     # few links reads few of its 100,000 records' names).
     touched = np.isin(parent, np.unique(parent[np.r_[left, right]]))
     holdings = _Holdings(fields, households, touched)
+
+    parent = np.asarray(_joined(parent.tolist(), left.tolist(), right.tolist(), holdings, by_cluster, starts))
+    while True:
+        jumped = parent[parent]
+        if np.array_equal(jumped, parent):
+            return parent
+        parent = jumped
+
+
+def _joined(
+    parent: list[int], left: list[int], right: list[int], holdings: _Holdings, by_cluster: list[int], starts: list[int]
+) -> list[int]:
+    """consistent_components' union-find over Python lists (a numpy element read or written from Python costs
+    several times a list's, and this runs per link): `parent` joined along each link in turn unless it conflicts."""
 
     def root(node: int) -> int:
         while parent[node] != node:
@@ -169,7 +188,7 @@ def consistent_components(
             node = parent[node]
         return node
 
-    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+    for a, b in zip(left, right, strict=True):
         root_a, root_b = root(a), root(b)
         if root_a == root_b:
             continue
@@ -182,8 +201,4 @@ def consistent_components(
         parent[high] = low
         holdings.held[low] = {c: held_a[c] | held_b[c] for c in held_a}
         holdings.held.pop(high, None)
-    while True:
-        jumped = parent[parent]
-        if np.array_equal(jumped, parent):
-            return parent
-        parent = jumped
+    return parent
