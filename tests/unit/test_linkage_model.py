@@ -256,6 +256,7 @@ def test_blocked_pairs_are_splinks_own_candidate_pairs_and_match_keys(chunk):
     fields["cluster"] = np.arange(len(fields)) // 3  # some pairs within a cluster, which no rule may bring
     records = model.with_representatives(fields)
     rules = model.blocking_rules(records, scoped=False)
+    assert any(model._DATES_COULD_AGREE in rule for rule in rules)  # blocked_pairs_sql splits these into joins
     settings = model._settings(records, model.comparisons(records), rules, "duckdb")
     with model._engine_table(records, "duckdb", list(records.columns), np.ones(len(records), dtype=bool)) as table:
         linker = Linker(table, settings)
@@ -329,6 +330,31 @@ def test_the_dates_hamming_test_is_damerau_levenshtein_within_one_edit_for_every
         f"count(*) FILTER (({plain}) IS DISTINCT FROM coalesce({model._GATED[plain]}, false)) FROM pairs"
     ).fetchall()[0]
     assert len(pairs) > 50_000 and 0 < within < len(pairs) / 2
+    assert (within, differ) == (fast, 0)
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_levenshtein_first_is_damerau_levenshtein_within_k_for_every_pair(k):
+    """The forename's "within k edits" as DuckDB runs it (Levenshtein first, damerau_levenshtein only between k
+    and 2k) says the same as damerau_levenshtein <= k for every pair of sample names and their one- and two-edit
+    variants (transpositions, which Levenshtein counts twice, among them), whatever the script."""
+    import duckdb
+
+    names = ["zoe", "oze", "anne", "christopher", "mohammed", "jo", "\u0437\u043e\u044f", "ab"]
+    near = sorted({v for n in names for v in [n, *one_edit_variants(n)]})
+    far = sorted({w for v in near[::5] for w in one_edit_variants(v)} | set(near))
+    pairs = pd.DataFrame([(a, b) for a in names for b in far], columns=["forename_l", "forename_r"])
+    plain = model._WITHIN.format(c="forename", k=k)
+    con = duckdb.connect()
+    con.register("pairs", pairs)
+    within, fast, differ = con.execute(
+        f"SELECT count(*) FILTER ({plain}), count(*) FILTER ({model._GATED[plain]}), "
+        f"count(*) FILTER (({plain}) IS DISTINCT FROM ({model._GATED[plain]})) FROM pairs"
+    ).fetchall()[0]
+    transposed = con.execute(
+        f"SELECT count(*) FILTER ({plain} AND levenshtein(forename_l, forename_r) > {k}) FROM pairs"
+    ).fetchall()[0][0]
+    assert len(pairs) > 20_000 and 0 < within < len(pairs) / 2 and transposed > 0
     assert (within, differ) == (fast, 0)
 
 
