@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 
@@ -89,7 +92,9 @@ class _Holdings:
     date of birth up to a slip), and with households its given names and surnames, merged as clusters join."""
 
     def __init__(self, fields: pd.DataFrame, households: bool, touched: np.ndarray) -> None:
-        self.columns = [c for c in (*_IDENTIFIERS, *(("dob",) if households else ())) if c in fields.columns]
+        # A column no record states holds nothing anywhere, so never conflicts: not read.
+        columns = (*_IDENTIFIERS, *(("dob",) if households else ()))
+        self.columns = [c for c in columns if c in fields.columns and fields[c].notna().any()]
         # Lists, not numpy object arrays: holdings are read a cluster at a time, mostly one record's.
         self.values = {c: fields[c].to_numpy(dtype=object).tolist() for c in self.columns}
         self.names = households and {"forename", "forename_first", "forename_aliases"} <= set(fields.columns)
@@ -100,10 +105,16 @@ class _Holdings:
     def of(self, root: int, members: list[int]) -> dict[str, set[str]]:
         held = self.held.get(root)
         if held is None:
-            held = {c: {v for i in members if isinstance(v := self.values[c][i], str)} for c in self.columns}
-            if self.names:
-                held["given"] = set().union(*(self.given[i] for i in members))
-                held["family"] = set().union(*(self.family[i] for i in members))
+            if len(members) == 1:  # most clusters: one record's own sets (holdings are never changed in place)
+                i = members[0]
+                held = {c: {v} if isinstance(v := values[i], str) else set() for c, values in self.values.items()}
+                if self.names:
+                    held["given"], held["family"] = self.given[i], self.family[i]
+            else:
+                held = {c: {v for i in members if isinstance(v := values[i], str)} for c, values in self.values.items()}
+                if self.names:
+                    held["given"] = set().union(*(self.given[i] for i in members))
+                    held["family"] = set().union(*(self.family[i] for i in members))
             self.held[root] = held
         return held
 
@@ -166,14 +177,32 @@ def consistent_components(
     # The records of the key clusters a link touches: the only ones whose holdings are read (a first return with
     # few links reads few of its 100,000 records' names).
     touched = np.isin(parent, np.unique(parent[np.r_[left, right]]))
-    holdings = _Holdings(fields, households, touched)
+    with _no_cyclic_gc():
+        holdings = _Holdings(fields, households, touched)
 
-    parent = np.asarray(_joined(parent.tolist(), left.tolist(), right.tolist(), holdings, by_cluster, starts))
+    with _no_cyclic_gc():
+        parent = np.asarray(_joined(parent.tolist(), left.tolist(), right.tolist(), holdings, by_cluster, starts))
     while True:
         jumped = parent[parent]
         if np.array_equal(jumped, parent):
             return parent
         parent = jumped
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Within: no cyclic garbage collection. The holdings are some million small sets and dicts, which make
+    Python's collector run again and again over all of them (none is ever in a cycle): at a million hard records
+    consistent_components took 11.4 CPU-s with it and 7.6 without (docs/linkage-benchmarks.md, fourth pass)."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _joined(
