@@ -222,10 +222,15 @@ def _index_rows(
 def rows_not_in(old: pd.DataFrame, new_rows: pd.DataFrame) -> pd.DataFrame:
     """The distinct new rows the index does not hold yet (blanks equal to blanks)."""
     combined = pd.concat([old, new_rows.astype("string")], ignore_index=True)
+    # Rows of two persons differ, so only rows whose person_key recurs are compared whole: on a first return
+    # (every person new, seen once) that is few rows, and factorising all sixteen columns was 0.4 s of 100,000.
+    person, _ = pd.factorize(combined["person_key"], use_na_sentinel=True)
+    recurring = np.flatnonzero(pd.Series(person).duplicated(keep=False).to_numpy())
     codes = np.column_stack(
-        [pd.factorize(combined[c], use_na_sentinel=True)[0].astype(np.int32) for c in INDEX_COLUMNS]
+        [pd.factorize(combined[c].iloc[recurring], use_na_sentinel=True)[0].astype(np.int32) for c in INDEX_COLUMNS]
     )
-    seen = pd.DataFrame(codes).duplicated(keep="first").to_numpy()
+    seen = np.zeros(len(combined), dtype=bool)
+    seen[recurring] = pd.DataFrame(codes).duplicated(keep="first").to_numpy()
     return combined.iloc[len(old) :][~seen[len(old) :]].reset_index(drop=True)
 
 
