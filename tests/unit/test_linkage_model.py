@@ -371,3 +371,19 @@ def test_rows_not_in_compares_only_rows_of_recurring_persons_and_finds_what_a_wh
     added = rows_not_in(old, new_rows)
     pd.testing.assert_frame_equal(added, whole.reset_index(drop=True))
     assert 0 < len(added) < len(new_rows)
+
+
+def test_the_share_of_stated_values_is_counted_once_per_column_and_forgotten_with_it():
+    import gc
+
+    from tfnis.linkage import model
+
+    records = pd.DataFrame({"forename": pd.Series(["a", None, "b", None], dtype="string")})
+    assert model._share_stated(records["forename"]) == 0.5
+    assert model._SHARE_STATED[id(records["forename"].array)] == 0.5  # pandas' arrays are unhashable: keyed by id
+    records["forename"] = pd.Series([None, None, None, "c"], dtype="string")  # a new array: counted afresh
+    assert model._share_stated(records["forename"]) == 0.25
+    entries = len(model._SHARE_STATED)
+    del records
+    gc.collect()
+    assert len(model._SHARE_STATED) == entries - 1
