@@ -88,3 +88,19 @@ def test_names_in_other_scripts_normalise_to_their_latin_transliteration(written
 
 def test_an_arabic_name_is_not_normalised_to_nothing():
     assert normalise_name("محمد") == "mhmd"
+
+
+def test_each_distinct_name_is_split_into_words_once_for_all_its_fields():
+    from tfnis.spec.columnar import per_distinct_values
+
+    prepared: list[str] = []
+
+    def words(value: str) -> list[str]:
+        prepared.append(value)
+        return value.split()
+
+    names = pd.Series(["Mary Ann", "Jo", "Mary Ann", None, "Jo"], dtype="string")
+    fields = per_distinct_values(names, {"first": lambda t: t[0], "joined": lambda t: "".join(t)}, prepare=words)
+    assert sorted(prepared) == ["Jo", "Mary Ann"]  # once per distinct value, not per rule or row
+    assert fields["first"].tolist() == ["Mary", "Jo", "Mary", pd.NA, "Jo"]
+    assert fields["joined"].tolist() == ["MaryAnn", "Jo", "MaryAnn", pd.NA, "Jo"]

@@ -85,7 +85,11 @@ def name_tokens(value: str | None) -> list[str]:
 
 def normalise_name(value: str | None) -> str | None:
     """A name as one comparable string (no spaces), or None when there is nothing left."""
-    return "".join(name_tokens(value)) or None
+    return _joined(name_tokens(value))
+
+
+def _joined(tokens: list[str]) -> str | None:
+    return "".join(tokens) or None
 
 
 @cache
@@ -106,10 +110,6 @@ def forename_aliases(first_token: str | None) -> str | None:
 def _per_distinct(series: pd.Series, function: Callable[[str], str | None]) -> pd.Series:
     """Apply a scalar function once per distinct value of a column (names repeat; rows are many)."""
     return per_distinct_values(series, {"_": function})["_"]
-
-
-def _tokens_to(part: Callable[[list[str]], str | None]) -> Callable[[str], str | None]:
-    return lambda value: part(name_tokens(value))
 
 
 def soundex(value: str | None) -> str | None:
@@ -187,13 +187,15 @@ def match_fields(records: pd.DataFrame, *, allow_non_uk_postcodes: bool = False)
         return pd.Series(pd.NA, index=records.index, dtype="string")
 
     out = pd.DataFrame(index=records.index)
+    # Each distinct name's words are found once (name_tokens), then every field is read off them.
     forenames = per_distinct_values(
         column("forename"),
         {
-            "forename": normalise_name,
-            "forename_first": _tokens_to(lambda t: t[0] if t else None),
-            "forename_aliases": _tokens_to(lambda t: forename_aliases(t[0]) if t else None),
+            "forename": _joined,
+            "forename_first": lambda t: t[0] if t else None,
+            "forename_aliases": lambda t: forename_aliases(t[0]) if t else None,
         },
+        prepare=name_tokens,
     )
     out["forename"], out["forename_first"] = forenames["forename"], forenames["forename_first"]
     out["forename_aliases"] = forenames["forename_aliases"]
@@ -201,11 +203,12 @@ def match_fields(records: pd.DataFrame, *, allow_non_uk_postcodes: bool = False)
     surnames = per_distinct_values(
         column("surname"),
         {
-            "surname": normalise_name,
-            "surname_first": _tokens_to(lambda t: t[0] if len(t) > 1 else None),
-            "surname_last": _tokens_to(lambda t: t[-1] if len(t) > 1 else None),
-            "surname_phonetic": lambda value: soundex(normalise_name(value)),
+            "surname": _joined,
+            "surname_first": lambda t: t[0] if len(t) > 1 else None,
+            "surname_last": lambda t: t[-1] if len(t) > 1 else None,
+            "surname_phonetic": lambda t: soundex(_joined(t)),
         },
+        prepare=name_tokens,
     )
     for name, values in surnames.items():
         out[name] = values
