@@ -103,16 +103,32 @@ class _Holdings:
         self.held: dict[int, dict[str, set[str]]] = {}
 
     def of(self, root: int, members: list[int]) -> dict[str, set[str]]:
-        if root not in self.held:
-            held = {}
-            for column in self.columns:
-                values = self.values[column]
-                held[column] = {v for v in (values[m] for m in members) if isinstance(v, str)}
-            if self.names:
-                held["given"] = set().union(*(self.given[m] for m in members))
-                held["family"] = set().union(*(self.family[m] for m in members))
+        held = self.held.get(root)
+        if held is None:
+            held = self._of_record(members[0]) if len(members) == 1 else self._of_records(members)
             self.held[root] = held
-        return self.held[root]
+        return held
+
+    def _of_record(self, member: int) -> dict[str, set[str]]:
+        """One record's holdings (most clusters a link touches are one record). Its name sets are used as they
+        are: holdings are never changed in place (a join makes new sets)."""
+        held = {}
+        for column in self.columns:
+            value = self.values[column][member]
+            held[column] = {value} if isinstance(value, str) else set()
+        if self.names:
+            held["given"], held["family"] = self.given[member], self.family[member]
+        return held
+
+    def _of_records(self, members: list[int]) -> dict[str, set[str]]:
+        held = {}
+        for column in self.columns:
+            values = self.values[column]
+            held[column] = {v for v in (values[m] for m in members) if isinstance(v, str)}
+        if self.names:
+            held["given"] = set().union(*(self.given[m] for m in members))
+            held["family"] = set().union(*(self.family[m] for m in members))
+        return held
 
     @staticmethod
     def conflict(a: dict[str, set[str]], b: dict[str, set[str]]) -> bool:
