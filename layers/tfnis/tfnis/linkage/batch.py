@@ -75,6 +75,18 @@ class Links:
     model: ModelParameters | None = None  # the model's parameters as used (trained here or given)
 
 
+def _distinct(fields: pd.DataFrame, field_codes: FieldCodes | None) -> tuple[KeyCodes, np.ndarray]:
+    """The distinct records' KeyCodes (their fields as `.fields`) and each record's tuple number."""
+    if not fields.index.equals(pd.RangeIndex(len(fields))):
+        fields = fields.reset_index(drop=True)
+    codes = KeyCodes(fields, field_codes)
+    tuple_of = distinct_records(fields, codes)
+    first = pd.Series(np.arange(len(tuple_of))).groupby(tuple_of).first().to_numpy()
+    if field_codes is not None:
+        field_codes.clear()  # the caller's per-record codes go with the per-record fields (56 MB at a million)
+    return codes.take(first), tuple_of
+
+
 def link_fields(
     fields: pd.DataFrame,
     *,
@@ -92,15 +104,8 @@ def link_fields(
     u re-estimated from these records when reestimate_u); trained here when None or when they do not fit.
     field_codes: the fields' integer codes as match_fields found them (codes_out), so as not to factorise again.
     """
-    if not fields.index.equals(pd.RangeIndex(len(fields))):
-        fields = fields.reset_index(drop=True)
-    codes = KeyCodes(fields, field_codes)
-    tuple_of = distinct_records(fields, codes)
-    first = pd.Series(np.arange(len(tuple_of))).groupby(tuple_of).first().to_numpy()
-    codes = codes.take(first)  # the distinct records and their codes; the per-record fields are done with
-    if field_codes is not None:
-        field_codes.clear()  # the caller's per-record codes go with the per-record fields (56 MB at a million)
-    del fields
+    codes, tuple_of = _distinct(fields, field_codes)
+    del fields  # the per-record fields are done with
     tuples = codes.fields
     n = len(tuples)
 
