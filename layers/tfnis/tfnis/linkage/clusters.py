@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from array import array
+import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -69,22 +69,21 @@ def names_could_be_one(a: str, b: str) -> bool:
     return long.startswith(short) and (len(short) == 1 or len(short) >= 3)
 
 
-def _record_names(fields: pd.DataFrame, rows: np.ndarray) -> tuple[list, list]:
+def _record_names(fields: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per record of `rows` (a mask; others None): its given names (forename, first forename, nickname aliases,
-    middle names) and its surnames. Python lists, read by position a link at a time (a numpy object array's
-    element costs several times a list's)."""
-    given: list = [None] * len(fields)
-    family: list = [None] * len(fields)
-    at = np.flatnonzero(rows)
-    parts = [fields[c].to_numpy(dtype=object)[at].tolist() for c in ("forename", "forename_first", "middle_names")]
-    aliases = fields["forename_aliases"].to_numpy(dtype=object)[at].tolist()
-    surnames = fields["surname"].to_numpy(dtype=object)[at].tolist()
-    for j, i in enumerate(at.tolist()):
-        names = {t for column in parts if isinstance(column[j], str) for t in column[j].split()}
-        if isinstance(aliases[j], str):
-            names |= set(aliases[j].split("|"))
+    middle names) and its surnames."""
+    given = np.empty(len(fields), dtype=object)
+    family = np.empty(len(fields), dtype=object)
+    # Python lists: one element at a time, a list is several times faster to read than a numpy object array.
+    parts = [fields[c].to_numpy(dtype=object).tolist() for c in ("forename", "forename_first", "middle_names")]
+    aliases = fields["forename_aliases"].to_numpy(dtype=object).tolist()
+    surnames = fields["surname"].to_numpy(dtype=object).tolist()
+    for i in np.flatnonzero(rows).tolist():
+        names = {t for column in parts if isinstance(column[i], str) for t in column[i].split()}
+        if isinstance(aliases[i], str):
+            names |= set(aliases[i].split("|"))
         given[i] = names
-        family[i] = set(surnames[j].split()) if isinstance(surnames[j], str) else set()
+        family[i] = set(surnames[i].split()) if isinstance(surnames[i], str) else set()
     return given, family
 
 
@@ -93,30 +92,42 @@ class _Holdings:
     date of birth up to a slip), and with households its given names and surnames, merged as clusters join."""
 
     def __init__(self, fields: pd.DataFrame, households: bool, touched: np.ndarray) -> None:
-        # A column no record states holds nothing anywhere, so never conflicts: not read.
-        columns = (*_IDENTIFIERS, *(("dob",) if households else ()))
-        self.columns = [c for c in columns if c in fields.columns and fields[c].notna().any()]
-        # Lists, not numpy object arrays: holdings are read a cluster at a time, mostly one record's.
+        self.columns = [c for c in (*_IDENTIFIERS, *(("dob",) if households else ())) if c in fields.columns]
+        # Python lists, read one member at a time (a cluster is a few records): several times faster than numpy
+        # object arrays indexed by a small array, which was most of this step (1.4 of 2.5 CPU-s at 200,000 hard).
         self.values = {c: fields[c].to_numpy(dtype=object).tolist() for c in self.columns}
         self.names = households and {"forename", "forename_first", "forename_aliases"} <= set(fields.columns)
         if self.names:
-            self.given, self.family = _record_names(fields, touched)  # only clusters a link touches are read
+            given, family = _record_names(fields, touched)  # only clusters a link touches are read
+            self.given, self.family = given.tolist(), family.tolist()
         self.held: dict[int, dict[str, set[str]]] = {}
 
-    def of(self, root: int, members: array) -> dict[str, set[str]]:
+    def of(self, root: int, members: list[int]) -> dict[str, set[str]]:
         held = self.held.get(root)
         if held is None:
-            if len(members) == 1:  # most clusters: one record's own sets (holdings are never changed in place)
-                i = members[0]
-                held = {c: {v} if isinstance(v := values[i], str) else set() for c, values in self.values.items()}
-                if self.names:
-                    held["given"], held["family"] = self.given[i], self.family[i]
-            else:
-                held = {c: {v for i in members if isinstance(v := values[i], str)} for c, values in self.values.items()}
-                if self.names:
-                    held["given"] = set().union(*(self.given[i] for i in members))
-                    held["family"] = set().union(*(self.family[i] for i in members))
+            held = self._of_record(members[0]) if len(members) == 1 else self._of_records(members)
             self.held[root] = held
+        return held
+
+    def _of_record(self, member: int) -> dict[str, set[str]]:
+        """One record's holdings (most clusters a link touches are one record). Its name sets are used as they
+        are: holdings are never changed in place (a join makes new sets)."""
+        held = {}
+        for column in self.columns:
+            value = self.values[column][member]
+            held[column] = {value} if isinstance(value, str) else set()
+        if self.names:
+            held["given"], held["family"] = self.given[member], self.family[member]
+        return held
+
+    def _of_records(self, members: list[int]) -> dict[str, set[str]]:
+        held = {}
+        for column in self.columns:
+            values = self.values[column]
+            held[column] = {v for v in (values[m] for m in members) if isinstance(v, str)}
+        if self.names:
+            held["given"] = set().union(*(self.given[m] for m in members))
+            held["family"] = set().union(*(self.family[m] for m in members))
         return held
 
     @staticmethod
@@ -155,6 +166,46 @@ def _names_apart(a: dict[str, set[str]], b: dict[str, set[str]]) -> bool:
 STRENGTH_DIGITS = 12
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for the join: it makes sets and dicts by the hundred thousand (no cycles among
+    them), and each collection walks every record's name sets (0.5 of 2.2 CPU-s at 200,000 hard records)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _join_consistently(
+    parent: list[int], left: list[int], right: list[int], holdings: _Holdings, members: list[int], starts: list[int]
+) -> list[int]:
+    """consistent_components' union-find over Python lists (numpy's one-element reads cost more than the work)."""
+
+    def root(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for a, b in zip(left, right, strict=True):
+        root_a, root_b = root(a), root(b)
+        if root_a == root_b:
+            continue
+        # A root not yet joined holds its key cluster's members (first touch only; later its holdings are kept).
+        held_a = holdings.of(root_a, members[starts[root_a] : starts[root_a + 1]])
+        held_b = holdings.of(root_b, members[starts[root_b] : starts[root_b + 1]])
+        if holdings.conflict(held_a, held_b):
+            continue
+        low, high = min(root_a, root_b), max(root_a, root_b)
+        parent[high] = low
+        holdings.held[low] = {c: held_a[c] | held_b[c] for c in held_a}
+        holdings.held.pop(high, None)
+    return parent
+
+
 def consistent_components(
     clusters: np.ndarray,
     left: np.ndarray,
@@ -172,67 +223,18 @@ def consistent_components(
     parent = np.asarray(clusters, dtype=np.int64).copy()
     order = np.argsort(-np.round(np.asarray(strength, dtype=np.float64), STRENGTH_DIGITS), kind="stable")
     left, right = np.asarray(left, dtype=np.int64)[order], np.asarray(right, dtype=np.int64)[order]
-    by_cluster_array = np.argsort(parent, kind="stable")
-    # Machine integers read from Python one at a time (array.array: 8 bytes each, where a list holds a Python int of
-    # 36 bytes per record: about 100 MB at a million records, the batch engine's peak).
-    starts = array("q", np.searchsorted(parent[by_cluster_array], np.arange(len(parent) + 1)).tobytes())
-    by_cluster = array("q", by_cluster_array.tobytes())
+    by_cluster = np.argsort(parent, kind="stable")
+    starts = np.searchsorted(parent[by_cluster], np.arange(len(parent) + 1)).tolist()
+    members = by_cluster.tolist()
     # The records of the key clusters a link touches: the only ones whose holdings are read (a first return with
     # few links reads few of its 100,000 records' names).
     touched = np.isin(parent, np.unique(parent[np.r_[left, right]]))
-    with _no_cyclic_gc():
+    with _collector_paused():
         holdings = _Holdings(fields, households, touched)
-
-    with _no_cyclic_gc():
-        joined = _joined(array("q", parent.tobytes()), left.tolist(), right.tolist(), holdings, by_cluster, starts)
-    parent = np.frombuffer(joined, dtype=np.int64).copy()
+        joined = _join_consistently(parent.tolist(), left.tolist(), right.tolist(), holdings, members, starts)
+    parent = np.asarray(joined, dtype=np.int64)
     while True:
         jumped = parent[parent]
         if np.array_equal(jumped, parent):
             return parent
         parent = jumped
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Within: no cyclic garbage collection. The holdings are some million small sets and dicts, which make
-    Python's collector run again and again over all of them (none is ever in a cycle): at a million hard records
-    consistent_components took 11.4 CPU-s with it and 7.6 without (docs/linkage-benchmarks.md, fourth pass)."""
-    import gc
-
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _joined(
-    parent: array, left: list[int], right: list[int], holdings: _Holdings, by_cluster: array, starts: array
-) -> array:
-    """consistent_components' union-find over array.array (a numpy element read or written from Python costs
-    several times an array's, and this runs per link): `parent` joined along each link in turn unless it
-    conflicts."""
-
-    def root(node: int) -> int:
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
-    for a, b in zip(left, right, strict=True):
-        root_a, root_b = root(a), root(b)
-        if root_a == root_b:
-            continue
-        # A root not yet joined holds its key cluster's members (first touch only; later its holdings are kept).
-        held_a = holdings.of(root_a, by_cluster[starts[root_a] : starts[root_a + 1]])
-        held_b = holdings.of(root_b, by_cluster[starts[root_b] : starts[root_b + 1]])
-        if holdings.conflict(held_a, held_b):
-            continue
-        low, high = min(root_a, root_b), max(root_a, root_b)
-        parent[high] = low
-        holdings.held[low] = {c: held_a[c] | held_b[c] for c in held_a}
-        holdings.held.pop(high, None)
-    return parent
