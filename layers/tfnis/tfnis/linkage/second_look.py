@@ -1,0 +1,127 @@
+"""A second look for the records the first pass left alone: looser blocking keys, only for those records.
+
+After the first pass (the blocking rules of tfnis.linkage.model, scored and vetoed) a record that is in a key
+cluster of its own and in no link is compared once more, with any record sharing one of LOOSE_KEYS, by the same
+trained model in the same engine. Such a record is most often a person seen once, but it is also where the
+misses of three fields wrong or blank land. The extra pairs are bounded by the unmatched records, not by the
+whole file: a key that would cost tens of millions of pairs as a blocking rule costs a few per lonely record.
+docs/linkage-benchmarks.md ("Quality on the hard data, sixth pass") has what each key brought and cost.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from splink import DuckDBAPI, Linker
+
+    from tfnis.linkage.match_keys import KeyCodes
+
+    Veto = Callable[[pd.DataFrame], pd.Series]
+
+# Parts as tfnis.linkage.match_keys.KeyCodes derives them. Household data only (a sex column), as the vetoes.
+# Each brings pairs no blocking rule of the first pass does, at a few pairs per lonely record at a million
+# records: the date of birth with the postcode's area or the surname's initial (a name typed wrong and a move),
+# the postcode with the year of birth or the sex (names typed wrong or blank, the day or month slipped).
+LOOSE_KEYS: tuple[tuple[str, ...], ...] = (
+    ("postcode", "dob_year"),
+    ("postcode", "sex"),
+    ("dob", "postcode_area"),
+    ("dob", "surname_initial"),
+)
+# Keys too common for a lonely record against every record: only between two lonely records (none kept).
+LONELY_PAIR_KEYS: tuple[tuple[str, ...], ...] = ()
+# A key value shared by more records than this is no evidence of anything (a blank-like default): skipped.
+MOST_PER_KEY = 1_000
+
+
+def wanted(records: pd.DataFrame) -> bool:
+    return "sex" in records.columns and bool(records["sex"].notna().any()) and "dob" in records.columns
+
+
+def loose_key_codes(codes: KeyCodes) -> list[np.ndarray]:
+    """One integer array per loose key (-1 where a part is blank), row for row with the records."""
+    return [codes.combine(parts) for parts in LOOSE_KEYS + LONELY_PAIR_KEYS]
+
+
+def lonely(cluster: np.ndarray, linked_l: np.ndarray, linked_r: np.ndarray) -> np.ndarray:
+    """Records alone in their key cluster and in no link of the first pass."""
+    cluster = np.asarray(cluster, dtype=np.int64)
+    alone = np.bincount(cluster, minlength=len(cluster))[cluster] == 1
+    alone[np.asarray(linked_l, dtype=np.int64)] = False
+    alone[np.asarray(linked_r, dtype=np.int64)] = False
+    return alone
+
+
+def candidate_pairs(
+    keys: list[np.ndarray], alone: np.ndarray, cluster: np.ndarray, in_model: np.ndarray, scope: np.ndarray | None
+) -> pd.DataFrame:
+    """Pairs (uid_l < uid_r, positions) of a lonely record and any record in the model sharing a loose key,
+    in different key clusters, one side in scope when there is a scope; each pair once."""
+    found = []
+    for number, key in enumerate(keys):
+        usable = (key >= 0) & in_model & (alone if number >= len(LOOSE_KEYS) else True)
+        sizes = np.bincount(key[usable], minlength=int(key.max()) + 1) if usable.any() else np.zeros(0, np.int64)
+        small = np.zeros(len(key), dtype=bool)
+        small[usable] = sizes[key[usable]] <= MOST_PER_KEY
+        left = np.flatnonzero(small & alone)
+        right = np.flatnonzero(small & np.isin(key, key[left]))
+        if len(left) == 0:
+            continue
+        joined = pd.DataFrame({"key": key[left], "a": left}).merge(pd.DataFrame({"key": key[right], "b": right}))
+        a, b = joined["a"].to_numpy(np.int64), joined["b"].to_numpy(np.int64)
+        keep = cluster[a] != cluster[b]
+        if scope is not None:
+            keep &= (scope[a] == 1) | (scope[b] == 1)
+        found.append(pd.DataFrame({"uid_l": np.minimum(a, b)[keep], "uid_r": np.maximum(a, b)[keep]}))
+    if not found:
+        return pd.DataFrame({"uid_l": np.zeros(0, np.int64), "uid_r": np.zeros(0, np.int64)})
+    return pd.concat(found, ignore_index=True).drop_duplicates(ignore_index=True)
+
+
+def scored(linker: Linker, pairs: pd.DataFrame, threshold: float, vetoed: Veto) -> pd.DataFrame:
+    """The pairs scored by the linker's model in its own DuckDB (the records' table, its term frequencies), at or
+    above threshold and not vetoed: uid_l, uid_r, match_probability."""
+    # splink's DuckDB connection (tfnis.linkage.model made it): a frame registered on it needs no pyarrow, where
+    # splink's own register would import pyarrow, which the match function does not have.
+    con = cast("DuckDBAPI", linker._db_api)._con
+    con.register("second_look_frame", pairs)
+    try:
+        blocked = linker.misc.query_sql(
+            "SELECT '99' AS match_key, uid_l AS join_key_l, uid_r AS join_key_r FROM second_look_frame",
+            output_type="splink_df",
+        )
+    finally:
+        con.unregister("second_look_frame")
+    linker.table_management.register_blocked_pairs_for_predict(blocked)
+    predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+    blocked.drop_table_from_database_and_remove_from_cache()
+    gammas = [name for name in (c.unquote().name for c in predictions.columns) if name.startswith("gamma_")]
+    columns = ", ".join(["uid_l", "uid_r", "match_probability", *gammas])
+    found = linker.misc.query_sql(f"SELECT {columns} FROM {predictions.physical_name}", output_type="pandas")
+    predictions.drop_table_from_database_and_remove_from_cache()
+    found = found.astype({"uid_l": "int64", "uid_r": "int64"})
+    return found[~vetoed(found)][["uid_l", "uid_r", "match_probability"]]
+
+
+class SecondLook:
+    """What the second look needs of the records, taken before the engine takes them (uid is the position)."""
+
+    def __init__(self, records: pd.DataFrame, codes: KeyCodes, in_model: np.ndarray) -> None:
+        self.keys = loose_key_codes(codes)
+        self.cluster = records["cluster"].to_numpy(dtype=np.int64)
+        self.scope = records["scope"].to_numpy() if "scope" in records.columns else None
+        self.in_model = np.asarray(in_model, dtype=bool)
+
+    def __call__(self, linker: Linker, pairs: pd.DataFrame, threshold: float, vetoed: Veto) -> pd.DataFrame:
+        """The first pass's pairs and the second look's, for the records the first pass left alone."""
+        alone = lonely(self.cluster, pairs["uid_l"].to_numpy(), pairs["uid_r"].to_numpy())
+        more = candidate_pairs(self.keys, alone, self.cluster, self.in_model, self.scope)
+        if more.empty:
+            return pairs
+        return pd.concat([pairs, scored(linker, more, threshold, vetoed)], ignore_index=True)
