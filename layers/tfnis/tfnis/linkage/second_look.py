@@ -62,31 +62,50 @@ def candidate_pairs(
     keys: list[np.ndarray], alone: np.ndarray, cluster: np.ndarray, in_model: np.ndarray, scope: np.ndarray | None
 ) -> pd.DataFrame:
     """Pairs (uid_l < uid_r, positions) of a lonely record and any record in the model sharing a loose key,
-    in different key clusters, one side in scope when there is a scope; each pair once."""
-    found = []
+    in different key clusters, one side in scope when there is a scope; each pair once. In numpy, by sorting: a
+    pandas merge and drop_duplicates of the two million pairs at a million records took 200 MB more at the peak."""
+    n = len(alone)
+    found = [np.zeros(0, np.int64)]
     for number, key in enumerate(keys):
         usable = (key >= 0) & in_model & (alone if number >= len(LOOSE_KEYS) else True)
-        sizes = np.bincount(key[usable], minlength=int(key.max()) + 1) if usable.any() else np.zeros(0, np.int64)
-        small = np.zeros(len(key), dtype=bool)
-        small[usable] = sizes[key[usable]] <= MOST_PER_KEY
-        left = np.flatnonzero(small & alone)
-        right = np.flatnonzero(small & np.isin(key, key[left]))
-        if len(left) == 0:
+        if not usable.any():
             continue
-        joined = pd.DataFrame({"key": key[left], "a": left}).merge(pd.DataFrame({"key": key[right], "b": right}))
-        a, b = joined["a"].to_numpy(np.int64), joined["b"].to_numpy(np.int64)
+        sizes = np.bincount(key[usable], minlength=int(key.max()) + 1)
+        usable &= sizes[np.maximum(key, 0)] <= MOST_PER_KEY
+        members = np.flatnonzero(usable)
+        members = members[np.argsort(key[members], kind="stable")]
+        left = np.flatnonzero(usable & alone)
+        first = np.searchsorted(key[members], key[left], side="left")
+        count = np.searchsorted(key[members], key[left], side="right") - first
+        a = np.repeat(left, count)
+        # Each lonely record against every member of its key's block: the block's start plus 0, 1, ... count - 1.
+        offset = np.arange(len(a)) - np.repeat(np.cumsum(count) - count, count)
+        b = members[np.repeat(first, count) + offset]
         keep = cluster[a] != cluster[b]
         if scope is not None:
             keep &= (scope[a] == 1) | (scope[b] == 1)
-        found.append(pd.DataFrame({"uid_l": np.minimum(a, b)[keep], "uid_r": np.maximum(a, b)[keep]}))
-    if not found:
-        return pd.DataFrame({"uid_l": np.zeros(0, np.int64), "uid_r": np.zeros(0, np.int64)})
-    return pd.concat(found, ignore_index=True).drop_duplicates(ignore_index=True)
+        low, high = np.minimum(a, b)[keep], np.maximum(a, b)[keep]
+        found.append(low.astype(np.int64) * n + high)
+    pair = np.unique(np.concatenate(found))
+    return pd.DataFrame({"uid_l": pair // n, "uid_r": pair % n})
+
+
+# Pairs scored at once: splink's prediction holds every field of both records of each pair (a slice of the first
+# pass holds about a million pairs; tfnis.linkage.model.PREDICT_CHUNK_RECORDS).
+PAIRS_A_SLICE = 250_000
 
 
 def scored(linker: Linker, pairs: pd.DataFrame, threshold: float, vetoed: Veto) -> pd.DataFrame:
     """The pairs scored by the linker's model in its own DuckDB (the records' table, its term frequencies), at or
-    above threshold and not vetoed: uid_l, uid_r, match_probability."""
+    above threshold and not vetoed, in slices of PAIRS_A_SLICE: uid_l, uid_r, match_probability."""
+    found = [
+        _scored_slice(linker, pairs.iloc[start : start + PAIRS_A_SLICE], threshold, vetoed)
+        for start in range(0, len(pairs), PAIRS_A_SLICE)
+    ]
+    return pd.concat(found, ignore_index=True)
+
+
+def _scored_slice(linker: Linker, pairs: pd.DataFrame, threshold: float, vetoed: Veto) -> pd.DataFrame:
     # splink's DuckDB connection (tfnis.linkage.model made it): a frame registered on it needs no pyarrow, where
     # splink's own register would import pyarrow, which the match function does not have.
     con = cast("DuckDBAPI", linker._db_api)._con
