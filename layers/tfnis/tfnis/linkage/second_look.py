@@ -38,6 +38,8 @@ LOOSE_KEYS: tuple[tuple[str, ...], ...] = (
 LONELY_PAIR_KEYS: tuple[tuple[str, ...], ...] = ()
 # A key value shared by more records than this is no evidence of anything (a blank-like default): skipped.
 MOST_PER_KEY = 1_000
+# Lonely records paired at a time: the pairs' working arrays stay small (a million records hold 240,000 lonely ones).
+LONELY_A_SLICE = 20_000
 
 
 def wanted(records: pd.DataFrame) -> bool:
@@ -62,8 +64,9 @@ def candidate_pairs(
     keys: list[np.ndarray], alone: np.ndarray, cluster: np.ndarray, in_model: np.ndarray, scope: np.ndarray | None
 ) -> pd.DataFrame:
     """Pairs (uid_l < uid_r, positions) of a lonely record and any record in the model sharing a loose key,
-    in different key clusters, one side in scope when there is a scope; each pair once. In numpy, by sorting: a
-    pandas merge and drop_duplicates of the two million pairs at a million records took 200 MB more at the peak."""
+    in different key clusters, one side in scope when there is a scope; each pair once. In numpy, by sorting, a
+    slice of lonely records at a time: a pandas merge and drop_duplicates of the two million pairs at a million
+    records raised the peak by 200 MB."""
     n = len(alone)
     found = [np.zeros(0, np.int64)]
     for number, key in enumerate(keys):
@@ -74,20 +77,35 @@ def candidate_pairs(
         usable &= sizes[np.maximum(key, 0)] <= MOST_PER_KEY
         members = np.flatnonzero(usable)
         members = members[np.argsort(key[members], kind="stable")]
-        left = np.flatnonzero(usable & alone)
-        first = np.searchsorted(key[members], key[left], side="left")
-        count = np.searchsorted(key[members], key[left], side="right") - first
-        a = np.repeat(left, count)
-        # Each lonely record against every member of its key's block: the block's start plus 0, 1, ... count - 1.
-        offset = np.arange(len(a)) - np.repeat(np.cumsum(count) - count, count)
-        b = members[np.repeat(first, count) + offset]
-        keep = cluster[a] != cluster[b]
-        if scope is not None:
-            keep &= (scope[a] == 1) | (scope[b] == 1)
-        low, high = np.minimum(a, b)[keep], np.maximum(a, b)[keep]
-        found.append(low.astype(np.int64) * n + high)
+        blocks = (members, key[members])
+        lonely_records = np.flatnonzero(usable & alone)
+        for start in range(0, len(lonely_records), LONELY_A_SLICE):
+            found.append(_pairs_of(lonely_records[start : start + LONELY_A_SLICE], blocks, key, cluster, scope))
     pair = np.unique(np.concatenate(found))
     return pd.DataFrame({"uid_l": pair // n, "uid_r": pair % n})
+
+
+def _pairs_of(
+    left: np.ndarray,
+    blocks: tuple[np.ndarray, np.ndarray],
+    key: np.ndarray,
+    cluster: np.ndarray,
+    scope: np.ndarray | None,
+) -> np.ndarray:
+    """The pairs of the lonely records `left` with the members sharing their key (`blocks`: the members sorted by
+    key, and their keys), other key clusters only, each as low * n + high (n records)."""
+    members, sorted_keys = blocks
+    n = len(key)
+    first = np.searchsorted(sorted_keys, key[left], side="left")
+    count = np.searchsorted(sorted_keys, key[left], side="right") - first
+    a = np.repeat(left, count)
+    # Each lonely record against every member of its key's block: the block's start plus 0, 1, ... count - 1.
+    b = members[np.repeat(first - (np.cumsum(count) - count), count) + np.arange(len(a))]
+    keep = cluster[a] != cluster[b]
+    if scope is not None:
+        keep &= (scope[a] == 1) | (scope[b] == 1)
+    a, b = a[keep], b[keep]
+    return np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
 
 
 # Pairs scored at once: splink's prediction holds every field of both records of each pair (a slice of the first
