@@ -81,8 +81,12 @@ def candidate_pairs(
         lonely_records = np.flatnonzero(usable & alone)
         for start in range(0, len(lonely_records), LONELY_A_SLICE):
             found.append(_pairs_of(lonely_records[start : start + LONELY_A_SLICE], blocks, key, cluster, scope))
-    pair = np.unique(np.concatenate(found))
-    return pd.DataFrame({"uid_l": pair // n, "uid_r": pair % n})
+    # Sorted, then each once: numpy 2's np.unique hashes, 7.7 s and 100 MB for the two million pairs at 1M.
+    pair = np.concatenate(found)
+    del found
+    pair.sort()
+    pair = pair[np.r_[True, pair[1:] != pair[:-1]]] if len(pair) else pair
+    return pd.DataFrame({"uid_l": (pair // n).astype(np.int32), "uid_r": (pair % n).astype(np.int32)})
 
 
 def _pairs_of(
