@@ -96,3 +96,19 @@ def test_links_whose_strengths_differ_only_in_the_last_bits_are_taken_in_the_ord
             np.arange(3), np.array([0, 1]), np.array([1, 2]), np.array(strength), fields, households=False
         )
         assert person.tolist() == [0, 0, 2]
+
+
+def test_the_cycle_collector_is_paused_only_while_clusters_join():
+    import gc
+
+    fields = records(dob=["1987-05-17", "2008-09-18", None], nino=[None, None, None])
+    links = (np.array([2, 2]), np.array([1, 0]), np.array([0.95, 0.99]))
+    assert gc.isenabled()
+    consistent_components(np.arange(3), *links, fields, households=True)
+    assert gc.isenabled()  # given back on
+    gc.disable()
+    try:
+        consistent_components(np.arange(3), *links, fields, households=True)
+        assert not gc.isenabled()  # a caller's own choice kept
+    finally:
+        gc.enable()

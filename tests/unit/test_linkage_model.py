@@ -351,3 +351,39 @@ def test_a_level_no_training_match_reaches_counts_against_not_as_blank():
     assert lookup["sex"][0]["m_probability"] == model.UNREACHED_M
     assert lookup["sex"][0]["m_probability"] / lookup["sex"][0]["u_probability"] < 0.001
     assert lookup["sex"][1]["m_probability"] == 1.0
+
+
+def test_rows_not_in_compares_only_rows_of_recurring_persons_and_finds_what_a_whole_comparison_finds():
+    from tfnis.linkage.incremental import INDEX_COLUMNS, rows_not_in
+
+    rng = np.random.default_rng(11)
+
+    pool = pd.DataFrame({c: pd.Series(rng.choice(["a", "b", None], 6), dtype="string") for c in INDEX_COLUMNS})
+
+    def rows(n: int, keys: list[str | None]) -> pd.DataFrame:  # six kinds of row, so rows repeat
+        frame = pool.iloc[rng.integers(0, len(pool), n)].reset_index(drop=True)
+        return frame.assign(person_key=pd.Series(rng.choice(keys, n), dtype="string"))
+
+    old = rows(400, [f"k{i}" for i in range(40)])
+    new_rows = rows(600, [f"k{i}" for i in range(20, 400)] + [None])  # some persons known, most new, some blank
+    combined = pd.concat([old, new_rows], ignore_index=True)
+    whole = combined.iloc[len(old) :][~combined.duplicated(keep="first").to_numpy()[len(old) :]]
+    added = rows_not_in(old, new_rows)
+    pd.testing.assert_frame_equal(added, whole.reset_index(drop=True))
+    assert 0 < len(added) < len(new_rows)
+
+
+def test_the_share_of_stated_values_is_counted_once_per_column_and_forgotten_with_it():
+    import gc
+
+    from tfnis.linkage import model
+
+    records = pd.DataFrame({"forename": pd.Series(["a", None, "b", None], dtype="string")})
+    assert model._share_stated(records["forename"]) == 0.5
+    assert model._SHARE_STATED[id(records["forename"].array)] == 0.5  # pandas' arrays are unhashable: keyed by id
+    records["forename"] = pd.Series([None, None, None, "c"], dtype="string")  # a new array: counted afresh
+    assert model._share_stated(records["forename"]) == 0.25
+    entries = len(model._SHARE_STATED)
+    del records
+    gc.collect()
+    assert len(model._SHARE_STATED) == entries - 1

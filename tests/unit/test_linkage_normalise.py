@@ -88,3 +88,40 @@ def test_names_in_other_scripts_normalise_to_their_latin_transliteration(written
 
 def test_an_arabic_name_is_not_normalised_to_nothing():
     assert normalise_name("محمد") == "mhmd"
+
+
+def test_each_distinct_name_is_split_into_words_once_for_all_its_fields():
+    from tfnis.spec.columnar import per_distinct_values
+
+    prepared: list[str] = []
+
+    def words(value: str) -> list[str]:
+        prepared.append(value)
+        return value.split()
+
+    names = pd.Series(["Mary Ann", "Jo", "Mary Ann", None, "Jo"], dtype="string")
+    fields = per_distinct_values(names, {"first": lambda t: t[0], "joined": lambda t: "".join(t)}, prepare=words)
+    assert sorted(prepared) == ["Jo", "Mary Ann"]  # once per distinct value, not per rule or row
+    assert fields["first"].tolist() == ["Mary", "Jo", "Mary", pd.NA, "Jo"]
+    assert fields["joined"].tolist() == ["MaryAnn", "Jo", "MaryAnn", pd.NA, "Jo"]
+
+
+def test_the_codes_match_fields_hands_on_are_those_a_fresh_factorisation_gives():
+    records = pd.DataFrame(
+        {
+            "forename": ["Ann", " ann", "Ánn", None, "Bob", "Ann-Marie"],
+            "surname": ["Smith Jones", "smith-jones", "O'Brien", "o brien", None, ""],
+            "date_of_birth": ["2001-02-03", "03/02/2001", "20010203", None, "bad", "2001-2-3"],
+            "sex": ["1", "M", "f", "9", None, "female"],
+            "postcode": [" sw1a 1aa", "SW1A1AA", "  ", None, "ZZ99 3VZ", "GIR 0AA"],
+        }
+    )
+    codes: dict = {}
+    fields = match_fields(records, codes_out=codes)
+    assert {"forename", "surname_phonetic", "dob", "sex", "postcode", "postcode_district"} <= set(codes)
+    for name, (found, distinct) in codes.items():
+        fresh, values = pd.factorize(fields[name], use_na_sentinel=True)
+        assert distinct == len(values), name
+        assert ((found == -1) == (fresh == -1)).all(), name  # blank where the field is blank
+        pairs = pd.DataFrame({"found": found, "fresh": fresh}).drop_duplicates()
+        assert pairs["found"].is_unique and pairs["fresh"].is_unique, name  # equal codes exactly where equal values

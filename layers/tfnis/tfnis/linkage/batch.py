@@ -18,7 +18,7 @@ from tfnis.linkage import DEFAULT_THRESHOLD
 from tfnis.linkage.clusters import connected_components, consistent_components
 from tfnis.linkage.match_keys import MATCH_KEY_RULES, KeyCodes, key_edges
 from tfnis.linkage.model import ModelInput, score_with_model
-from tfnis.linkage.normalise import MATCH_FIELDS, match_fields
+from tfnis.linkage.normalise import MATCH_FIELDS, FieldCodes, match_fields
 
 if TYPE_CHECKING:
     from tfnis.linkage.parameters import ModelParameters
@@ -75,6 +75,18 @@ class Links:
     model: ModelParameters | None = None  # the model's parameters as used (trained here or given)
 
 
+def _distinct(fields: pd.DataFrame, field_codes: FieldCodes | None) -> tuple[KeyCodes, np.ndarray]:
+    """The distinct records' KeyCodes (their fields as `.fields`) and each record's tuple number."""
+    if not fields.index.equals(pd.RangeIndex(len(fields))):
+        fields = fields.reset_index(drop=True)
+    codes = KeyCodes(fields, field_codes)
+    tuple_of = distinct_records(fields, codes)
+    first = pd.Series(np.arange(len(tuple_of))).groupby(tuple_of).first().to_numpy()
+    if field_codes is not None:
+        field_codes.clear()  # the caller's per-record codes go with the per-record fields (56 MB at a million)
+    return codes.take(first), tuple_of
+
+
 def link_fields(
     fields: pd.DataFrame,
     *,
@@ -83,20 +95,17 @@ def link_fields(
     known_links: tuple[np.ndarray, np.ndarray] | None = None,
     model: ModelParameters | None = None,
     reestimate_u: bool = False,
+    field_codes: FieldCodes | None = None,
 ) -> Links:
     """Cluster records given as normalised MATCH_FIELDS: match keys, then the model (engine duckdb or spark).
 
     known_links: pairs of record positions already known to be one person (the national re-link's council ids),
     joined like key links before the model runs. model: parameters to use, not train (tfnis.linkage.parameters;
     u re-estimated from these records when reestimate_u); trained here when None or when they do not fit.
+    field_codes: the fields' integer codes as match_fields found them (codes_out), so as not to factorise again.
     """
-    if not fields.index.equals(pd.RangeIndex(len(fields))):
-        fields = fields.reset_index(drop=True)
-    codes = KeyCodes(fields)
-    tuple_of = distinct_records(fields, codes)
-    first = pd.Series(np.arange(len(tuple_of))).groupby(tuple_of).first().to_numpy()
-    codes = codes.take(first)  # the distinct records and their codes; the per-record fields are done with
-    del fields
+    codes, tuple_of = _distinct(fields, field_codes)
+    del fields  # the per-record fields are done with
     tuples = codes.fields
     n = len(tuples)
 
@@ -156,13 +165,15 @@ def link_records(
     nhs_number, address, other_id.
     """
     records = records.reset_index(drop=True)
+    field_codes: FieldCodes = {}
     # The fields go straight to link_fields, which lets the per-record frame go once it has the distinct ones.
     links = link_fields(
-        match_fields(records, allow_non_uk_postcodes=allow_non_uk_postcodes),
+        match_fields(records, allow_non_uk_postcodes=allow_non_uk_postcodes, codes_out=field_codes),
         threshold=threshold,
         engine=engine,
         model=model,
         reestimate_u=reestimate_u,
+        field_codes=field_codes,
     )
     labels, person_code = np.unique(links.person, return_inverse=True)
     keys = np.array([new_key() for _ in range(len(labels))], dtype=object)

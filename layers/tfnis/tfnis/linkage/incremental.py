@@ -41,7 +41,7 @@ from tfnis.linkage.match_keys import (
     key_parts,
 )
 from tfnis.linkage.model import SEED, EngineMemory, ModelInput, Scored, blocking_columns, score_with_model
-from tfnis.linkage.normalise import MATCH_FIELDS, match_fields
+from tfnis.linkage.normalise import MATCH_FIELDS, FieldCodes, match_fields
 from tfnis.linkage.parameters import TRAINED, ModelParameters, merged, prior_model, training_due
 from tfnis.linkage.quality import NEAR_THRESHOLD, linkage_quality
 
@@ -122,7 +122,8 @@ def match_submission(
     `retrain`); the result's `model` is the one to store when this submission trained it. engine_memory: the
     model's DuckDB limit and spill directory (the match function's; None: DuckDB's default)."""
     records = identifiers.reset_index(drop=True)
-    fields = _submission_fields(records)
+    field_codes: FieldCodes = {}
+    fields = _submission_fields(records, field_codes)
     dates = dates_must_agree(fields)
     old, drawn = _index_rows(index, fields, index_sample, dates)
     n = len(records)
@@ -139,7 +140,7 @@ def match_submission(
         old = old.merge(fields[["la_code", "family_id"]].dropna().drop_duplicates(), on=["la_code", "family_id"])
     near_miss = np.full(n, np.nan)
     use = replace(_model_to_use(model, _index_size(index), retrain), memory=engine_memory)
-    scored = _by_model(fields, candidates, person, rule, probability, threshold, new_key, near_miss, use)
+    scored = _by_model(fields, candidates, person, rule, probability, threshold, new_key, near_miss, use, field_codes)
     del candidates
 
     person_key = pd.Series(person, dtype="string")
@@ -164,9 +165,9 @@ def match_submission(
     return MatchResult(key_map, added, quality, base, model=_to_store(scored, use, model), model_source=scored.how)
 
 
-def _submission_fields(records: pd.DataFrame) -> pd.DataFrame:
-    """The records' match fields (normalised) and the council's own ids."""
-    fields = match_fields(records, allow_non_uk_postcodes=False)
+def _submission_fields(records: pd.DataFrame, codes_out: FieldCodes | None = None) -> pd.DataFrame:
+    """The records' match fields (normalised) and the council's own ids; the fields' codes into codes_out."""
+    fields = match_fields(records, allow_non_uk_postcodes=False, codes_out=codes_out)
     for column in ("la_code", "person_id", "family_id"):
         fields[column] = _ids(records[column])
     return fields
@@ -222,10 +223,15 @@ def _index_rows(
 def rows_not_in(old: pd.DataFrame, new_rows: pd.DataFrame) -> pd.DataFrame:
     """The distinct new rows the index does not hold yet (blanks equal to blanks)."""
     combined = pd.concat([old, new_rows.astype("string")], ignore_index=True)
+    # Rows of two persons differ, so only rows whose person_key recurs are compared whole: on a first return
+    # (every person new, seen once) that is few rows, and factorising all sixteen columns was 0.4 s of 100,000.
+    person, _ = pd.factorize(combined["person_key"], use_na_sentinel=True)
+    recurring = np.flatnonzero(pd.Series(person).duplicated(keep=False).to_numpy())
     codes = np.column_stack(
-        [pd.factorize(combined[c], use_na_sentinel=True)[0].astype(np.int32) for c in INDEX_COLUMNS]
+        [pd.factorize(combined[c].iloc[recurring], use_na_sentinel=True)[0].astype(np.int32) for c in INDEX_COLUMNS]
     )
-    seen = pd.DataFrame(codes).duplicated(keep="first").to_numpy()
+    seen = np.zeros(len(combined), dtype=bool)
+    seen[recurring] = pd.DataFrame(codes).duplicated(keep="first").to_numpy()
     return combined.iloc[len(old) :][~seen[len(old) :]].reset_index(drop=True)
 
 
@@ -327,15 +333,18 @@ def _by_model(
     new_key: Callable[[], str],
     near_miss: np.ndarray | None = None,
     use: ModelUse | None = None,
+    field_codes: FieldCodes | None = None,
 ) -> Scored:
     """Model links for the records still waiting (against the candidate index rows, _index_rows_for_model),
-    then new persons for what is left. Returns how the model was scored (its pairs, its parameters)."""
+    then new persons for what is left. Returns how the model was scored (its pairs, its parameters).
+    field_codes: the fields' codes from match_fields, taken for the waiting records rather than found again."""
     waiting = np.flatnonzero(pd.isna(person))
     if len(waiting) == 0:
         return Scored(pd.DataFrame())
-    mine = fields.iloc[waiting].reset_index(drop=True)
-    lefts, rights = _edges_within_submission(mine)
-    links, scored = _model_links(candidates, mine, threshold, use or ModelUse())
+    codes = KeyCodes(fields, field_codes).take(waiting)
+    mine = codes.fields
+    lefts, rights = _edges_within_submission(mine, codes)
+    links, scored = _model_links(candidates, mine, threshold, use or ModelUse(), codes)
     # Model links join the groups strongest first, never two holding different identifiers or dates (clusters.py).
     group = connected_components(len(mine), np.concatenate(lefts), np.concatenate(rights))
     households = "sex" in mine and mine["sex"].notna().any()
@@ -350,14 +359,16 @@ def _by_model(
     return scored
 
 
-def _edges_within_submission(mine: pd.DataFrame) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _edges_within_submission(
+    mine: pd.DataFrame, key_codes: KeyCodes | None = None
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """(lefts, rights): edges between unlinked records of one submission that are one person without the
     model: the same council person, or a strict key."""
     council = mine["la_code"].fillna("") + "\x1f" + mine["person_id"].fillna(pd.Series(mine.index).astype(str))
     codes, _ = pd.factorize(council)
     first_of = pd.Series(np.arange(len(mine))).groupby(codes).transform("first").to_numpy()
     lefts, rights = [first_of], [np.arange(len(mine))]
-    key_codes = KeyCodes(mine[list(MATCH_FIELDS)])
+    key_codes = key_codes or KeyCodes(mine[list(MATCH_FIELDS)])
     for key_rule in MATCH_KEY_RULES:
         if key_rule.name in STRICT_RULES:
             edges = key_edges(key_codes.fields, key_rule, key_codes)
@@ -396,10 +407,10 @@ class ModelLinks:
 
 
 def _model_links(
-    candidates: pd.DataFrame, mine: pd.DataFrame, threshold: float, use: ModelUse
+    candidates: pd.DataFrame, mine: pd.DataFrame, threshold: float, use: ModelUse, codes: KeyCodes | None = None
 ) -> tuple[ModelLinks, Scored]:
     """The model's links among the waiting records and to the candidate index rows (none when there are too
-    few records to estimate it from)."""
+    few records to estimate it from). codes: the waiting records' KeyCodes, if known."""
     none = np.array([], dtype=np.int64)
     no_index_links = pd.DataFrame({"position": [], "person_key": [], "p": []})
     links = ModelLinks(none, none, np.zeros(0), no_index_links, _near_pairs(None, 0))
@@ -410,7 +421,7 @@ def _model_links(
     # its own copy (the frames would otherwise stay alive through prediction, some 150 MB at a 2M index).
     floor = min(threshold, NEAR_THRESHOLD) if base else threshold
     result = score_with_model(
-        _model_input(candidates, mine, use.memory), floor, model=use.model, reestimate_u=use.reestimate_u
+        _model_input(candidates, mine, use.memory, codes), floor, model=use.model, reestimate_u=use.reestimate_u
     )
     scored = result.pairs
     pairs = scored[scored["match_probability"] >= threshold]
@@ -430,7 +441,9 @@ def _model_links(
     return ModelLinks(uid_l[both_new] - base, uid_r[both_new] - base, probability, to_index, near), result
 
 
-def _model_input(candidates: pd.DataFrame, mine: pd.DataFrame, memory: EngineMemory | None) -> ModelInput:
+def _model_input(
+    candidates: pd.DataFrame, mine: pd.DataFrame, memory: EngineMemory | None, codes: KeyCodes | None = None
+) -> ModelInput:
     """The candidate index rows (scope 0, clustered by person) and the waiting records (scope 1), one copy of
     their fields. Pairs are scored down to NEAR_THRESHOLD: those between it and the threshold are what the
     missed-match estimate reads (tfnis.linkage.quality); only pairs at or above the threshold link."""
@@ -442,7 +455,9 @@ def _model_input(candidates: pd.DataFrame, mine: pd.DataFrame, memory: EngineMem
     records["uid"] = np.arange(len(records))
     for absent in ("address", "other_id"):
         records[absent] = pd.Series(pd.NA, index=records.index, dtype="string")
-    return ModelInput(records, scoped=True, memory=memory)
+    # Without index rows the records are the waiting ones in order: their codes hold (a first return).
+    known = codes.over(records) if codes is not None and len(candidates) == 0 else None
+    return ModelInput(records, scoped=True, memory=memory, codes=known)
 
 
 def _keys_of_groups(

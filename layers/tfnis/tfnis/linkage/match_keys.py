@@ -100,6 +100,10 @@ class KeyCodes:
         self.fields = fields
         self._codes: dict[str, tuple[np.ndarray, int]] = dict(codes or {})
 
+    def over(self, fields: pd.DataFrame) -> KeyCodes:
+        """These codes for another frame of the same rows in the same order (with other columns besides)."""
+        return KeyCodes(fields, self._codes)
+
     def take(self, positions: np.ndarray) -> KeyCodes:
         """The codes of fields.iloc[positions], without factorising again."""
         taken = {name: (codes[positions], distinct) for name, (codes, distinct) in self._codes.items()}

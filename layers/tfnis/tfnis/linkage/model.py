@@ -73,18 +73,20 @@ class EngineMemory:
 
 # Share of stated values per column, keyed by the column's array: comparisons, blocking and training ask
 # about the same columns some seventy times, and counting a million Python strings costs 50 ms each time.
-_SHARE_STATED: weakref.WeakKeyDictionary[object, float] = weakref.WeakKeyDictionary()
+# Keyed by id, the entry dropped when the array is collected (so an id is never reused stale): pandas' arrays
+# are unhashable, so a WeakKeyDictionary cannot hold them (it raised TypeError, and nothing was ever cached).
+_SHARE_STATED: dict[int, float] = {}
 
 
 def _share_stated(column: pd.Series) -> float:
     array = column.array
-    try:
-        return _SHARE_STATED[array]
-    except (KeyError, TypeError):
-        share = float(column.notna().mean()) if len(column) else 0.0
-        with suppress(TypeError):  # an array type without weak references is not cached
-            _SHARE_STATED[array] = share
+    if (share := _SHARE_STATED.get(id(array))) is not None:
         return share
+    share = float(column.notna().mean()) if len(column) else 0.0
+    with suppress(TypeError):  # an array type without weak references is not cached
+        weakref.finalize(array, _SHARE_STATED.pop, id(array), None)
+        _SHARE_STATED[id(array)] = share
+    return share
 
 
 def _has(records: pd.DataFrame, column: str, minimum_share: float = 0.01) -> bool:

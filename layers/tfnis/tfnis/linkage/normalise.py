@@ -13,11 +13,18 @@ import unicodedata
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from tfnis.spec import identifiers
-from tfnis.spec.columnar import onto_rows, per_distinct_values
+from tfnis.spec.columnar import onto_rows, per_distinct_values, row_codes
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# Integer codes of match fields by name (tfnis.spec.columnar.row_codes), for tfnis.linkage.match_keys.KeyCodes.
+FieldCodes = dict[str, tuple["np.ndarray", int]]
 
 # Columns of the normalised frame (besides the caller's own id columns). Every one is a plain string column,
 # <NA> when not known, so the frame goes to DuckDB and Parquet as is.
@@ -85,7 +92,11 @@ def name_tokens(value: str | None) -> list[str]:
 
 def normalise_name(value: str | None) -> str | None:
     """A name as one comparable string (no spaces), or None when there is nothing left."""
-    return "".join(name_tokens(value)) or None
+    return _joined(name_tokens(value))
+
+
+def _joined(tokens: list[str]) -> str | None:
+    return "".join(tokens) or None
 
 
 @cache
@@ -103,13 +114,12 @@ def forename_aliases(first_token: str | None) -> str | None:
     return "|".join(sorted({first_token, *nickname_canonicals().get(first_token, ())}))
 
 
-def _per_distinct(series: pd.Series, function: Callable[[str], str | None]) -> pd.Series:
-    """Apply a scalar function once per distinct value of a column (names repeat; rows are many)."""
-    return per_distinct_values(series, {"_": function})["_"]
-
-
-def _tokens_to(part: Callable[[list[str]], str | None]) -> Callable[[str], str | None]:
-    return lambda value: part(name_tokens(value))
+def _per_distinct(
+    series: pd.Series, function: Callable[[str], str | None], codes_out: FieldCodes | None = None, name: str = "_"
+) -> pd.Series:
+    """Apply a scalar function once per distinct value of a column (names repeat; rows are many); its codes
+    into codes_out under `name` when given."""
+    return per_distinct_values(series, {name: function}, codes_out=codes_out)[name]
 
 
 def soundex(value: str | None) -> str | None:
@@ -137,31 +147,30 @@ def normalise_dob_text(value: str) -> str | None:
     return None
 
 
-def normalise_dobs(series: pd.Series) -> pd.Series:
+def normalise_dobs(series: pd.Series, codes_out: FieldCodes | None = None) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(series):
         return series.dt.strftime("%Y-%m-%d").astype("string")
-    return _per_distinct(series, lambda value: normalise_dob_text(str(value)))
+    return _per_distinct(series, lambda value: normalise_dob_text(str(value)), codes_out, "dob")
 
 
 _SEX = {"1": "M", "M": "M", "MALE": "M", "2": "F", "F": "F", "FEMALE": "F"}
 
 
-def normalise_sexes(series: pd.Series) -> pd.Series:
+def normalise_sexes(series: pd.Series, codes_out: FieldCodes | None = None) -> pd.Series:
     """M or F; ISO 5218 0 (not known) and 9 (not applicable) are not evidence."""
-    return _per_distinct(series, lambda value: _SEX.get(str(value).strip().upper()))
+    return _per_distinct(series, lambda value: _SEX.get(str(value).strip().upper()), codes_out, "sex")
 
 
-def _blank(series: pd.Series) -> pd.Series:
-    """Stripped text, <NA> for blank cells; once per distinct value."""
-    return _per_distinct(series, lambda value: str(value).strip() or None)
-
-
-def normalise_postcode_fields(series: pd.Series, *, allow_non_uk: bool) -> tuple[pd.Series, pd.Series]:
+def normalise_postcode_fields(
+    series: pd.Series, *, allow_non_uk: bool, codes_out: FieldCodes | None = None
+) -> tuple[pd.Series, pd.Series]:
     """(postcode, district). NHS no-fixed-abode pseudo-postcodes are blank; so is anything else invalid
     unless allow_non_uk, when it is kept as an upper-case code compared by characters."""
-    text = _blank(series)
-    codes, uniques = pd.factorize(text, use_na_sentinel=True)
-    distinct = pd.Series(uniques, dtype="string")
+    import numpy as np
+
+    # One factorisation of the text as given; each distinct value stripped (blank: <NA>) and classified.
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    distinct = pd.Series([str(v).strip() or None for v in np.asarray(uniques, dtype=object)], dtype="string")
     classes = identifiers.postcode_classes(distinct)
     normalised = identifiers.normalise_postcodes(distinct)
     keep = classes.isin(["VALID", "GIR", "BFPO"]).fillna(False)
@@ -171,14 +180,21 @@ def normalise_postcode_fields(series: pd.Series, *, allow_non_uk: bool) -> tuple
         postcode = postcode.where(keep | (classes == "NO_FIXED_ABODE").fillna(False), other)
     district = identifiers.postcode_districts(distinct)
 
-    def spread(values: pd.Series) -> pd.Series:
-        return onto_rows(values.astype("string").mask(values == "").array, codes, series.index)
+    def spread(values: pd.Series, name: str) -> pd.Series:
+        per_value = values.astype("string").mask(values == "").array
+        if codes_out is not None:
+            codes_out[name] = row_codes(per_value, codes)
+        return onto_rows(per_value, codes, series.index)
 
-    return spread(postcode), spread(district)
+    return spread(postcode, "postcode"), spread(district, "postcode_district")
 
 
-def match_fields(records: pd.DataFrame, *, allow_non_uk_postcodes: bool = False) -> pd.DataFrame:
-    """The normalised MATCH_FIELDS of each record (same index). Absent input columns are all blank."""
+def match_fields(
+    records: pd.DataFrame, *, allow_non_uk_postcodes: bool = False, codes_out: FieldCodes | None = None
+) -> pd.DataFrame:
+    """The normalised MATCH_FIELDS of each record (same index). Absent input columns are all blank. With
+    codes_out, the integer codes of the fields normalised once per distinct value go there as well (by field
+    name; KeyCodes then need not factorise those columns again)."""
 
     def column(name: str) -> pd.Series:
         # As given: every normaliser below strips and blanks once per distinct value itself.
@@ -187,33 +203,38 @@ def match_fields(records: pd.DataFrame, *, allow_non_uk_postcodes: bool = False)
         return pd.Series(pd.NA, index=records.index, dtype="string")
 
     out = pd.DataFrame(index=records.index)
+    # Each distinct name's words are found once (name_tokens), then every field is read off them.
     forenames = per_distinct_values(
         column("forename"),
         {
-            "forename": normalise_name,
-            "forename_first": _tokens_to(lambda t: t[0] if t else None),
-            "forename_aliases": _tokens_to(lambda t: forename_aliases(t[0]) if t else None),
+            "forename": _joined,
+            "forename_first": lambda t: t[0] if t else None,
+            "forename_aliases": lambda t: forename_aliases(t[0]) if t else None,
         },
+        prepare=name_tokens,
+        codes_out=codes_out,
     )
     out["forename"], out["forename_first"] = forenames["forename"], forenames["forename_first"]
     out["forename_aliases"] = forenames["forename_aliases"]
-    out["middle_names"] = _per_distinct(column("middle_names"), normalise_name)
+    out["middle_names"] = _per_distinct(column("middle_names"), normalise_name, codes_out, "middle_names")
     surnames = per_distinct_values(
         column("surname"),
         {
-            "surname": normalise_name,
-            "surname_first": _tokens_to(lambda t: t[0] if len(t) > 1 else None),
-            "surname_last": _tokens_to(lambda t: t[-1] if len(t) > 1 else None),
-            "surname_phonetic": lambda value: soundex(normalise_name(value)),
+            "surname": _joined,
+            "surname_first": lambda t: t[0] if len(t) > 1 else None,
+            "surname_last": lambda t: t[-1] if len(t) > 1 else None,
+            "surname_phonetic": lambda t: soundex(_joined(t)),
         },
+        prepare=name_tokens,
+        codes_out=codes_out,
     )
     for name, values in surnames.items():
         out[name] = values
     dob = column("date_of_birth")
-    out["dob"] = normalise_dobs(dob)
-    out["sex"] = normalise_sexes(column("sex"))
+    out["dob"] = normalise_dobs(dob, codes_out)
+    out["sex"] = normalise_sexes(column("sex"), codes_out)
     out["postcode"], out["postcode_district"] = normalise_postcode_fields(
-        column("postcode"), allow_non_uk=allow_non_uk_postcodes
+        column("postcode"), allow_non_uk=allow_non_uk_postcodes, codes_out=codes_out
     )
     ninos = column("nino").astype("string")
     out["nino"] = identifiers.nino_stems(ninos).astype("string")
@@ -223,13 +244,17 @@ def match_fields(records: pd.DataFrame, *, allow_non_uk_postcodes: bool = False)
     nhs_digits = _per_distinct(nhs, lambda value: _NOT_NHS_DIGIT.sub("", value))
     out["nhs_number"] = nhs_digits.where(identifiers.nhs_valid_mask(nhs)).astype("string")
     # Addresses keep digits (house numbers): fold, then keep letters, digits and spaces.
-    out["address"] = _per_distinct(column("address"), lambda value: normalise_address(str(value)))
-    out["other_id"] = _per_distinct(column("other_id"), lambda value: _NOT_ID.sub("", str(value).upper()) or None)
+    out["address"] = _per_distinct(column("address"), lambda value: normalise_address(str(value)), codes_out, "address")
+    out["other_id"] = _per_distinct(column("other_id"), _other_id, codes_out, "other_id")
     return out
 
 
 _NOT_NHS_DIGIT = re.compile(r"[\s-]")
 _NOT_ID = re.compile(r"[^A-Z0-9]")
+
+
+def _other_id(value: str) -> str | None:
+    return _NOT_ID.sub("", str(value).upper()) or None
 
 
 _NOT_ADDRESS = re.compile(r"[^a-z0-9 ]+")
