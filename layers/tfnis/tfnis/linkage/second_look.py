@@ -64,7 +64,7 @@ def candidate_pairs(
     keys: list[np.ndarray], alone: np.ndarray, cluster: np.ndarray, in_model: np.ndarray, scope: np.ndarray | None
 ) -> pd.DataFrame:
     """Pairs (uid_l < uid_r, positions) of a lonely record and any record in the model sharing a loose key,
-    in different key clusters, one side in scope when there is a scope; each pair once. In numpy, by sorting, a
+    in different key clusters, exactly one side in scope when there is a scope; each pair once. In numpy, by sorting, a
     slice of lonely records at a time: a pandas merge and drop_duplicates of the two million pairs at a million
     records raised the peak by 200 MB."""
     n = len(alone)
@@ -107,7 +107,10 @@ def _pairs_of(
     b = members[np.repeat(first - (np.cumsum(count) - count), count) + np.arange(len(a))]
     keep = cluster[a] != cluster[b]
     if scope is not None:
-        keep &= (scope[a] == 1) | (scope[b] == 1)
+        # A submission (scoped): a waiting record and an index row only. Two waiting records are left to the first
+        # pass and the national re-link: a council's first return is nearly all lonely records, and pairing them
+        # by loose keys took its match from 3.8 to 8.7 CPU-s (docs/linkage-benchmarks.md, sixth pass).
+        keep &= (scope[a] == 1) != (scope[b] == 1)
     a, b = a[keep], b[keep]
     return np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
 
