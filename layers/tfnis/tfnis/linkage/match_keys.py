@@ -68,7 +68,15 @@ def forenames_compatible(a: str | None, b: str | None, aliases_a: str | None, al
 
 
 # Parts derived from one match field, computed once per distinct value of that field.
-_DERIVED_PARTS = {"forename_initial": "forename", "dob_unordered": "dob", "dob_year": "dob", "dob_day_month": "dob"}
+_DERIVED_PARTS = {
+    "forename_initial": "forename",
+    "dob_unordered": "dob",
+    "dob_year": "dob",
+    "dob_day_month": "dob",
+    # The second look's (tfnis.linkage.second_look): a surname's initial, a postcode's area (its letters: S, LS).
+    "surname_initial": "surname",
+    "postcode_area": "postcode_district",
+}
 
 
 def _derive(name: str, values: pd.Series) -> pd.Series:
@@ -76,6 +84,10 @@ def _derive(name: str, values: pd.Series) -> pd.Series:
         return values.str[:4]
     if name == "dob_day_month":
         return values.str[-5:]
+    if name == "surname_initial":
+        return values.str[:1]
+    if name == "postcode_area":
+        return values.str.extract(r"^([A-Z]+)", expand=False).astype("string")
     return key_parts(pd.DataFrame({"forename": values, "dob": values}))[name]
 
 

@@ -523,6 +523,8 @@ def score_with_model(
     from splink import Linker
 
     from tfnis.linkage.match_keys import KeyCodes
+    from tfnis.linkage.second_look import SecondLook
+    from tfnis.linkage.second_look import wanted as second_look_wanted
 
     codes = model_input.codes or KeyCodes(model_input.records)
     records = with_representatives(model_input.records, codes)
@@ -538,6 +540,7 @@ def score_with_model(
     how, settings = _stored_settings(settings, model, engine, reestimate_u)
     passes = training_passes(records, codes, np.flatnonzero(in_model)) if how == TRAINED else None
     memory = model_input.memory
+    look = SecondLook(records, codes, in_model) if engine == "duckdb" and second_look_wanted(records) else None
     del codes, model_input
     if how == TRAINED and passes is None:
         return empty  # too little data to estimate the model: keys and council ids only
@@ -559,7 +562,10 @@ def score_with_model(
         as_run = parameters_of(linker, index_rows=0, trained_records=int(in_model.sum()), sql_dialect=engine)
         used_model = replace(as_run, settings=_ungated(as_run.settings))
         own_blocking = (rules, table) if engine == "duckdb" else (None, None)
-        return Scored(_predicted_pairs(linker, threshold, chunks, *own_blocking), used_model, how)
+        pairs = _predicted_pairs(linker, threshold, chunks, *own_blocking)
+        if look is not None:
+            pairs = look(linker, pairs, threshold, vetoed)
+        return Scored(pairs, used_model, how)
 
 
 # u re-estimated for the prior model on a new stack's first submission from fewer pairs than training's U_PAIRS:
