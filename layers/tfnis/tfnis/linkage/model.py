@@ -564,7 +564,7 @@ def score_with_model(
         own_blocking = (rules, table) if engine == "duckdb" else (None, None)
         pairs = _predicted_pairs(linker, threshold, chunks, *own_blocking)
         if look is not None:
-            pairs = look(linker, pairs, threshold, vetoed)
+            pairs = look(linker, pairs, threshold)
         return Scored(pairs, used_model, how)
 
 
@@ -711,22 +711,34 @@ def _predicted_pairs(
                 left_chunk=(1, 1), right_chunk=(chunk, chunks), threshold_match_probability=threshold,
                 warning_mode="never",
             )  # fmt: skip
+            found.append(_not_vetoed(linker, predictions))
         else:
             sql = blocked_pairs_sql(rules or [], table.physical_name, chunk, chunks)
-            blocked = linker.misc.query_sql(sql, output_type="splink_df")
-            linker.table_management.register_blocked_pairs_for_predict(blocked)
-            predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-            blocked.drop_table_from_database_and_remove_from_cache()
-        gammas = [name for name in (c.unquote().name for c in predictions.columns) if name.startswith("gamma_")]
-        columns = ", ".join(["uid_l", "uid_r", "match_probability", *gammas])
-        pairs = linker.misc.query_sql(f"SELECT {columns} FROM {predictions.physical_name}", output_type="pandas")
-        predictions.drop_table_from_database_and_remove_from_cache()
-        pairs = pairs.astype({"uid_l": "int64", "uid_r": "int64"})
-        found.append(pairs[~vetoed(pairs)][["uid_l", "uid_r", "match_probability"]])
+            found.append(scored_blocked_pairs(linker, linker.misc.query_sql(sql, output_type="splink_df"), threshold))
     # One order every run, whatever the engine's threads did: consistent_components takes links of equal strength
     # in the order given. Later records first: on the hard 20k held-out seeds 3/4/5 pair F1 0.9920/0.9915/0.9920,
     # earlier first 0.9918/0.9908/0.9918, the engine's order (before) 0.9920/0.9911/0.9918; the same at seed 1.
     return pd.concat(found, ignore_index=True).sort_values(["uid_l", "uid_r"], ascending=False, ignore_index=True)
+
+
+def scored_blocked_pairs(linker, blocked: SplinkDataFrame, threshold: float) -> pd.DataFrame:
+    """The `blocked` pairs (match_key, join_key_l, join_key_r) scored by the linker's model, at or above
+    threshold and not vetoed: uid_l, uid_r, match_probability. The blocked table is dropped once scored."""
+    linker.table_management.register_blocked_pairs_for_predict(blocked)
+    predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+    blocked.drop_table_from_database_and_remove_from_cache()
+    return _not_vetoed(linker, predictions)
+
+
+def _not_vetoed(linker, predictions: SplinkDataFrame) -> pd.DataFrame:
+    """The predictions' pairs not vetoed (uid_l, uid_r, match_probability); the predictions table is dropped. Only
+    the ids, probability and comparison levels leave the engine, not the matching columns it also holds."""
+    gammas = [name for name in (c.unquote().name for c in predictions.columns) if name.startswith("gamma_")]
+    columns = ", ".join(["uid_l", "uid_r", "match_probability", *gammas])
+    pairs = linker.misc.query_sql(f"SELECT {columns} FROM {predictions.physical_name}", output_type="pandas")
+    predictions.drop_table_from_database_and_remove_from_cache()
+    pairs = pairs.astype({"uid_l": "int64", "uid_r": "int64"})
+    return pairs[~vetoed(pairs)][["uid_l", "uid_r", "match_probability"]]
 
 
 def blocked_pairs_sql(rules: list[str], table: str, chunk: int = 1, chunks: int = 1) -> str:

@@ -16,13 +16,9 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from splink import DuckDBAPI, Linker
 
     from tfnis.linkage.match_keys import KeyCodes
-
-    Veto = Callable[[pd.DataFrame], pd.Series]
 
 # Parts as tfnis.linkage.match_keys.KeyCodes derives them. Household data only (a sex column), as the vetoes.
 # Each brings pairs no blocking rule of the first pass does, at a few pairs per lonely record at a million
@@ -120,17 +116,19 @@ def _pairs_of(
 PAIRS_A_SLICE = 250_000
 
 
-def scored(linker: Linker, pairs: pd.DataFrame, threshold: float, vetoed: Veto) -> pd.DataFrame:
+def scored(linker: Linker, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """The pairs scored by the linker's model in its own DuckDB (the records' table, its term frequencies), at or
     above threshold and not vetoed, in slices of PAIRS_A_SLICE: uid_l, uid_r, match_probability."""
     found = [
-        _scored_slice(linker, pairs.iloc[start : start + PAIRS_A_SLICE], threshold, vetoed)
+        _scored_slice(linker, pairs.iloc[start : start + PAIRS_A_SLICE], threshold)
         for start in range(0, len(pairs), PAIRS_A_SLICE)
     ]
     return pd.concat(found, ignore_index=True)
 
 
-def _scored_slice(linker: Linker, pairs: pd.DataFrame, threshold: float, vetoed: Veto) -> pd.DataFrame:
+def _scored_slice(linker: Linker, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    from tfnis.linkage.model import scored_blocked_pairs
+
     # splink's DuckDB connection (tfnis.linkage.model made it): a frame registered on it needs no pyarrow, where
     # splink's own register would import pyarrow, which the match function does not have.
     con = cast("DuckDBAPI", linker._db_api)._con
@@ -142,15 +140,7 @@ def _scored_slice(linker: Linker, pairs: pd.DataFrame, threshold: float, vetoed:
         )
     finally:
         con.unregister("second_look_frame")
-    linker.table_management.register_blocked_pairs_for_predict(blocked)
-    predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-    blocked.drop_table_from_database_and_remove_from_cache()
-    gammas = [name for name in (c.unquote().name for c in predictions.columns) if name.startswith("gamma_")]
-    columns = ", ".join(["uid_l", "uid_r", "match_probability", *gammas])
-    found = linker.misc.query_sql(f"SELECT {columns} FROM {predictions.physical_name}", output_type="pandas")
-    predictions.drop_table_from_database_and_remove_from_cache()
-    found = found.astype({"uid_l": "int64", "uid_r": "int64"})
-    return found[~vetoed(found)][["uid_l", "uid_r", "match_probability"]]
+    return scored_blocked_pairs(linker, blocked, threshold)
 
 
 class SecondLook:
@@ -162,10 +152,10 @@ class SecondLook:
         self.scope = records["scope"].to_numpy() if "scope" in records.columns else None
         self.in_model = np.asarray(in_model, dtype=bool)
 
-    def __call__(self, linker: Linker, pairs: pd.DataFrame, threshold: float, vetoed: Veto) -> pd.DataFrame:
+    def __call__(self, linker: Linker, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
         """The first pass's pairs and the second look's, for the records the first pass left alone."""
         alone = lonely(self.cluster, pairs["uid_l"].to_numpy(), pairs["uid_r"].to_numpy())
         more = candidate_pairs(self.keys, alone, self.cluster, self.in_model, self.scope)
         if more.empty:
             return pairs
-        return pd.concat([pairs, scored(linker, more, threshold, vetoed)], ignore_index=True)
+        return pd.concat([pairs, scored(linker, more, threshold)], ignore_index=True)
