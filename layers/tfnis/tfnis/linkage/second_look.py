@@ -112,10 +112,11 @@ def _pairs_of(
 
 
 # Pairs scored at once: splink's prediction holds every field of both records of each pair. Each slice is a whole
-# splink prediction (its term-frequency joins and SQL again): at 1M hard records the second look's 1.93M pairs took
-# 8.7 s in slices of 250,000 and 5.2 s in slices of a million, with the same 741 links, but a million pairs took the
-# run's peak to 1.62 GiB; at 500,000 the whole run took 56.5 s against 59.9, peak 1.44 GiB (bench/dedupe_bench.py).
-PAIRS_A_SLICE = 500_000
+# splink prediction (its term-frequency joins and SQL again), so larger slices are faster but hold more: at 1M hard
+# records the second look's 1.93M pairs took 8.7 s in slices of 250,000 and 5.2 s in slices of a million (the same
+# 741 links), but a million took the run's peak to 1.62 GiB, and 500,000 gave 1.44 and 1.50 GiB in two runs (56.5
+# and 56.7 s against 59.9 and 62.7 s): at the 1.5 GiB target, so not taken (docs/linkage-benchmarks.md).
+PAIRS_A_SLICE = 250_000
 
 
 def scored(linker: Linker, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
