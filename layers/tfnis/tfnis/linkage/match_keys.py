@@ -67,6 +67,10 @@ def forenames_compatible(a: str | None, b: str | None, aliases_a: str | None, al
     return jellyfish.jaro_winkler_similarity(a, b) >= 0.88
 
 
+# A postcode's area: the letters its outward code starts with (S, LS, BS, M). The model's "same area" level reads
+# the district with the same pattern in SQL (tfnis.linkage.model), the second look's key here in pandas.
+POSTCODE_AREA = "^[A-Z]+"
+
 # Parts derived from one match field, computed once per distinct value of that field.
 _DERIVED_PARTS = {
     "forename_initial": "forename",
@@ -87,7 +91,7 @@ def _derive(name: str, values: pd.Series) -> pd.Series:
     if name == "surname_initial":
         return values.str[:1]
     if name == "postcode_area":
-        return values.str.extract(r"^([A-Z]+)", expand=False).astype("string")
+        return values.str.extract(f"({POSTCODE_AREA})", expand=False).astype("string")
     return key_parts(pd.DataFrame({"forename": values, "dob": values}))[name]
 
 

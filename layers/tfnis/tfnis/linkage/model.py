@@ -258,6 +258,8 @@ def _postcode_comparison():
     import splink.comparison_level_library as cll
     from splink import ColumnExpression
 
+    from tfnis.linkage.match_keys import POSTCODE_AREA
+
     return _custom(
         "postcode",
         [
@@ -272,7 +274,7 @@ def _postcode_comparison():
             cll.ExactMatchLevel("postcode_district").configure(label_for_charts="same district"),
             # Most moves stay within a council, which a postcode area roughly is, while a namesake elsewhere in a
             # national index rarely shares it: splitting "another postcode" in two (docs/linkage-benchmarks.md).
-            cll.ExactMatchLevel(ColumnExpression("postcode_district").regex_extract("^[A-Z]+")).configure(
+            cll.ExactMatchLevel(ColumnExpression("postcode_district").regex_extract(POSTCODE_AREA)).configure(
                 label_for_charts="same area"
             ),
             cll.ElseLevel(),
