@@ -539,10 +539,10 @@ def score_with_model(
     # A record that represents its cluster under no blocking rule is in no candidate pair: leave it out of
     # DuckDB altogether (half the distinct records at a million).
     in_model = records.filter(like="representative_").to_numpy().any(axis=1)
-    how, settings = _stored_settings(settings, model, engine, reestimate_u)
+    how, settings = _stored_settings(settings, _in_dialect(model, records, rules, engine), engine, reestimate_u)
     passes = training_passes(records, codes, np.flatnonzero(in_model)) if how == TRAINED else None
     memory = model_input.memory
-    look = SecondLook(records, codes, in_model) if engine == "duckdb" and second_look_wanted(records) else None
+    look = SecondLook(records, codes, in_model) if second_look_wanted(records) else None
     del codes, model_input
     if how == TRAINED and passes is None:
         return empty  # too little data to estimate the model: keys and council ids only
@@ -679,6 +679,24 @@ def _settings(records: pd.DataFrame, found: list, rules: list[str], sql_dialect:
         retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=[],
     ).create_settings_dict(sql_dialect)
+
+
+def _in_dialect(model: ModelParameters | None, records: pd.DataFrame, rules: list[str], sql_dialect: str):
+    """The stored model with its m and u on the same comparisons in another engine's SQL, so that a model trained
+    on DuckDB scores on Spark as it is. comparisons() writes each engine's levels one for one, in one order; the
+    stored model is matched to these records in its own dialect first (with_parameters), then moved across."""
+    if model is None or model.sql_dialect == sql_dialect:
+        return model
+    try:
+        theirs = _settings(records, comparisons(records, model.sql_dialect), rules, model.sql_dialect)
+        theirs = with_parameters(theirs, model, model.sql_dialect)
+    except UnusableModel:
+        return model  # _stored_settings says why and trains
+    ours = _settings(records, comparisons(records, sql_dialect), rules, sql_dialect)
+    for mine, stored in zip(ours["comparisons"], theirs["comparisons"], strict=True):
+        for level, old in zip(mine["comparison_levels"], stored["comparison_levels"], strict=True):
+            level.update({p: old[p] for p in ("m_probability", "u_probability") if p in old})
+    return replace(model, settings=ours, sql_dialect=sql_dialect)
 
 
 def _stored_settings(

@@ -10,13 +10,15 @@ docs/linkage-benchmarks.md ("Quality on the hard data, sixth pass") has what eac
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from splink import DuckDBAPI, Linker
+    from splink import DuckDBAPI, Linker, SparkAPI
 
     from tfnis.linkage.match_keys import KeyCodes
 
@@ -120,30 +122,52 @@ PAIRS_A_SLICE = 250_000
 
 
 def scored(linker: Linker, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    """The pairs scored by the linker's model in its own DuckDB (the records' table, its term frequencies), at or
-    above threshold and not vetoed, in slices of PAIRS_A_SLICE: uid_l, uid_r, match_probability."""
-    found = [
-        _scored_slice(linker, pairs.iloc[start : start + PAIRS_A_SLICE], threshold)
-        for start in range(0, len(pairs), PAIRS_A_SLICE)
-    ]
+    """The pairs scored by the linker's model in its own engine (the records' table, its term frequencies), at or
+    above threshold and not vetoed: uid_l, uid_r, match_probability. On DuckDB in slices of PAIRS_A_SLICE; Spark
+    takes them at once (it spills, and each slice would be a whole job)."""
+    size = PAIRS_A_SLICE if _on_duckdb(linker) else max(len(pairs), 1)
+    found = [_scored_slice(linker, pairs.iloc[start : start + size], threshold) for start in range(0, len(pairs), size)]
     return pd.concat(found, ignore_index=True)
+
+
+def _on_duckdb(linker: Linker) -> bool:
+    from splink import DuckDBAPI
+
+    return isinstance(linker._db_api, DuckDBAPI)
 
 
 def _scored_slice(linker: Linker, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
     from tfnis.linkage.model import scored_blocked_pairs
 
-    # splink's DuckDB connection (tfnis.linkage.model made it): a frame registered on it needs no pyarrow, where
-    # splink's own register would import pyarrow, which the match function does not have.
-    con = cast("DuckDBAPI", linker._db_api)._con
-    con.register("second_look_frame", pairs)
-    try:
+    with _registered(linker, pairs, "second_look_frame"):
         blocked = linker.misc.query_sql(
             "SELECT '99' AS match_key, uid_l AS join_key_l, uid_r AS join_key_r FROM second_look_frame",
             output_type="splink_df",
         )
-    finally:
-        con.unregister("second_look_frame")
     return scored_blocked_pairs(linker, blocked, threshold)
+
+
+@contextmanager
+def _registered(linker: Linker, pairs: pd.DataFrame, name: str) -> Iterator[None]:
+    """The pairs as a table `name` in the linker's own engine, for one query."""
+    if _on_duckdb(linker):
+        # splink's DuckDB connection (tfnis.linkage.model made it): a frame registered on it needs no pyarrow,
+        # where splink's own register would import pyarrow, which the match function does not have.
+        con = cast("DuckDBAPI", linker._db_api)._con
+        con.register(name, pairs)
+        try:
+            yield
+        finally:
+            con.unregister(name)
+        return
+    # Spark (the national re-link): a temporary view of the session. A query made from it keeps its own plan,
+    # so the view can go once the query is made.
+    spark = cast("SparkAPI", linker._db_api).spark
+    spark.createDataFrame(pairs.astype("int64")).createOrReplaceTempView(name)
+    try:
+        yield
+    finally:
+        spark.catalog.dropTempView(name)
 
 
 class SecondLook:
