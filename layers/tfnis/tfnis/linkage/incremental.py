@@ -133,7 +133,8 @@ def match_submission(
 
     _by_council_person_id(fields, old, person, rule)
     _by_match_keys(fields, old, person, rule)
-    candidates = _index_rows_for_model(old, fields[pd.isna(person)], index_sample, drawn, dates)
+    # In content order as soon as drawn, so the unordered frame is not held beside it while the model runs.
+    candidates = in_content_order(_index_rows_for_model(old, fields[pd.isna(person)], index_sample, drawn, dates))
     if isinstance(index, ParquetIndex):
         # Past the model, family keys need the rows of the submission's council families (in hand) and every
         # row of the persons linked to (read again below); the rest is not held while the model runs.
@@ -420,7 +421,6 @@ def _model_links(
     # Built in the call, so only score_with_model holds the model's records: it lets them go once DuckDB has
     # its own copy (the frames would otherwise stay alive through prediction, some 150 MB at a 2M index).
     floor = min(threshold, NEAR_THRESHOLD) if base else threshold
-    candidates = in_content_order(candidates)
     result = score_with_model(
         _model_input(candidates, mine, use, codes), floor, model=use.model, reestimate_u=use.reestimate_u
     )
