@@ -66,10 +66,13 @@ MODELS = ("trained", "prior", "prior-u")  # tfnis's model: trained on the data, 
 
 def run_tfnis(records: pd.DataFrame, threshold: float, model: str = "trained") -> np.ndarray:
     from tfnis.linkage import link_records
-    from tfnis.linkage.parameters import prior_model
 
-    # Only a non-default model is passed on, so that an earlier time's link_records (--tfnis-path) runs too.
-    options = {} if model == "trained" else {"model": prior_model(), "reestimate_u": model == "prior-u"}
+    # Only a non-default model is asked for, so that an earlier time's link_records (--tfnis-path) runs too.
+    options = {}
+    if model != "trained":
+        from tfnis.linkage.parameters import prior_model
+
+        options = {"model": prior_model(), "reestimate_u": model == "prior-u"}
     linked = link_records(records.drop(columns=["person"]), threshold=threshold, **options)
     return linked["person_key"].to_numpy()
 
@@ -162,8 +165,14 @@ def _data_set(data_set: str, args: argparse.Namespace) -> tuple[pd.DataFrame, st
         return hard_records(args.records, args.seed).drop(columns=["la_code"]), "bench/hard_generator.py (10 councils)"
     corruption = CALIBRATED["corruption"] if args.corruption is None else args.corruption
     script_share = CALIBRATED["script_share"] if args.script_share is None else args.script_share
-    records = hard_records(args.records, args.seed, corruption=corruption, script_share=script_share)
-    described = f"bench/hard_generator.py (10 councils, corruption {corruption}, script share {script_share})"
+    namesakes = bool(CALIBRATED["namesakes"]) if args.namesakes is None else args.namesakes == "yes"
+    records = hard_records(
+        args.records, args.seed, corruption=corruption, script_share=script_share, namesakes=namesakes
+    )
+    described = (
+        f"bench/hard_generator.py (10 councils, corruption {corruption}, script share {script_share}, "
+        f"housemates' namesakes {'yes' if namesakes else 'no'})"
+    )
     return records.drop(columns=["la_code"]), described
 
 
@@ -175,7 +184,9 @@ def _run_child(engine: str, data: Path, threshold: float, args: argparse.Namespa
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(args.tfnis_path.resolve()), env.get("PYTHONPATH")]))
         label = f"tfnis@{args.tfnis_path.resolve().parent.parent.name}"
     command = [sys.executable, __file__, "--child", engine, "--data-file", str(data), "--threshold", str(threshold)]
-    done = subprocess.run([*command, "--model", args.model], capture_output=True, text=True, check=True, env=env)
+    done = subprocess.run([*command, "--model", args.model], capture_output=True, text=True, env=env)
+    if done.returncode:
+        sys.exit(f"{label} failed on {data.name}:\n{done.stderr[-3000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     return {**result, "engine": label}
 
@@ -196,6 +207,9 @@ def main() -> None:
     )
     parser.add_argument("--corruption", type=float, default=None, help="calibrated: default the calibrated setting")
     parser.add_argument("--script-share", type=float, default=None, help="calibrated: default the calibrated setting")
+    parser.add_argument(
+        "--namesakes", choices=["yes", "no"], default=None, help="calibrated: may housemates share a forename"
+    )
     parser.add_argument("--tfnis-path", type=Path, default=None, help="tfnis engine from this layers/tfnis")
     parser.add_argument("--engine", choices=["tfnis", "splink", "both"], default="both")
     parser.add_argument("--threshold", type=float, default=None, help="default: the shipped threshold")

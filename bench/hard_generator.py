@@ -81,7 +81,7 @@ UPN_MISSING = 0.4
 SEX_MISSING = 0.03
 
 # Issue 14's held-out sets as calibrated against its two anchors (corruption, script_share); see the docs.
-CALIBRATED: dict[str, float] = {"corruption": 1.0, "script_share": 0.0}
+CALIBRATED: dict[str, float] = {"corruption": 1.0, "script_share": 0.0, "namesakes": 1.0}
 
 
 def _scaled(rate: float, corruption: float) -> float:
@@ -161,8 +161,25 @@ def _postcodes(districts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return make_postcodes(districts, rng).astype(object)
 
 
-def people(persons: int, seed: int) -> pd.DataFrame:
-    """The true people: household, locale, names (ASCII and as written), sex, date of birth, identifiers."""
+def _no_household_namesakes(
+    frame: pd.DataFrame, forename_ascii: np.ndarray, forename_written: np.ndarray, rng: np.random.Generator, seed: int
+) -> None:
+    """Redraw the forename of anyone who has a housemate's (parents seldom give two children one name; a Zipf
+    draw in a small pool does it often, and such pairs agree on every field but the date of birth)."""
+    for _ in range(20):
+        clash = np.flatnonzero(pd.DataFrame({"h": frame["household"], "f": forename_ascii}).duplicated().to_numpy())
+        if not len(clash):
+            return
+        for (locale, letter), at in frame.iloc[clash].groupby(["locale", "sex"]).groups.items():
+            pool = name_pools(LOCALES[locale][0], seed)["male" if letter == "M" else "female"]
+            picked = rng.choice(len(pool.ascii), p=pool.weights, size=len(at))
+            forename_ascii[at], forename_written[at] = pool.ascii[picked], pool.written[picked]
+
+
+def people(persons: int, seed: int, *, namesakes: bool = True) -> pd.DataFrame:
+    """The true people: household, locale, names (ASCII and as written), sex, date of birth, identifiers.
+
+    namesakes=False: no two members of a household share a forename (the default lets Zipf draws repeat)."""
     from tfnis.generate.identifiers import make_ninos, make_upns
     from tfnis.generate.reference import councils
 
@@ -218,6 +235,9 @@ def people(persons: int, seed: int) -> pd.DataFrame:
             forename_ascii[of_sex], forename_written[of_sex] = pool.ascii[picked], pool.written[picked]
             middle = of_sex[rng.random(len(of_sex)) < 0.3]
             middle_ascii[middle] = pool.ascii[rng.choice(len(pool.ascii), p=pool.weights, size=len(middle))]
+    if not namesakes:
+        frame = pd.DataFrame({"household": household, "locale": locale, "sex": sex})
+        _no_household_namesakes(frame, forename_ascii, forename_written, rng, seed)
     # Twins' forenames: half the time another name of the same initial, if the pool has one.
     for i in twin_of[rng.random(len(twin_of)) < 0.5]:
         pool = name_pools(LOCALES[locale[i + 1]][0], seed)["male" if sex[i + 1] == "M" else "female"]
@@ -334,19 +354,25 @@ def _places_of_records(
 
 
 def hard_records(
-    records: int, seed: int = 1, *, corruption: float = 1.0, script_share: float | None = None
+    records: int,
+    seed: int = 1,
+    *,
+    corruption: float = 1.0,
+    script_share: float | None = None,
+    namesakes: bool = True,
 ) -> pd.DataFrame:
     """About `records` records (record_id, forename, middle_names, surname, date_of_birth, sex, postcode, nino,
     upn, nhs_number, la_code, person) of about records / 1.86 people.
 
     corruption scales every per-record corruption rate (typos, swaps, missing names, postcodes, dates and sex,
     variants, surname changes, moves, date slips), capped at 1; script_share, where not None, is the share of
-    script locales' records written in their own script. The defaults are the stress set as it always was.
+    script locales' records written in their own script; namesakes=False gives no two housemates one forename.
+    The defaults are the stress set as it always was.
     """
     from tfnis.generate.reference import councils
 
     rng = np.random.default_rng([seed, 14])
-    population = people(max(2, round(records / RECORDS_PER_PERSON)), seed)
+    population = people(max(2, round(records / RECORDS_PER_PERSON)), seed, namesakes=namesakes)
     counts = 1 + rng.poisson(RECORDS_PER_PERSON - 1, size=len(population))
     person = np.repeat(np.arange(len(population)), counts)
     rows = population.iloc[person].reset_index(drop=True)
@@ -394,8 +420,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--corruption", type=float, default=1.0, help="scales every per-record corruption rate")
     parser.add_argument("--script-share", type=float, default=None, help="script locales' names as written")
+    parser.add_argument("--no-namesakes", action="store_true", help="no two housemates share a forename")
     args = parser.parse_args()
-    records = hard_records(args.records, args.seed, corruption=args.corruption, script_share=args.script_share)
+    records = hard_records(
+        args.records,
+        args.seed,
+        corruption=args.corruption,
+        script_share=args.script_share,
+        namesakes=not args.no_namesakes,
+    )
     records.to_parquet(args.out)
     print(f"{len(records):,} records of {records['person'].nunique():,} people -> {args.out}")
 
