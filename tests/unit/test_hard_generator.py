@@ -53,3 +53,14 @@ def test_knob_scales_corruption_and_folds_scripts_keeping_people() -> None:
     names = pd.concat([calmer["forename"], calmer["surname"]]).dropna()
     assert names.map(str.isascii).all()
     assert not pd.concat([default["forename"], default["surname"]]).dropna().map(str.isascii).all()
+
+
+def test_no_namesakes_gives_housemates_different_forenames() -> None:
+    generator = _generator()
+    housemates_alike = {
+        namesakes: int(generator.people(10000, 1, namesakes=namesakes)[["household", "forename"]].duplicated().sum())
+        for namesakes in (True, False)
+    }
+    # Zipf draws repeat a housemate's forename often; without namesakes only a twin's redraw can (rarely).
+    assert housemates_alike[True] > 100
+    assert housemates_alike[False] <= 2
