@@ -564,7 +564,10 @@ def score_with_model(
         as_run = parameters_of(linker, index_rows=0, trained_records=int(in_model.sum()), sql_dialect=engine)
         used_model = replace(as_run, settings=_ungated(as_run.settings))
         own_blocking = (rules, table) if engine == "duckdb" else (None, None)
-        pairs = _predicted_pairs(linker, threshold, chunks, *own_blocking)
+        # Under a memory limit (the match function) each rule is one join: with the broad rules' four equi-joins
+        # each (nine more joins in the one query) a 100,000-person submission against a 500,000-row index ran out
+        # of the model's 451 MB in blocking ("failed to pin block"; bench/index_bench.py), one join each did not.
+        pairs = _predicted_pairs(linker, threshold, chunks, *own_blocking, equi_joins=memory is None)
         if look is not None:
             pairs = look(linker, pairs, threshold)
         return Scored(pairs, used_model, how)
@@ -714,8 +717,9 @@ def _stored_settings(
 
 
 def _predicted_pairs(
-    linker, threshold: float, chunks: int = 1, rules: list[str] | None = None, table: SplinkDataFrame | None = None
-) -> pd.DataFrame:
+    linker, threshold: float, chunks: int = 1, rules: list[str] | None = None, table: SplinkDataFrame | None = None,
+    *, equi_joins: bool = True,
+) -> pd.DataFrame:  # fmt: skip
     """The model's pairs at or above threshold, not vetoed: uid_l, uid_r, match_probability, latest records first.
     Scored in `chunks` slices of the right-hand records, each slice's pairs fetched and its table dropped before
     the next, so the engine never holds every candidate pair at once. Only the pair's ids, probability and
@@ -733,7 +737,7 @@ def _predicted_pairs(
             )  # fmt: skip
             found.append(_not_vetoed(linker, predictions))
         else:
-            sql = blocked_pairs_sql(rules or [], table.physical_name, chunk, chunks)
+            sql = blocked_pairs_sql(rules or [], table.physical_name, chunk, chunks, equi_joins=equi_joins)
             found.append(scored_blocked_pairs(linker, linker.misc.query_sql(sql, output_type="splink_df"), threshold))
     # One order every run, whatever the engine's threads did: consistent_components takes links of equal strength
     # in the order given. Later records first: on the hard 20k held-out seeds 3/4/5 pair F1 0.9920/0.9915/0.9920,
@@ -761,7 +765,7 @@ def _not_vetoed(linker, predictions: SplinkDataFrame) -> pd.DataFrame:
     return pairs[~vetoed(pairs)][["uid_l", "uid_r", "match_probability"]]
 
 
-def blocked_pairs_sql(rules: list[str], table: str, chunk: int = 1, chunks: int = 1) -> str:
+def blocked_pairs_sql(rules: list[str], table: str, chunk: int = 1, chunks: int = 1, *, equi_joins: bool = True) -> str:
     """Candidate pairs of a dedupe, as splink's blocking finds them: each pair once, with match_key the first
     rule that brings it, in slice `chunk` of `chunks` of the right-hand records (splink's own slicing).
 
@@ -774,7 +778,7 @@ def blocked_pairs_sql(rules: list[str], table: str, chunk: int = 1, chunks: int 
         f"SELECT {number} AS rule, l.uid AS join_key_l, r.uid AS join_key_r FROM {table} AS l "
         f"INNER JOIN {table} AS r ON ({join}) WHERE l.uid < r.uid{slice_of}"
         for number, rule in enumerate(rules)
-        for join in _equi_joins(rule)
+        for join in (_equi_joins(rule) if equi_joins else [rule])
     )
     return (
         "SELECT CAST(min(rule) AS VARCHAR) AS match_key, join_key_l, join_key_r "
