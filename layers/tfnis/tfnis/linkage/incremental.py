@@ -422,7 +422,7 @@ def _model_links(
     floor = min(threshold, NEAR_THRESHOLD) if base else threshold
     candidates = in_content_order(candidates)
     result = score_with_model(
-        _model_input(candidates, mine, use.memory, codes), floor, model=use.model, reestimate_u=use.reestimate_u
+        _model_input(candidates, mine, use, codes), floor, model=use.model, reestimate_u=use.reestimate_u
     )
     scored = result.pairs
     pairs = scored[scored["match_probability"] >= threshold]
@@ -455,7 +455,7 @@ def in_content_order(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _model_input(
-    candidates: pd.DataFrame, mine: pd.DataFrame, memory: EngineMemory | None, codes: KeyCodes | None = None
+    candidates: pd.DataFrame, mine: pd.DataFrame, use: ModelUse, codes: KeyCodes | None = None
 ) -> ModelInput:
     """The candidate index rows (scope 0, clustered by person) and the waiting records (scope 1), one copy of
     their fields. Pairs are scored down to NEAR_THRESHOLD: those between it and the threshold are what the
@@ -470,7 +470,8 @@ def _model_input(
         records[absent] = pd.Series(pd.NA, index=records.index, dtype="string")
     # Without index rows the records are the waiting ones in order: their codes hold (a first return).
     known = codes.over(records) if codes is not None and len(candidates) == 0 else None
-    return ModelInput(records, scoped=True, memory=memory, codes=known)
+    population = use.index_rows + len(mine)  # the whole index and the waiting records: prior_from_clusters
+    return ModelInput(records, scoped=True, memory=use.memory, codes=known, population=population)
 
 
 def _keys_of_groups(
