@@ -501,7 +501,7 @@ def prior_from_clusters(records: pd.DataFrame, population: int = 0) -> float:
     if total <= 0:
         return 1e-4
     scale = n / population if population > n else 1.0
-    return float(min(max(found / KEY_RECALL / total * scale, 1e-9), 0.5))
+    return float(min(max(found / KEY_RECALL / total, 1e-7) * scale, 0.5))
 
 
 ENGINES = ("duckdb", "spark")
