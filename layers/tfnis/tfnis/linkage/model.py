@@ -551,11 +551,12 @@ def score_with_model(
     # Slices of about PREDICT_CHUNK_RECORDS (at most 1.5 times it): each slice blocks every rule again, so a
     # first return just over 100,000 records is one slice, not two.
     chunks = max(1, round(int(in_model.sum()) / PREDICT_CHUNK_RECORDS)) if engine == "duckdb" else 1
-    with _engine_table(records, engine, used, in_model, memory) as table:
+    read = _read_by_model(settings, passes, used) if engine == "duckdb" else None
+    with _engine_table(records, engine, used, in_model, memory, read) as table:
         del records  # the engine holds its own copy
         # splink's settings validation parses every SQL string to log unknown columns (0.8 s at 100,000 records),
         # which the ERROR log level then drops; the settings are this module's own, tested.
-        linker = Linker(table, _gated(settings, engine), log_level=logging.ERROR, validate_settings=False)
+        linker = Linker(table, _as_run(settings, engine), log_level=logging.ERROR, validate_settings=False)
         if passes is not None and not train(linker, passes):
             return empty
         if how == PRIOR and PRIOR_U_PAIRS:
@@ -563,7 +564,7 @@ def score_with_model(
             _estimate_u(linker, PRIOR_U_PAIRS)
         as_run = parameters_of(linker, index_rows=0, trained_records=int(in_model.sum()), sql_dialect=engine)
         used_model = replace(as_run, settings=_ungated(as_run.settings))
-        own_blocking = (rules, table) if engine == "duckdb" else (None, None)
+        own_blocking = (rules, _RECORDS_TABLE) if engine == "duckdb" else (None, None)
         pairs = _predicted_pairs(linker, threshold, chunks, *own_blocking)
         if look is not None:
             pairs = look(linker, pairs, threshold)
@@ -664,6 +665,15 @@ def _ungated(settings: dict) -> dict:
     return _rewritten(restored, {new: old for old, new in _GATED.items()})
 
 
+def _as_run(settings: dict, engine: str) -> dict:
+    """The settings splink is given: _gated, and on DuckDB without the blocking rules, which blocked_pairs_sql
+    runs instead. splink keeps every column a blocking rule names in each pair it compares (with
+    retain_matching_columns): the representative marks, clusters and scope, which the model does not read."""
+    if engine != "duckdb":
+        return _gated(settings, engine)
+    return {**_gated(settings, engine), "blocking_rules_to_generate_predictions": []}
+
+
 def _settings(records: pd.DataFrame, found: list, rules: list[str], sql_dialect: str) -> dict:
     """splink's settings dict for these records, untrained."""
     from splink import SettingsCreator
@@ -696,14 +706,14 @@ def _stored_settings(
 
 
 def _predicted_pairs(
-    linker, threshold: float, chunks: int = 1, rules: list[str] | None = None, table: SplinkDataFrame | None = None
+    linker, threshold: float, chunks: int = 1, rules: list[str] | None = None, table: str | None = None
 ) -> pd.DataFrame:
     """The model's pairs at or above threshold, not vetoed: uid_l, uid_r, match_probability, latest records first.
     Scored in `chunks` slices of the right-hand records, each slice's pairs fetched and its table dropped before
     the next, so the engine never holds every candidate pair at once. Only the pair's ids, probability and
     comparison levels leave the engine: the matching columns it also holds (both records' every field, kept for
     the levels) would be Python strings in pandas, a gigabyte at a million. With the records' DuckDB `table`
-    and the blocking `rules`, the candidate pairs are found by blocked_pairs_sql (the same pairs as splink's own
+    (its name) and the blocking `rules`, the candidate pairs are found by blocked_pairs_sql (the same pairs as splink's own
     blocking, in about 40 % of its time) and splink scores them. Sorted by record, the pairs come back in one
     order every run, whatever the order of the engine's threads."""
     found = []
@@ -715,7 +725,7 @@ def _predicted_pairs(
             )  # fmt: skip
             found.append(_not_vetoed(linker, predictions))
         else:
-            sql = blocked_pairs_sql(rules or [], table.physical_name, chunk, chunks)
+            sql = blocked_pairs_sql(rules or [], table, chunk, chunks)
             found.append(scored_blocked_pairs(linker, linker.misc.query_sql(sql, output_type="splink_df"), threshold))
     # One order every run, whatever the engine's threads did: consistent_components takes links of equal strength
     # in the order given. Later records first: on the hard 20k held-out seeds 3/4/5 pair F1 0.9920/0.9915/0.9920,
@@ -783,12 +793,40 @@ def _equi_joins(rule: str) -> list[str]:
     return [rule.replace(_DATES_COULD_AGREE, alternative) for alternative in _DATES_COULD_AGREE_EACH]
 
 
+# The model's records in its DuckDB: every column, for blocked_pairs_sql (the representative marks, the clusters).
+_RECORDS_TABLE = "records"
+# What splink is handed: a view of the columns it reads (_read_by_model).
+_MODEL_VIEW = "model_records"
+
+
+def _read_by_model(settings: dict, passes: tuple[str, list[str]] | None, columns: list[str]) -> list[str]:
+    """The columns splink reads of the engine's table: the unique id and those the comparisons (their levels and
+    term frequencies) and the EM passes' rules name. Not the representative marks, clusters or scope, which only
+    blocked_pairs_sql reads: splink copies every column of its input for each slice it scores (its source
+    pruning), so a view of these is half as wide (docs/linkage-benchmarks.md, fifth pass)."""
+    import json
+    import re
+
+    text = json.dumps(settings["comparisons"])
+    if passes is not None:
+        text += " " + " ".join([passes[0], *passes[1]])
+    table = [*columns, "forename_alias_list", "dob_date"]
+    named = [c for c in table if re.search(rf'\b{c}_[lr]\b|\b[lr]\.{c}\b|"{c}"', text)]
+    return ["uid", *[c for c in named if c != "uid"]]
+
+
 @contextmanager
 def _engine_table(
-    records: pd.DataFrame, engine: str, columns: list[str], rows: np.ndarray, memory: EngineMemory | None = None
+    records: pd.DataFrame,
+    engine: str,
+    columns: list[str],
+    rows: np.ndarray,
+    memory: EngineMemory | None = None,
+    read: list[str] | None = None,
 ) -> Iterator[SplinkDataFrame]:
     """The `columns` of the records where `rows` (a mask) as a table of the engine's splink backend, with the
-    alias list and the date the comparisons use parsed once per record, not once per pair."""
+    alias list and the date the comparisons use parsed once per record, not once per pair. With `read`
+    (DuckDB), splink is handed a view of only those columns; the table (_RECORDS_TABLE) keeps them all."""
     if engine == "spark":
         yield _spark_table(records.loc[rows, columns].reset_index(drop=True))
         return
@@ -810,16 +848,20 @@ def _engine_table(
     # A table, not a view: splink scans its input a dozen times (u, EM blocking and sampling, term
     # frequencies, prediction), and every scan of a pandas frame converts each Python string again.
     con.execute(
-        f"CREATE TABLE records AS SELECT {', '.join(columns)}, "
+        f"CREATE TABLE {_RECORDS_TABLE} AS SELECT {', '.join(columns)}, "
         "string_split(forename_aliases, '|') AS forename_alias_list, try_strptime(dob, '%Y-%m-%d')::DATE AS dob_date "
         "FROM records_frame POSITIONAL JOIN rows_frame WHERE in_model"
     )
     con.unregister("records_frame")
     con.unregister("rows_frame")
     del records  # the table is DuckDB's own copy: the frame's Python strings can go with the caller's
+    handed = _RECORDS_TABLE
+    if read is not None:
+        con.execute(f"CREATE VIEW {_MODEL_VIEW} AS SELECT {', '.join(read)} FROM {_RECORDS_TABLE}")
+        handed = _MODEL_VIEW
     try:
         with lists_registered_as_pandas():
-            yield DuckDBAPI(connection=con).register("records")
+            yield DuckDBAPI(connection=con).register(handed)
     finally:
         con.close()
 
