@@ -551,6 +551,7 @@ def score_with_model(
     # Slices of about PREDICT_CHUNK_RECORDS (at most 1.5 times it): each slice blocks every rule again, so a
     # first return just over 100,000 records is one slice, not two.
     chunks = max(1, round(int(in_model.sum()) / PREDICT_CHUNK_RECORDS)) if engine == "duckdb" else 1
+    slices = right_slices(records["uid"].to_numpy()[in_model], chunks)
     read = _read_by_model(settings, passes, used) if engine == "duckdb" else None
     with _engine_table(records, engine, used, in_model, memory, read) as table:
         del records  # the engine holds its own copy
@@ -565,7 +566,7 @@ def score_with_model(
         as_run = parameters_of(linker, index_rows=0, trained_records=int(in_model.sum()), sql_dialect=engine)
         used_model = replace(as_run, settings=_ungated(as_run.settings))
         own_blocking = (rules, _RECORDS_TABLE) if engine == "duckdb" else (None, None)
-        pairs = _predicted_pairs(linker, threshold, chunks, *own_blocking)
+        pairs = _predicted_pairs(linker, threshold, slices, *own_blocking)
         if look is not None:
             pairs = look(linker, pairs, threshold)
         return Scored(pairs, used_model, how)
@@ -706,31 +707,66 @@ def _stored_settings(
 
 
 def _predicted_pairs(
-    linker, threshold: float, chunks: int = 1, rules: list[str] | None = None, table: str | None = None
+    linker,
+    threshold: float,
+    slices: list[tuple[int, int]] | None = None,
+    rules: list[str] | None = None,
+    table: str | None = None,
 ) -> pd.DataFrame:
     """The model's pairs at or above threshold, not vetoed: uid_l, uid_r, match_probability, latest records first.
-    Scored in `chunks` slices of the right-hand records, each slice's pairs fetched and its table dropped before
-    the next, so the engine never holds every candidate pair at once. Only the pair's ids, probability and
+    Scored in `slices` of the right-hand records (right_slices), each slice's pairs fetched and its table dropped
+    before the next, so the engine never holds every candidate pair at once. Only the pair's ids, probability and
     comparison levels leave the engine: the matching columns it also holds (both records' every field, kept for
     the levels) would be Python strings in pandas, a gigabyte at a million. With the records' DuckDB `table`
-    (its name) and the blocking `rules`, the candidate pairs are found by blocked_pairs_sql (the same pairs as splink's own
-    blocking, in about 40 % of its time) and splink scores them. Sorted by record, the pairs come back in one
-    order every run, whatever the order of the engine's threads."""
-    found = []
-    for chunk in range(1, chunks + 1):
-        if table is None:
-            predictions = linker.inference.predict_chunk(
-                left_chunk=(1, 1), right_chunk=(chunk, chunks), threshold_match_probability=threshold,
-                warning_mode="never",
+    (its name) and the blocking `rules`, the candidate pairs are found by blocked_pairs_sql (the same pairs as
+    splink's own blocking, in about 40 % of its time) and splink scores them; without (Spark), splink blocks
+    and scores in one slice. Sorted by record, the pairs come back in one order every run, whatever the order
+    of the engine's threads."""
+    if table is None:
+        predictions = linker.inference.predict_chunk(
+            left_chunk=(1, 1), right_chunk=(1, 1), threshold_match_probability=threshold, warning_mode="never"
+        )
+        found = [_not_vetoed(linker, predictions)]
+    else:
+        found = [
+            scored_blocked_pairs(
+                linker, linker.misc.query_sql(blocked_pairs_sql(rules or [], table, right), output_type="splink_df"),
+                threshold,
             )  # fmt: skip
-            found.append(_not_vetoed(linker, predictions))
-        else:
-            sql = blocked_pairs_sql(rules or [], table, chunk, chunks)
-            found.append(scored_blocked_pairs(linker, linker.misc.query_sql(sql, output_type="splink_df"), threshold))
+            for right in slices or [None]
+        ]
     # One order every run, whatever the engine's threads did: consistent_components takes links of equal strength
     # in the order given. Later records first: on the hard 20k held-out seeds 3/4/5 pair F1 0.9920/0.9915/0.9920,
     # earlier first 0.9918/0.9908/0.9918, the engine's order (before) 0.9920/0.9911/0.9918; the same at seed 1.
     return pd.concat(found, ignore_index=True).sort_values(["uid_l", "uid_r"], ascending=False, ignore_index=True)
+
+
+def right_slices(uids: np.ndarray, chunks: int) -> list[tuple[int, int]] | None:
+    """Ranges [low, high) of the right-hand records' uids for blocked_pairs_sql, each with at most 1/chunks of the
+    records and of the candidate pairs (so about `chunks` of them, a few more); None for one slice.
+
+    By range, not by hash as splink slices: a pair has its lower uid on the left, so a slice's left-hand records
+    are only those below its top, and each rule's join probes those, not the whole table (the table, every
+    rule, every slice was a join's fixed cost). The pairs below a uid grow as its square, so a slice of high
+    uids holds more pairs than one of low uids of the same width: a slice ends where either its records or its
+    pairs reach their share. Both bound what the engine holds: the records, the joins' hash tables (built on
+    the right-hand records, every rule's at once); the pairs, the scoring. At a million hard records blocking
+    took ... CPU-s against 19.0 in splink's slices (docs/linkage-benchmarks.md, fifth pass)."""
+    import math
+
+    import numpy as np
+
+    if chunks <= 1 or len(uids) == 0:
+        return None
+    ordered = np.sort(uids)
+    shares, share = [], 0.0
+    while share < 1:
+        share = min(share + 1 / chunks, math.sqrt(share * share + 1 / chunks))
+        share = 1.0 if share > 1 - 0.01 / chunks else share  # no sliver of a slice at the end
+        shares.append(share)
+    cuts = {int(ordered[min(len(ordered) - 1, round(len(ordered) * share))]) for share in shares[:-1]}
+    bounds = sorted({int(ordered[0]), *cuts, int(ordered[-1]) + 1})
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
 
 
 def scored_blocked_pairs(linker, blocked: SplinkDataFrame, threshold: float) -> pd.DataFrame:
@@ -753,15 +789,16 @@ def _not_vetoed(linker, predictions: SplinkDataFrame) -> pd.DataFrame:
     return pairs[~vetoed(pairs)][["uid_l", "uid_r", "match_probability"]]
 
 
-def blocked_pairs_sql(rules: list[str], table: str, chunk: int = 1, chunks: int = 1) -> str:
+def blocked_pairs_sql(rules: list[str], table: str, right: tuple[int, int] | None = None) -> str:
     """Candidate pairs of a dedupe, as splink's blocking finds them: each pair once, with match_key the first
-    rule that brings it, in slice `chunk` of `chunks` of the right-hand records (splink's own slicing).
+    rule that brings it; with `right` (low, high), only the pairs whose right-hand uid is in [low, high).
 
     Written here because splink excludes the pairs of earlier rules from each rule's join by repeating every
     earlier rule's condition on it, so the last of twenty rules tests nineteen conditions per pair: 60 % of
     prediction's blocking time at 200,000 records. A union of the joins grouped by pair gives the same pairs
     and keys (tests/unit/test_linkage_model.py compares them with splink's)."""
-    slice_of = f' AND (ABS(hash(r."uid")) % {chunks}) + 1 = {chunk}' if chunks > 1 else ""
+    # Every pair of the slice has its left-hand uid below `high` too: said outright, so the probe side is cut.
+    slice_of = f" AND r.uid >= {right[0]} AND r.uid < {right[1]} AND l.uid < {right[1]}" if right else ""
     joins = " UNION ALL ".join(
         f"SELECT {number} AS rule, l.uid AS join_key_l, r.uid AS join_key_r FROM {table} AS l "
         f"INNER JOIN {table} AS r ON ({join}) WHERE l.uid < r.uid{slice_of}"
