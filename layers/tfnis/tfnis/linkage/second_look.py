@@ -111,12 +111,14 @@ def _pairs_of(
     return np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
 
 
-# Pairs scored at once: splink's prediction holds every field of both records of each pair. Each slice is a whole
-# splink prediction (its term-frequency joins and SQL again), so larger slices are faster but hold more: at 1M hard
-# records the second look's 1.93M pairs took 8.7 s in slices of 250,000 and 5.2 s in slices of a million (the same
-# 741 links), but a million took the run's peak to 1.62 GiB, and 500,000 gave 1.44 and 1.50 GiB in two runs (56.5
-# and 56.7 s against 59.9 and 62.7 s): at the 1.5 GiB target, so not taken (docs/linkage-benchmarks.md).
-PAIRS_A_SLICE = 250_000
+# Pairs scored at once: splink's prediction holds the columns it reads of both records of each pair. Each slice is
+# a whole splink prediction (its copies of the records the slice's pairs name, their term-frequency joins, its SQL
+# again), so larger slices are faster but hold more: at 1M hard records the second look's 1.93M pairs took 8.7 s in
+# slices of 250,000 and 5.2 s in slices of a million (the same 741 links); a million took the run's peak to 1.62
+# GiB while splink was handed every column of the records. Handed only the columns it reads
+# (tfnis.linkage.model._read_by_model), the second look in slices of a million peaks under the first pass
+# (docs/linkage-benchmarks.md, fifth pass).
+PAIRS_A_SLICE = 1_000_000
 
 
 def scored(linker: Linker, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
