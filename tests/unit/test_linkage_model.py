@@ -293,7 +293,9 @@ def test_splink_is_handed_a_view_of_the_columns_it_reads_and_trains_on_it():
     fields["uid"] = np.arange(len(fields))
     fields["cluster"] = np.arange(len(fields))
     records = model.with_representatives(fields)
-    settings = model._settings(records, model.comparisons(records), model.blocking_rules(records, scoped=False), "duckdb")
+    settings = model._settings(
+        records, model.comparisons(records), model.blocking_rules(records, scoped=False), "duckdb"
+    )
     passes = model.training_passes(records)
     assert passes is not None
     read = model._read_by_model(settings, passes, list(records.columns))
@@ -486,3 +488,33 @@ def test_the_share_of_stated_values_is_counted_once_per_column_and_forgotten_wit
     del records
     gc.collect()
     assert len(model._SHARE_STATED) == entries - 1
+
+
+def test_a_model_stored_for_duckdb_scores_on_spark_with_its_own_m_and_u():
+    """The national re-link can run the model matching stored: the same comparisons in Spark's SQL, level for
+    level, with the stored m and u (a fresh Spark settings dict has none, so a wrong match of levels shows)."""
+    from tfnis.generate import generate_frames
+    from tfnis.linkage.normalise import match_fields
+    from tfnis.linkage.parameters import prior_model, with_parameters
+
+    individuals = generate_frames(councils=1, families=40, periods=1, seed=4).individuals
+    fields = match_fields(individuals.drop(columns=["record_id"], errors="ignore"))
+    fields["uid"], fields["cluster"] = np.arange(len(fields)), np.arange(len(fields))
+    records = model.with_representatives(fields)
+    rules = model.blocking_rules(records, scoped=False)
+    stored = prior_model()
+    on_spark = model._in_dialect(stored, records, rules, "spark")
+    assert on_spark is not None and on_spark.sql_dialect == "spark"
+    as_duckdb = with_parameters(model._settings(records, model.comparisons(records), rules, "duckdb"), stored, "duckdb")
+    spark_settings = model._settings(records, model.comparisons(records, "spark"), rules, "spark")
+    as_spark = with_parameters(spark_settings, on_spark, "spark")
+
+    def m_and_u(settings: dict) -> list[tuple]:
+        levels = [level for c in settings["comparisons"] for level in c["comparison_levels"]]
+        return [(level.get("m_probability"), level.get("u_probability")) for level in levels]
+
+    assert m_and_u(as_spark) == m_and_u(as_duckdb)
+    assert sum(m is not None for m, _ in m_and_u(as_spark)) > 20
+    assert [c["comparison_levels"][1]["sql_condition"] for c in as_spark["comparisons"]] != [
+        c["comparison_levels"][1]["sql_condition"] for c in as_duckdb["comparisons"]
+    ]  # the same model, Spark's own SQL

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tfnis.linkage import link_records
+from tests.unit.test_linkage_second_look import linked
+from tfnis.linkage import link_records, second_look
 from tfnis.linkage.normalise import match_fields
 from tfnis.linkage.relink import Relinked, relink_index
 
@@ -78,3 +79,9 @@ def test_relinking_on_spark_keeps_the_duckdb_engines_keys(febrl2_relinked):
     assert kept_rows >= 0.99 and kept_keys >= 0.99
     moved = on_spark.counts["rows"] - on_spark.counts["rows_keeping_key"]
     assert on_spark.key_changes["rows"].sum() == moved  # every row that changed key is in the key map
+
+
+def test_the_spark_engine_takes_a_second_look_at_lonely_records(monkeypatch):
+    """The national re-link runs the whole model: a pair only a loose key brings (second_look) is linked on Spark
+    as on DuckDB, where the same pair without the second look is not (tests/unit/test_linkage_second_look.py)."""
+    assert linked(monkeypatch, second_look.LOOSE_KEYS, engine="spark")

@@ -539,10 +539,10 @@ def score_with_model(
     # A record that represents its cluster under no blocking rule is in no candidate pair: leave it out of
     # DuckDB altogether (half the distinct records at a million).
     in_model = records.filter(like="representative_").to_numpy().any(axis=1)
-    how, settings = _stored_settings(settings, model, engine, reestimate_u)
+    how, settings = _stored_settings(settings, _in_dialect(model, records, rules, engine), engine, reestimate_u)
     passes = training_passes(records, codes, np.flatnonzero(in_model)) if how == TRAINED else None
     memory = model_input.memory
-    look = SecondLook(records, codes, in_model) if engine == "duckdb" and second_look_wanted(records) else None
+    look = SecondLook(records, codes, in_model) if second_look_wanted(records) else None
     del codes, model_input
     if how == TRAINED and passes is None:
         return empty  # too little data to estimate the model: keys and council ids only
@@ -566,9 +566,12 @@ def score_with_model(
         as_run = parameters_of(linker, index_rows=0, trained_records=int(in_model.sum()), sql_dialect=engine)
         used_model = replace(as_run, settings=_ungated(as_run.settings))
         own_blocking = (rules, _RECORDS_TABLE) if engine == "duckdb" else (None, None)
-        pairs = _predicted_pairs(linker, threshold, slices, *own_blocking)
+        # Under a memory limit (the match function) each rule is one join: with the broad rules' four equi-joins
+        # each (nine more joins in the one query) a 100,000-person submission against a 500,000-row index ran out
+        # of the model's 451 MB in blocking ("failed to pin block"; bench/index_bench.py), one join each did not.
+        pairs = _predicted_pairs(linker, threshold, slices, *own_blocking, equi_joins=memory is None)
         if look is not None:
-            pairs = look(linker, pairs, threshold, (rules, _RECORDS_TABLE))
+            pairs = look(linker, pairs, threshold, (rules, _RECORDS_TABLE) if engine == "duckdb" else None)
         return Scored(pairs, used_model, how)
 
 
@@ -692,6 +695,24 @@ def _settings(records: pd.DataFrame, found: list, rules: list[str], sql_dialect:
     ).create_settings_dict(sql_dialect)
 
 
+def _in_dialect(model: ModelParameters | None, records: pd.DataFrame, rules: list[str], sql_dialect: str):
+    """The stored model with its m and u on the same comparisons in another engine's SQL, so that a model trained
+    on DuckDB scores on Spark as it is. comparisons() writes each engine's levels one for one, in one order; the
+    stored model is matched to these records in its own dialect first (with_parameters), then moved across."""
+    if model is None or model.sql_dialect == sql_dialect:
+        return model
+    try:
+        theirs = _settings(records, comparisons(records, model.sql_dialect), rules, model.sql_dialect)
+        theirs = with_parameters(theirs, model, model.sql_dialect)
+    except UnusableModel:
+        return model  # _stored_settings says why and trains
+    ours = _settings(records, comparisons(records, sql_dialect), rules, sql_dialect)
+    for mine, stored in zip(ours["comparisons"], theirs["comparisons"], strict=True):
+        for level, old in zip(mine["comparison_levels"], stored["comparison_levels"], strict=True):
+            level.update({p: old[p] for p in ("m_probability", "u_probability") if p in old})
+    return replace(model, settings=ours, sql_dialect=sql_dialect)
+
+
 def _stored_settings(
     settings: dict, model: ModelParameters | None, engine: str, reestimate_u: bool
 ) -> tuple[str, dict]:
@@ -712,6 +733,8 @@ def _predicted_pairs(
     slices: list[tuple[int, int]] | None = None,
     rules: list[str] | None = None,
     table: str | None = None,
+    *,
+    equi_joins: bool = True,
 ) -> pd.DataFrame:
     """The model's pairs at or above threshold, not vetoed: uid_l, uid_r, match_probability, latest records first.
     Scored in `slices` of the right-hand records (right_slices), each slice's pairs fetched and its table dropped
@@ -728,12 +751,16 @@ def _predicted_pairs(
         )
         found = [_not_vetoed(linker, predictions)]
     else:
+        parts: list[tuple[int, int] | None] = [*slices] if slices else [None]
         found = [
             scored_blocked_pairs(
-                linker, linker.misc.query_sql(blocked_pairs_sql(rules or [], table, right), output_type="splink_df"),
+                linker,
+                linker.misc.query_sql(
+                    blocked_pairs_sql(rules or [], table, right, equi_joins=equi_joins), output_type="splink_df"
+                ),
                 threshold,
-            )  # fmt: skip
-            for right in slices or [None]
+            )
+            for right in parts
         ]
     # One order every run, whatever the engine's threads did: consistent_components takes links of equal strength
     # in the order given. Later records first: on the hard 20k held-out seeds 3/4/5 pair F1 0.9920/0.9915/0.9920,
@@ -753,6 +780,7 @@ def right_slices(uids: np.ndarray, chunks: int) -> list[tuple[int, int]] | None:
     the right-hand records, every rule's at once); the pairs, the scoring. At a million hard records blocking
     took ... CPU-s against 19.0 in splink's slices (docs/linkage-benchmarks.md, fifth pass)."""
     import math
+    from itertools import pairwise
 
     import numpy as np
 
@@ -766,7 +794,7 @@ def right_slices(uids: np.ndarray, chunks: int) -> list[tuple[int, int]] | None:
         shares.append(share)
     cuts = {int(ordered[min(len(ordered) - 1, round(len(ordered) * share))]) for share in shares[:-1]}
     bounds = sorted({int(ordered[0]), *cuts, int(ordered[-1]) + 1})
-    return list(zip(bounds[:-1], bounds[1:], strict=True))
+    return list(pairwise(bounds))
 
 
 def scored_blocked_pairs(linker, blocked: SplinkDataFrame, threshold: float) -> pd.DataFrame:
@@ -789,7 +817,9 @@ def _not_vetoed(linker, predictions: SplinkDataFrame) -> pd.DataFrame:
     return pairs[~vetoed(pairs)][["uid_l", "uid_r", "match_probability"]]
 
 
-def blocked_pairs_sql(rules: list[str], table: str, right: tuple[int, int] | None = None) -> str:
+def blocked_pairs_sql(
+    rules: list[str], table: str, right: tuple[int, int] | None = None, *, equi_joins: bool = True
+) -> str:
     """Candidate pairs of a dedupe, as splink's blocking finds them: each pair once, with match_key the first
     rule that brings it; with `right` (low, high), only the pairs whose right-hand uid is in [low, high).
 
@@ -803,7 +833,7 @@ def blocked_pairs_sql(rules: list[str], table: str, right: tuple[int, int] | Non
         f"SELECT {number} AS rule, l.uid AS join_key_l, r.uid AS join_key_r FROM {table} AS l "
         f"INNER JOIN {table} AS r ON ({join}) WHERE l.uid < r.uid{slice_of}"
         for number, rule in enumerate(rules)
-        for join in _equi_joins(rule)
+        for join in (_equi_joins(rule) if equi_joins else [rule])
     )
     return (
         "SELECT CAST(min(rule) AS VARCHAR) AS match_key, join_key_l, join_key_r "
