@@ -7,17 +7,24 @@ council), every return of every period in one file; the true person is truth.tru
 identifiers only (names, date of birth, sex, postcode, NINO, UPN, NHS number), not the council's ids.
 Hard data: bench/hard_generator.py (the character of issue 14's held-out sets: many locales' names, Zipf
 weights, households, twins, ~1.86 records a person over 10 councils, every record corrupted on its own, some
-names in Cyrillic, Greek or Arabic script). Prints time, peak RSS, pairwise precision / recall / F1 and cluster
-F1 for each engine on each data set, each in its own process so peak RSS is its own.
+names in Cyrillic, Greek or Arabic script): the stress set.
+Calibrated data: the same generator with its per-record corruption scaled (`--corruption`, default the
+calibrated setting) and names ASCII-folded (`--script-share`), as hard as issue 14's held-out sets by its
+anchors (docs/linkage-benchmarks.md, "Data as hard as the issue's held-out sets"). Prints time, peak RSS,
+pairwise precision / recall / F1 and cluster F1 for each engine on each data set, each in its own process so
+peak RSS is its own. `--tfnis-path` runs the tfnis engine from another checkout's layers/tfnis (an earlier
+time's code), the rest of the run unchanged.
 
     .venv/bin/python bench/dedupe_bench.py [--families 4200 --councils 10 --periods 6] [--records 1000000]
-        [--data household|hard|both] [--engine tfnis|splink|both]
+        [--data household|hard|calibrated|both|all] [--engine tfnis|splink|both]
+        [--corruption X --script-share Y] [--tfnis-path /other/checkout/layers/tfnis]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -59,12 +66,14 @@ MODELS = ("trained", "prior", "prior-u")  # tfnis's model: trained on the data, 
 
 def run_tfnis(records: pd.DataFrame, threshold: float, model: str = "trained") -> np.ndarray:
     from tfnis.linkage import link_records
-    from tfnis.linkage.parameters import prior_model
 
-    parameters = None if model == "trained" else prior_model()
-    linked = link_records(
-        records.drop(columns=["person"]), threshold=threshold, model=parameters, reestimate_u=model == "prior-u"
-    )
+    # Only a non-default model is asked for, so that an earlier time's link_records (--tfnis-path) runs too.
+    options = {}
+    if model != "trained":
+        from tfnis.linkage.parameters import prior_model
+
+        options = {"model": prior_model(), "reestimate_u": model == "prior-u"}
+    linked = link_records(records.drop(columns=["person"]), threshold=threshold, **options)
     return linked["person_key"].to_numpy()
 
 
@@ -138,6 +147,50 @@ def _child(engine: str, data: Path, threshold: float, model: str) -> None:
     print(json.dumps({"engine": engine, "seconds": seconds, "peak_rss_gib": peak_gib, **scores}))
 
 
+def _data_set(data_set: str, args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
+    """The records of one data set (identifiers and `person`) and how they were made."""
+    if data_set == "household":
+        records = people(
+            families=args.families, councils=args.councils, periods=args.periods, seed=args.seed,
+            error_rate=args.error_rate,
+        )  # fmt: skip
+        described = (
+            f"tfnis.generate ({args.councils} councils x {args.periods} periods x {args.families:,} "
+            f"families, error rate {args.error_rate})"
+        )
+        return records, described
+    from hard_generator import CALIBRATED, hard_records
+
+    if data_set == "hard":
+        return hard_records(args.records, args.seed).drop(columns=["la_code"]), "bench/hard_generator.py (10 councils)"
+    corruption = CALIBRATED["corruption"] if args.corruption is None else args.corruption
+    script_share = CALIBRATED["script_share"] if args.script_share is None else args.script_share
+    namesakes = bool(CALIBRATED["namesakes"]) if args.namesakes is None else args.namesakes == "yes"
+    records = hard_records(
+        args.records, args.seed, corruption=corruption, script_share=script_share, namesakes=namesakes
+    )
+    described = (
+        f"bench/hard_generator.py (10 councils, corruption {corruption}, script share {script_share}, "
+        f"housemates' namesakes {'yes' if namesakes else 'no'})"
+    )
+    return records.drop(columns=["la_code"]), described
+
+
+def _run_child(engine: str, data: Path, threshold: float, args: argparse.Namespace) -> dict:
+    """One engine on one data set in a process of its own (its own peak RSS); tfnis from --tfnis-path if given."""
+    env = dict(os.environ)
+    label = engine
+    if engine == "tfnis" and args.tfnis_path is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(args.tfnis_path.resolve()), env.get("PYTHONPATH")]))
+        label = f"tfnis@{args.tfnis_path.resolve().parent.parent.name}"
+    command = [sys.executable, __file__, "--child", engine, "--data-file", str(data), "--threshold", str(threshold)]
+    done = subprocess.run([*command, "--model", args.model], capture_output=True, text=True, env=env)
+    if done.returncode:
+        sys.exit(f"{label} failed on {data.name}:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return {**result, "engine": label}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", type=int, default=4200, help="families a return (about 4 people each)")
@@ -146,7 +199,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--error-rate", type=float, default=0.02, help="share of identifier cells made invalid")
     parser.add_argument("--records", type=int, default=1_000_000, help="records of the hard data set")
-    parser.add_argument("--data", choices=["household", "hard", "both"], default="both")
+    parser.add_argument(
+        "--data",
+        choices=["household", "hard", "calibrated", "both", "all"],
+        default="both",
+        help="both: household and hard; all: household, hard and calibrated",
+    )
+    parser.add_argument("--corruption", type=float, default=None, help="calibrated: default the calibrated setting")
+    parser.add_argument("--script-share", type=float, default=None, help="calibrated: default the calibrated setting")
+    parser.add_argument(
+        "--namesakes", choices=["yes", "no"], default=None, help="calibrated: may housemates share a forename"
+    )
+    parser.add_argument("--tfnis-path", type=Path, default=None, help="tfnis engine from this layers/tfnis")
     parser.add_argument("--engine", choices=["tfnis", "splink", "both"], default="both")
     parser.add_argument("--threshold", type=float, default=None, help="default: the shipped threshold")
     parser.add_argument("--model", choices=MODELS, default="trained", help="tfnis: train, or the shipped prior")
@@ -160,25 +224,12 @@ def main() -> None:
         _child(args.child, args.data_file, threshold, args.model)
         return
     engines = ["tfnis", "splink"] if args.engine == "both" else [args.engine]
-    data_sets = ["household", "hard"] if args.data == "both" else [args.data]
+    data_sets = {"both": ["household", "hard"], "all": ["household", "hard", "calibrated"]}.get(args.data, [args.data])
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for data_set in data_sets:
             started = time.perf_counter()
-            if data_set == "household":
-                records = people(
-                    families=args.families, councils=args.councils, periods=args.periods, seed=args.seed,
-                    error_rate=args.error_rate,
-                )  # fmt: skip
-                described = (
-                    f"tfnis.generate ({args.councils} councils x {args.periods} periods x {args.families:,} "
-                    f"families, error rate {args.error_rate})"
-                )
-            else:
-                from hard_generator import hard_records
-
-                records = hard_records(args.records, args.seed).drop(columns=["la_code"])
-                described = "bench/hard_generator.py (10 councils)"
+            records, described = _data_set(data_set, args)
             generated = time.perf_counter() - started
             print(
                 f"{data_set}: {len(records):,} records of {records['person'].nunique():,} true persons from "
@@ -188,32 +239,15 @@ def main() -> None:
             records.to_parquet(data)
             del records
             for engine in engines:
-                done = subprocess.run(
-                    [
-                        sys.executable,
-                        __file__,
-                        "--child",
-                        engine,
-                        "--data-file",
-                        str(data),
-                        "--threshold",
-                        str(threshold),
-                        "--model",
-                        args.model,
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                rows.append({"data": data_set, **json.loads(done.stdout.strip().splitlines()[-1])})
+                rows.append({"data": data_set, **_run_child(engine, data, threshold, args)})
     print(f"threshold {threshold}")
     print(
-        f"{'data':10} {'engine':8} {'time s':>8} {'peak RSS GiB':>13} {'precision':>10} {'recall':>8} "
+        f"{'data':10} {'engine':16} {'time s':>8} {'peak RSS GiB':>13} {'precision':>10} {'recall':>8} "
         f"{'pair F1':>8} {'cluster F1':>11}"
     )
     for row in rows:
         print(
-            f"{row['data']:10} {row['engine']:8} {row['seconds']:8.1f} {row['peak_rss_gib']:13.2f} "
+            f"{row['data']:10} {row['engine']:16} {row['seconds']:8.1f} {row['peak_rss_gib']:13.2f} "
             f"{row['precision']:10.4f} {row['recall']:8.4f} {row['f1']:8.4f} {row['cluster_f1']:11.4f}"
         )
 

@@ -1,7 +1,8 @@
 """A council's first return of about 100,000 persons matched against an empty index (what the match stage
 does for the first submission of a new stack): wall time, CPU time (every thread's: DuckDB's too) and peak RSS
-of match_submission, each run in its own process, median of --runs. Data: tfnis.generate (one council, one
-period), cached under --cache.
+of match_submission under the match stage's model memory limit (15 % of 3,008 MB, spilling to a temporary
+directory), each run in its own process, median of --runs. Data: tfnis.generate (one council, one period),
+cached under --cache.
 
     .venv/bin/python bench/first_submission_bench.py [--families 25000] [--runs 3]
 Compare two checkouts with PYTHONPATH=<checkout>/layers/tfnis in front (it shadows the editable install).
@@ -45,11 +46,13 @@ def prepare(families: int, cache: Path) -> Path:
 
 def _child(path: Path) -> None:
     from tfnis.linkage import match_submission
+    from tfnis.pipeline.match import _engine_memory  # the match stage's own: DuckDB's limit and spill directory
 
     records = pd.read_parquet(path)
-    start, cpu_start = time.perf_counter(), time.process_time()
-    result = match_submission(records, None)
-    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+    with tempfile.TemporaryDirectory(prefix="tfnis-first-submission-spill-") as spill:
+        start, cpu_start = time.perf_counter(), time.process_time()
+        result = match_submission(records, None, engine_memory=_engine_memory(Path(spill)))
+        seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     rules = result.key_map["match_rule"].value_counts().to_dict()
     print(
         json.dumps(

@@ -518,3 +518,25 @@ def test_a_model_stored_for_duckdb_scores_on_spark_with_its_own_m_and_u():
     assert [c["comparison_levels"][1]["sql_condition"] for c in as_spark["comparisons"]] != [
         c["comparison_levels"][1]["sql_condition"] for c in as_duckdb["comparisons"]
     ]  # the same model, Spark's own SQL
+
+
+def test_the_prior_of_a_selection_is_that_of_the_population_it_was_drawn_from():
+    """Pairs found grow with the records and all pairs with their square: a selection of a tenth of the
+    population, read as the whole, would make every pair ten times likelier a match."""
+    records = pd.DataFrame({"cluster": [0, 0, 1, 1, 2, 3, 4, 5, 6, 7]})
+    whole = model.prior_from_clusters(records)
+    assert whole == pytest.approx(2 / model.KEY_RECALL / 45)
+    assert model.prior_from_clusters(records, population=100) == pytest.approx(whole / 10)
+    assert model.prior_from_clusters(records, population=5) == whole  # never more than the records themselves
+
+
+def test_a_submissions_model_input_stands_for_the_whole_index():
+    from tfnis.linkage.incremental import ModelUse, _model_input
+    from tfnis.linkage.normalise import match_fields
+
+    fields = match_fields(
+        pd.DataFrame({"forename": ["Ann", "Bo", "Cy"], "surname": ["Lee"] * 3, "date_of_birth": ["2001-01-01"] * 3})
+    )
+    candidates = fields.iloc[:2].assign(person_key=["k1", "k2"])
+    model_input = _model_input(candidates, fields.iloc[2:], ModelUse(index_rows=5_000_000))
+    assert len(model_input.records) == 3 and model_input.population == 5_000_001

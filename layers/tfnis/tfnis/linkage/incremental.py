@@ -133,7 +133,8 @@ def match_submission(
 
     _by_council_person_id(fields, old, person, rule)
     _by_match_keys(fields, old, person, rule)
-    candidates = _index_rows_for_model(old, fields[pd.isna(person)], index_sample, drawn, dates)
+    # In content order as soon as drawn, so the unordered frame is not held beside it while the model runs.
+    candidates = in_content_order(_index_rows_for_model(old, fields[pd.isna(person)], index_sample, drawn, dates))
     if isinstance(index, ParquetIndex):
         # Past the model, family keys need the rows of the submission's council families (in hand) and every
         # row of the persons linked to (read again below); the rest is not held while the model runs.
@@ -396,7 +397,7 @@ def _index_rows_for_model(
 @dataclass(frozen=True)
 class ModelLinks:
     """What the model found for the waiting records (by position in them): left/right, links between two of
-    them, with their probabilities p; to_index (position, person_key, p), links to index persons; near
+    them, with their probabilities p; to_index (position, person_key, p, row), links to index persons; near
     (position, p), pairs to index rows scored below the threshold."""
 
     left: np.ndarray
@@ -412,7 +413,7 @@ def _model_links(
     """The model's links among the waiting records and to the candidate index rows (none when there are too
     few records to estimate it from). codes: the waiting records' KeyCodes, if known."""
     none = np.array([], dtype=np.int64)
-    no_index_links = pd.DataFrame({"position": [], "person_key": [], "p": []})
+    no_index_links = pd.DataFrame({"position": [], "person_key": [], "p": [], "row": []})
     links = ModelLinks(none, none, np.zeros(0), no_index_links, _near_pairs(None, 0))
     base = len(candidates)
     if base + len(mine) < MODEL_MINIMUM_RECORDS:
@@ -421,7 +422,7 @@ def _model_links(
     # its own copy (the frames would otherwise stay alive through prediction, some 150 MB at a 2M index).
     floor = min(threshold, NEAR_THRESHOLD) if base else threshold
     result = score_with_model(
-        _model_input(candidates, mine, use.memory, codes), floor, model=use.model, reestimate_u=use.reestimate_u
+        _model_input(candidates, mine, use, codes), floor, model=use.model, reestimate_u=use.reestimate_u
     )
     scored = result.pairs
     pairs = scored[scored["match_probability"] >= threshold]
@@ -434,6 +435,7 @@ def _model_links(
             "position": new_side,
             "person_key": candidates["person_key"].to_numpy()[old_side],
             "p": pairs["match_probability"].to_numpy()[~both_new],
+            "row": old_side,  # the index row's place in content order: ties broken by it, not by the random key
         }
     )
     near = _near_pairs(scored[scored["match_probability"] < threshold], base)
@@ -441,8 +443,19 @@ def _model_links(
     return ModelLinks(uid_l[both_new] - base, uid_r[both_new] - base, probability, to_index, near), result
 
 
+def in_content_order(rows: pd.DataFrame) -> pd.DataFrame:
+    """Index rows in an order of what they hold, not of their random person_keys (a frame index is sorted by key)
+    or of the lookup's threads: the model's sampling and its ties follow row order, so without this the same
+    returns matched again gave other persons (hard 20k, ten councils: three runs, three partitions)."""
+    columns = [c for c in (*INDEX_FIELDS, "la_code", "person_id", "family_id") if c in rows.columns]
+    if len(rows) < 2 or not columns:
+        return rows
+    codes = [pd.factorize(rows[c], sort=True, use_na_sentinel=True)[0] for c in columns]
+    return rows.iloc[np.lexsort(codes[::-1])].reset_index(drop=True)
+
+
 def _model_input(
-    candidates: pd.DataFrame, mine: pd.DataFrame, memory: EngineMemory | None, codes: KeyCodes | None = None
+    candidates: pd.DataFrame, mine: pd.DataFrame, use: ModelUse, codes: KeyCodes | None = None
 ) -> ModelInput:
     """The candidate index rows (scope 0, clustered by person) and the waiting records (scope 1), one copy of
     their fields. Pairs are scored down to NEAR_THRESHOLD: those between it and the threshold are what the
@@ -457,16 +470,18 @@ def _model_input(
         records[absent] = pd.Series(pd.NA, index=records.index, dtype="string")
     # Without index rows the records are the waiting ones in order: their codes hold (a first return).
     known = codes.over(records) if codes is not None and len(candidates) == 0 else None
-    return ModelInput(records, scoped=True, memory=memory, codes=known)
+    population = use.index_rows + len(mine)  # the whole index and the waiting records: prior_from_clusters
+    return ModelInput(records, scoped=True, memory=use.memory, codes=known, population=population)
 
 
 def _keys_of_groups(
     group: np.ndarray, to_index: pd.DataFrame, new_key: Callable[[], str]
 ) -> tuple[dict[int, str], dict[int, float]]:
     """(person_key, probability) per group of waiting records: a group follows its single best link into the
-    index (ties go to the smaller key); a group without one is a new person (a fresh key, no probability)."""
+    index (ties go to the index row first in content order, so the choice does not follow the random keys); a
+    group without one is a new person (a fresh key, no probability)."""
     best_old = to_index.assign(group=group[to_index["position"].to_numpy(np.int64)] if len(to_index) else [])
-    chosen = best_old.sort_values(["group", "p", "person_key"], ascending=[True, False, True]).drop_duplicates("group")
+    chosen = best_old.sort_values(["group", "p", "row"], ascending=[True, False, True]).drop_duplicates("group")
     group_key = dict(zip(chosen["group"], chosen["person_key"], strict=True))
     group_p = dict(zip(chosen["group"], chosen["p"], strict=True))
     for g in np.unique(group):

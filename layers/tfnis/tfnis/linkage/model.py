@@ -59,6 +59,9 @@ class ModelInput:
     scoped: bool = False
     codes: KeyCodes | None = None  # the match fields' codes, row for row, when the caller has them
     memory: EngineMemory | None = None  # DuckDB's limit (None: its default, 80 % of the machine's memory)
+    # The records these stand for when they are a selection (a submission's and the index rows that could pair
+    # with them, of a whole index): the prior is that of the whole, not of the selection (prior_from_clusters).
+    population: int = 0
 
 
 @dataclass(frozen=True)
@@ -484,15 +487,21 @@ def _training_rules(
     return first, [rule for rule in second if training_pairs(records, rule, codes, rows) >= MIN_TRAINING_PAIRS]
 
 
-def prior_from_clusters(records: pd.DataFrame) -> float:
-    """Probability two random records match, from the deterministic clusters (pairs found / KEY_RECALL)."""
+def prior_from_clusters(records: pd.DataFrame, population: int = 0) -> float:
+    """Probability two random records match, from the deterministic clusters (pairs found / KEY_RECALL).
+
+    Of a `population` larger than the records (they are a selection of it): the pairs found grow with the
+    records, all pairs with their square, so the selection's prior is scaled by records / population. A
+    submission's model reads the index rows that could pair with it, 0.34M of a 0.5M index and far fewer of
+    5M: read as the whole, every new person's namesakes elsewhere were that much likelier to be them."""
     sizes = records["cluster"].value_counts().to_numpy()
     found = float((sizes * (sizes - 1) / 2).sum())
     n = len(records)
     total = n * (n - 1) / 2
     if total <= 0:
         return 1e-4
-    return float(min(max(found / KEY_RECALL / total, 1e-7), 0.5))
+    scale = n / population if population > n else 1.0
+    return float(min(max(found / KEY_RECALL / total * scale, 1e-9), 0.5))
 
 
 ENGINES = ("duckdb", "spark")
@@ -535,7 +544,7 @@ def score_with_model(
     rules = blocking_rules(records, scoped=model_input.scoped)
     if len(records) < 2 or not found or not rules:
         return empty
-    settings = _settings(records, found, rules, engine)
+    settings = _settings(records, found, rules, engine, model_input.population)
     # A record that represents its cluster under no blocking rule is in no candidate pair: leave it out of
     # DuckDB altogether (half the distinct records at a million).
     in_model = records.filter(like="representative_").to_numpy().any(axis=1)
@@ -679,7 +688,7 @@ def _as_run(settings: dict, engine: str) -> dict:
     return {**_gated(settings, engine), "blocking_rules_to_generate_predictions": []}
 
 
-def _settings(records: pd.DataFrame, found: list, rules: list[str], sql_dialect: str) -> dict:
+def _settings(records: pd.DataFrame, found: list, rules: list[str], sql_dialect: str, population: int = 0) -> dict:
     """splink's settings dict for these records, untrained."""
     from splink import SettingsCreator
 
@@ -688,7 +697,7 @@ def _settings(records: pd.DataFrame, found: list, rules: list[str], sql_dialect:
         unique_id_column_name="uid",
         comparisons=found,
         blocking_rules_to_generate_predictions=rules,  # type: ignore[arg-type]  # SQL strings are accepted
-        probability_two_random_records_match=prior_from_clusters(records),
+        probability_two_random_records_match=prior_from_clusters(records, population),
         max_iterations=EM_MAX_ITERATIONS,
         retain_matching_columns=True,  # brings the gamma levels, which feed the veto
         retain_intermediate_calculation_columns=False,
