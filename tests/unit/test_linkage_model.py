@@ -241,10 +241,11 @@ def test_the_model_engine_gets_the_memory_limit_and_spill_directory_it_is_given(
     assert settings["memory_limit"].endswith("MiB") and 420 < float(settings["memory_limit"].split()[0]) < 440
 
 
-@pytest.mark.parametrize("chunk", [(1, 1), (2, 3)])
-def test_blocked_pairs_are_splinks_own_candidate_pairs_and_match_keys(chunk):
+@pytest.mark.parametrize("chunks", [1, 3])
+def test_blocked_pairs_are_splinks_own_candidate_pairs_and_match_keys(chunks):
     """The model's candidate pairs come from blocked_pairs_sql, not splink's blocking: the same pairs, each
-    with the first rule that brings it, in the same slice of the right-hand records."""
+    with the first rule that brings it; in slices of the right-hand records (right_slices), each pair in the
+    slice of its right-hand uid and in no other."""
     from splink import Linker
 
     from tfnis.generate import generate_frames
@@ -258,17 +259,56 @@ def test_blocked_pairs_are_splinks_own_candidate_pairs_and_match_keys(chunk):
     rules = model.blocking_rules(records, scoped=False)
     assert any(model._DATES_COULD_AGREE in rule for rule in rules)  # blocked_pairs_sql splits these into joins
     settings = model._settings(records, model.comparisons(records), rules, "duckdb")
+    slices = model.right_slices(records["uid"].to_numpy(), chunks)
+    assert (slices is None) == (chunks == 1)
+    assert all(high - low <= len(records) / chunks + 1 for low, high in slices or [])  # a share of the records
     with model._engine_table(records, "duckdb", list(records.columns), np.ones(len(records), dtype=bool)) as table:
         linker = Linker(table, settings)
-        splinks = linker.inference.compute_blocked_pairs_for_predict_chunk(left_chunk=(1, 1), right_chunk=chunk)
-        ours = linker.misc.query_sql(model.blocked_pairs_sql(rules, table.physical_name, *chunk), output_type="pandas")
-        theirs = splinks.as_pandas_dataframe()
+        theirs = linker.inference.compute_blocked_pairs_for_predict_chunk().as_pandas_dataframe()
+        found = [
+            linker.misc.query_sql(model.blocked_pairs_sql(rules, table.physical_name, right), output_type="pandas")
+            for right in slices or [None]
+        ]
+    for right, pairs in zip(slices or [], found, strict=False):
+        assert len(pairs) > 50 and pairs["join_key_r"].between(right[0], right[1] - 1).all()
+    ours = pd.concat(found, ignore_index=True)
     key = ["join_key_l", "join_key_r", "match_key"]
     assert len(ours) > 100 and ours[key].nunique().match_key > 5
     pd.testing.assert_frame_equal(
         ours[key].astype(str).sort_values(key).reset_index(drop=True),
         theirs[key].astype(str).sort_values(key).reset_index(drop=True),
     )
+
+
+def test_splink_is_handed_a_view_of_the_columns_it_reads_and_trains_on_it():
+    """splink gets a view of the columns its comparisons and EM passes read (splink copies every column of its
+    input for each slice it scores), and no blocking rules, whose columns it would carry in every pair."""
+    from splink import Linker
+
+    from tfnis.generate import generate_frames
+    from tfnis.linkage.normalise import match_fields
+
+    individuals = generate_frames(councils=2, families=300, periods=3, seed=4, error_rate=0.05).individuals
+    fields = match_fields(individuals.drop(columns=["record_id"], errors="ignore"))
+    fields["uid"] = np.arange(len(fields))
+    fields["cluster"] = np.arange(len(fields))
+    records = model.with_representatives(fields)
+    settings = model._settings(
+        records, model.comparisons(records), model.blocking_rules(records, scoped=False), "duckdb"
+    )
+    passes = model.training_passes(records)
+    assert passes is not None
+    read = model._read_by_model(settings, passes, list(records.columns))
+    assert read[0] == "uid" and {"forename_alias_list", "dob_date", "surname", "dob"} <= set(read)
+    assert not {"cluster", "forename_aliases"} & set(read) and not any(c.startswith("representative_") for c in read)
+    rows = np.ones(len(records), dtype=bool)
+    with model._engine_table(records, "duckdb", list(records.columns), rows, None, read) as table:
+        assert [c.unquote().name for c in table.columns] == read
+        linker = Linker(table, model._as_run(settings, "duckdb"), validate_settings=False)
+        assert linker._settings_obj._additional_column_names_to_retain == []
+        assert model.train(linker, passes)  # each EM pass ran on the view (a missing column fails the pass)
+        used = {c.unquote().name for c in linker._settings_obj._columns_used_by_comparisons}
+        assert used <= set(read)
 
 
 def one_edit_variants(word: str) -> list[str]:

@@ -32,6 +32,41 @@ def test_only_pairs_with_a_lonely_record_in_other_key_clusters_and_across_the_sc
     assert second_look.candidate_pairs([key], alone, cluster, in_model, scope_elsewhere).to_numpy().tolist() == [[0, 1]]
 
 
+def test_pairs_a_first_pass_rule_brings_are_not_scored_again():
+    """The second look does not score again a pair the first pass's blocking brought (scored, not linked): of
+    every pair of the records, exactly those blocked_pairs_sql does not bring are left, blanks included."""
+    import duckdb
+
+    from tfnis.generate import generate_frames
+    from tfnis.linkage import model
+
+    individuals = generate_frames(councils=1, families=60, periods=2, seed=5, error_rate=0.05).individuals
+    # Names swapped, no date or postcode: the swapped-name rules compare blanks (NULL, not false) and bring nothing.
+    swapped = pd.DataFrame({"forename": ["Ann", "Quill"], "surname": ["Quill", "Ann"]})
+    individuals = pd.concat([individuals, swapped], ignore_index=True)
+    fields = match_fields(individuals.drop(columns=["record_id"], errors="ignore"))
+    fields["uid"] = np.arange(len(fields))
+    fields["cluster"] = np.arange(len(fields)) // 2
+    records = model.with_representatives(fields)
+    rules = model.blocking_rules(records, scoped=False)
+    n = len(records)
+    left, right = np.triu_indices(n, 1)
+    con = duckdb.connect()
+    con.register("records_frame", records)
+    con.execute("CREATE TABLE records AS SELECT * FROM records_frame")
+    con.register("every_pair", pd.DataFrame({"uid_l": left, "uid_r": right}))
+    left_over = con.execute(second_look.blocked_sql("every_pair", (rules, "records"))).df()
+    brought = con.execute(model.blocked_pairs_sql(rules, "records")).df()
+    everything = con.execute(second_look.blocked_sql("every_pair", None)).df()
+    assert len(everything) == len(left) and 100 < len(brought) < len(left) - len(left_over) + 1
+    expected = set(zip(left.tolist(), right.tolist(), strict=True)) - set(
+        zip(brought["join_key_l"].tolist(), brought["join_key_r"].tolist(), strict=True)
+    )
+    assert set(zip(left_over["join_key_l"].tolist(), left_over["join_key_r"].tolist(), strict=True)) == expected
+    assert len(left_over) == len(expected) and (left_over["match_key"] == "99").all()
+    assert (n - 2, n - 1) in expected
+
+
 def test_the_derived_parts_of_the_loose_keys():
     fields = match_fields(
         pd.DataFrame(

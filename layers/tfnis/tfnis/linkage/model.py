@@ -557,14 +557,17 @@ def score_with_model(
         return empty  # too little data to estimate the model: keys and council ids only
     # Columns only their own comparison reads, when the data has none: not copied into the engine.
     used = [c for c in records.columns if c not in _SELF_CONTAINED or _share_stated(records[c]) > 0]
-    # Slices of about PREDICT_CHUNK_RECORDS (at most 1.5 times it): each slice blocks every rule again, so a
-    # first return just over 100,000 records is one slice, not two.
+    # Slices of about PREDICT_CHUNK_RECORDS right-hand records (at most 1.5 times it; right_slices cuts the later
+    # ones narrower, by pairs): each slice blocks every rule again, so a first return just over 100,000 records is
+    # one slice, not two.
     chunks = max(1, round(int(in_model.sum()) / PREDICT_CHUNK_RECORDS)) if engine == "duckdb" else 1
-    with _engine_table(records, engine, used, in_model, memory) as table:
+    slices = right_slices(records["uid"].to_numpy()[in_model], chunks)
+    read = _read_by_model(settings, passes, used) if engine == "duckdb" else None
+    with _engine_table(records, engine, used, in_model, memory, read) as table:
         del records  # the engine holds its own copy
         # splink's settings validation parses every SQL string to log unknown columns (0.8 s at 100,000 records),
         # which the ERROR log level then drops; the settings are this module's own, tested.
-        linker = Linker(table, _gated(settings, engine), log_level=logging.ERROR, validate_settings=False)
+        linker = Linker(table, _as_run(settings, engine), log_level=logging.ERROR, validate_settings=False)
         if passes is not None and not train(linker, passes):
             return empty
         if how == PRIOR and PRIOR_U_PAIRS:
@@ -572,13 +575,13 @@ def score_with_model(
             _estimate_u(linker, PRIOR_U_PAIRS)
         as_run = parameters_of(linker, index_rows=0, trained_records=int(in_model.sum()), sql_dialect=engine)
         used_model = replace(as_run, settings=_ungated(as_run.settings))
-        own_blocking = (rules, table) if engine == "duckdb" else (None, None)
+        own_blocking = (rules, _RECORDS_TABLE) if engine == "duckdb" else (None, None)
         # Under a memory limit (the match function) each rule is one join: with the broad rules' four equi-joins
         # each (nine more joins in the one query) a 100,000-person submission against a 500,000-row index ran out
         # of the model's 451 MB in blocking ("failed to pin block"; bench/index_bench.py), one join each did not.
-        pairs = _predicted_pairs(linker, threshold, chunks, *own_blocking, equi_joins=memory is None)
+        pairs = _predicted_pairs(linker, threshold, slices, *own_blocking, equi_joins=memory is None)
         if look is not None:
-            pairs = look(linker, pairs, threshold)
+            pairs = look(linker, pairs, threshold, (rules, _RECORDS_TABLE) if engine == "duckdb" else None)
         return Scored(pairs, used_model, how)
 
 
@@ -676,6 +679,15 @@ def _ungated(settings: dict) -> dict:
     return _rewritten(restored, {new: old for old, new in _GATED.items()})
 
 
+def _as_run(settings: dict, engine: str) -> dict:
+    """The settings splink is given: _gated, and on DuckDB without the blocking rules, which blocked_pairs_sql
+    runs instead. splink keeps every column a blocking rule names in each pair it compares (with
+    retain_matching_columns): the representative marks, clusters and scope, which the model does not read."""
+    if engine != "duckdb":
+        return _gated(settings, engine)
+    return {**_gated(settings, engine), "blocking_rules_to_generate_predictions": []}
+
+
 def _settings(records: pd.DataFrame, found: list, rules: list[str], sql_dialect: str, population: int = 0) -> dict:
     """splink's settings dict for these records, untrained."""
     from splink import SettingsCreator
@@ -726,32 +738,73 @@ def _stored_settings(
 
 
 def _predicted_pairs(
-    linker, threshold: float, chunks: int = 1, rules: list[str] | None = None, table: SplinkDataFrame | None = None,
-    *, equi_joins: bool = True,
-) -> pd.DataFrame:  # fmt: skip
+    linker,
+    threshold: float,
+    slices: list[tuple[int, int]] | None = None,
+    rules: list[str] | None = None,
+    table: str | None = None,
+    *,
+    equi_joins: bool = True,
+) -> pd.DataFrame:
     """The model's pairs at or above threshold, not vetoed: uid_l, uid_r, match_probability, latest records first.
-    Scored in `chunks` slices of the right-hand records, each slice's pairs fetched and its table dropped before
-    the next, so the engine never holds every candidate pair at once. Only the pair's ids, probability and
+    Scored in `slices` of the right-hand records (right_slices), each slice's pairs fetched and its table dropped
+    before the next, so the engine never holds every candidate pair at once. Only the pair's ids, probability and
     comparison levels leave the engine: the matching columns it also holds (both records' every field, kept for
     the levels) would be Python strings in pandas, a gigabyte at a million. With the records' DuckDB `table`
-    and the blocking `rules`, the candidate pairs are found by blocked_pairs_sql (the same pairs as splink's own
-    blocking, in about 40 % of its time) and splink scores them. Sorted by record, the pairs come back in one
-    order every run, whatever the order of the engine's threads."""
-    found = []
-    for chunk in range(1, chunks + 1):
-        if table is None:
-            predictions = linker.inference.predict_chunk(
-                left_chunk=(1, 1), right_chunk=(chunk, chunks), threshold_match_probability=threshold,
-                warning_mode="never",
-            )  # fmt: skip
-            found.append(_not_vetoed(linker, predictions))
-        else:
-            sql = blocked_pairs_sql(rules or [], table.physical_name, chunk, chunks, equi_joins=equi_joins)
-            found.append(scored_blocked_pairs(linker, linker.misc.query_sql(sql, output_type="splink_df"), threshold))
+    (its name) and the blocking `rules`, the candidate pairs are found by blocked_pairs_sql (the same pairs as
+    splink's own blocking, in about 40 % of its time) and splink scores them; without (Spark), splink blocks
+    and scores in one slice. Sorted by record, the pairs come back in one order every run, whatever the order
+    of the engine's threads."""
+    if table is None:
+        predictions = linker.inference.predict_chunk(
+            left_chunk=(1, 1), right_chunk=(1, 1), threshold_match_probability=threshold, warning_mode="never"
+        )
+        found = [_not_vetoed(linker, predictions)]
+    else:
+        parts: list[tuple[int, int] | None] = [*slices] if slices else [None]
+        found = [
+            scored_blocked_pairs(
+                linker,
+                linker.misc.query_sql(
+                    blocked_pairs_sql(rules or [], table, right, equi_joins=equi_joins), output_type="splink_df"
+                ),
+                threshold,
+            )
+            for right in parts
+        ]
     # One order every run, whatever the engine's threads did: consistent_components takes links of equal strength
     # in the order given. Later records first: on the hard 20k held-out seeds 3/4/5 pair F1 0.9920/0.9915/0.9920,
     # earlier first 0.9918/0.9908/0.9918, the engine's order (before) 0.9920/0.9911/0.9918; the same at seed 1.
     return pd.concat(found, ignore_index=True).sort_values(["uid_l", "uid_r"], ascending=False, ignore_index=True)
+
+
+def right_slices(uids: np.ndarray, chunks: int) -> list[tuple[int, int]] | None:
+    """Ranges [low, high) of the right-hand records' uids for blocked_pairs_sql, each with at most 1/chunks of the
+    records and of the candidate pairs (so about `chunks` of them, a few more); None for one slice.
+
+    By range, not by hash as splink slices: a pair has its lower uid on the left, so a slice's left-hand records
+    are only those below its top, and each rule's join probes those, not the whole table (the table, every
+    rule, every slice was a join's fixed cost). The pairs below a uid grow as its square, so a slice of high
+    uids holds more pairs than one of low uids of the same width: a slice ends where either its records or its
+    pairs reach their share. Both bound what the engine holds: the records, the joins' hash tables (built on
+    the right-hand records, every rule's at once); the pairs, the scoring. At a million hard records blocking
+    took 19.2 CPU-s in its 10 slices against 27.9 in splink's 8 (docs/linkage-benchmarks.md, fifth pass)."""
+    import math
+    from itertools import pairwise
+
+    import numpy as np
+
+    if chunks <= 1 or len(uids) == 0:
+        return None
+    ordered = np.sort(uids)
+    shares, share = [], 0.0
+    while share < 1:
+        share = min(share + 1 / chunks, math.sqrt(share * share + 1 / chunks))
+        share = 1.0 if share > 1 - 0.01 / chunks else share  # no sliver of a slice at the end
+        shares.append(share)
+    cuts = {int(ordered[min(len(ordered) - 1, round(len(ordered) * share))]) for share in shares[:-1]}
+    bounds = sorted({int(ordered[0]), *cuts, int(ordered[-1]) + 1})
+    return list(pairwise(bounds))
 
 
 def scored_blocked_pairs(linker, blocked: SplinkDataFrame, threshold: float) -> pd.DataFrame:
@@ -774,15 +827,18 @@ def _not_vetoed(linker, predictions: SplinkDataFrame) -> pd.DataFrame:
     return pairs[~vetoed(pairs)][["uid_l", "uid_r", "match_probability"]]
 
 
-def blocked_pairs_sql(rules: list[str], table: str, chunk: int = 1, chunks: int = 1, *, equi_joins: bool = True) -> str:
+def blocked_pairs_sql(
+    rules: list[str], table: str, right: tuple[int, int] | None = None, *, equi_joins: bool = True
+) -> str:
     """Candidate pairs of a dedupe, as splink's blocking finds them: each pair once, with match_key the first
-    rule that brings it, in slice `chunk` of `chunks` of the right-hand records (splink's own slicing).
+    rule that brings it; with `right` (low, high), only the pairs whose right-hand uid is in [low, high).
 
     Written here because splink excludes the pairs of earlier rules from each rule's join by repeating every
     earlier rule's condition on it, so the last of twenty rules tests nineteen conditions per pair: 60 % of
     prediction's blocking time at 200,000 records. A union of the joins grouped by pair gives the same pairs
     and keys (tests/unit/test_linkage_model.py compares them with splink's)."""
-    slice_of = f' AND (ABS(hash(r."uid")) % {chunks}) + 1 = {chunk}' if chunks > 1 else ""
+    # Every pair of the slice has its left-hand uid below `high` too: said outright, so the probe side is cut.
+    slice_of = f" AND r.uid >= {right[0]} AND r.uid < {right[1]} AND l.uid < {right[1]}" if right else ""
     joins = " UNION ALL ".join(
         f"SELECT {number} AS rule, l.uid AS join_key_l, r.uid AS join_key_r FROM {table} AS l "
         f"INNER JOIN {table} AS r ON ({join}) WHERE l.uid < r.uid{slice_of}"
@@ -814,12 +870,40 @@ def _equi_joins(rule: str) -> list[str]:
     return [rule.replace(_DATES_COULD_AGREE, alternative) for alternative in _DATES_COULD_AGREE_EACH]
 
 
+# The model's records in its DuckDB: every column, for blocked_pairs_sql (the representative marks, the clusters).
+_RECORDS_TABLE = "records"
+# What splink is handed: a view of the columns it reads (_read_by_model).
+_MODEL_VIEW = "model_records"
+
+
+def _read_by_model(settings: dict, passes: tuple[str, list[str]] | None, columns: list[str]) -> list[str]:
+    """The columns splink reads of the engine's table: the unique id and those the comparisons (their levels and
+    term frequencies) and the EM passes' rules name. Not the representative marks, clusters or scope, which only
+    blocked_pairs_sql reads: splink copies every column of its input for each slice it scores (its source
+    pruning), so a view of these is half as wide (docs/linkage-benchmarks.md, fifth pass)."""
+    import json
+    import re
+
+    text = json.dumps(settings["comparisons"])
+    if passes is not None:
+        text += " " + " ".join([passes[0], *passes[1]])
+    table = [*columns, "forename_alias_list", "dob_date"]
+    named = [c for c in table if re.search(rf'\b{c}_[lr]\b|\b[lr]\.{c}\b|"{c}"', text)]
+    return ["uid", *[c for c in named if c != "uid"]]
+
+
 @contextmanager
 def _engine_table(
-    records: pd.DataFrame, engine: str, columns: list[str], rows: np.ndarray, memory: EngineMemory | None = None
+    records: pd.DataFrame,
+    engine: str,
+    columns: list[str],
+    rows: np.ndarray,
+    memory: EngineMemory | None = None,
+    read: list[str] | None = None,
 ) -> Iterator[SplinkDataFrame]:
     """The `columns` of the records where `rows` (a mask) as a table of the engine's splink backend, with the
-    alias list and the date the comparisons use parsed once per record, not once per pair."""
+    alias list and the date the comparisons use parsed once per record, not once per pair. With `read`
+    (DuckDB), splink is handed a view of only those columns; the table (_RECORDS_TABLE) keeps them all."""
     if engine == "spark":
         yield _spark_table(records.loc[rows, columns].reset_index(drop=True))
         return
@@ -841,16 +925,20 @@ def _engine_table(
     # A table, not a view: splink scans its input a dozen times (u, EM blocking and sampling, term
     # frequencies, prediction), and every scan of a pandas frame converts each Python string again.
     con.execute(
-        f"CREATE TABLE records AS SELECT {', '.join(columns)}, "
+        f"CREATE TABLE {_RECORDS_TABLE} AS SELECT {', '.join(columns)}, "
         "string_split(forename_aliases, '|') AS forename_alias_list, try_strptime(dob, '%Y-%m-%d')::DATE AS dob_date "
         "FROM records_frame POSITIONAL JOIN rows_frame WHERE in_model"
     )
     con.unregister("records_frame")
     con.unregister("rows_frame")
     del records  # the table is DuckDB's own copy: the frame's Python strings can go with the caller's
+    handed = _RECORDS_TABLE
+    if read is not None:
+        con.execute(f"CREATE VIEW {_MODEL_VIEW} AS SELECT {', '.join(read)} FROM {_RECORDS_TABLE}")
+        handed = _MODEL_VIEW
     try:
         with lists_registered_as_pandas():
-            yield DuckDBAPI(connection=con).register("records")
+            yield DuckDBAPI(connection=con).register(handed)
     finally:
         con.close()
 

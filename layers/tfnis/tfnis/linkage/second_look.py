@@ -25,10 +25,11 @@ if TYPE_CHECKING:
 # Parts as tfnis.linkage.match_keys.KeyCodes derives them. Household data only (a sex column), as the vetoes.
 # Each brings pairs no blocking rule of the first pass does, at a few pairs per lonely record at a million
 # records: the date of birth with the postcode's area or the surname's initial (a name typed wrong and a move),
-# the postcode with the year of birth or the sex (names typed wrong or blank, the day or month slipped).
+# the postcode with the year of birth (names typed wrong or blank, the day or month slipped). Not the postcode with
+# the sex (a household's members of one sex): a quarter of the pairs at 1M hard records (1.93M -> 1.43M) for pair
+# F1 0.9828 -> 0.9827 there, 0.9938 -> 0.9937 and 0.9926 -> 0.9926 at 20k (tuning seeds 1, 2; wt-speed3).
 LOOSE_KEYS: tuple[tuple[str, ...], ...] = (
     ("postcode", "dob_year"),
-    ("postcode", "sex"),
     ("dob", "postcode_area"),
     ("dob", "surname_initial"),
 )
@@ -113,20 +114,29 @@ def _pairs_of(
     return np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
 
 
-# Pairs scored at once: splink's prediction holds every field of both records of each pair. Each slice is a whole
-# splink prediction (its term-frequency joins and SQL again), so larger slices are faster but hold more: at 1M hard
-# records the second look's 1.93M pairs took 8.7 s in slices of 250,000 and 5.2 s in slices of a million (the same
-# 741 links), but a million took the run's peak to 1.62 GiB, and 500,000 gave 1.44 and 1.50 GiB in two runs (56.5
-# and 56.7 s against 59.9 and 62.7 s): at the 1.5 GiB target, so not taken (docs/linkage-benchmarks.md).
-PAIRS_A_SLICE = 250_000
+# Pairs scored at once: splink's prediction holds the columns it reads of both records of each pair. Each slice is
+# a whole splink prediction (its copies of the records the slice's pairs name, their term-frequency joins, its SQL
+# again), so larger slices are faster but hold more: at 1M hard records the second look's 1.93M pairs took 8.7 s in
+# slices of 250,000 and 5.2 s in slices of a million (the same 741 links); a million took the run's peak to 1.62
+# GiB while splink was handed every column of the records. Handed only the columns it reads
+# (tfnis.linkage.model._read_by_model), the second look in slices of a million peaks under the first pass
+# (docs/linkage-benchmarks.md, fifth pass).
+PAIRS_A_SLICE = 1_000_000
 
 
-def scored(linker: Linker, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
+def scored(
+    linker: Linker, pairs: pd.DataFrame, threshold: float, first_pass: tuple[list[str], str] | None = None
+) -> pd.DataFrame:
     """The pairs scored by the linker's model in its own engine (the records' table, its term frequencies), at or
     above threshold and not vetoed: uid_l, uid_r, match_probability. On DuckDB in slices of PAIRS_A_SLICE; Spark
-    takes them at once (it spills, and each slice would be a whole job)."""
+    takes them at once (it spills, and each slice would be a whole job). With `first_pass` (its blocking rules
+    and the records' table), pairs one of those rules brings are not scored: the first pass scored them with
+    this model and did not link them (a lonely record is in no link), so they would score the same again."""
     size = PAIRS_A_SLICE if _on_duckdb(linker) else max(len(pairs), 1)
-    found = [_scored_slice(linker, pairs.iloc[start : start + size], threshold) for start in range(0, len(pairs), size)]
+    found = [
+        _scored_slice(linker, pairs.iloc[start : start + size], threshold, first_pass)
+        for start in range(0, len(pairs), size)
+    ]
     return pd.concat(found, ignore_index=True)
 
 
@@ -136,15 +146,26 @@ def _on_duckdb(linker: Linker) -> bool:
     return isinstance(linker._db_api, DuckDBAPI)
 
 
-def _scored_slice(linker: Linker, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
+def _scored_slice(
+    linker: Linker, pairs: pd.DataFrame, threshold: float, first_pass: tuple[list[str], str] | None
+) -> pd.DataFrame:
     from tfnis.linkage.model import scored_blocked_pairs
 
     with _registered(linker, pairs, "second_look_frame"):
-        blocked = linker.misc.query_sql(
-            "SELECT '99' AS match_key, uid_l AS join_key_l, uid_r AS join_key_r FROM second_look_frame",
-            output_type="splink_df",
-        )
+        blocked = linker.misc.query_sql(blocked_sql("second_look_frame", first_pass), output_type="splink_df")
     return scored_blocked_pairs(linker, blocked, threshold)
+
+
+def blocked_sql(frame: str, first_pass: tuple[list[str], str] | None) -> str:
+    """The pairs of `frame` (uid_l, uid_r) as splink's blocked pairs, less those a rule of `first_pass` (its
+    blocking rules, the records' table) brings: 11 % of the second look's pairs at a million hard records."""
+    sql = f"SELECT '99' AS match_key, p.uid_l AS join_key_l, p.uid_r AS join_key_r FROM {frame} AS p"
+    if first_pass is None or not first_pass[0]:
+        return sql
+    rules, table = first_pass
+    # A rule's condition is NULL where a field it compares is blank: not brought by it, so scored.
+    brought = " OR ".join(f"coalesce(({rule}), false)" for rule in rules)
+    return f"{sql} JOIN {table} AS l ON l.uid = p.uid_l JOIN {table} AS r ON r.uid = p.uid_r WHERE NOT ({brought})"
 
 
 @contextmanager
@@ -179,10 +200,13 @@ class SecondLook:
         self.scope = records["scope"].to_numpy() if "scope" in records.columns else None
         self.in_model = np.asarray(in_model, dtype=bool)
 
-    def __call__(self, linker: Linker, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
-        """The first pass's pairs and the second look's, for the records the first pass left alone."""
+    def __call__(
+        self, linker: Linker, pairs: pd.DataFrame, threshold: float, first_pass: tuple[list[str], str] | None = None
+    ) -> pd.DataFrame:
+        """The first pass's pairs and the second look's, for the records the first pass left alone. first_pass:
+        its blocking rules and the records' table in the linker's DuckDB, whose pairs are not scored again."""
         alone = lonely(self.cluster, pairs["uid_l"].to_numpy(), pairs["uid_r"].to_numpy())
         more = candidate_pairs(self.keys, alone, self.cluster, self.in_model, self.scope)
         if more.empty:
             return pairs
-        return pd.concat([pairs, scored(linker, more, threshold)], ignore_index=True)
+        return pd.concat([pairs, scored(linker, more, threshold, first_pass)], ignore_index=True)
