@@ -133,8 +133,7 @@ def match_submission(
 
     _by_council_person_id(fields, old, person, rule)
     _by_match_keys(fields, old, person, rule)
-    # In content order as soon as drawn, so the unordered frame is not held beside it while the model runs.
-    candidates = in_content_order(_index_rows_for_model(old, fields[pd.isna(person)], index_sample, drawn, dates))
+    candidates = _index_rows_for_model(old, fields[pd.isna(person)], index_sample, drawn, dates)
     if isinstance(index, ParquetIndex):
         # Past the model, family keys need the rows of the submission's council families (in hand) and every
         # row of the persons linked to (read again below); the rest is not held while the model runs.
@@ -389,7 +388,7 @@ def _index_rows_for_model(
     chosen = candidate_positions(
         old, distinct, mine.reset_index(drop=True), sample, drawn, dates_must_agree=dates_must_agree
     )
-    candidates = old.iloc[chosen].reset_index(drop=True)
+    candidates = old.iloc[in_content_order(old, chosen)].reset_index(drop=True)
     release_freed_memory()  # the choice's codes and columns
     return candidates
 
@@ -443,18 +442,18 @@ def _model_links(
     return ModelLinks(uid_l[both_new] - base, uid_r[both_new] - base, probability, to_index, near), result
 
 
-def in_content_order(rows: pd.DataFrame) -> pd.DataFrame:
-    """Index rows in an order of what they hold, not of their random person_keys (a frame index is sorted by key)
-    or of the lookup's threads: the model's sampling and its ties follow row order, so without this the same
-    returns matched again gave other persons (hard 20k, ten councils: three runs, three partitions)."""
-    columns = [c for c in (*INDEX_FIELDS, "la_code", "person_id", "family_id") if c in rows.columns]
-    if len(rows) < 2 or not columns:
-        return rows
-    # One 64-bit hash of each row's values (pandas' fixed key: the same in every process), not a sort on every
-    # column, whose code arrays would be 8 bytes a row each (over 100 MB for the 1.1M rows read at a 2M index);
-    # a hash order is as well spread as the random keys' was. Rows alike in all these keep the order they came in.
-    digest = pd.util.hash_pandas_object(rows[columns], index=False).to_numpy()
-    return rows.iloc[np.argsort(digest, kind="stable")].reset_index(drop=True)
+def in_content_order(rows: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
+    """The positions of index rows put in an order of what the rows hold, not of their random person_keys (a
+    frame index is sorted by key) or of the lookup's threads: the model's sampling and its ties follow row order,
+    so without this the same returns matched again gave other persons (hard 20k, ten councils: three runs, three
+    partitions). The order of one 64-bit hash of each row's values (pandas' fixed key: the same in every
+    process), built a column at a time, so no second copy of the rows is made; a hash order is as well spread
+    as the random keys' was. Rows alike in all these columns keep the order they came in."""
+    digest = np.zeros(len(positions), dtype=np.uint64)
+    for column in (c for c in (*INDEX_FIELDS, "la_code", "person_id", "family_id") if c in rows.columns):
+        hashed = pd.util.hash_pandas_object(rows[column].iloc[positions], index=False).to_numpy()
+        digest = digest * np.uint64(1_000_003) ^ hashed  # wraps modulo 2**64, as a hash may
+    return np.asarray(positions)[np.argsort(digest, kind="stable")]
 
 
 def _model_input(
