@@ -534,7 +534,7 @@ def score_with_model(
     from splink import Linker
 
     from tfnis.linkage.match_keys import KeyCodes
-    from tfnis.linkage.second_look import SecondLook
+    from tfnis.linkage.second_look import PAIRS_A_SLICE, PAIRS_A_SLICE_UNDER_A_LIMIT, SecondLook
     from tfnis.linkage.second_look import wanted as second_look_wanted
 
     codes = model_input.codes or KeyCodes(model_input.records)
@@ -551,7 +551,8 @@ def score_with_model(
     how, settings = _stored_settings(settings, _in_dialect(model, records, rules, engine), engine, reestimate_u)
     passes = training_passes(records, codes, np.flatnonzero(in_model)) if how == TRAINED else None
     memory = model_input.memory
-    look = SecondLook(records, codes, in_model) if second_look_wanted(records) else None
+    slice_size = PAIRS_A_SLICE_UNDER_A_LIMIT if model_input.memory is not None else PAIRS_A_SLICE
+    look = SecondLook(records, codes, in_model, slice_size) if second_look_wanted(records) else None
     del codes, model_input
     if how == TRAINED and passes is None:
         return empty  # too little data to estimate the model: keys and council ids only

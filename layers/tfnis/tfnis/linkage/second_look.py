@@ -122,17 +122,25 @@ def _pairs_of(
 # (tfnis.linkage.model._read_by_model), the second look in slices of a million peaks under the first pass
 # (docs/linkage-benchmarks.md, fifth pass).
 PAIRS_A_SLICE = 1_000_000
+# Under a memory limit (the match function, where the index's rows are held beside the model) a quarter of that: a
+# 100,000-person submission against a 500,000-row index peaked at 1,201 MB in slices of a million, 1,122 MB in
+# slices of 250,000, with the same links (bench/index_bench.py).
+PAIRS_A_SLICE_UNDER_A_LIMIT = 250_000
 
 
 def scored(
-    linker: Linker, pairs: pd.DataFrame, threshold: float, first_pass: tuple[list[str], str] | None = None
+    linker: Linker,
+    pairs: pd.DataFrame,
+    threshold: float,
+    first_pass: tuple[list[str], str] | None = None,
+    pairs_a_slice: int = PAIRS_A_SLICE,
 ) -> pd.DataFrame:
     """The pairs scored by the linker's model in its own engine (the records' table, its term frequencies), at or
-    above threshold and not vetoed: uid_l, uid_r, match_probability. On DuckDB in slices of PAIRS_A_SLICE; Spark
+    above threshold and not vetoed: uid_l, uid_r, match_probability. On DuckDB in slices of pairs_a_slice; Spark
     takes them at once (it spills, and each slice would be a whole job). With `first_pass` (its blocking rules
     and the records' table), pairs one of those rules brings are not scored: the first pass scored them with
     this model and did not link them (a lonely record is in no link), so they would score the same again."""
-    size = PAIRS_A_SLICE if _on_duckdb(linker) else max(len(pairs), 1)
+    size = pairs_a_slice if _on_duckdb(linker) else max(len(pairs), 1)
     found = [
         _scored_slice(linker, pairs.iloc[start : start + size], threshold, first_pass)
         for start in range(0, len(pairs), size)
@@ -194,7 +202,10 @@ def _registered(linker: Linker, pairs: pd.DataFrame, name: str) -> Iterator[None
 class SecondLook:
     """What the second look needs of the records, taken before the engine takes them (uid is the position)."""
 
-    def __init__(self, records: pd.DataFrame, codes: KeyCodes, in_model: np.ndarray) -> None:
+    def __init__(
+        self, records: pd.DataFrame, codes: KeyCodes, in_model: np.ndarray, pairs_a_slice: int = PAIRS_A_SLICE
+    ) -> None:
+        self.pairs_a_slice = pairs_a_slice
         self.keys = loose_key_codes(codes)
         self.cluster = records["cluster"].to_numpy(dtype=np.int64)
         self.scope = records["scope"].to_numpy() if "scope" in records.columns else None
@@ -209,4 +220,4 @@ class SecondLook:
         more = candidate_pairs(self.keys, alone, self.cluster, self.in_model, self.scope)
         if more.empty:
             return pairs
-        return pd.concat([pairs, scored(linker, more, threshold, first_pass)], ignore_index=True)
+        return pd.concat([pairs, scored(linker, more, threshold, first_pass, self.pairs_a_slice)], ignore_index=True)
