@@ -534,8 +534,7 @@ def score_with_model(
     from splink import Linker
 
     from tfnis.linkage.match_keys import KeyCodes
-    from tfnis.linkage.second_look import PAIRS_A_SLICE, PAIRS_A_SLICE_UNDER_A_LIMIT, SecondLook
-    from tfnis.linkage.second_look import wanted as second_look_wanted
+    from tfnis.linkage.second_look import SecondLook
 
     codes = model_input.codes or KeyCodes(model_input.records)
     records = with_representatives(model_input.records, codes)
@@ -551,8 +550,7 @@ def score_with_model(
     how, settings = _stored_settings(settings, _in_dialect(model, records, rules, engine), engine, reestimate_u)
     passes = training_passes(records, codes, np.flatnonzero(in_model)) if how == TRAINED else None
     memory = model_input.memory
-    slice_size = PAIRS_A_SLICE_UNDER_A_LIMIT if model_input.memory is not None else PAIRS_A_SLICE
-    look = SecondLook(records, codes, in_model, slice_size) if second_look_wanted(records) else None
+    look = SecondLook.of(records, codes, in_model, under_a_limit=memory is not None)
     del codes, model_input
     if how == TRAINED and passes is None:
         return empty  # too little data to estimate the model: keys and council ids only

@@ -202,10 +202,17 @@ def _registered(linker: Linker, pairs: pd.DataFrame, name: str) -> Iterator[None
 class SecondLook:
     """What the second look needs of the records, taken before the engine takes them (uid is the position)."""
 
+    @classmethod
+    def of(
+        cls, records: pd.DataFrame, codes: KeyCodes, in_model: np.ndarray, *, under_a_limit: bool = False
+    ) -> SecondLook | None:
+        """The second look for these records, or None where it is not wanted (no household data)."""
+        return cls(records, codes, in_model, under_a_limit=under_a_limit) if wanted(records) else None
+
     def __init__(
-        self, records: pd.DataFrame, codes: KeyCodes, in_model: np.ndarray, pairs_a_slice: int = PAIRS_A_SLICE
+        self, records: pd.DataFrame, codes: KeyCodes, in_model: np.ndarray, *, under_a_limit: bool = False
     ) -> None:
-        self.pairs_a_slice = pairs_a_slice
+        self.pairs_a_slice = PAIRS_A_SLICE_UNDER_A_LIMIT if under_a_limit else PAIRS_A_SLICE
         self.keys = loose_key_codes(codes)
         self.cluster = records["cluster"].to_numpy(dtype=np.int64)
         self.scope = records["scope"].to_numpy() if "scope" in records.columns else None
